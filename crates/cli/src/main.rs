@@ -1,0 +1,52 @@
+//! `dom0scope`: maps, judges and shrinks what a Xen dom0 can reach.
+//!
+//! Each subcommand lives in its own module under `cmd/`; this file only
+//! parses the command line and maps outcomes to exit codes
+//! (0 = passes, 1 = findings at or above `--fail-on`, 2 = usage or input error).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+#[derive(Debug, Parser)]
+#[command(name = "dom0scope", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Audit a snapshot (a directory, a .tar, or a bare Xen boot log) against the Secure Boot policy.
+    Audit(cmd::audit::Args),
+    /// Collect a snapshot inside a Xen dom0 (read-only; asks Xen to print its rangesets).
+    Collect(cmd::collect::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(2),
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Audit(args) => cmd::audit::run(args),
+        Command::Collect(args) => cmd::collect::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            anstream::eprintln!("dom0scope: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! The facts stage: raw artifacts in, typed facts out, each located at the line
+//! or byte it came from. Parsing is pure (bytes in, facts or a located error
+//! out); a damaged artifact yields warnings, not a failed audit.
+
+pub mod evidence;
+pub mod xenlog;
+
+use dom0scope_snapshot::{BARE_LOG_ARTIFACT, Snapshot};
+use serde::Serialize;
+
+pub use evidence::{Evidence, Warning};
+pub use xenlog::XenLog;
+
+/// Artifacts that may hold Xen's console log, best first: `xen/dmesg.txt` was read
+/// after debug key `q`, so it holds the rangesets.
+pub const XEN_LOG_ARTIFACTS: &[&str] = &["xen/dmesg.txt", "xen/dmesg-boot.txt", BARE_LOG_ARTIFACT];
+
+/// Everything parsed from a snapshot.
+#[derive(Debug, Clone, Serialize)]
+pub struct Facts {
+    /// Xen's console log, if any artifact held one.
+    pub xen: Option<XenLog>,
+    /// Problems with artifacts: damage, parse failures, fallbacks taken.
+    pub warnings: Vec<Warning>,
+}
+
+/// Why a snapshot has nothing to audit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoFacts {
+    pub message: String,
+}
+
+impl std::fmt::Display for NoFacts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for NoFacts {}
+
+impl Facts {
+    /// Parses what the snapshot holds. Fails only when no artifact yields a Xen log.
+    pub fn extract(snapshot: &Snapshot) -> Result<Facts, NoFacts> {
+        let mut warnings = Vec::new();
+        let mut errors = Vec::new();
+        let mut xen = None;
+        for name in XEN_LOG_ARTIFACTS {
+            let Some(artifact) = snapshot.get(name) else {
+                continue;
+            };
+            match xenlog::parse(name, &artifact.bytes) {
+                Ok(log) => {
+                    if !errors.is_empty() {
+                        warnings.push(Warning {
+                            artifact: (*name).into(),
+                            line: 0,
+                            message: format!("used as the Xen log because: {}", errors.join("; ")),
+                        });
+                    }
+                    xen = Some(log);
+                    break;
+                }
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        let Some(xen) = xen else {
+            let message = if errors.is_empty() {
+                format!(
+                    "no Xen log in the snapshot (looked for {})",
+                    XEN_LOG_ARTIFACTS.join(", ")
+                )
+            } else {
+                errors.join("; ")
+            };
+            return Err(NoFacts { message });
+        };
+        Ok(Facts {
+            xen: Some(xen),
+            warnings,
+        })
+    }
+}

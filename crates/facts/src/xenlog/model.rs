@@ -1,0 +1,419 @@
+//! Typed facts read from a Xen console log. Every fact keeps the line it came from.
+
+use dom0scope_ranges::{FrameSet, IrqSet, PortSet, Radix, RangeInt};
+use serde::{Serialize, Serializer};
+
+use crate::evidence::{Evidence, Warning, hex};
+
+/// Everything read from one Xen log artifact.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct XenLog {
+    pub artifact: String,
+    pub version: Option<XenVersion>,
+    pub build_id: Option<Located<String>>,
+    pub bootloader: Option<Located<String>>,
+    pub cmdline: Option<Located<String>>,
+    /// `Xen image load base address` (0 for a multiboot1 load).
+    #[serde(serialize_with = "opt_loc_hex")]
+    pub image_load_base: Option<Located<u64>>,
+    /// `New Xen image base address`: where Xen relocated itself (BIOS/multiboot).
+    #[serde(serialize_with = "opt_loc_hex")]
+    pub image_base: Option<Located<u64>>,
+    pub cpu: Option<Cpu>,
+    /// Hardware-assisted paging (`HVM: Hardware Assisted Paging (HAP) detected`).
+    pub hap: Option<Located<bool>>,
+    pub e820: Option<E820Map>,
+    pub efi_memory_map: Option<EfiMemoryMap>,
+    pub acpi_tables: Vec<AcpiTable>,
+    pub acpi: AcpiFacts,
+    pub mcfg: Vec<McfgArea>,
+    pub iommu: Iommu,
+    pub dom0: Option<Dom0Build>,
+    /// `Disabling dom0 access to ioport range` lines (`dom0_ioports_disable=`).
+    pub ioport_disables: Vec<PortRange>,
+    /// Every `'q'` rangeset dump, per domain, in log order.
+    pub rangesets: Vec<DomainRangesets>,
+    /// How many copies of the boot log the capture holds (console, then `xl dmesg`).
+    pub boot_copies: u32,
+    pub stats: Stats,
+    pub warnings: Vec<Warning>,
+    /// Text of every line a fact above cites, for evidence.
+    #[serde(skip)]
+    pub cited: std::collections::BTreeMap<u32, String>,
+}
+
+/// A value with the line it was read from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Located<T> {
+    pub value: T,
+    pub line: u32,
+}
+
+fn opt_loc_hex<S: Serializer>(v: &Option<Located<u64>>, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct H {
+        #[serde(serialize_with = "hex::u64")]
+        value: u64,
+        line: u32,
+    }
+    match v {
+        Some(l) => H {
+            value: l.value,
+            line: l.line,
+        }
+        .serialize(s),
+        None => s.serialize_none(),
+    }
+}
+
+/// Counts that say how much of the capture was Xen's.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    pub total_lines: u32,
+    pub xen_lines: u32,
+    pub overlong_lines_skipped: u32,
+}
+
+/// `Xen version %d.%d%s (%s@%s) (%s) %s %s`, with the distribution's package
+/// version where the build puts it in front (Debian, Ubuntu).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct XenVersion {
+    pub major: u32,
+    pub minor: u32,
+    /// Everything after `major.minor`: `.7`, `.5-pre`, `-unstable`.
+    pub extra: String,
+    /// Distribution package version, e.g. `Debian 4.17.7+13-g2445b30a44-0+deb12u1`.
+    pub package: Option<String>,
+    pub compiled_by: Option<String>,
+    pub compiler: Option<String>,
+    /// `debug=y|n`; absent in old versions.
+    pub debug: Option<bool>,
+    pub line: u32,
+}
+
+impl XenVersion {
+    /// `4.17.7`, `4.20.5-pre`.
+    pub fn full(&self) -> String {
+        format!("{}.{}{}", self.major, self.minor, self.extra)
+    }
+}
+
+/// `CPU Vendor: AMD, Family 15 (0xf), Model 107 (0x6b), Stepping 1 (raw 00060fb1)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cpu {
+    pub vendor: String,
+    pub family: u32,
+    pub model: u32,
+    pub stepping: u32,
+    pub line: u32,
+}
+
+/// Firmware memory map as Xen printed it (after its own sanitisation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct E820Map {
+    /// `Xen-e820`, `Multiboot-e820`, `EFI`, `PVH-e820`, or a loader name.
+    pub label: String,
+    /// The old (Xen 4.1) `start - end` format with an exclusive end.
+    pub legacy_format: bool,
+    pub header_line: u32,
+    pub entries: Vec<E820Entry>,
+}
+
+/// One E820 range; `end` is inclusive whatever the source format.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct E820Entry {
+    #[serde(serialize_with = "hex::u64")]
+    pub start: u64,
+    #[serde(serialize_with = "hex::u64")]
+    pub end: u64,
+    pub kind: E820Kind,
+    pub line: u32,
+}
+
+/// E820 types (`E820_RAM` 1 … `E820_UNUSABLE` 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum E820Kind {
+    Usable,
+    Reserved,
+    AcpiData,
+    AcpiNvs,
+    Unusable,
+    Other(u32),
+}
+
+impl E820Kind {
+    /// The word Xen prints for it.
+    pub fn label(self) -> String {
+        match self {
+            E820Kind::Usable => "usable".into(),
+            E820Kind::Reserved => "reserved".into(),
+            E820Kind::AcpiData => "ACPI data".into(),
+            E820Kind::AcpiNvs => "ACPI NVS".into(),
+            E820Kind::Unusable => "unusable".into(),
+            E820Kind::Other(n) => format!("type {n}"),
+        }
+    }
+}
+
+/// Xen's dump of the UEFI memory map (`EFI memory map:`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EfiMemoryMap {
+    pub header_line: u32,
+    pub entries: Vec<EfiMemoryDescriptor>,
+}
+
+/// One UEFI memory descriptor; `end` inclusive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EfiMemoryDescriptor {
+    #[serde(serialize_with = "hex::u64")]
+    pub start: u64,
+    #[serde(serialize_with = "hex::u64")]
+    pub end: u64,
+    /// `EFI_MEMORY_TYPE` number (5 = runtime code, 6 = runtime data, …).
+    pub kind: u32,
+    #[serde(serialize_with = "hex::u64")]
+    pub attr: u64,
+    pub line: u32,
+}
+
+impl EfiMemoryDescriptor {
+    /// `EFI_MEMORY_RUNTIME`: the firmware keeps using this range at run time.
+    pub fn is_runtime(&self) -> bool {
+        self.attr & (1 << 63) != 0
+    }
+}
+
+/// `ACPI: SIG ADDR, LEN (rREV OEMID OEMTABLEID …)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AcpiTable {
+    pub signature: String,
+    #[serde(serialize_with = "hex::u64")]
+    pub address: u64,
+    pub length: u32,
+    pub revision: Option<u32>,
+    pub oem_id: Option<String>,
+    pub line: u32,
+}
+
+/// Platform facts from the MADT, FADT, HPET and FACS lines.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AcpiFacts {
+    #[serde(serialize_with = "opt_loc_hex")]
+    pub local_apic_address: Option<Located<u64>>,
+    pub lapics: Vec<Lapic>,
+    pub ioapics: Vec<IoApic>,
+    pub hpet: Option<Hpet>,
+    pub pm_timer: Option<PmTimer>,
+    pub sleep: Option<SleepInfo>,
+    /// FACS address derived from `wakeup_vec` (`wakeup_vec - 0xc`).
+    #[serde(serialize_with = "opt_loc_hex")]
+    pub facs: Option<Located<u64>>,
+}
+
+/// `ACPI: LAPIC (acpi_id[..] lapic_id[..] enabled)` and the X2APIC form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lapic {
+    pub acpi_id: u32,
+    pub apic_id: u32,
+    pub enabled: bool,
+    pub line: u32,
+}
+
+/// An IO-APIC, merged from `ACPI: IOAPIC (…)` and `IOAPIC[n]: …` lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IoApic {
+    pub id: u32,
+    #[serde(serialize_with = "hex::u64")]
+    pub address: u64,
+    pub gsi_base: u32,
+    /// Last GSI, from the `IOAPIC[n]: … GSI a-b` line.
+    pub gsi_end: Option<u32>,
+    pub version: Option<u32>,
+    pub line: u32,
+}
+
+/// `ACPI: HPET id: … base: …` (page protection is not printed: read the table).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hpet {
+    #[serde(serialize_with = "hex::u64")]
+    pub id: u64,
+    #[serde(serialize_with = "hex::u64")]
+    pub base: u64,
+    pub line: u32,
+}
+
+/// `ACPI: PM-Timer IO Port: 0x608 (24 bits)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PmTimer {
+    pub port: u16,
+    pub bits: Option<u32>,
+    pub line: u32,
+}
+
+/// `ACPI: SLEEP INFO: pm1x_cnt[space:addr,space:addr], pm1x_evt[…]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SleepInfo {
+    pub pm1a_cnt: GenericAddress,
+    pub pm1b_cnt: GenericAddress,
+    pub pm1a_evt: GenericAddress,
+    pub pm1b_evt: GenericAddress,
+    pub line: u32,
+}
+
+/// An ACPI generic address: space 0 = memory, 1 = I/O port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct GenericAddress {
+    pub space: u8,
+    #[serde(serialize_with = "hex::u64")]
+    pub address: u64,
+}
+
+/// `PCI: MCFG configuration N: base … segment … buses a - b`, plus whether Xen used it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct McfgArea {
+    #[serde(serialize_with = "hex::u64")]
+    pub base: u64,
+    pub segment: u16,
+    pub bus_start: u8,
+    pub bus_end: u8,
+    /// `Using MCFG` (true) / `Not using MCFG` (false); None if not said.
+    pub used: Option<bool>,
+    pub line: u32,
+}
+
+/// IOMMU state as Xen reported it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Iommu {
+    /// `I/O virtualisation enabled|disabled`.
+    pub enabled: Option<Located<bool>>,
+    /// ` - Dom0 mode: Passthrough|Strict|Relaxed`.
+    pub dom0_mode: Option<Located<Dom0IommuMode>>,
+    pub interrupt_remapping: Option<Located<bool>>,
+    /// Number of VT-d units (`Intel VT-d iommu N supported page sizes`).
+    pub vtd_units: u32,
+    /// DRHD register bases, when Xen was verbose (`dmaru->address = …`).
+    pub vtd_drhd: Vec<Located<u64>>,
+    /// `Intel VT-d <feature> enabled|not enabled.` lines.
+    pub vtd_features: Vec<(String, bool)>,
+    /// Number of AMD IOMMUs (`AMD-Vi: IOMMU N Enabled.`).
+    pub amd_vi_units: u32,
+}
+
+/// How the IOMMU treats dom0's DMA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dom0IommuMode {
+    Passthrough,
+    Strict,
+    Relaxed,
+}
+
+/// The dom0 build block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dom0Build {
+    pub mode: Dom0Mode,
+    pub line: u32,
+    /// ` Dom0 kernel: …, paddr A -> B`.
+    pub kernel_paddr: Option<(u64, u64)>,
+    /// ` Dom0 alloc.: A->B (N pages to be allocated)` (PV).
+    pub alloc: Option<(u64, u64)>,
+    pub pages: Option<u64>,
+    pub max_vcpus: Option<u32>,
+}
+
+/// PV or PVH dom0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dom0Mode {
+    Pv,
+    Pvh,
+}
+
+impl Dom0Mode {
+    pub fn label(self) -> &'static str {
+        match self {
+            Dom0Mode::Pv => "PV",
+            Dom0Mode::Pvh => "PVH",
+        }
+    }
+}
+
+/// An inclusive port range with its line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortRange {
+    pub start: u16,
+    pub end: u16,
+    pub line: u32,
+}
+
+/// One domain's block in a `'q'` dump.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DomainRangesets {
+    pub domain: u32,
+    /// Which dump (0-based, in log order) this block belongs to.
+    pub dump: u32,
+    pub header_line: u32,
+    #[serde(serialize_with = "opt_set::<u32, _>")]
+    pub interrupts: Option<Located<IrqSet>>,
+    #[serde(serialize_with = "opt_set::<u64, _>")]
+    pub iomem: Option<Located<FrameSet>>,
+    #[serde(serialize_with = "opt_set::<u16, _>")]
+    pub ioports: Option<Located<PortSet>>,
+    /// Other named rangesets (log-dirty, ioreq servers), raw text.
+    pub other: Vec<(String, String)>,
+}
+
+/// Serialises a located set in Xen's own syntax (hex for memory and ports).
+fn opt_set<T, S>(
+    v: &Option<Located<dom0scope_ranges::RangeSet<T>>>,
+    s: S,
+) -> Result<S::Ok, S::Error>
+where
+    T: RangeInt + XenRadix,
+    S: Serializer,
+{
+    #[derive(Serialize)]
+    struct L {
+        value: String,
+        line: u32,
+    }
+    match v {
+        Some(l) => L {
+            value: l.value.to_xen(T::RADIX),
+            line: l.line,
+        }
+        .serialize(s),
+        None => s.serialize_none(),
+    }
+}
+
+/// The radix Xen prints a set of this element type in.
+pub trait XenRadix {
+    const RADIX: Radix;
+}
+impl XenRadix for u64 {
+    const RADIX: Radix = Radix::Hex;
+}
+impl XenRadix for u16 {
+    const RADIX: Radix = Radix::Hex;
+}
+impl XenRadix for u32 {
+    const RADIX: Radix = Radix::Decimal;
+}
+
+impl XenLog {
+    /// Evidence for a line that a fact of this log cites.
+    pub fn evidence(&self, line: u32) -> Evidence {
+        Evidence {
+            artifact: self.artifact.clone(),
+            line,
+            text: self.cited.get(&line).cloned().unwrap_or_default(),
+        }
+    }
+
+    /// The last dump's block for `domain`: Xen's state when the capture ended.
+    pub fn last_rangesets(&self, domain: u32) -> Option<&DomainRangesets> {
+        self.rangesets.iter().rev().find(|r| r.domain == domain)
+    }
+}

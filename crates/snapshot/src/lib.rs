@@ -1,0 +1,214 @@
+//! The first pipeline stage: a snapshot is the raw artifacts, byte for byte, plus
+//! what their manifest says about them. Nothing is parsed here (so an old snapshot
+//! can be re-audited by a newer tool); this stage only finds the bytes, bounds
+//! them, and checks them against the manifest so damage is reported, not hidden.
+
+mod dir;
+mod error;
+mod manifest;
+mod tarball;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use error::SnapshotError;
+pub use manifest::{Manifest, ManifestEntry};
+
+/// Largest single artifact read; real ones are below 1 MiB (a console ring is at
+/// most a few MiB), so anything larger is damage or hostility.
+pub const MAX_ARTIFACT_BYTES: u64 = 64 << 20;
+/// Largest bare log accepted (a serial capture can be long; it is streamed by lines later).
+pub const MAX_LOG_BYTES: u64 = 256 << 20;
+/// Total bytes across all artifacts of one snapshot.
+pub const MAX_TOTAL_BYTES: u64 = 512 << 20;
+/// Most files in one snapshot (a big server has a few thousand PCI functions × 6 files).
+pub const MAX_FILES: usize = 200_000;
+
+/// Where the snapshot came from.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Origin {
+    /// A snapshot directory.
+    Directory { path: PathBuf },
+    /// A `.tar` (optionally gzip-compressed) of a snapshot directory.
+    Tar { path: PathBuf },
+    /// A bare Xen boot log or serial capture: the poorest snapshot.
+    BareLog { path: PathBuf },
+    /// A copy compiled into the binary (the default example).
+    Bundled { name: String },
+}
+
+impl Origin {
+    /// A short human label, e.g. for "audited X".
+    pub fn label(&self) -> String {
+        match self {
+            Origin::Directory { path } => format!("snapshot directory {}", path.display()),
+            Origin::Tar { path } => format!("snapshot archive {}", path.display()),
+            Origin::BareLog { path } => format!("bare Xen log {}", path.display()),
+            Origin::Bundled { name } => format!("bundled example snapshot {name}"),
+        }
+    }
+}
+
+/// How far an artifact's bytes can be trusted to be what was collected.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Integrity {
+    /// Size and sha256 match the manifest.
+    Verified,
+    /// The manifest says otherwise: the artifact is damaged.
+    Mismatch {
+        expected_size: u64,
+        actual_size: u64,
+        expected_sha256: String,
+        actual_sha256: String,
+    },
+    /// Present but not listed in the manifest.
+    Unlisted,
+    /// No (usable) manifest to check against.
+    Unchecked,
+    /// Larger than the limit; only a prefix was kept.
+    Truncated { limit: u64, actual_size: u64 },
+}
+
+/// One raw artifact.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// Path relative to the snapshot root, `/`-separated.
+    pub path: String,
+    pub bytes: Vec<u8>,
+    pub integrity: Integrity,
+}
+
+impl std::fmt::Debug for Artifact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Artifact")
+            .field("path", &self.path)
+            .field("len", &self.bytes.len())
+            .field("integrity", &self.integrity)
+            .finish()
+    }
+}
+
+impl Artifact {
+    /// True when the bytes are known good or at least not known bad.
+    pub fn is_damaged(&self) -> bool {
+        matches!(
+            self.integrity,
+            Integrity::Mismatch { .. } | Integrity::Truncated { .. }
+        )
+    }
+}
+
+/// Something wrong with the snapshot that does not stop the audit.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Issue {
+    /// The artifact concerned (relative path), if any.
+    pub artifact: Option<String>,
+    pub message: String,
+}
+
+/// A read snapshot: artifacts keyed by relative path.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub origin: Origin,
+    pub manifest: Option<Manifest>,
+    pub artifacts: BTreeMap<String, Artifact>,
+    pub issues: Vec<Issue>,
+}
+
+/// The artifact name under which a bare log is kept.
+pub const BARE_LOG_ARTIFACT: &str = "console.log";
+
+impl Snapshot {
+    /// Opens a directory, a `.tar`/`.tar.gz`, or a bare log, deciding by content.
+    pub fn open(path: &Path) -> Result<Snapshot, SnapshotError> {
+        let meta = std::fs::metadata(path).map_err(|e| SnapshotError::io(path, e))?;
+        if meta.is_dir() {
+            return dir::read(path);
+        }
+        if meta.len() == 0 {
+            return Err(SnapshotError::Empty {
+                path: path.to_owned(),
+            });
+        }
+        let head = read_head(path)?;
+        if tarball::looks_like_archive(&head) {
+            return tarball::read(path);
+        }
+        if meta.len() > MAX_LOG_BYTES {
+            return Err(SnapshotError::TooLarge {
+                path: path.to_owned(),
+                size: meta.len(),
+                limit: MAX_LOG_BYTES,
+            });
+        }
+        let bytes = std::fs::read(path).map_err(|e| SnapshotError::io(path, e))?;
+        Ok(Snapshot::from_log(
+            Origin::BareLog {
+                path: path.to_owned(),
+            },
+            bytes,
+        ))
+    }
+
+    /// Wraps log bytes (bare log or bundled example) as a snapshot.
+    pub fn from_log(origin: Origin, bytes: Vec<u8>) -> Snapshot {
+        let mut artifacts = BTreeMap::new();
+        artifacts.insert(
+            BARE_LOG_ARTIFACT.to_owned(),
+            Artifact {
+                path: BARE_LOG_ARTIFACT.to_owned(),
+                bytes,
+                integrity: Integrity::Unchecked,
+            },
+        );
+        Snapshot {
+            origin,
+            manifest: None,
+            artifacts,
+            issues: Vec::new(),
+        }
+    }
+
+    /// Builds a snapshot from in-memory files (used for archives and tests); checks
+    /// them against `manifest.json` if present.
+    pub fn from_files(origin: Origin, files: BTreeMap<String, Vec<u8>>) -> Snapshot {
+        let mut issues = Vec::new();
+        manifest::assemble(origin, files, &mut issues)
+    }
+
+    /// The artifact at `path`, if present.
+    pub fn get(&self, path: &str) -> Option<&Artifact> {
+        self.artifacts.get(path)
+    }
+
+    /// True for the poorer, log-only form (a bare log or a bundled log).
+    pub fn is_bare_log(&self) -> bool {
+        self.artifacts.contains_key(BARE_LOG_ARTIFACT) && self.artifacts.len() == 1
+    }
+
+    /// True if any artifact is damaged or the manifest could not be used.
+    pub fn is_degraded(&self) -> bool {
+        !self.issues.is_empty()
+    }
+}
+
+fn read_head(path: &Path) -> Result<Vec<u8>, SnapshotError> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|e| SnapshotError::io(path, e))?;
+    let mut head = vec![0u8; 512];
+    let mut n = 0;
+    while n < head.len() {
+        match f.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(SnapshotError::io(path, e)),
+        }
+    }
+    head.truncate(n);
+    Ok(head)
+}
