@@ -5,7 +5,7 @@
 pub mod evidence;
 pub mod xenlog;
 
-use dom0scope_snapshot::{BARE_LOG_ARTIFACT, Snapshot};
+use dom0scope_snapshot::Snapshot;
 use serde::Serialize;
 
 pub use evidence::{Evidence, Warning};
@@ -13,7 +13,7 @@ pub use xenlog::XenLog;
 
 /// Artifacts that may hold Xen's console log, best first: `xen/dmesg.txt` was read
 /// after debug key `q`, so it holds the rangesets.
-pub const XEN_LOG_ARTIFACTS: &[&str] = &["xen/dmesg.txt", "xen/dmesg-boot.txt", BARE_LOG_ARTIFACT];
+pub const XEN_LOG_ARTIFACTS: &[&str] = &["xen/dmesg.txt", "xen/dmesg-boot.txt"];
 
 /// Everything parsed from a snapshot.
 #[derive(Debug, Clone, Serialize)]
@@ -28,6 +28,8 @@ pub struct Facts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoFacts {
     pub message: String,
+    /// Per-artifact reasons, when artifacts were tried.
+    pub errors: Vec<xenlog::LogError>,
 }
 
 impl std::fmt::Display for NoFacts {
@@ -44,7 +46,11 @@ impl Facts {
         let mut warnings = Vec::new();
         let mut errors = Vec::new();
         let mut xen = None;
-        for name in XEN_LOG_ARTIFACTS {
+        let candidates: Vec<&str> = match snapshot.bare_log() {
+            Some(a) => vec![a.path.as_str()],
+            None => XEN_LOG_ARTIFACTS.to_vec(),
+        };
+        for name in candidates {
             let Some(artifact) = snapshot.get(name) else {
                 continue;
             };
@@ -52,15 +58,18 @@ impl Facts {
                 Ok(log) => {
                     if !errors.is_empty() {
                         warnings.push(Warning {
-                            artifact: (*name).into(),
+                            artifact: name.into(),
                             line: 0,
-                            message: format!("used as the Xen log because: {}", errors.join("; ")),
+                            message: format!(
+                                "used as the Xen log because: {}",
+                                join(&errors)
+                            ),
                         });
                     }
                     xen = Some(log);
                     break;
                 }
-                Err(e) => errors.push(e.to_string()),
+                Err(e) => errors.push(e),
             }
         }
         let Some(xen) = xen else {
@@ -70,13 +79,21 @@ impl Facts {
                     XEN_LOG_ARTIFACTS.join(", ")
                 )
             } else {
-                errors.join("; ")
+                join(&errors)
             };
-            return Err(NoFacts { message });
+            return Err(NoFacts { message, errors });
         };
         Ok(Facts {
             xen: Some(xen),
             warnings,
         })
     }
+}
+
+fn join(errors: &[xenlog::LogError]) -> String {
+    errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
 }

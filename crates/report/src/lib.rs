@@ -1,1 +1,129 @@
-//! placeholder
+//! The report stage: renders an audit for people (text, with colour when the
+//! terminal wants it) and for programs (JSON with a versioned schema).
+
+mod text;
+
+use dom0scope_facts::Facts;
+use dom0scope_surface::Surface;
+use dom0scope_verdict::{Severity, Verdict};
+use serde::Serialize;
+
+pub use text::render_text;
+
+/// Version of the JSON document; bumped on any incompatible change.
+pub const JSON_SCHEMA: &str = "dom0scope-audit/1";
+
+/// What was audited.
+#[derive(Debug, Clone, Serialize)]
+pub struct SnapshotInfo {
+    /// Human label, e.g. "snapshot directory /tmp/x".
+    pub label: String,
+    /// True for a bare log (no ACPI tables, PCI config, …).
+    pub bare_log: bool,
+    /// Damage and problems found while reading it; non-empty means degraded.
+    pub problems: Vec<String>,
+}
+
+/// The host as the snapshot describes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostInfo {
+    pub xen_version: Option<String>,
+    pub xen_package: Option<String>,
+    pub xen_debug: Option<bool>,
+    pub xen_cmdline: Option<String>,
+    pub dom0_mode: Option<String>,
+    pub cpu: Option<String>,
+    pub iommu: Option<String>,
+}
+
+impl HostInfo {
+    /// Summarises the facts about the host.
+    pub fn from_facts(facts: &Facts) -> HostInfo {
+        let x = facts.xen.as_ref();
+        let iommu = x.and_then(|l| {
+            let en = l.iommu.enabled.as_ref()?.value;
+            if !en {
+                return Some("disabled".to_owned());
+            }
+            let mut s = String::from("enabled");
+            if let Some(m) = &l.iommu.dom0_mode {
+                s.push_str(&format!(", dom0 DMA {:?}", m.value).to_lowercase());
+            }
+            if let Some(r) = &l.iommu.interrupt_remapping {
+                s.push_str(if r.value {
+                    ", interrupt remapping on"
+                } else {
+                    ", interrupt remapping off"
+                });
+            }
+            Some(s)
+        });
+        HostInfo {
+            xen_version: x.and_then(|l| l.version.as_ref().map(|v| v.full())),
+            xen_package: x.and_then(|l| l.version.as_ref().and_then(|v| v.package.clone())),
+            xen_debug: x.and_then(|l| l.version.as_ref().and_then(|v| v.debug)),
+            xen_cmdline: x.and_then(|l| l.cmdline.as_ref().map(|c| c.value.clone())),
+            dom0_mode: x.and_then(|l| l.dom0.as_ref().map(|d| d.mode.label().to_owned())),
+            cpu: x.and_then(|l| {
+                l.cpu
+                    .as_ref()
+                    .map(|c| format!("{} family {:#x} model {:#x}", c.vendor, c.family, c.model))
+            }),
+            iommu,
+        }
+    }
+}
+
+/// One audit, ready to render.
+#[derive(Debug, Clone, Serialize)]
+pub struct Audit {
+    pub schema: &'static str,
+    pub tool: String,
+    pub snapshot: SnapshotInfo,
+    pub host: HostInfo,
+    pub surface: Surface,
+    pub verdict: Verdict,
+    /// Parse warnings (lines that looked known but did not parse).
+    pub warnings: Vec<String>,
+    /// The threshold for a failing exit code.
+    pub fail_on: Severity,
+    /// True when a finding is at or above `fail_on`.
+    pub fails: bool,
+}
+
+impl Audit {
+    /// Assembles the audit from the stages' outputs.
+    pub fn new(
+        snapshot: SnapshotInfo,
+        facts: &Facts,
+        surface: Surface,
+        verdict: Verdict,
+        fail_on: Severity,
+    ) -> Audit {
+        let mut warnings: Vec<String> = facts.warnings.iter().map(|w| w.to_string()).collect();
+        if let Some(x) = &facts.xen {
+            warnings.extend(x.warnings.iter().map(|w| w.to_string()));
+        }
+        let fails = verdict.worst().is_some_and(|w| w >= fail_on);
+        Audit {
+            schema: JSON_SCHEMA,
+            tool: format!("dom0scope {}", env!("CARGO_PKG_VERSION")),
+            snapshot,
+            host: HostInfo::from_facts(facts),
+            surface,
+            verdict,
+            warnings,
+            fail_on,
+            fails,
+        }
+    }
+
+    /// The JSON document.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|e| {
+            format!("{{\"schema\":\"{JSON_SCHEMA}\",\"error\":\"{e}\"}}")
+        });
+        s.push('\n');
+        s
+    }
+}

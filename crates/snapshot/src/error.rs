@@ -5,12 +5,8 @@ use std::path::{Path, PathBuf};
 /// A snapshot that cannot be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: std::io::Error },
     #[error("{}: file is empty", path.display())]
     Empty { path: PathBuf },
     #[error("{}: {size} bytes is larger than the {limit}-byte limit", path.display())]
@@ -30,10 +26,10 @@ pub enum SnapshotError {
 }
 
 impl SnapshotError {
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: &Path, error: std::io::Error) -> Self {
         SnapshotError::Io {
             path: path.to_owned(),
-            source,
+            error,
         }
     }
 }

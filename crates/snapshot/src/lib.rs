@@ -119,9 +119,6 @@ pub struct Snapshot {
     pub issues: Vec<Issue>,
 }
 
-/// The artifact name under which a bare log is kept.
-pub const BARE_LOG_ARTIFACT: &str = "console.log";
-
 impl Snapshot {
     /// Opens a directory, a `.tar`/`.tar.gz`, or a bare log, deciding by content.
     pub fn open(path: &Path) -> Result<Snapshot, SnapshotError> {
@@ -146,21 +143,26 @@ impl Snapshot {
             });
         }
         let bytes = std::fs::read(path).map_err(|e| SnapshotError::io(path, e))?;
+        let name = path
+            .file_name()
+            .map_or_else(|| "log".to_owned(), |n| n.to_string_lossy().into_owned());
         Ok(Snapshot::from_log(
             Origin::BareLog {
                 path: path.to_owned(),
             },
+            &name,
             bytes,
         ))
     }
 
-    /// Wraps log bytes (bare log or bundled example) as a snapshot.
-    pub fn from_log(origin: Origin, bytes: Vec<u8>) -> Snapshot {
+    /// Wraps log bytes (bare log or bundled example) as a snapshot; `name` is the
+    /// artifact name evidence will cite (the file's name).
+    pub fn from_log(origin: Origin, name: &str, bytes: Vec<u8>) -> Snapshot {
         let mut artifacts = BTreeMap::new();
         artifacts.insert(
-            BARE_LOG_ARTIFACT.to_owned(),
+            name.to_owned(),
             Artifact {
-                path: BARE_LOG_ARTIFACT.to_owned(),
+                path: name.to_owned(),
                 bytes,
                 integrity: Integrity::Unchecked,
             },
@@ -187,7 +189,18 @@ impl Snapshot {
 
     /// True for the poorer, log-only form (a bare log or a bundled log).
     pub fn is_bare_log(&self) -> bool {
-        self.artifacts.contains_key(BARE_LOG_ARTIFACT) && self.artifacts.len() == 1
+        self.manifest.is_none()
+            && self.artifacts.len() == 1
+            && matches!(self.origin, Origin::BareLog { .. } | Origin::Bundled { .. })
+    }
+
+    /// The single artifact of a bare log.
+    pub fn bare_log(&self) -> Option<&Artifact> {
+        if self.is_bare_log() {
+            self.artifacts.values().next()
+        } else {
+            None
+        }
     }
 
     /// True if any artifact is damaged or the manifest could not be used.

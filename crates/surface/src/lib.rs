@@ -1,1 +1,75 @@
-//! placeholder
+//! The surface stage: dom0's reach joined with the inventory, so "dom0 may map
+//! frames 0-fedff" becomes "dom0 may map this usable RAM, that reserved range …".
+//! Access is per 4 KiB frame: an owner sharing a frame with another is listed
+//! with it, since access to a frame is access to every byte in it.
+
+use dom0scope_inventory::{Inventory, Owner};
+use dom0scope_facts::Evidence;
+use dom0scope_facts::evidence::hex;
+use dom0scope_ranges::{PortSet, bytes_of_frames};
+use dom0scope_reach::Reach;
+use serde::Serialize;
+
+/// One stretch of dom0-reachable frames with a single owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemoryEntry {
+    #[serde(serialize_with = "hex::u64")]
+    pub first_frame: u64,
+    #[serde(serialize_with = "hex::u64")]
+    pub last_frame: u64,
+    /// The owner's bytes inside those frames (inclusive).
+    #[serde(serialize_with = "hex::u64")]
+    pub start: u64,
+    #[serde(serialize_with = "hex::u64")]
+    pub end: u64,
+    pub owner: Owner,
+    pub owner_source: Option<Evidence>,
+}
+
+/// Every range dom0 can touch, named by owner.
+#[derive(Debug, Clone, Serialize)]
+pub struct Surface {
+    pub reach: Reach,
+    /// Empty when the observed reach is unknown.
+    pub memory: Vec<MemoryEntry>,
+    pub ports: Option<PortSet>,
+    pub inventory_notes: Vec<String>,
+}
+
+impl Surface {
+    /// Joins reach and inventory.
+    pub fn join(reach: Reach, inventory: &Inventory) -> Surface {
+        let mut memory = Vec::new();
+        if let Some(obs) = &reach.observed {
+            for frames in obs.iomem.ranges() {
+                let bytes = bytes_of_frames(frames.clone());
+                for region in inventory.overlapping(*bytes.start(), *bytes.end()) {
+                    let start = region.start.max(*bytes.start());
+                    let end = region.end.min(*bytes.end());
+                    memory.push(MemoryEntry {
+                        first_frame: start >> 12,
+                        last_frame: end >> 12,
+                        start,
+                        end,
+                        owner: region.owner.clone(),
+                        owner_source: region.source.clone(),
+                    });
+                }
+            }
+        }
+        let ports = reach.observed.as_ref().and_then(|o| o.ioports.clone());
+        Surface {
+            reach,
+            memory,
+            ports,
+            inventory_notes: inventory.notes.clone(),
+        }
+    }
+
+    /// Reachable entries overlapping the inclusive byte range.
+    pub fn memory_in(&self, start: u64, end: u64) -> impl Iterator<Item = &MemoryEntry> {
+        self.memory
+            .iter()
+            .filter(move |m| m.start <= end && m.end >= start)
+    }
+}

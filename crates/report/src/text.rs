@@ -1,0 +1,281 @@
+//! The terminal report. Styles are ANSI; the caller's stream decides whether
+//! they reach the terminal (anstream strips them for pipes, files and NO_COLOR).
+
+use std::fmt::Write;
+
+use anstyle::{AnsiColor, Effects, Style};
+use dom0scope_ranges::Radix;
+use dom0scope_verdict::Severity;
+
+use crate::Audit;
+
+const BOLD: Style = Style::new().effects(Effects::BOLD);
+const DIM: Style = Style::new().effects(Effects::DIMMED);
+const HEAD: Style = Style::new().effects(Effects::BOLD.insert(Effects::UNDERLINE));
+
+fn sev_style(s: Severity) -> Style {
+    let c = match s {
+        Severity::Critical => AnsiColor::BrightRed,
+        Severity::High => AnsiColor::Red,
+        Severity::Medium => AnsiColor::Yellow,
+        Severity::Low => AnsiColor::Cyan,
+        Severity::Info => AnsiColor::White,
+    };
+    Style::new().fg_color(Some(c.into())).effects(Effects::BOLD)
+}
+
+fn styled(s: Style, text: &str) -> String {
+    format!("{}{text}{}", s.render(), s.render_reset())
+}
+
+/// Wraps `text` at `width` columns with `indent` spaces on every line.
+fn wrap(text: &str, indent: usize, width: usize) -> String {
+    let mut out = String::new();
+    let mut col = 0;
+    for word in text.split_whitespace() {
+        if col > indent && col + 1 + word.len() > width {
+            out.push('\n');
+            col = 0;
+        }
+        if col == 0 {
+            out.push_str(&" ".repeat(indent));
+            col = indent;
+        } else {
+            out.push(' ');
+            col += 1;
+        }
+        out.push_str(word);
+        col += word.len();
+    }
+    out
+}
+
+/// Renders the audit as text (with ANSI styles).
+pub fn render_text(a: &Audit) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{} — audit of {}", styled(BOLD, &a.tool), a.snapshot.label);
+    let h = &a.host;
+    let xen = match (&h.xen_version, &h.xen_package) {
+        (Some(v), Some(p)) => format!("Xen {v} ({p})"),
+        (Some(v), None) => format!("Xen {v}"),
+        _ => "Xen version unknown".to_owned(),
+    };
+    let mode = h
+        .dom0_mode
+        .as_deref()
+        .map_or("dom0 mode unknown".to_owned(), |m| format!("{m} dom0"));
+    let _ = writeln!(o, "  {xen}, {mode}");
+    if let Some(c) = &h.cpu {
+        let _ = writeln!(o, "  CPU: {c}");
+    }
+    if let Some(c) = &h.xen_cmdline {
+        let _ = writeln!(o, "  Xen command line: {c}");
+    }
+    if let Some(i) = &h.iommu {
+        let _ = writeln!(o, "  IOMMU: {i}");
+    }
+    if a.snapshot.bare_log {
+        let _ = writeln!(
+            o,
+            "{}",
+            styled(
+                DIM,
+                "  (a bare Xen log: no ACPI tables, PCI config or dom0 view; `dom0scope collect` gives the full picture)"
+            )
+        );
+    }
+    o.push('\n');
+    reach(&mut o, a);
+    findings(&mut o, a);
+    problems(&mut o, a);
+    result(&mut o, a);
+    o
+}
+
+fn reach(o: &mut String, a: &Audit) {
+    let s = &a.surface;
+    let Some(obs) = &s.reach.observed else {
+        let _ = writeln!(o, "{}", styled(HEAD, "dom0's reach"));
+        for n in &s.reach.notes {
+            let _ = writeln!(o, "{}", wrap(n, 2, 100));
+        }
+        o.push('\n');
+        return;
+    };
+    let _ = writeln!(
+        o,
+        "{} {}",
+        styled(HEAD, "dom0's reach, as Xen recorded it"),
+        styled(DIM, &format!("(debug key 'q', {}:{})", obs.header.artifact, obs.header.line))
+    );
+    let _ = writeln!(
+        o,
+        "  I/O memory: {} frames in {} ranges  {}",
+        obs.iomem.count(),
+        obs.iomem.range_count(),
+        obs.iomem.to_xen(Radix::Hex)
+    );
+    let _ = writeln!(
+        o,
+        "    {:<22} {:<36} {:<24} {}",
+        "frames", "bytes", "what lies there", "source"
+    );
+    for m in &s.memory {
+        let frames = format!("{:#x}-{:#x}", m.first_frame, m.last_frame);
+        let bytes = format!("{:#012x}-{:#012x}", m.start, m.end);
+        let src = m
+            .owner_source
+            .as_ref()
+            .map_or(String::new(), |e| format!("{}:{}", e.artifact, e.line));
+        let _ = writeln!(
+            o,
+            "    {frames:<22} {bytes:<36} {:<24} {}",
+            m.owner.label(),
+            styled(DIM, &src)
+        );
+    }
+    match (&obs.ioports, &obs.ioports_source) {
+        (Some(p), Some(src)) => {
+            let _ = writeln!(
+                o,
+                "  I/O ports: {} of 65536  {} {}",
+                p.count(),
+                p.to_xen(Radix::Hex),
+                styled(DIM, &format!("({}:{})", src.artifact, src.line))
+            );
+        }
+        _ => {
+            let _ = writeln!(o, "  I/O ports: not in the dump");
+        }
+    }
+    if let (Some(i), Some(src)) = (&obs.irqs, &obs.irqs_source) {
+        let _ = writeln!(
+            o,
+            "  Interrupts: {} {}",
+            i.to_xen(Radix::Decimal),
+            styled(DIM, &format!("({}:{})", src.artifact, src.line))
+        );
+    }
+    for n in s.reach.notes.iter().chain(&s.inventory_notes) {
+        let _ = writeln!(o, "{}", styled(DIM, &wrap(&format!("note: {n}"), 2, 100)));
+    }
+    o.push('\n');
+}
+
+fn findings(o: &mut String, a: &Audit) {
+    let v = &a.verdict;
+    let _ = writeln!(o, "{}", styled(HEAD, "Findings"));
+    if v.findings.is_empty() {
+        let _ = writeln!(o, "  none");
+    }
+    for f in &v.findings {
+        let sev = format!("{:<8}", f.severity.label().to_uppercase());
+        let _ = writeln!(
+            o,
+            "  {} {}  {}",
+            styled(sev_style(f.severity), &sev),
+            styled(BOLD, f.id),
+            f.title
+        );
+        let frames = f
+            .frames
+            .iter()
+            .map(|r| format!("{:#x}-{:#x} (bytes {:#x}-{:#x})", r.first_frame, r.last_frame, r.start, r.end))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if !frames.is_empty() {
+            let _ = writeln!(o, "    frames {frames}");
+        }
+        let _ = writeln!(o, "{}", wrap(&f.summary, 4, 100));
+        let _ = writeln!(o, "    evidence:");
+        for e in &f.evidence {
+            let _ = writeln!(o, "      {}", styled(DIM, &e.to_string()));
+        }
+        for r in &f.remedies {
+            let channel = r.channel.label();
+            let _ = writeln!(o, "{}", wrap(&format!("fix ({channel}): {}", r.text), 4, 100));
+        }
+        let _ = writeln!(o, "{}", styled(DIM, &wrap(&format!("why: {}", f.rationale), 4, 100)));
+        for r in &f.references {
+            let _ = writeln!(o, "    {}", styled(DIM, &format!("see: {r}")));
+        }
+    }
+    for n in &v.not_evaluated {
+        let _ = writeln!(
+            o,
+            "  {} {}  {} — needs {}",
+            styled(sev_style(Severity::Medium), "NOT EVALUATED"),
+            n.id,
+            n.title,
+            n.needs
+        );
+    }
+    o.push('\n');
+}
+
+fn problems(o: &mut String, a: &Audit) {
+    if !a.snapshot.problems.is_empty() {
+        let _ = writeln!(
+            o,
+            "{}",
+            styled(HEAD, "Snapshot problems (the audit is degraded)")
+        );
+        for p in &a.snapshot.problems {
+            let _ = writeln!(o, "{}", wrap(p, 2, 100));
+        }
+        o.push('\n');
+    }
+    if !a.warnings.is_empty() {
+        let _ = writeln!(o, "{}", styled(HEAD, "Parse warnings"));
+        for w in &a.warnings {
+            let _ = writeln!(o, "{}", wrap(w, 2, 100));
+        }
+        o.push('\n');
+    }
+}
+
+fn result(o: &mut String, a: &Audit) {
+    let v = &a.verdict;
+    let n = v.findings.len();
+    let mut by = Vec::new();
+    for s in [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ] {
+        let k = v.findings.iter().filter(|f| f.severity == s).count();
+        if k > 0 {
+            by.push(format!("{k} {}", s.label()));
+        }
+    }
+    let counts = if by.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", by.join(", "))
+    };
+    let verdict = if a.fails {
+        styled(
+            sev_style(Severity::Critical),
+            &format!("FAIL at --fail-on {}", a.fail_on.label()),
+        )
+    } else {
+        styled(
+            Style::new().fg_color(Some(AnsiColor::Green.into())).effects(Effects::BOLD),
+            &format!("PASS at --fail-on {}", a.fail_on.label()),
+        )
+    };
+    let mut extra = String::new();
+    if !v.not_evaluated.is_empty() {
+        extra.push_str(&format!(", {} rule(s) not evaluated", v.not_evaluated.len()));
+    }
+    if !a.snapshot.problems.is_empty() {
+        extra.push_str(", snapshot degraded");
+    }
+    let _ = writeln!(
+        o,
+        "{} {n} finding(s){counts}{extra}. {verdict}",
+        styled(BOLD, "Result:")
+    );
+}

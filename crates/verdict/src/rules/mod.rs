@@ -1,0 +1,24 @@
+//! The built-in rules. (A later slice moves the catalog to data; the rule logic
+//! stays a small set of predicates over the surface.)
+
+mod low_memory;
+
+use dom0scope_surface::Surface;
+
+use crate::Finding;
+
+/// A rule's result on one surface.
+pub(crate) enum Outcome {
+    Fires(Box<Finding>),
+    Passes,
+    /// What input is missing.
+    NeedsInput(String),
+}
+
+pub(crate) struct Rule {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub eval: fn(&Surface) -> Outcome,
+}
+
+pub(crate) const ALL: &[Rule] = &[low_memory::RULE];
