@@ -60,10 +60,7 @@ impl Facts {
                         warnings.push(Warning {
                             artifact: name.into(),
                             line: 0,
-                            message: format!(
-                                "used as the Xen log because: {}",
-                                join(&errors)
-                            ),
+                            message: format!("used as the Xen log because: {}", join(&errors)),
                         });
                     }
                     xen = Some(log);

@@ -73,7 +73,11 @@ impl Inventory {
             "physical address width not in the snapshot; the map covers {phys_bits} bits (x86-64 maximum)"
         )];
         let mut entries: Vec<Region> = Vec::new();
-        match facts.xen.as_ref().and_then(|x| x.e820.as_ref().map(|m| (x, m))) {
+        match facts
+            .xen
+            .as_ref()
+            .and_then(|x| x.e820.as_ref().map(|m| (x, m)))
+        {
             Some((log, map)) => {
                 for e in &map.entries {
                     if e.start > top {
@@ -113,18 +117,18 @@ impl Inventory {
 fn resolve_overlaps(sorted: Vec<Region>, notes: &mut Vec<String>) -> Vec<Region> {
     let mut out: Vec<Region> = Vec::with_capacity(sorted.len());
     for mut r in sorted {
-        if let Some(prev) = out.last() {
-            if r.start <= prev.end {
-                notes.push(format!(
-                    "E820 entries overlap at {:#x}-{:#x}; the earlier entry is kept there",
-                    r.start,
-                    prev.end.min(r.end)
-                ));
-                if r.end <= prev.end {
-                    continue;
-                }
-                r.start = prev.end + 1;
+        if let Some(prev) = out.last()
+            && r.start <= prev.end
+        {
+            notes.push(format!(
+                "E820 entries overlap at {:#x}-{:#x}; the earlier entry is kept there",
+                r.start,
+                prev.end.min(r.end)
+            ));
+            if r.end <= prev.end {
+                continue;
             }
+            r.start = prev.end + 1;
         }
         out.push(r);
     }

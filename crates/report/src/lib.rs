@@ -120,9 +120,8 @@ impl Audit {
 
     /// The JSON document.
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|e| {
-            format!("{{\"schema\":\"{JSON_SCHEMA}\",\"error\":\"{e}\"}}")
-        });
+        let mut s = serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("{{\"schema\":\"{JSON_SCHEMA}\",\"error\":\"{e}\"}}"));
         s.push('\n');
         s
     }

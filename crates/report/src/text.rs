@@ -53,7 +53,12 @@ fn wrap(text: &str, indent: usize, width: usize) -> String {
 /// Renders the audit as text (with ANSI styles).
 pub fn render_text(a: &Audit) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "{} — audit of {}", styled(BOLD, &a.tool), a.snapshot.label);
+    let _ = writeln!(
+        o,
+        "{} — audit of {}",
+        styled(BOLD, &a.tool),
+        a.snapshot.label
+    );
     let h = &a.host;
     let xen = match (&h.xen_version, &h.xen_package) {
         (Some(v), Some(p)) => format!("Xen {v} ({p})"),
@@ -106,7 +111,13 @@ fn reach(o: &mut String, a: &Audit) {
         o,
         "{} {}",
         styled(HEAD, "dom0's reach, as Xen recorded it"),
-        styled(DIM, &format!("(debug key 'q', {}:{})", obs.header.artifact, obs.header.line))
+        styled(
+            DIM,
+            &format!(
+                "(debug key 'q', {}:{})",
+                obs.header.artifact, obs.header.line
+            )
+        )
     );
     let _ = writeln!(
         o,
@@ -117,8 +128,8 @@ fn reach(o: &mut String, a: &Audit) {
     );
     let _ = writeln!(
         o,
-        "    {:<22} {:<36} {:<24} {}",
-        "frames", "bytes", "what lies there", "source"
+        "    {:<22} {:<36} {:<24} source",
+        "frames", "bytes", "what lies there"
     );
     for m in &s.memory {
         let frames = format!("{:#x}-{:#x}", m.first_frame, m.last_frame);
@@ -180,7 +191,12 @@ fn findings(o: &mut String, a: &Audit) {
         let frames = f
             .frames
             .iter()
-            .map(|r| format!("{:#x}-{:#x} (bytes {:#x}-{:#x})", r.first_frame, r.last_frame, r.start, r.end))
+            .map(|r| {
+                format!(
+                    "{:#x}-{:#x} (bytes {:#x}-{:#x})",
+                    r.first_frame, r.last_frame, r.start, r.end
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ");
         if !frames.is_empty() {
@@ -193,9 +209,17 @@ fn findings(o: &mut String, a: &Audit) {
         }
         for r in &f.remedies {
             let channel = r.channel.label();
-            let _ = writeln!(o, "{}", wrap(&format!("fix ({channel}): {}", r.text), 4, 100));
+            let _ = writeln!(
+                o,
+                "{}",
+                wrap(&format!("fix ({channel}): {}", r.text), 4, 100)
+            );
         }
-        let _ = writeln!(o, "{}", styled(DIM, &wrap(&format!("why: {}", f.rationale), 4, 100)));
+        let _ = writeln!(
+            o,
+            "{}",
+            styled(DIM, &wrap(&format!("why: {}", f.rationale), 4, 100))
+        );
         for r in &f.references {
             let _ = writeln!(o, "    {}", styled(DIM, &format!("see: {r}")));
         }
@@ -262,13 +286,18 @@ fn result(o: &mut String, a: &Audit) {
         )
     } else {
         styled(
-            Style::new().fg_color(Some(AnsiColor::Green.into())).effects(Effects::BOLD),
+            Style::new()
+                .fg_color(Some(AnsiColor::Green.into()))
+                .effects(Effects::BOLD),
             &format!("PASS at --fail-on {}", a.fail_on.label()),
         )
     };
     let mut extra = String::new();
     if !v.not_evaluated.is_empty() {
-        extra.push_str(&format!(", {} rule(s) not evaluated", v.not_evaluated.len()));
+        extra.push_str(&format!(
+            ", {} rule(s) not evaluated",
+            v.not_evaluated.len()
+        ));
     }
     if !a.snapshot.problems.is_empty() {
         extra.push_str(", snapshot degraded");

@@ -3,9 +3,9 @@
 //! Access is per 4 KiB frame: an owner sharing a frame with another is listed
 //! with it, since access to a frame is access to every byte in it.
 
-use dom0scope_inventory::{Inventory, Owner};
 use dom0scope_facts::Evidence;
 use dom0scope_facts::evidence::hex;
+use dom0scope_inventory::{Inventory, Owner};
 use dom0scope_ranges::{PortSet, bytes_of_frames};
 use dom0scope_reach::Reach;
 use serde::Serialize;

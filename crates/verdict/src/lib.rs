@@ -140,7 +140,8 @@ impl Verdict {
                 }),
             }
         }
-        v.findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(b.id)));
+        v.findings
+            .sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(b.id)));
         v
     }
 

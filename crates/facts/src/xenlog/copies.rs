@@ -52,10 +52,10 @@ pub(crate) fn parse_copies(artifact: &str, lines: &[XenLine<'_>]) -> XenLog {
 fn differences(a: &XenLog, b: &XenLog) -> Vec<&'static str> {
     let mut out = Vec::new();
     let mut cmp = |name: &'static str, x: Option<String>, y: Option<String>| {
-        if let (Some(x), Some(y)) = (x, y) {
-            if x != y {
-                out.push(name);
-            }
+        if let (Some(x), Some(y)) = (x, y)
+            && x != y
+        {
+            out.push(name);
         }
     };
     cmp(

@@ -45,14 +45,14 @@ pub(crate) fn line(b: &mut Builder, l: &XenLine<'_>) -> bool {
         return true;
     }
     if body.starts_with("Dom0 kernel: ") {
-        if let Some(c) = KERNEL.captures(body) {
-            if let (Some(s), Some(e)) = (hex(&c[1]), hex(&c[2])) {
-                b.cite(l);
-                if let Some(d) = b.log.dom0.as_mut() {
-                    d.kernel_paddr = Some((s, e));
-                }
-                return true;
+        if let Some(c) = KERNEL.captures(body)
+            && let (Some(s), Some(e)) = (hex(&c[1]), hex(&c[2]))
+        {
+            b.cite(l);
+            if let Some(d) = b.log.dom0.as_mut() {
+                d.kernel_paddr = Some((s, e));
             }
+            return true;
         }
         b.warn(l, "unreadable dom0 kernel line");
         return true;

@@ -77,12 +77,12 @@ pub(crate) fn line(b: &mut Builder, l: &XenLine<'_>) -> bool {
         }
         return false;
     }
-    if let Some(rest) = body.strip_prefix("AMD-Vi: IOMMU ") {
-        if rest.ends_with(" Enabled.") {
-            b.cite(l);
-            b.log.iommu.amd_vi_units += 1;
-            return true;
-        }
+    if let Some(rest) = body.strip_prefix("AMD-Vi: IOMMU ")
+        && rest.ends_with(" Enabled.")
+    {
+        b.cite(l);
+        b.log.iommu.amd_vi_units += 1;
+        return true;
     }
     false
 }

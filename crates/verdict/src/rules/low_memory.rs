@@ -63,9 +63,15 @@ fn eval(s: &Surface) -> Outcome {
         None => "the E820 map does not show usable memory below 1 MiB, so the trampoline's frame is not located".into(),
     };
     let how = match s.reach.dom0_mode {
-        Some(Dom0Mode::Pv) => "This PV dom0 maps those frames directly: a privcmd foreign mapping of DOMID_IO (mmu_update) is granted for any frame in its I/O Memory rangeset, writable.",
-        Some(Dom0Mode::Pvh) => "This PVH dom0 cannot map DOMID_IO, but XEN_DOMCTL_memory_mapping on itself places any frame of its I/O Memory rangeset into its own physical address space, where it can write it.",
-        None => "The dom0 mode is not in the log: a PV dom0 maps these frames through DOMID_IO, a PVH dom0 through XEN_DOMCTL_memory_mapping on itself.",
+        Some(Dom0Mode::Pv) => {
+            "This PV dom0 maps those frames directly: a privcmd foreign mapping of DOMID_IO (mmu_update) is granted for any frame in its I/O Memory rangeset, writable."
+        }
+        Some(Dom0Mode::Pvh) => {
+            "This PVH dom0 cannot map DOMID_IO, but XEN_DOMCTL_memory_mapping on itself places any frame of its I/O Memory rangeset into its own physical address space, where it can write it."
+        }
+        None => {
+            "The dom0 mode is not in the log: a PV dom0 maps these frames through DOMID_IO, a PVH dom0 through XEN_DOMCTL_memory_mapping on itself."
+        }
     };
     let summary = format!(
         "dom0's I/O Memory rangeset includes frames {span} of the first MiB. {where_}; Xen runs it on every CPU bring-up (hot-plug, S3 resume). {how} Code planted there runs as Xen."
@@ -75,10 +81,10 @@ fn eval(s: &Surface) -> Outcome {
         evidence.push(e.clone());
     }
     for m in s.memory_in(0, 0xfffff) {
-        if let Some(src) = &m.owner_source {
-            if !evidence.contains(src) {
-                evidence.push(src.clone());
-            }
+        if let Some(src) = &m.owner_source
+            && !evidence.contains(src)
+        {
+            evidence.push(src.clone());
         }
     }
     Outcome::Fires(Box::new(Finding {

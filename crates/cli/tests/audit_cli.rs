@@ -1,0 +1,278 @@
+//! `dom0scope audit` end to end on real snapshots and on hostile input.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn testdata(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(rel)
+}
+
+fn dom0scope() -> Command {
+    let mut c = Command::cargo_bin("dom0scope").expect("binary");
+    c.env("NO_COLOR", "1");
+    c
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn no_argument_audits_the_bundled_example_and_says_so() {
+    dom0scope()
+        .arg("audit")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("bundled example snapshot"))
+        .stdout(predicate::str::contains(
+            "audit of bundled example snapshot x417-pv-q35-viommu",
+        ))
+        .stdout(predicate::str::contains("DOM0_LOWMEM_TRAMPOLINE"))
+        .stdout(predicate::str::contains(
+            "I/O Memory { 0-fed8f, fed91-fedff, fef00-fcfffff }",
+        ));
+}
+
+#[test]
+fn every_collected_snapshot_fires_the_trampoline_rule_worded_per_mode() {
+    for (name, mode_words) in [
+        ("x417-pv-q35-vtd-bios", "PV dom0 maps those frames directly"),
+        ("x417-pv-q35-uefi", "PV dom0 maps those frames directly"),
+        ("x420-pv-pc-bios", "PV dom0 maps those frames directly"),
+        ("x420-pvh-q35-vtd-bios", "This PVH dom0 cannot map DOMID_IO"),
+    ] {
+        let out = dom0scope()
+            .arg("audit")
+            .arg(testdata(&format!("snapshots/{name}")))
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("DOM0_LOWMEM_TRAMPOLINE"), "{name}");
+        assert!(text.contains(mode_words), "{name}: {text}");
+        assert!(
+            text.contains("xen/dmesg.txt:"),
+            "{name}: evidence must cite the artifact"
+        );
+        assert!(
+            !text.contains("degraded"),
+            "{name}: verified snapshot reported degraded"
+        );
+    }
+}
+
+#[test]
+fn fail_on_critical_still_fails_and_json_is_valid() {
+    let out = dom0scope()
+        .args(["audit", "--format", "json", "--fail-on", "critical"])
+        .arg(testdata("logs/qemu-xen-4.20/pv-q35-qemu64.log"))
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+    assert_eq!(v["schema"], "dom0scope-audit/1");
+    assert_eq!(v["verdict"]["findings"][0]["id"], "DOM0_LOWMEM_TRAMPOLINE");
+    assert_eq!(
+        v["verdict"]["findings"][0]["frames"][0]["last_frame"],
+        "0xff"
+    );
+    assert_eq!(v["host"]["xen_version"], "4.20.5-pre");
+    assert_eq!(v["fails"], true);
+}
+
+#[test]
+fn a_log_without_the_q_dump_reports_the_rule_not_evaluated() {
+    // A real machine's boot log: no debug-key 'q' dump, so no observed reach.
+    dom0scope()
+        .arg("audit")
+        .arg(testdata(
+            "logs/xen-dmesg/intel-thinkpad-t480s-coreboot_xen-4.17.5_qubes_legacy.txt",
+        ))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "NOT EVALUATED DOM0_LOWMEM_TRAMPOLINE",
+        ))
+        .stdout(predicate::str::contains("1 rule(s) not evaluated"));
+}
+
+#[test]
+fn output_file_has_no_ansi_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.txt");
+    Command::cargo_bin("dom0scope")
+        .unwrap()
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .arg("audit")
+        .arg(testdata("snapshots/x417-pv-q35-uefi"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stdout("");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("DOM0_LOWMEM_TRAMPOLINE"));
+    assert!(!text.contains('\x1b'));
+}
+
+#[test]
+fn unusable_inputs_exit_2_with_the_file_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.log");
+    std::fs::write(&empty, b"").unwrap();
+    let garbage = dir.path().join("garbage.bin");
+    let bytes: Vec<u8> = (0u32..5000)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    std::fs::write(&garbage, bytes).unwrap();
+    let long = dir.path().join("long.log");
+    std::fs::write(&long, vec![b'x'; 100 << 20]).unwrap();
+    let missing = dir.path().join("missing.log");
+    let empty_dir = dir.path().join("emptydir");
+    std::fs::create_dir(&empty_dir).unwrap();
+    for (path, words) in [
+        (&empty, "file is empty"),
+        (&garbage, "not a Xen log"),
+        (&long, "over-long line"),
+        (&missing, "No such file"),
+        (&empty_dir, "holds no files"),
+    ] {
+        dom0scope()
+            .arg("audit")
+            .arg(path)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(path.display().to_string()))
+            .stderr(predicate::str::contains(words))
+            .stderr(predicate::str::contains("panicked").not());
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    dom0scope()
+        .args(["audit", "--format", "xml"])
+        .assert()
+        .code(2);
+    dom0scope().arg("frobnicate").assert().code(2);
+}
+
+/// A tar of a real snapshot directory, optionally gzip-compressed.
+fn tar_of(dir: &Path, gz: bool) -> Vec<u8> {
+    let mut raw = Vec::new();
+    {
+        let mut b = tar::Builder::new(&mut raw);
+        b.append_dir_all("snap", dir).unwrap();
+        b.finish().unwrap();
+    }
+    if !gz {
+        return raw;
+    }
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(&raw).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn tar_and_tar_gz_snapshots_audit_like_the_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    for gz in [false, true] {
+        let path = dir.path().join(if gz { "s.tar.gz" } else { "s.tar" });
+        std::fs::write(
+            &path,
+            tar_of(&testdata("snapshots/x417-pv-q35-vtd-bios"), gz),
+        )
+        .unwrap();
+        dom0scope()
+            .arg("audit")
+            .arg(&path)
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains("snapshot archive"))
+            .stdout(predicate::str::contains(
+                "I/O Memory { 0-fed8f, fed91-fedff, fef00-fcfffff }",
+            ))
+            .stdout(predicate::str::contains("degraded").not());
+    }
+}
+
+#[test]
+fn truncated_tar_is_an_error_naming_file_and_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = tar_of(&testdata("snapshots/x417-pv-q35-vtd-bios"), false);
+    let path = dir.path().join("cut.tar");
+    std::fs::write(&path, &full[..700]).unwrap();
+    dom0scope()
+        .arg("audit")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cut.tar"))
+        .stderr(predicate::str::contains("at byte"));
+}
+
+#[test]
+fn damaged_artifact_degrades_instead_of_aborting() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("snap");
+    copy_dir(&testdata("snapshots/x417-pv-q35-vtd-bios"), &snap);
+    // Damage a file the audit does not need, and append to the one it does.
+    std::fs::write(snap.join("acpi/HPET"), b"garbage").unwrap();
+    let mut log = std::fs::read(snap.join("xen/dmesg.txt")).unwrap();
+    log.extend_from_slice(b"(XEN) ACPI: IOAPIC (id[0xZZ] broken)\n");
+    std::fs::write(snap.join("xen/dmesg.txt"), log).unwrap();
+    std::fs::remove_file(snap.join("linux/cmdline")).unwrap();
+    dom0scope()
+        .arg("audit")
+        .arg(&snap)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "Snapshot problems (the audit is degraded)",
+        ))
+        .stdout(predicate::str::contains("acpi/HPET: damaged"))
+        .stdout(predicate::str::contains("xen/dmesg.txt: damaged"))
+        .stdout(predicate::str::contains(
+            "linux/cmdline: listed in manifest.json but missing",
+        ))
+        .stdout(predicate::str::contains("unreadable ACPI IOAPIC line"))
+        .stdout(predicate::str::contains("DOM0_LOWMEM_TRAMPOLINE"));
+}
+
+#[test]
+fn corrupt_manifest_is_reported_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("snap");
+    copy_dir(&testdata("snapshots/x420-pv-pc-bios"), &snap);
+    std::fs::write(
+        snap.join("manifest.json"),
+        b"{\n  \"format\": \"dom0scope-snapshot/1\",\n  \"files\": [\n",
+    )
+    .unwrap();
+    dom0scope()
+        .arg("audit")
+        .arg(&snap)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("manifest unreadable at line"))
+        .stdout(predicate::str::contains("DOM0_LOWMEM_TRAMPOLINE"));
+}
