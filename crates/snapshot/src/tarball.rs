@@ -151,7 +151,12 @@ fn strip_common_top_dir(
         .map(|(t, _)| t.to_owned());
     let Some(top) = first else { return };
     let prefix = format!("{top}/");
-    if !files.keys().all(|k| k.starts_with(&prefix)) {
+    // Only a wrapper directory around a snapshot: it holds the manifest or `xen/`.
+    let wraps_snapshot = files.contains_key(&format!("{prefix}manifest.json"))
+        || files
+            .keys()
+            .any(|k| k.starts_with(&format!("{prefix}xen/")));
+    if !wraps_snapshot || !files.keys().all(|k| k.starts_with(&prefix)) {
         return;
     }
     *files = std::mem::take(files)
