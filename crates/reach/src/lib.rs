@@ -2,6 +2,7 @@
 //! (the last debug-key `'q'` dump of domain 0); the Xen model adds a prediction
 //! in a later slice, and `verify` compares the two.
 
+use dom0scope_facts::evidence::hex;
 use dom0scope_facts::xenlog::Dom0Mode;
 use dom0scope_facts::{Evidence, Facts};
 use dom0scope_ranges::{FrameSet, IrqSet, PortSet};
@@ -11,10 +12,12 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize)]
 pub struct Observed {
     /// Machine frames dom0 may map (`I/O Memory`).
+    #[serde(serialize_with = "hex::set")]
     pub iomem: FrameSet,
     pub iomem_source: Evidence,
     /// I/O ports dom0 may access (`I/O Ports`); None when the dump has no such set
     /// (non-x86 dumps).
+    #[serde(serialize_with = "hex::opt_set")]
     pub ioports: Option<PortSet>,
     pub ioports_source: Option<Evidence>,
     pub irqs: Option<IrqSet>,

@@ -32,6 +32,7 @@ pub struct Surface {
     pub reach: Reach,
     /// Empty when the observed reach is unknown.
     pub memory: Vec<MemoryEntry>,
+    #[serde(serialize_with = "hex::opt_set")]
     pub ports: Option<PortSet>,
     pub inventory_notes: Vec<String>,
 }
