@@ -2,7 +2,9 @@
 //! or byte it came from. Parsing is pure (bytes in, facts or a located error
 //! out); a damaged artifact yields warnings, not a failed audit.
 
+pub mod acpi;
 pub mod evidence;
+pub mod linux;
 pub mod xenlog;
 
 use dom0scope_snapshot::Snapshot;
@@ -20,6 +22,10 @@ pub const XEN_LOG_ARTIFACTS: &[&str] = &["xen/dmesg.txt", "xen/dmesg-boot.txt"];
 pub struct Facts {
     /// Xen's console log, if any artifact held one.
     pub xen: Option<XenLog>,
+    /// ACPI tables captured under `acpi/` (None for a bare log).
+    pub acpi: Option<acpi::AcpiTables>,
+    /// dom0's `/proc/cpuinfo`.
+    pub cpuinfo: Option<linux::cpuinfo::Cpuinfo>,
     /// Problems with artifacts: damage, parse failures, fallbacks taken.
     pub warnings: Vec<Warning>,
 }
@@ -80,8 +86,24 @@ impl Facts {
             };
             return Err(NoFacts { message, errors });
         };
+        let acpi_artifacts: Vec<(&str, &[u8])> = snapshot
+            .artifacts
+            .iter()
+            .filter(|(k, _)| k.starts_with("acpi/") && !k.ends_with(".txt"))
+            .map(|(k, a)| (k.as_str(), a.bytes.as_slice()))
+            .collect();
+        let acpi = (!acpi_artifacts.is_empty()).then(|| {
+            let mut t = acpi::AcpiTables::parse(acpi_artifacts);
+            warnings.append(&mut t.warnings);
+            t
+        });
+        let cpuinfo = snapshot
+            .get("linux/cpuinfo")
+            .and_then(|a| linux::cpuinfo::parse(&a.path, &a.bytes));
         Ok(Facts {
             xen: Some(xen),
+            acpi,
+            cpuinfo,
             warnings,
         })
     }

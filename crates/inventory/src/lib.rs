@@ -67,11 +67,15 @@ pub struct Inventory {
 impl Inventory {
     /// Builds the map from parsed facts.
     pub fn build(facts: &Facts) -> Inventory {
-        let phys_bits = MAX_PHYS_BITS;
+        let known = facts.cpuinfo.as_ref().and_then(|c| c.phys_bits);
+        let phys_bits = known.unwrap_or(MAX_PHYS_BITS).min(MAX_PHYS_BITS);
         let top = (1u64 << phys_bits) - 1;
-        let mut notes = vec![format!(
-            "physical address width not in the snapshot; the map covers {phys_bits} bits (x86-64 maximum)"
-        )];
+        let mut notes = Vec::new();
+        if known.is_none() {
+            notes.push(format!(
+                "physical address width not in the snapshot; the map covers {phys_bits} bits (x86-64 maximum)"
+            ));
+        }
         let mut entries: Vec<Region> = Vec::new();
         match facts
             .xen
@@ -98,7 +102,7 @@ impl Inventory {
         Inventory {
             regions,
             phys_bits,
-            phys_bits_assumed: true,
+            phys_bits_assumed: known.is_none(),
             notes,
         }
     }
@@ -178,6 +182,8 @@ mod tests {
         .unwrap();
         let facts = Facts {
             xen: Some(log),
+            acpi: None,
+            cpuinfo: None,
             warnings: vec![],
         };
         let inv = Inventory::build(&facts);

@@ -1,0 +1,111 @@
+//! ACPI tables as dom0 captured them (`acpi/<SIG>` in a snapshot). Hand-written
+//! over `zerocopy`: every read is bounds-checked, nothing is sized by an
+//! untrusted length beyond the bytes actually present, and a bad table is a
+//! warning for that table only.
+
+mod dmar;
+mod fadt;
+mod header;
+mod hpet;
+
+use serde::Serialize;
+
+pub use dmar::{Dmar, Drhd};
+pub use fadt::Fadt;
+pub use header::{SdtHeader, TableInfo};
+pub use hpet::HpetTable;
+
+use crate::evidence::Warning;
+
+/// The tables the model and inventory use, with a note of every table seen.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AcpiTables {
+    pub tables: Vec<TableInfo>,
+    pub hpet: Option<HpetTable>,
+    pub dmar: Option<Dmar>,
+    pub fadt: Option<Fadt>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Signatures under which the VT-d table reaches dom0: Xen renames it so dom0
+/// does not drive the IOMMU (`RMAD` in 4.17's `acpi_dmar_zap()`, `XMAR` in newer source).
+pub const DMAR_SIGNATURES: &[&[u8; 4]] = &[b"DMAR", b"RMAD", b"XMAR"];
+
+impl AcpiTables {
+    /// Parses every `acpi/…` artifact given as (artifact path, bytes).
+    pub fn parse<'a>(artifacts: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> AcpiTables {
+        let mut out = AcpiTables::default();
+        for (path, bytes) in artifacts {
+            let (info, body) = match header::parse(path, bytes) {
+                Ok(x) => x,
+                Err(message) => {
+                    out.warnings.push(Warning {
+                        artifact: path.into(),
+                        line: 0,
+                        message,
+                    });
+                    continue;
+                }
+            };
+            if !info.checksum_ok {
+                out.warnings.push(Warning {
+                    artifact: path.into(),
+                    line: 0,
+                    message: "checksum does not match; table parsed anyway".into(),
+                });
+            }
+            if info.truncated {
+                out.warnings.push(Warning {
+                    artifact: path.into(),
+                    line: 0,
+                    message: format!(
+                        "header says {} bytes but only {} are present; parsed what is there",
+                        info.length, info.present
+                    ),
+                });
+            }
+            let sig = info.signature_bytes;
+            let result = if &sig == b"HPET" {
+                hpet::parse(&info, body).map(|t| out.hpet = Some(t))
+            } else if DMAR_SIGNATURES.contains(&&sig) {
+                dmar::parse(&info, body).map(|t| out.dmar = Some(t))
+            } else if &sig == b"FACP" {
+                fadt::parse(&info, body).map(|t| out.fadt = Some(t))
+            } else {
+                Ok(())
+            };
+            if let Err(message) = result {
+                out.warnings.push(Warning {
+                    artifact: path.into(),
+                    line: 0,
+                    message,
+                });
+            }
+            out.tables.push(info);
+        }
+        out
+    }
+}
+
+/// Little-endian reads that fail, not panic, past the end.
+pub(crate) fn u8_at(b: &[u8], off: usize) -> Option<u8> {
+    b.get(off).copied()
+}
+
+pub(crate) fn u16_at(b: &[u8], off: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(
+        b.get(off..off.checked_add(2)?)?.try_into().ok()?,
+    ))
+}
+
+pub(crate) fn u32_at(b: &[u8], off: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(
+        b.get(off..off.checked_add(4)?)?.try_into().ok()?,
+    ))
+}
+
+pub(crate) fn u64_at(b: &[u8], off: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(
+        b.get(off..off.checked_add(8)?)?.try_into().ok()?,
+    ))
+}

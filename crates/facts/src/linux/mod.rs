@@ -1,0 +1,3 @@
+//! dom0's own view from `linux/…` artifacts.
+
+pub mod cpuinfo;
