@@ -23,6 +23,10 @@ enum Command {
     Audit(cmd::audit::Args),
     /// Collect a snapshot inside a Xen dom0 (read-only; asks Xen to print its rangesets).
     Collect(cmd::collect::Args),
+    /// The Xen model's prediction of dom0's rangesets (what-if: --xen, --dom0, --set).
+    Predict(cmd::predict::Args),
+    /// Compare the model's prediction with Xen's own rangesets (exit 0 only if they agree).
+    Verify(cmd::verify::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +45,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Audit(args) => cmd::audit::run(args),
         Command::Collect(args) => cmd::collect::run(args),
+        Command::Predict(args) => cmd::predict::run(args),
+        Command::Verify(args) => cmd::verify::run(args),
     };
     match result {
         Ok(code) => code,

@@ -2,3 +2,6 @@
 
 pub mod audit;
 pub mod collect;
+pub mod input;
+pub mod predict;
+pub mod verify;

@@ -1,0 +1,78 @@
+//! What every analysing subcommand shares: loading a snapshot (or the bundled
+//! example), parsing its facts, and writing output.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use dom0scope_facts::Facts;
+use dom0scope_snapshot::{Origin, Snapshot};
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// The example audited when no snapshot is given off a dom0 (see `bundled/README.md`).
+const BUNDLED_NAME: &str = "x417-pv-q35-viommu (Xen 4.17.7, PV dom0, q35 + VT-d, QEMU)";
+const BUNDLED_LOG: &[u8] = include_bytes!("../../bundled/x417-pv-q35-viommu.log");
+
+/// Opens the snapshot (or the default) and parses its facts; errors name the file.
+pub fn load(path: Option<&Path>) -> anyhow::Result<(Snapshot, Facts)> {
+    let snapshot = match path {
+        Some(path) => Snapshot::open(path)?,
+        None => default_snapshot()?,
+    };
+    let label = snapshot.origin.label();
+    let facts = Facts::extract(&snapshot).map_err(|e| match &snapshot.origin {
+        Origin::BareLog { path } if e.errors.len() == 1 => {
+            anyhow::anyhow!("{}: {}", path.display(), e.errors[0].message)
+        }
+        _ => anyhow::anyhow!("{label}: {e}"),
+    })?;
+    Ok((snapshot, facts))
+}
+
+/// Writes to FILE without escape codes, or to stdout (colour as the terminal wants).
+pub fn emit(rendered: &str, output: Option<&Path>) -> anyhow::Result<()> {
+    match output {
+        Some(path) => {
+            let mut f = std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            let mut s = anstream::StripStream::new(&mut f);
+            s.write_all(rendered.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        None => {
+            let mut out = anstream::stdout().lock();
+            let _ = out.write_all(rendered.as_bytes());
+        }
+    }
+    Ok(())
+}
+
+/// With no argument: collect on a dom0, else the bundled example (said on stderr).
+fn default_snapshot() -> anyhow::Result<Snapshot> {
+    if is_dom0() {
+        anyhow::bail!(
+            "this is a Xen dom0: run `dom0scope collect -o DIR` and then `dom0scope audit DIR`"
+        );
+    }
+    anstream::eprintln!(
+        "dom0scope: not running in a Xen dom0; auditing the bundled example snapshot {BUNDLED_NAME}. Pass a snapshot to audit your own."
+    );
+    Ok(Snapshot::from_log(
+        Origin::Bundled {
+            name: BUNDLED_NAME.to_owned(),
+        },
+        "x417-pv-q35-viommu.log",
+        BUNDLED_LOG.to_vec(),
+    ))
+}
+
+/// A dom0 has `control_d` in /proc/xen/capabilities (xenfs mounted).
+fn is_dom0() -> bool {
+    std::fs::read_to_string("/proc/xen/capabilities").is_ok_and(|c| c.contains("control_d"))
+}

@@ -1,0 +1,136 @@
+//! `dom0scope predict`: the Xen model's rangesets for a snapshot's host, optionally
+//! for another Xen release, dom0 mode or command line (a what-if).
+
+use std::fmt::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use dom0scope_facts::xenlog::Dom0Mode;
+use dom0scope_ranges::Radix;
+use dom0scope_reach::model::{self, Op, Prediction, Target};
+use dom0scope_reach::{ModelInput, Overrides};
+
+use super::input::{Format, emit, load};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    Pv,
+    Pvh,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Snapshot directory, .tar/.tar.gz, or bare Xen log (default: the bundled example).
+    pub snapshot: Option<PathBuf>,
+    /// Predict for this Xen release instead of the snapshot's (e.g. 4.20).
+    #[arg(long, value_name = "VERSION")]
+    pub xen: Option<String>,
+    /// Predict for this dom0 mode instead of the snapshot's.
+    #[arg(long, value_enum)]
+    pub dom0: Option<Mode>,
+    /// Set a Xen command-line option (repeatable), e.g. --set dom0_ioports_disable=2f8-2ff.
+    #[arg(long = "set", value_name = "OPT=VAL")]
+    pub set: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let (snapshot, facts) = load(args.snapshot.as_deref())?;
+    let mut set = Vec::new();
+    for s in &args.set {
+        let (k, v) = s.split_once('=').map_or((s.as_str(), ""), |(k, v)| (k, v));
+        if k.is_empty() {
+            anyhow::bail!("--set {s:?}: expected OPT=VAL");
+        }
+        set.push((k.to_owned(), v.to_owned()));
+    }
+    let ov = Overrides {
+        xen: args.xen.clone(),
+        dom0: args.dom0.map(|m| match m {
+            Mode::Pv => Dom0Mode::Pv,
+            Mode::Pvh => Dom0Mode::Pvh,
+        }),
+        set,
+    };
+    let input = ModelInput::from_facts(&facts, &ov)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", snapshot.origin.label()))?;
+    let p = model::predict(&input);
+    let out = match args.format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&p)?;
+            s.push('\n');
+            s
+        }
+        Format::Text => render(&p, &snapshot.origin.label()),
+    };
+    emit(&out, args.output.as_deref())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Xen's own `q` syntax, then what the model assumed and each step it took.
+pub fn render(p: &Prediction, label: &str) -> String {
+    let mut o = String::new();
+    let pkg = p
+        .xen
+        .package
+        .as_deref()
+        .map_or(String::new(), |k| format!(" ({k})"));
+    let _ = writeln!(
+        o,
+        "Predicted for {label}: Xen {}{pkg}, {} dom0",
+        p.xen.label,
+        p.mode.label()
+    );
+    let _ = writeln!(o, "Xen command line: {}", p.input.cmdline_text.trim());
+    let _ = writeln!(o, "(model) Rangesets belonging to domain 0:");
+    let _ = writeln!(
+        o,
+        "(model)     Interrupts {}",
+        p.irqs.to_xen(Radix::Decimal)
+    );
+    let _ = writeln!(o, "(model)     I/O Memory {}", p.iomem.to_xen(Radix::Hex));
+    let _ = writeln!(o, "(model)     I/O Ports  {}", p.ioports.to_xen(Radix::Hex));
+    let _ = writeln!(
+        o,
+        "read-only I/O memory (PV; mmio_ro_ranges): {}",
+        p.ro_iomem.to_xen(Radix::Hex)
+    );
+    if !p.emulated_ports.is_empty() {
+        let _ = writeln!(
+            o,
+            "ports granted but intercepted by Xen (PV): {}",
+            p.emulated_ports.to_xen(Radix::Hex)
+        );
+    }
+    if p.assumptions.is_empty() {
+        let _ = writeln!(o, "assumptions: none");
+    } else {
+        let _ = writeln!(o, "assumptions:");
+        for a in &p.assumptions {
+            let _ = writeln!(
+                o,
+                "  - {}: assumed {} (needs {})",
+                a.fact, a.assumed, a.needs
+            );
+        }
+    }
+    let _ = writeln!(o, "steps, in Xen's order:");
+    for s in &p.steps {
+        let op = match s.op {
+            Op::Permit => "permit",
+            Op::Deny => "deny",
+            Op::ReadOnly => "read-only",
+        };
+        let what = match &s.target {
+            Target::Frames(r) => format!("frames {:#x}-{:#x}", r.start(), r.end()),
+            Target::Ports(r) => format!("ports {:#x}-{:#x}", r.start(), r.end()),
+            Target::Irqs(r) => format!("irqs {}-{}", r.start(), r.end()),
+        };
+        let mark = if s.assumed { " [assumed]" } else { "" };
+        let _ = writeln!(o, "  {:<26} {:<9} {:<32} {}{mark}", s.rule, op, what, s.why);
+    }
+    o
+}

@@ -1,0 +1,141 @@
+//! The Xen model: predicts dom0's rangesets from the Xen release, dom0 mode,
+//! command line, CPU and platform facts, by replaying the grants and denials of
+//! Xen's dom0 build in Xen's order. Every step names the rule (and so the Xen
+//! source) that produced it, so a disagreement with the observed rangesets can
+//! be traced to one rule.
+
+mod cmdline;
+mod input;
+mod rules;
+
+use std::ops::RangeInclusive;
+
+use dom0scope_facts::evidence::hex;
+use dom0scope_facts::xenlog::Dom0Mode;
+use dom0scope_ranges::{FrameSet, IrqSet, PortSet};
+use serde::Serialize;
+
+pub use cmdline::Cmdline;
+pub use input::{Assumption, Mcfg, ModelInput, NoModel, Overrides, Release, SerialPort, Vendor};
+pub use rules::{RULES, RuleDoc};
+
+/// What a step does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    Permit,
+    Deny,
+    /// Stays mappable, read-only (`mmio_ro_ranges`).
+    ReadOnly,
+}
+
+/// What a step applies to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    Frames(#[serde(serialize_with = "hex_range")] RangeInclusive<u64>),
+    Ports(#[serde(serialize_with = "hex_range")] RangeInclusive<u16>),
+    Irqs(RangeInclusive<u32>),
+}
+
+fn hex_range<T: std::fmt::LowerHex, S: serde::Serializer>(
+    r: &RangeInclusive<T>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{:#x}-{:#x}", r.start(), r.end()))
+}
+
+/// One grant or denial, as Xen performs it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    /// Rule id (see [`RULES`] for its source citation).
+    pub rule: &'static str,
+    pub op: Op,
+    pub target: Target,
+    /// Why, for this host (e.g. "PM timer at 0x608").
+    pub why: String,
+    /// True when the step rests on an assumed fact.
+    pub assumed: bool,
+}
+
+/// The model's answer for one host.
+#[derive(Debug, Clone, Serialize)]
+pub struct Prediction {
+    pub xen: Release,
+    pub mode: Dom0Mode,
+    #[serde(serialize_with = "hex::set")]
+    pub iomem: FrameSet,
+    #[serde(serialize_with = "hex::set")]
+    pub ioports: PortSet,
+    pub irqs: IrqSet,
+    /// Frames dom0 may map read-only only (PV).
+    #[serde(serialize_with = "hex::set")]
+    pub ro_iomem: FrameSet,
+    /// Ports in the rangeset that a PV dom0 reaches only through Xen's emulation.
+    #[serde(serialize_with = "hex::set")]
+    pub emulated_ports: PortSet,
+    pub steps: Vec<Step>,
+    pub assumptions: Vec<Assumption>,
+    pub input: ModelInput,
+}
+
+impl Prediction {
+    /// The last step that decided an element, for explaining a difference.
+    pub fn last_step_for(&self, target: &Target) -> Option<&Step> {
+        self.steps.iter().rev().find(|s| {
+            s.op != Op::ReadOnly
+                && match (&s.target, target) {
+                    (Target::Frames(a), Target::Frames(b)) => {
+                        a.start() <= b.end() && b.start() <= a.end()
+                    }
+                    (Target::Ports(a), Target::Ports(b)) => {
+                        a.start() <= b.end() && b.start() <= a.end()
+                    }
+                    (Target::Irqs(a), Target::Irqs(b)) => {
+                        a.start() <= b.end() && b.start() <= a.end()
+                    }
+                    _ => false,
+                }
+        })
+    }
+}
+
+/// Replays Xen's dom0 permission setup for `input`.
+pub fn predict(input: &ModelInput) -> Prediction {
+    let steps = rules::steps(input);
+    let mut iomem = FrameSet::new();
+    let mut ioports = PortSet::new();
+    let mut irqs = IrqSet::new();
+    let mut ro_iomem = FrameSet::new();
+    for s in &steps {
+        match (&s.target, s.op) {
+            (Target::Frames(r), Op::Permit) => iomem.insert(r.clone()),
+            (Target::Frames(r), Op::Deny) => iomem.remove(r.clone()),
+            (Target::Frames(r), Op::ReadOnly) => ro_iomem.insert(r.clone()),
+            (Target::Ports(r), Op::Permit) => ioports.insert(r.clone()),
+            (Target::Ports(r), Op::Deny) => ioports.remove(r.clone()),
+            (Target::Irqs(r), Op::Permit) => irqs.insert(r.clone()),
+            (Target::Irqs(r), Op::Deny) => irqs.remove(r.clone()),
+            (Target::Ports(_) | Target::Irqs(_), Op::ReadOnly) => {}
+        }
+    }
+    let ro_iomem = ro_iomem.intersection(&iomem);
+    let emulated_ports = match input.mode {
+        // PV port access is emulated by Xen; these are the ones Xen intercepts
+        // even when granted (PCI config address 0xcf8, RTC/CMOS 0x70-0x71).
+        Dom0Mode::Pv => PortSet::from_ranges([0x70..=0x71, 0xcf8..=0xcf8]).intersection(&ioports),
+        Dom0Mode::Pvh => PortSet::new(),
+    };
+    Prediction {
+        xen: input.xen.clone(),
+        mode: input.mode,
+        iomem,
+        ioports,
+        irqs,
+        ro_iomem,
+        emulated_ports,
+        steps,
+        assumptions: input.assumptions.clone(),
+        input: input.clone(),
+    }
+}
