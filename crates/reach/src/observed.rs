@@ -30,6 +30,8 @@ pub struct Observed {
 pub struct Reach {
     pub observed: Option<Observed>,
     /// The model's prediction for the same host (None if the model had no Xen log).
+    /// Reports carry the comparison instead (see `verify`).
+    #[serde(skip)]
     pub predicted: Option<crate::Prediction>,
     pub dom0_mode: Option<Dom0Mode>,
     pub dom0_mode_source: Option<Evidence>,

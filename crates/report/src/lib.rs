@@ -74,6 +74,14 @@ impl HostInfo {
     }
 }
 
+/// The model checked against Xen's own rangesets.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelCheck {
+    pub agrees: bool,
+    pub differences: Vec<dom0scope_reach::verify::Difference>,
+    pub assumptions: Vec<dom0scope_reach::model::Assumption>,
+}
+
 /// One audit, ready to render.
 #[derive(Debug, Clone, Serialize)]
 pub struct Audit {
@@ -82,6 +90,8 @@ pub struct Audit {
     pub snapshot: SnapshotInfo,
     pub host: HostInfo,
     pub surface: Surface,
+    /// None when either side is missing (no `q` dump, or no usable Xen log).
+    pub model: Option<ModelCheck>,
     pub verdict: Verdict,
     /// Parse warnings (lines that looked known but did not parse).
     pub warnings: Vec<String>,
@@ -105,12 +115,24 @@ impl Audit {
             warnings.extend(x.warnings.iter().map(|w| w.to_string()));
         }
         let fails = verdict.worst().is_some_and(|w| w >= fail_on);
+        let model = match (&surface.reach.predicted, &surface.reach.observed) {
+            (Some(p), Some(o)) => {
+                let c = dom0scope_reach::verify::compare(p, o);
+                Some(ModelCheck {
+                    agrees: c.agrees,
+                    differences: c.differences,
+                    assumptions: p.assumptions.clone(),
+                })
+            }
+            _ => None,
+        };
         Audit {
             schema: JSON_SCHEMA,
             tool: format!("dom0scope {}", env!("CARGO_PKG_VERSION")),
             snapshot,
             host: HostInfo::from_facts(facts),
             surface,
+            model,
             verdict,
             warnings,
             fail_on,

@@ -167,6 +167,27 @@ fn reach(o: &mut String, a: &Audit) {
             styled(DIM, &format!("({}:{})", src.artifact, src.line))
         );
     }
+    if let Some(m) = &a.model {
+        let line = if m.agrees {
+            format!(
+                "  The Xen model predicts exactly these rangesets{}.",
+                if m.assumptions.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (with {} assumption(s); `dom0scope verify` lists them)",
+                        m.assumptions.len()
+                    )
+                }
+            )
+        } else {
+            format!(
+                "  The Xen model DIFFERS from Xen's rangesets in {} range(s): a model gap or a surprise on this host (`dom0scope verify` explains). The observed rangesets are what is judged.",
+                m.differences.len()
+            )
+        };
+        let _ = writeln!(o, "{}", wrap(&line, 2, 100));
+    }
     for n in s.reach.notes.iter().chain(&s.inventory_notes) {
         let _ = writeln!(o, "{}", styled(DIM, &wrap(&format!("note: {n}"), 2, 100)));
     }

@@ -1,0 +1,89 @@
+//! Fast checks of the QEMU/Xen harness (harness/*.sh) that need no QEMU: every script parses,
+//! and the named matrix covers every dimension the real-Xen tests promise. The boots
+//! themselves run with `harness/matrix.sh`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn harness() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../harness")
+}
+
+#[test]
+fn scripts_parse() {
+    for s in [
+        "lib.sh",
+        "setup-host.sh",
+        "fetch.sh",
+        "build-dom0scope.sh",
+        "build-initrd.sh",
+        "init.sh",
+        "boot.sh",
+        "run.sh",
+        "matrix.sh",
+        "promote.sh",
+    ] {
+        let shell = if s == "init.sh" { "sh" } else { "bash" };
+        let st = Command::new(shell)
+            .arg("-n")
+            .arg(harness().join(s))
+            .status()
+            .unwrap();
+        assert!(st.success(), "{s} does not parse");
+    }
+}
+
+#[test]
+fn matrix_covers_the_required_dimensions() {
+    let out = Command::new("bash")
+        .arg(harness().join("matrix.sh"))
+        .arg("--list")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let runs: Vec<&str> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("boot.sh "))
+        .collect();
+    assert!(runs.len() >= 8, "only {} configurations", runs.len());
+    let any = |f: &dyn Fn(&str) -> bool| runs.iter().any(|r| f(r));
+    for needle in [
+        "--xen 4.17",
+        "--xen 4.20",
+        "--machine pc",
+        "--firmware ovmf",
+        "--dom0 pvh",
+        "intel-iommu",
+        "amd-iommu",
+        "dom0_ioports_disable=",
+        "--console com2",
+    ] {
+        assert!(
+            any(&|r| r.contains(needle)),
+            "no configuration with {needle}"
+        );
+    }
+    assert!(
+        any(&|r| !r.contains("--machine pc")),
+        "no q35 configuration"
+    );
+    assert!(
+        any(&|r| !r.contains("--firmware ovmf")),
+        "no SeaBIOS configuration"
+    );
+    assert!(
+        any(&|r| !r.contains("iommu")),
+        "no configuration without an IOMMU"
+    );
+    assert!(
+        any(&|r| r.contains("vendor=GenuineIntel") && !r.contains("--dom0 pvh")),
+        "no PV configuration with an Intel vendor string"
+    );
+    assert!(
+        any(&|r| r.contains("--xen-cmdline ")
+            && !r.contains("loglvl")
+            && !r.contains("conring_size")),
+        "no configuration at Xen's default log level and console ring size"
+    );
+}

@@ -1,0 +1,228 @@
+//! The model against the worked vectors of `shared/reference/xen-dom0-surface.md`
+//! §12.3 (a rangeset model of Xen's code, master and 4.17), and one test per rule.
+
+use dom0scope_facts::xenlog::Dom0Mode;
+use dom0scope_ranges::Radix;
+use dom0scope_reach::model::{
+    self, Cmdline, Mcfg, ModelInput, Prediction, Release, SerialPort, Vendor,
+};
+
+/// §12.3's platform: Intel, 39 address bits, LAPIC 0xfee00000, one IO-APIC,
+/// HPET without page protection, PM timer 0x1808, one unusable range, one
+/// enabled MCFG window, two VT-d units, console on COM1, 120 GSIs.
+fn vector_platform(version: &str, mode: Dom0Mode) -> ModelInput {
+    ModelInput {
+        xen: Release::parse(version).unwrap(),
+        mode,
+        cmdline: Cmdline::parse("console=com1"),
+        cmdline_text: "console=com1".into(),
+        vendor: Vendor::Intel,
+        family: 6,
+        paddr_bits: 39,
+        lapic: 0xfee0_0000,
+        ioapics: vec![(0xfec0_0000, 0, 119)],
+        nr_irqs_gsi: 120,
+        hpet: Some((0xfed0_0000, 0)),
+        pm_timer: Some(0x1808),
+        smi_cmd: Some(0xb2),
+        e820_unusable: vec![(0x7f00_0000, 0x7f0f_ffff)],
+        mcfg: vec![Mcfg {
+            base: 0x8000_0000,
+            bus_start: 0,
+            bus_end: 0xff,
+            used: true,
+        }],
+        iommu_enabled: true,
+        vtd_drhd: vec![0xfed9_0000, 0xfed9_1000],
+        amd_iommu_units: 0,
+        amd_iommu_bases: vec![],
+        serial: vec![SerialPort {
+            name: "com1".into(),
+            io_base: 0x3f8,
+        }],
+        assumptions: vec![],
+    }
+}
+
+fn xen(p: &Prediction) -> (String, String, String) {
+    (
+        p.iomem.to_xen(Radix::Hex),
+        p.ioports.to_xen(Radix::Hex),
+        p.irqs.to_xen(Radix::Decimal),
+    )
+}
+
+#[test]
+fn vector_master_pv() {
+    // The model's newest rules (4.20 and later) are master's for these inputs.
+    let p = model::predict(&vector_platform("4.23", Dom0Mode::Pv));
+    let (mem, ports, irqs) = xen(&p);
+    assert_eq!(mem, "{ 0-7efff, 7f100-fed8f, fed92-fedff, fee01-7ffffff }");
+    assert_eq!(
+        ports,
+        "{ 0-1f, 22-3f, 44-60, 62-91, 93-9f, a2-ef, f1-3f7, 400-4cf, 4d2-cf8, cfa-cfb, d00-1807, 180c-ffff }"
+    );
+    assert_eq!(irqs, "{ 1-119 }");
+    // PV keeps the IO-APIC, HPET and MCFG pages, read-only.
+    assert!(
+        p.ro_iomem.contains(0xfec00)
+            && p.ro_iomem.contains(0xfed00)
+            && p.ro_iomem.contains(0x80000)
+    );
+}
+
+#[test]
+fn vector_417_pv() {
+    let p = model::predict(&vector_platform("4.17", Dom0Mode::Pv));
+    let (mem, ports, _) = xen(&p);
+    assert_eq!(mem, "{ 0-7efff, 7f100-fed8f, fed92-fedff, fef00-7ffffff }");
+    assert_eq!(
+        ports,
+        "{ 0-1f, 22-3f, 44-60, 62-9f, a2-3f7, 400-cfb, d00-1807, 180c-ffff }"
+    );
+}
+
+#[test]
+fn vector_master_pvh() {
+    let p = model::predict(&vector_platform("4.23", Dom0Mode::Pvh));
+    let (mem, ports, _) = xen(&p);
+    assert_eq!(
+        mem,
+        "{ 0-7efff, 7f100-7ffff, 90000-febff, fec01-fed8f, fed92-fedff, fee01-7ffffff }"
+    );
+    assert_eq!(
+        ports,
+        "{ 22-3f, 44-60, 62-80, 90-91, 93-9f, a2-bf, e0-e8, ea-ef, f1-3f7, 400-4cf, 4d2-cf8, cfa-cfb, d00-1807, 180c-ffff }"
+    );
+}
+
+fn denied_frames(i: &ModelInput) -> String {
+    let p = model::predict(i);
+    let all = dom0scope_ranges::FrameSet::from_ranges([0..=(1u64 << (i.paddr_bits - 12)) - 1]);
+    all.difference(&p.iomem).to_xen(Radix::Hex)
+}
+
+fn denied_ports(i: &ModelInput) -> String {
+    let p = model::predict(i);
+    p.ioports.complement_within(0..=0xffff).to_xen(Radix::Hex)
+}
+
+#[test]
+fn rule_amd_ht_hole_depends_on_family() {
+    let mut i = vector_platform("4.20", Dom0Mode::Pv);
+    i.vendor = Vendor::Amd;
+    i.family = 0xf;
+    i.paddr_bits = 40;
+    i.vtd_drhd.clear();
+    i.e820_unusable.clear();
+    assert_eq!(denied_frames(&i), "{ fee00, fd00000-fffffff }");
+    // Zen (family 0x17+): below 2^paddr_bits instead of 1 TiB.
+    i.family = 0x19;
+    i.paddr_bits = 48;
+    assert_eq!(denied_frames(&i), "{ fee00, fffd00000-fffffffff }");
+}
+
+#[test]
+fn rule_e820_unusable_only_above_1mib() {
+    let mut i = vector_platform("4.20", Dom0Mode::Pv);
+    i.vtd_drhd.clear();
+    i.e820_unusable = vec![(0x8_0000, 0x20_0fff)];
+    assert_eq!(denied_frames(&i), "{ 100-200, fee00 }");
+}
+
+#[test]
+fn rule_hpet_page_protection() {
+    let mut i = vector_platform("4.20", Dom0Mode::Pv);
+    i.vtd_drhd.clear();
+    i.e820_unusable.clear();
+    i.hpet = Some((0xfed0_0000, 1));
+    assert_eq!(denied_frames(&i), "{ fed00, fee00 }");
+    i.hpet = Some((0xfed0_0000, 2));
+    assert_eq!(denied_frames(&i), "{ fed00-fed0f, fee00 }");
+    i.hpet = Some((0xfed0_0000, 0));
+    i.cmdline = Cmdline::parse("ro-hpet=0");
+    let p = model::predict(&i);
+    assert!(!p.ro_iomem.contains(0xfed00));
+}
+
+#[test]
+fn rule_msi_window_only_before_420() {
+    let mut i = vector_platform("4.19", Dom0Mode::Pv);
+    i.vtd_drhd.clear();
+    i.e820_unusable.clear();
+    assert_eq!(denied_frames(&i), "{ fee00-feeff }");
+    i.xen = Release::parse("4.20").unwrap();
+    assert_eq!(denied_frames(&i), "{ fee00 }");
+}
+
+#[test]
+fn rule_pvh_ioapic_and_mcfg_from_420() {
+    let mut i = vector_platform("4.20", Dom0Mode::Pvh);
+    i.vtd_drhd.clear();
+    i.e820_unusable.clear();
+    assert_eq!(denied_frames(&i), "{ 80000-8ffff, fec00, fee00 }");
+}
+
+#[test]
+fn rule_417_pvh_iommu_pages_are_granted_back() {
+    let mut i = vector_platform("4.17", Dom0Mode::Pvh);
+    i.e820_unusable.clear();
+    assert_eq!(denied_frames(&i), "{ fee00-feeff }");
+    i.mode = Dom0Mode::Pv;
+    assert_eq!(denied_frames(&i), "{ fed90-fed91, fee00-feeff }");
+}
+
+#[test]
+fn rule_port_denials_by_version() {
+    let mut i = vector_platform("4.17", Dom0Mode::Pv);
+    i.serial.clear();
+    i.pm_timer = None;
+    assert_eq!(denied_ports(&i), "{ 20-21, 40-43, 61, a0-a1, cfc-cff }");
+    i.xen = Release::parse("4.19").unwrap();
+    assert_eq!(
+        denied_ports(&i),
+        "{ 20-21, 40-43, 61, 92, a0-a1, f0, 4d0-4d1, cf9, cfc-cff }"
+    );
+}
+
+#[test]
+fn rule_pvh_ports_isa_dma_debugcon_and_smi_cmd() {
+    let mut i = vector_platform("4.17", Dom0Mode::Pvh);
+    i.serial.clear();
+    i.pm_timer = None;
+    i.vendor = Vendor::Amd;
+    i.family = 0xf;
+    assert_eq!(
+        denied_ports(&i),
+        "{ 20-21, 40-43, 61, a0-a1, b2, e9, cfc-cff }"
+    );
+    i.xen = Release::parse("4.20").unwrap();
+    i.cmdline = Cmdline::parse("hvm_port80=0");
+    assert_eq!(
+        denied_ports(&i),
+        "{ 0-21, 40-43, 61, 80-8f, 92, a0-a1, b2, c0-df, e9, f0, 4d0-4d1, cf9, cfc-cff }"
+    );
+}
+
+#[test]
+fn rule_ioports_disable_and_serial_console() {
+    let mut i = vector_platform("4.17", Dom0Mode::Pv);
+    i.pm_timer = None;
+    i.cmdline = Cmdline::parse("dom0_ioports_disable=2f8-2ff,3e8 console=com2");
+    i.serial = vec![SerialPort {
+        name: "com2".into(),
+        io_base: 0x2f8,
+    }];
+    assert_eq!(
+        denied_ports(&i),
+        "{ 20-21, 40-43, 61, a0-a1, 2f8-2ff, 3e8, cfc-cff }"
+    );
+}
+
+#[test]
+fn every_rule_has_a_source_and_is_used_or_documented() {
+    for r in model::RULES {
+        assert!(r.source.contains('/'), "{}: cite a Xen file", r.id);
+        assert!(!r.versions.is_empty() && !r.summary.is_empty());
+    }
+}
