@@ -89,9 +89,14 @@ fn fail_on_critical_still_fails_and_json_is_valid() {
     let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
     assert_eq!(v["schema"], "dom0scope-audit/1");
     assert_eq!(v["verdict"]["findings"][0]["id"], "DOM0_LOWMEM_TRAMPOLINE");
+    // The trampoline as Xen placed it on SeaBIOS (measured: 0x8f000).
+    assert_eq!(
+        v["verdict"]["findings"][0]["frames"][0]["first_frame"],
+        "0x8f"
+    );
     assert_eq!(
         v["verdict"]["findings"][0]["frames"][0]["last_frame"],
-        "0xff"
+        "0x90"
     );
     assert_eq!(v["host"]["xen_version"], "4.20.5-pre");
     assert_eq!(v["fails"], true);
@@ -275,4 +280,24 @@ fn corrupt_manifest_is_reported_with_its_position() {
         .code(1)
         .stdout(predicate::str::contains("manifest unreadable at line"))
         .stdout(predicate::str::contains("DOM0_LOWMEM_TRAMPOLINE"));
+}
+
+#[test]
+fn a_revoked_trampoline_no_longer_fires_the_rule() {
+    // Xen's rangeset after dom0 gave up frames 0x8f-0x90 (the measured self-revocation).
+    let dir = tempfile::tempdir().unwrap();
+    let log = std::fs::read_to_string(testdata("logs/qemu-xen-4.17/pv-q35-qemu64.log")).unwrap();
+    let path = dir.path().join("revoked.log");
+    std::fs::write(
+        &path,
+        log.replace("I/O Memory { 0-fedff,", "I/O Memory { 0-8e, 91-fedff,"),
+    )
+    .unwrap();
+    dom0scope()
+        .arg("audit")
+        .arg(&path)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Findings\n  none"))
+        .stdout(predicate::str::contains("DIFFERS from Xen's rangesets"));
 }

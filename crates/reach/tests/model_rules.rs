@@ -40,6 +40,7 @@ fn vector_platform(version: &str, mode: Dom0Mode) -> ModelInput {
             name: "com1".into(),
             io_base: 0x3f8,
         }],
+        trampoline: None,
         assumptions: vec![],
     }
 }
@@ -225,4 +226,42 @@ fn every_rule_has_a_source_and_is_used_or_documented() {
         assert!(r.source.contains('/'), "{}: cite a Xen file", r.id);
         assert!(!r.versions.is_empty() && !r.summary.is_empty());
     }
+}
+
+fn log(rel: &str) -> dom0scope_facts::XenLog {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/logs")
+        .join(rel);
+    dom0scope_facts::xenlog::parse(rel, &std::fs::read(p).unwrap()).unwrap()
+}
+
+#[test]
+fn trampoline_is_located_as_measured_on_real_xen() {
+    use dom0scope_reach::model::trampoline::{Certainty, locate};
+    // Measured on Xen 4.17 (shared/reference/measured-on-real-xen.md §1, §6):
+    // 0x8f-0x90 on SeaBIOS, 0x9e-0x9f on OVMF.
+    let t = locate(&log("qemu-xen-4.17/pv-q35-qemu64.log")).unwrap();
+    assert_eq!(
+        (t.first_frame, t.last_frame, t.certainty),
+        (0x8f, 0x90, Certainty::Derived)
+    );
+    let t = locate(&log("qemu-xen-4.17/uefi-pv-q35-qemu64.log")).unwrap();
+    assert_eq!(
+        (t.first_frame, t.last_frame, t.certainty),
+        (0x9e, 0x9f, Certainty::Derived)
+    );
+    assert!(t.evidence[0].text.contains("type=2"));
+    // coreboot: no EBDA below 640 KiB, so 64 KiB below 0xa0000.
+    let t = locate(&log(
+        "xen-dmesg/intel-thinkpad-t480s-coreboot_xen-4.17.5_qubes_legacy.txt",
+    ))
+    .unwrap();
+    assert_eq!(t.first_frame, 0x90);
+    // 4.21 release log: the EFI map is a debug line, so only a bound is known.
+    let t = locate(&log(
+        "xen-dmesg/amd-ryzen9-5950x-asrock-b450m_xen-4.21.1_fedora_uefi_pvh-dom0_serial.txt",
+    ))
+    .unwrap();
+    assert_eq!(t.certainty, Certainty::Bounded);
+    assert!(t.first_frame <= 0x9f && t.last_frame == 0x9f);
 }

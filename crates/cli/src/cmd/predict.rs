@@ -105,6 +105,18 @@ pub fn render(p: &Prediction, label: &str) -> String {
             p.emulated_ports.to_xen(Radix::Hex)
         );
     }
+    match &p.trampoline {
+        Some(t) => {
+            let _ = writeln!(
+                o,
+                "AP trampoline: frames {:#x}-{:#x} ({:?}): {}",
+                t.first_frame, t.last_frame, t.certainty, t.how
+            );
+        }
+        None => {
+            let _ = writeln!(o, "AP trampoline: not located (somewhere below 1 MiB)");
+        }
+    }
     if p.assumptions.is_empty() {
         let _ = writeln!(o, "assumptions: none");
     } else {

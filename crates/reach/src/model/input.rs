@@ -100,6 +100,8 @@ pub struct ModelInput {
     pub amd_iommu_units: u32,
     pub amd_iommu_bases: Vec<u64>,
     pub serial: Vec<SerialPort>,
+    /// The AP trampoline, located from the memory maps.
+    pub trampoline: Option<super::trampoline::Trampoline>,
     pub assumptions: Vec<Assumption>,
 }
 
@@ -339,6 +341,14 @@ impl ModelInput {
         }
 
         let serial = serial_ports(&cmdline, &mut assume);
+        let trampoline = super::trampoline::locate(log);
+        if trampoline.is_none() {
+            assume(
+                "AP trampoline location",
+                "unknown: somewhere in the low 1 MiB".into(),
+                "the E820 map's low usable range, or the EFI memory map",
+            );
+        }
 
         Ok(ModelInput {
             xen,
@@ -361,6 +371,7 @@ impl ModelInput {
             amd_iommu_units,
             amd_iommu_bases: Vec::new(),
             serial,
+            trampoline,
             assumptions,
         })
     }

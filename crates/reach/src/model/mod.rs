@@ -7,6 +7,7 @@
 mod cmdline;
 mod input;
 mod rules;
+pub mod trampoline;
 
 use std::ops::RangeInclusive;
 
@@ -76,6 +77,8 @@ pub struct Prediction {
     pub emulated_ports: PortSet,
     pub steps: Vec<Step>,
     pub assumptions: Vec<Assumption>,
+    /// Where Xen keeps the AP trampoline, if the memory maps allow locating it.
+    pub trampoline: Option<trampoline::Trampoline>,
     pub input: ModelInput,
 }
 
@@ -136,6 +139,7 @@ pub fn predict(input: &ModelInput) -> Prediction {
         emulated_ports,
         steps,
         assumptions: input.assumptions.clone(),
+        trampoline: input.trampoline.clone(),
         input: input.clone(),
     }
 }

@@ -12,7 +12,6 @@
 //! `iomem_access_permitted()` (measured: frame 0x8f mapped at gfn 0x90000).
 
 use dom0scope_facts::xenlog::Dom0Mode;
-use dom0scope_inventory::Owner;
 use dom0scope_surface::Surface;
 
 use super::{Outcome, Rule};
@@ -37,7 +36,37 @@ fn eval(s: &Surface) -> Outcome {
     if low.is_empty() {
         return Outcome::Passes;
     }
-    let frames: Vec<FrameRange> = low
+    let located = s
+        .reach
+        .predicted
+        .as_ref()
+        .and_then(|p| p.trampoline.as_ref());
+    let (frames_set, where_) = match located {
+        Some(t) => {
+            let t_set = obs.iomem.intersect_range(t.first_frame..=t.last_frame);
+            if t_set.is_empty() {
+                // The trampoline's own frames were given up; the rest of low
+                // memory is firmware data, judged by other rules.
+                return Outcome::Passes;
+            }
+            let certainty = match t.certainty {
+                dom0scope_reach::model::trampoline::Certainty::Derived => "located",
+                dom0scope_reach::model::trampoline::Certainty::Bounded => "bounded",
+            };
+            (
+                t_set,
+                format!(
+                    "Xen's AP trampoline is {certainty} at frames {:#x}-{:#x} ({})",
+                    t.first_frame, t.last_frame, t.how
+                ),
+            )
+        }
+        None => (
+            low.clone(),
+            "the trampoline's exact frame is not located from this snapshot".to_owned(),
+        ),
+    };
+    let frames: Vec<FrameRange> = frames_set
         .ranges()
         .map(|r| FrameRange {
             first_frame: *r.start(),
@@ -46,22 +75,11 @@ fn eval(s: &Surface) -> Outcome {
             end: (*r.end() << 12) | 0xfff,
         })
         .collect();
-    let span = frames
-        .iter()
-        .map(|f| format!("{:#x}-{:#x}", f.first_frame, f.last_frame))
+    let span = low
+        .ranges()
+        .map(|r| format!("{:#x}-{:#x}", r.start(), r.end()))
         .collect::<Vec<_>>()
         .join(", ");
-    let conventional: Vec<_> = s
-        .memory_in(0, 0xfffff)
-        .filter(|m| matches!(m.owner, Owner::E820 { kind } if kind == dom0scope_facts::xenlog::E820Kind::Usable))
-        .collect();
-    let where_ = match conventional.last() {
-        Some(m) => format!(
-            "Xen copies its AP trampoline into the upper part of the usable conventional memory, here {:#x}-{:#x} by the E820 map (measured: 0x8f000 on SeaBIOS, 0x9e000 on OVMF)",
-            m.start, m.end
-        ),
-        None => "the E820 map does not show usable memory below 1 MiB, so the trampoline's frame is not located".into(),
-    };
     let how = match s.reach.dom0_mode {
         Some(Dom0Mode::Pv) => {
             "This PV dom0 maps those frames directly: a privcmd foreign mapping of DOMID_IO (mmu_update) is granted for any frame in its I/O Memory rangeset, writable."
@@ -77,12 +95,16 @@ fn eval(s: &Surface) -> Outcome {
         "dom0's I/O Memory rangeset includes frames {span} of the first MiB. {where_}; Xen runs it on every CPU bring-up (hot-plug, S3 resume). {how} Code planted there runs as Xen."
     );
     let mut evidence = vec![obs.iomem_source.clone()];
+    if let Some(t) = located {
+        evidence.extend(t.evidence.iter().cloned());
+    }
     if let Some(e) = &s.reach.dom0_mode_source {
         evidence.push(e.clone());
     }
     for m in s.memory_in(0, 0xfffff) {
         if let Some(src) = &m.owner_source
             && !evidence.contains(src)
+            && located.is_none()
         {
             evidence.push(src.clone());
         }
