@@ -8,7 +8,8 @@ use serde::Serialize;
 pub struct Evidence {
     /// Artifact path inside the snapshot (e.g. `xen/dmesg.txt`).
     pub artifact: String,
-    /// 1-based line number in that artifact.
+    /// 1-based line number in that artifact; 0 for binary artifacts, whose
+    /// text then names the byte offset.
     pub line: u32,
     /// The Xen console text of the line, without host prefixes or timestamps.
     pub text: String,
@@ -16,7 +17,11 @@ pub struct Evidence {
 
 impl std::fmt::Display for Evidence {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}: {}", self.artifact, self.line, self.text)
+        if self.line == 0 {
+            write!(f, "{}: {}", self.artifact, self.text)
+        } else {
+            write!(f, "{}:{}: {}", self.artifact, self.line, self.text)
+        }
     }
 }
 

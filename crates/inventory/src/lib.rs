@@ -1,42 +1,23 @@
 //! The inventory stage: every byte of physical address space with an owner and
-//! the artifact line that says so. This slice knows what the firmware memory map
-//! (E820, as Xen printed it) says; ACPI tables, PCI BARs and platform devices
-//! refine it in later slices. Gaps are kept as explicit holes, never dropped.
+//! the artifact line or table offset that says so. Sources: the E820 and EFI
+//! memory maps and the platform lines of Xen's log, and the ACPI tables of a
+//! full snapshot. Where sources overlap, a documented precedence decides
+//! ([`Owner`]: device registers over firmware ranges over E820 types), and a
+//! device claimed inside usable RAM is reported. Gaps are kept as unclaimed
+//! holes, never dropped.
+
+mod claims;
+mod owner;
 
 use dom0scope_facts::evidence::hex;
 use dom0scope_facts::xenlog::E820Kind;
 use dom0scope_facts::{Evidence, Facts};
 use serde::Serialize;
 
+pub use owner::Owner;
+
 /// x86-64's architectural maximum; used when the snapshot does not say the CPU's width.
 pub const MAX_PHYS_BITS: u8 = 52;
-
-/// Who or what owns a range.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "owner", rename_all = "snake_case")]
-pub enum Owner {
-    /// What the E820 map says lies there.
-    E820 { kind: E820Kind },
-    /// Not described by the E820 map (MMIO, or nothing).
-    Hole,
-}
-
-impl Owner {
-    /// Short label for reports.
-    pub fn label(&self) -> String {
-        match self {
-            Owner::E820 { kind } => match kind {
-                E820Kind::Usable => "usable RAM (E820)".into(),
-                E820Kind::Reserved => "reserved (E820)".into(),
-                E820Kind::AcpiData => "ACPI data (E820)".into(),
-                E820Kind::AcpiNvs => "ACPI NVS (E820)".into(),
-                E820Kind::Unusable => "unusable (E820)".into(),
-                E820Kind::Other(n) => format!("E820 type {n}"),
-            },
-            Owner::Hole => "hole (not in E820)".into(),
-        }
-    }
-}
 
 /// One byte range with its owner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -49,6 +30,8 @@ pub struct Region {
     pub owner: Owner,
     /// The line that says so; None for holes.
     pub source: Option<Evidence>,
+    /// What the E820 map says of the same bytes, when a more specific owner won.
+    pub e820: Option<E820Kind>,
 }
 
 /// The owner-tagged map of the physical address space.
@@ -60,7 +43,7 @@ pub struct Inventory {
     pub phys_bits: u8,
     /// True when `phys_bits` is an assumption, not read from the snapshot.
     pub phys_bits_assumed: bool,
-    /// Facts the inventory could not use, and why.
+    /// Facts the inventory could not use, disagreements between sources.
     pub notes: Vec<String>,
 }
 
@@ -76,29 +59,11 @@ impl Inventory {
                 "physical address width not in the snapshot; the map covers {phys_bits} bits (x86-64 maximum)"
             ));
         }
-        let mut entries: Vec<Region> = Vec::new();
-        match facts
-            .xen
-            .as_ref()
-            .and_then(|x| x.e820.as_ref().map(|m| (x, m)))
-        {
-            Some((log, map)) => {
-                for e in &map.entries {
-                    if e.start > top {
-                        continue;
-                    }
-                    entries.push(Region {
-                        start: e.start,
-                        end: e.end.min(top),
-                        owner: Owner::E820 { kind: e.kind },
-                        source: Some(log.evidence(e.line)),
-                    });
-                }
-            }
-            None => notes.push("no E820 map in the snapshot: every range is a hole".into()),
+        if facts.xen.as_ref().is_none_or(|x| x.e820.is_none()) {
+            notes.push("no E820 map in the snapshot: RAM and holes are not told apart".into());
         }
-        entries.sort_by_key(|r| (r.start, r.end));
-        let regions = fill_holes(resolve_overlaps(entries, &mut notes), top);
+        let claims = claims::gather(facts);
+        let regions = sweep(&claims, top, &mut notes);
         Inventory {
             regions,
             phys_bits,
@@ -116,78 +81,95 @@ impl Inventory {
     }
 }
 
-/// E820 maps from firmware can overlap; the earlier-starting entry keeps the
-/// shared bytes and the overlap is reported.
-fn resolve_overlaps(sorted: Vec<Region>, notes: &mut Vec<String>) -> Vec<Region> {
-    let mut out: Vec<Region> = Vec::with_capacity(sorted.len());
-    for mut r in sorted {
-        if let Some(prev) = out.last()
-            && r.start <= prev.end
-        {
+/// Splits the address space at every claim boundary and gives each piece to
+/// its highest-precedence claim; merges neighbours with the same owner and source.
+fn sweep(claims: &[claims::Claim], top: u64, notes: &mut Vec<String>) -> Vec<Region> {
+    let mut cuts: Vec<u128> = vec![0, u128::from(top) + 1];
+    for c in claims.iter().filter(|c| c.start <= top) {
+        cuts.push(u128::from(c.start));
+        cuts.push(u128::from(c.end.min(top)) + 1);
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut by_start: Vec<&claims::Claim> = claims.iter().filter(|c| c.start <= top).collect();
+    by_start.sort_by_key(|c| c.start);
+    let mut next = 0;
+    let mut active: Vec<&claims::Claim> = Vec::new();
+    let mut out: Vec<Region> = Vec::new();
+    let mut reported = std::collections::BTreeSet::new();
+    for w in cuts.windows(2) {
+        let (s, e) = (w[0] as u64, (w[1] - 1) as u64);
+        while next < by_start.len() && by_start[next].start <= s {
+            active.push(by_start[next]);
+            next += 1;
+        }
+        active.retain(|c| c.end >= s);
+        let best = active
+            .iter()
+            .copied()
+            .max_by_key(|c| (c.owner.precedence(), std::cmp::Reverse(c.start)));
+        let e820 = active.iter().find_map(|c| match c.owner {
+            Owner::E820 { kind } => Some(kind),
+            _ => None,
+        });
+        let (owner, source) = match best {
+            Some(c) => (c.owner.clone(), Some(c.source.clone())),
+            None => (Owner::Hole, None),
+        };
+        if owner.is_device() && e820 == Some(E820Kind::Usable) && reported.insert(owner.label()) {
             notes.push(format!(
-                "E820 entries overlap at {:#x}-{:#x}; the earlier entry is kept there",
-                r.start,
-                prev.end.min(r.end)
+                "{} at {s:#x} lies in a range the E820 map calls usable RAM",
+                owner.label()
             ));
-            if r.end <= prev.end {
-                continue;
-            }
-            r.start = prev.end + 1;
         }
-        out.push(r);
+        let e820 = if matches!(owner, Owner::E820 { .. }) {
+            None
+        } else {
+            e820
+        };
+        if let Some(last) = out.last_mut()
+            && last.owner == owner
+            && last.source == source
+            && last.e820 == e820
+            && last.end.wrapping_add(1) == s
+        {
+            last.end = e;
+            continue;
+        }
+        out.push(Region {
+            start: s,
+            end: e,
+            owner,
+            source,
+            e820,
+        });
     }
     out
-}
-
-fn fill_holes(sorted: Vec<Region>, top: u64) -> Vec<Region> {
-    let mut out = Vec::with_capacity(sorted.len() * 2 + 1);
-    let mut next = 0u64;
-    let mut done = false;
-    for r in sorted {
-        if r.start > next {
-            out.push(hole(next, r.start - 1));
-        }
-        next = r.end.wrapping_add(1);
-        done = r.end == u64::MAX || r.end >= top;
-        out.push(r);
-        if done {
-            break;
-        }
-    }
-    if !done {
-        out.push(hole(next, top));
-    }
-    out
-}
-
-fn hole(start: u64, end: u64) -> Region {
-    Region {
-        start,
-        end,
-        owner: Owner::Hole,
-        source: None,
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn holes_fill_gaps_and_overlaps_are_reported() {
-        let log = dom0scope_facts::xenlog::parse(
-            "t",
-            b"(XEN) Xen-e820 RAM map:\n(XEN)  [0000000000000000, 000000000009fbff] (usable)\n(XEN)  [0000000000090000, 00000000000fffff] (reserved)\n(XEN)  [0000000000200000, 0000000000200fff] (ACPI NVS)\n",
-        )
-        .unwrap();
+    fn inv(log: &str) -> Inventory {
         let facts = Facts {
-            xen: Some(log),
+            xen: Some(dom0scope_facts::xenlog::parse("t", log.as_bytes()).unwrap()),
             acpi: None,
             cpuinfo: None,
             warnings: vec![],
         };
-        let inv = Inventory::build(&facts);
-        let got: Vec<_> = inv
+        Inventory::build(&facts)
+    }
+
+    #[test]
+    fn devices_win_over_e820_and_holes_fill_gaps() {
+        let i = inv("(XEN) Xen-e820 RAM map:\n\
+             (XEN)  [0000000000000000, 000000000009fbff] (usable)\n\
+             (XEN)  [0000000000090000, 00000000000fffff] (reserved)\n\
+             (XEN)  [0000000000200000, 0000000000200fff] (ACPI NVS)\n\
+             (XEN) ACPI: FACS 00200100, 0040\n\
+             (XEN) ACPI: HPET id: 0x8086a201 base: 0x300000\n");
+        let got: Vec<_> = i
             .regions
             .iter()
             .map(|r| (r.start, r.end, r.owner.label()))
@@ -197,13 +179,26 @@ mod tests {
             vec![
                 (0, 0x9fbff, "usable RAM (E820)".to_string()),
                 (0x9fc00, 0xfffff, "reserved (E820)".to_string()),
-                (0x100000, 0x1fffff, "hole (not in E820)".to_string()),
-                (0x200000, 0x200fff, "ACPI NVS (E820)".to_string()),
-                (0x201000, (1 << 52) - 1, "hole (not in E820)".to_string()),
+                (0x100000, 0x1fffff, "hole (unclaimed)".to_string()),
+                (0x200000, 0x2000ff, "ACPI NVS (E820)".to_string()),
+                (0x200100, 0x20013f, "ACPI FACS (waking vector)".to_string()),
+                (0x200140, 0x200fff, "ACPI NVS (E820)".to_string()),
+                (0x201000, 0x2fffff, "hole (unclaimed)".to_string()),
+                (0x300000, 0x3003ff, "HPET".to_string()),
+                (0x300400, (1 << 52) - 1, "hole (unclaimed)".to_string()),
             ]
         );
-        assert!(inv.notes.iter().any(|n| n.contains("overlap")));
-        assert_eq!(inv.regions[0].source.as_ref().unwrap().line, 2);
-        assert_eq!(inv.overlapping(0x9f000, 0x9ffff).count(), 2);
+        assert_eq!(i.regions[4].e820, Some(E820Kind::AcpiNvs));
+        assert_eq!(i.overlapping(0x9f000, 0x9ffff).count(), 2);
+    }
+
+    #[test]
+    fn a_device_inside_usable_ram_is_reported() {
+        let i = inv(
+            "(XEN) Xen-e820 RAM map:\n(XEN)  [0000000000000000, 00000000ffffffff] (usable)\n(XEN) ACPI: HPET id: 0x1 base: 0xfed00000\n",
+        );
+        assert!(i.notes.iter().any(|n| {
+            n.contains("HPET at 0xfed00000 lies in a range the E820 map calls usable RAM")
+        }));
     }
 }

@@ -25,6 +25,7 @@ fn vector_platform(version: &str, mode: Dom0Mode) -> ModelInput {
         hpet: Some((0xfed0_0000, 0)),
         pm_timer: Some(0x1808),
         smi_cmd: Some(0xb2),
+        fadt_known: true,
         e820_unusable: vec![(0x7f00_0000, 0x7f0f_ffff)],
         mcfg: vec![Mcfg {
             base: 0x8000_0000,
@@ -41,6 +42,13 @@ fn vector_platform(version: &str, mode: Dom0Mode) -> ModelInput {
             io_base: 0x3f8,
         }],
         trampoline: None,
+        dma: model::dma::reach(
+            &dom0scope_facts::XenLog::default(),
+            &Cmdline::parse(""),
+            mode,
+        ),
+        efi_boot: false,
+        efi_map_known: false,
         assumptions: vec![],
     }
 }
@@ -110,7 +118,7 @@ fn denied_ports(i: &ModelInput) -> String {
 
 #[test]
 fn rule_amd_ht_hole_depends_on_family() {
-    let mut i = vector_platform("4.20", Dom0Mode::Pv);
+    let mut i = vector_platform("4.20.1", Dom0Mode::Pv);
     i.vendor = Vendor::Amd;
     i.family = 0xf;
     i.paddr_bits = 40;
@@ -125,7 +133,7 @@ fn rule_amd_ht_hole_depends_on_family() {
 
 #[test]
 fn rule_e820_unusable_only_above_1mib() {
-    let mut i = vector_platform("4.20", Dom0Mode::Pv);
+    let mut i = vector_platform("4.20.1", Dom0Mode::Pv);
     i.vtd_drhd.clear();
     i.e820_unusable = vec![(0x8_0000, 0x20_0fff)];
     assert_eq!(denied_frames(&i), "{ 100-200, fee00 }");
@@ -133,7 +141,7 @@ fn rule_e820_unusable_only_above_1mib() {
 
 #[test]
 fn rule_hpet_page_protection() {
-    let mut i = vector_platform("4.20", Dom0Mode::Pv);
+    let mut i = vector_platform("4.20.1", Dom0Mode::Pv);
     i.vtd_drhd.clear();
     i.e820_unusable.clear();
     i.hpet = Some((0xfed0_0000, 1));
@@ -152,13 +160,13 @@ fn rule_msi_window_only_before_420() {
     i.vtd_drhd.clear();
     i.e820_unusable.clear();
     assert_eq!(denied_frames(&i), "{ fee00-feeff }");
-    i.xen = Release::parse("4.20").unwrap();
+    i.xen = Release::parse("4.20.1").unwrap();
     assert_eq!(denied_frames(&i), "{ fee00 }");
 }
 
 #[test]
 fn rule_pvh_ioapic_and_mcfg_from_420() {
-    let mut i = vector_platform("4.20", Dom0Mode::Pvh);
+    let mut i = vector_platform("4.20.1", Dom0Mode::Pvh);
     i.vtd_drhd.clear();
     i.e820_unusable.clear();
     assert_eq!(denied_frames(&i), "{ 80000-8ffff, fec00, fee00 }");
@@ -197,7 +205,7 @@ fn rule_pvh_ports_isa_dma_debugcon_and_smi_cmd() {
         denied_ports(&i),
         "{ 20-21, 40-43, 61, a0-a1, b2, e9, cfc-cff }"
     );
-    i.xen = Release::parse("4.20").unwrap();
+    i.xen = Release::parse("4.20.1").unwrap();
     i.cmdline = Cmdline::parse("hvm_port80=0");
     assert_eq!(
         denied_ports(&i),
@@ -264,4 +272,30 @@ fn trampoline_is_located_as_measured_on_real_xen() {
     .unwrap();
     assert_eq!(t.certainty, Certainty::Bounded);
     assert!(t.first_frame <= 0x9f && t.last_frame == 0x9f);
+}
+
+#[test]
+fn release_420_0_predates_the_stable_backports() {
+    // bc3006b9fe and a1a5bd40b5 are first in RELEASE-4.20.1 (and in Debian's 4.20.1-pre).
+    let mut i = vector_platform("4.20.0", Dom0Mode::Pvh);
+    i.vtd_drhd.clear();
+    i.e820_unusable.clear();
+    assert_eq!(denied_frames(&i), "{ fee00-feeff }");
+    i.xen = Release::parse("4.20.1-pre").unwrap();
+    assert_eq!(i.xen.patch, 1);
+    assert_eq!(denied_frames(&i), "{ 80000-8ffff, fec00, fee00 }");
+    i.xen = Release::parse("4.18").unwrap();
+    i.mode = Dom0Mode::Pvh;
+    i.vtd_drhd = vec![0xfed9_0000];
+    // From 4.18 the PVH IOMMU pages stay denied (baa6ea7003).
+    assert_eq!(denied_frames(&i), "{ fed90, fee00-feeff }");
+}
+
+#[test]
+fn rule_amd_iommu_window_is_16k() {
+    let mut i = vector_platform("4.20.1", Dom0Mode::Pv);
+    i.vtd_drhd.clear();
+    i.e820_unusable.clear();
+    i.amd_iommu_bases = vec![0xfed8_0000];
+    assert_eq!(denied_frames(&i), "{ fed80-fed83, fee00 }");
 }

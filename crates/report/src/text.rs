@@ -128,19 +128,22 @@ fn reach(o: &mut String, a: &Audit) {
     );
     let _ = writeln!(
         o,
-        "    {:<22} {:<36} {:<24} source",
+        "    {:<22} {:<36} {:<28} source",
         "frames", "bytes", "what lies there"
     );
     for m in &s.memory {
         let frames = format!("{:#x}-{:#x}", m.first_frame, m.last_frame);
         let bytes = format!("{:#012x}-{:#012x}", m.start, m.end);
-        let src = m
-            .owner_source
-            .as_ref()
-            .map_or(String::new(), |e| format!("{}:{}", e.artifact, e.line));
+        let src = m.owner_source.as_ref().map_or(String::new(), |e| {
+            if e.line == 0 {
+                e.artifact.clone()
+            } else {
+                format!("{}:{}", e.artifact, e.line)
+            }
+        });
         let _ = writeln!(
             o,
-            "    {frames:<22} {bytes:<36} {:<24} {}",
+            "    {frames:<22} {bytes:<36} {:<28} {}",
             m.owner.label(),
             styled(DIM, &src)
         );

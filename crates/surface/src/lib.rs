@@ -35,6 +35,12 @@ pub struct Surface {
     #[serde(serialize_with = "hex::opt_set")]
     pub ports: Option<PortSet>,
     pub inventory_notes: Vec<String>,
+    /// Xen was booted through UEFI.
+    pub efi_boot: bool,
+    /// The snapshot shows the EFI memory map (so runtime regions are known).
+    pub efi_map_known: bool,
+    /// `efi=no-rs` (or equivalent) is on Xen's command line.
+    pub efi_runtime_disabled: bool,
 }
 
 impl Surface {
@@ -59,11 +65,23 @@ impl Surface {
             }
         }
         let ports = reach.observed.as_ref().and_then(|o| o.ioports.clone());
+        let (efi_boot, efi_map_known, efi_runtime_disabled) = match &reach.predicted {
+            Some(p) => {
+                let c = &p.input.cmdline;
+                let no_rs = c.list("efi").iter().any(|o| *o == "no-rs" || *o == "rs=0")
+                    || c.get("noefi").is_some();
+                (p.input.efi_boot, p.input.efi_map_known, no_rs)
+            }
+            None => (false, false, false),
+        };
         Surface {
             reach,
             memory,
             ports,
             inventory_notes: inventory.notes.clone(),
+            efi_boot,
+            efi_map_known,
+            efi_runtime_disabled,
         }
     }
 

@@ -117,6 +117,7 @@ pub fn render(p: &Prediction, label: &str) -> String {
             let _ = writeln!(o, "AP trampoline: not located (somewhere below 1 MiB)");
         }
     }
+    let _ = writeln!(o, "DMA: {:?}: {}", p.dma.mode, p.dma.how);
     if p.assumptions.is_empty() {
         let _ = writeln!(o, "assumptions: none");
     } else {

@@ -16,6 +16,9 @@ pub struct Fadt {
     #[serde(serialize_with = "hex::opt_u64")]
     pub x_firmware_ctrl: Option<u64>,
     pub smi_cmd: u32,
+    /// Values written to SMI_CMD to enter and leave ACPI mode.
+    pub acpi_enable: u8,
+    pub acpi_disable: u8,
     pub pm1a_evt_blk: u32,
     pub pm1b_evt_blk: u32,
     pub pm1a_cnt_blk: u32,
@@ -56,6 +59,8 @@ pub(crate) fn parse(info: &TableInfo, b: &[u8]) -> Result<Fadt, String> {
         firmware_ctrl: u64::from(d32(36)),
         x_firmware_ctrl: u64_at(b, 132),
         smi_cmd: d32(48),
+        acpi_enable: d8(52),
+        acpi_disable: d8(53),
         pm1a_evt_blk: d32(56),
         pm1b_evt_blk: d32(60),
         pm1a_cnt_blk: d32(64),

@@ -7,6 +7,7 @@ mod dmar;
 mod fadt;
 mod header;
 mod hpet;
+mod ivrs;
 
 use serde::Serialize;
 
@@ -14,6 +15,7 @@ pub use dmar::{Dmar, Drhd};
 pub use fadt::Fadt;
 pub use header::{SdtHeader, TableInfo};
 pub use hpet::HpetTable;
+pub use ivrs::{Ivhd, Ivrs};
 
 use crate::evidence::Warning;
 
@@ -24,6 +26,7 @@ pub struct AcpiTables {
     pub hpet: Option<HpetTable>,
     pub dmar: Option<Dmar>,
     pub fadt: Option<Fadt>,
+    pub ivrs: Option<Ivrs>,
     pub warnings: Vec<Warning>,
 }
 
@@ -69,6 +72,8 @@ impl AcpiTables {
                 hpet::parse(&info, body).map(|t| out.hpet = Some(t))
             } else if DMAR_SIGNATURES.contains(&&sig) {
                 dmar::parse(&info, body).map(|t| out.dmar = Some(t))
+            } else if &sig == b"IVRS" {
+                ivrs::parse(&info, body).map(|t| out.ivrs = Some(t))
             } else if &sig == b"FACP" {
                 fadt::parse(&info, body).map(|t| out.fadt = Some(t))
             } else {

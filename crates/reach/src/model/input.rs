@@ -12,6 +12,9 @@ use super::cmdline::Cmdline;
 pub struct Release {
     pub major: u32,
     pub minor: u32,
+    /// Stable patch level; a `-pre` build of 4.20.5 counts as 5 (it already holds
+    /// the stable branch's backports).
+    pub patch: u32,
     /// As printed, e.g. `4.20.5-pre`.
     pub label: String,
     /// Distribution package version, when printed (Debian carries backports).
@@ -23,18 +26,35 @@ impl Release {
         (self.major, self.minor) >= (major, minor)
     }
 
+    pub fn at_least_patch(&self, major: u32, minor: u32, patch: u32) -> bool {
+        (self.major, self.minor, self.patch) >= (major, minor, patch)
+    }
+
     /// Parses `4.17`, `4.20.5-pre`, `4.21`.
     pub fn parse(s: &str) -> Option<Release> {
         let (maj, rest) = s.split_once('.')?;
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let extra = rest.get(digits..).unwrap_or("");
         Some(Release {
             major: maj.parse().ok()?,
             minor: rest.get(..digits)?.parse().ok()?,
+            patch: patch_of(extra),
             label: s.to_owned(),
             package: None,
         })
     }
 }
+
+/// `.5-pre` → 5, `.1` → 1, `-unstable` → 0.
+fn patch_of(extra: &str) -> u32 {
+    extra
+        .strip_prefix('.')
+        .map(|p| p.bytes().take_while(u8::is_ascii_digit).count())
+        .and_then(|n| extra.get(1..1 + n)?.parse().ok())
+        .unwrap_or(0)
+}
+
+impl Release {}
 
 /// CPU vendor, as Xen's vendor-specific rules need it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -92,6 +112,8 @@ pub struct ModelInput {
     pub hpet: Option<(u64, u8)>,
     pub pm_timer: Option<u16>,
     pub smi_cmd: Option<u16>,
+    /// The FADT was captured (so an absent SMI_CMD is a fact, not a gap).
+    pub fadt_known: bool,
     /// Inclusive byte ranges typed unusable in the E820 map.
     pub e820_unusable: Vec<(u64, u64)>,
     pub mcfg: Vec<Mcfg>,
@@ -102,6 +124,12 @@ pub struct ModelInput {
     pub serial: Vec<SerialPort>,
     /// The AP trampoline, located from the memory maps.
     pub trampoline: Option<super::trampoline::Trampoline>,
+    /// The IOMMU mode for dom0's DMA.
+    pub dma: super::dma::DmaReach,
+    /// Xen was booted through UEFI (xen.efi or multiboot2 on EFI).
+    pub efi_boot: bool,
+    /// The log holds Xen's EFI memory map.
+    pub efi_map_known: bool,
     pub assumptions: Vec<Assumption>,
 }
 
@@ -147,6 +175,7 @@ impl ModelInput {
             (None, Some(v)) => Release {
                 major: v.major,
                 minor: v.minor,
+                patch: patch_of(&v.extra),
                 label: v.full(),
                 package: v.package.clone(),
             },
@@ -276,12 +305,16 @@ impl ModelInput {
                 .and_then(|f| u16::try_from(f.pm_tmr_blk).ok())
                 .filter(|&p| p != 0)
         });
-        let smi_cmd = facts
-            .acpi
-            .as_ref()
-            .and_then(|a| a.fadt.as_ref())
-            .and_then(|f| u16::try_from(f.smi_cmd).ok())
-            .filter(|&p| p != 0);
+        let fadt = facts.acpi.as_ref().and_then(|a| a.fadt.as_ref());
+        let smi_cmd = match fadt {
+            Some(f) => u16::try_from(f.smi_cmd)
+                .ok()
+                .filter(|&p| p != 0 && (f.acpi_enable != 0 || f.acpi_disable != 0))
+                .map(Some)
+                .unwrap_or(None),
+            None => None,
+        };
+        let fadt_known = fadt.is_some();
 
         let e820_unusable = log
             .e820
@@ -332,7 +365,18 @@ impl ModelInput {
             );
         }
         let amd_iommu_units = log.iommu.amd_vi_units;
-        if iommu_enabled && amd_iommu_units > 0 {
+        let amd_iommu_bases: Vec<u64> = facts
+            .acpi
+            .as_ref()
+            .and_then(|a| a.ivrs.as_ref())
+            .map(|i| {
+                let mut b: Vec<u64> = i.ivhd.iter().map(|h| h.base).collect();
+                b.sort_unstable();
+                b.dedup();
+                b
+            })
+            .unwrap_or_default();
+        if iommu_enabled && amd_iommu_units > 0 && amd_iommu_bases.is_empty() {
             assume(
                 "AMD IOMMU register bases",
                 "unknown: their 16 KiB register windows are not modelled".into(),
@@ -342,6 +386,7 @@ impl ModelInput {
 
         let serial = serial_ports(&cmdline, &mut assume);
         let trampoline = super::trampoline::locate(log);
+        let dma = super::dma::reach(log, &cmdline, mode);
         if trampoline.is_none() {
             assume(
                 "AP trampoline location",
@@ -364,14 +409,19 @@ impl ModelInput {
             hpet,
             pm_timer,
             smi_cmd,
+            fadt_known,
             e820_unusable,
             mcfg,
             iommu_enabled,
             vtd_drhd,
             amd_iommu_units,
-            amd_iommu_bases: Vec::new(),
+            amd_iommu_bases,
             serial,
             trampoline,
+            dma,
+            efi_boot: log.bootloader.as_ref().is_some_and(|b| b.value == "EFI")
+                || log.e820.as_ref().is_some_and(|m| m.label == "EFI"),
+            efi_map_known: log.efi_memory_map.is_some(),
             assumptions,
         })
     }

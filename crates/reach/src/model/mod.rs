@@ -5,6 +5,7 @@
 //! be traced to one rule.
 
 mod cmdline;
+pub mod dma;
 mod input;
 mod rules;
 pub mod trampoline;
@@ -79,6 +80,8 @@ pub struct Prediction {
     pub assumptions: Vec<Assumption>,
     /// Where Xen keeps the AP trampoline, if the memory maps allow locating it.
     pub trampoline: Option<trampoline::Trampoline>,
+    /// How far dom0's devices can DMA.
+    pub dma: dma::DmaReach,
     pub input: ModelInput,
 }
 
@@ -140,6 +143,7 @@ pub fn predict(input: &ModelInput) -> Prediction {
         steps,
         assumptions: input.assumptions.clone(),
         trampoline: input.trampoline.clone(),
+        dma: input.dma.clone(),
         input: input.clone(),
     }
 }

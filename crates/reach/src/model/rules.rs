@@ -45,16 +45,18 @@ rules! {
     DENY_SMI_CMD = "deny-smi-cmd", "arch/x86/dom0_build.c dom0_setup_permissions(); arch/x86/cpu/amd.c (amd_acpi_c1e_quirk)", "PVH on AMD families with the C1E quirk", "the FADT's SMI_CMD port";
     DENY_USER_PORTS = "deny-dom0-ioports-disable", "arch/x86/dom0_build.c process_dom0_ioports_disable()", "all", "ports listed in dom0_ioports_disable=";
     DENY_LAPIC = "deny-lapic", "arch/x86/dom0_build.c dom0_setup_permissions()", "all", "the local APIC page";
-    DENY_MSI_RANGE = "deny-msi-range", "arch/x86/dom0_build.c dom0_setup_permissions()", "< 4.20 (removed upstream by 381caa3885)", "the MSI address window 0xfee00000-0xfeefffff";
-    DENY_IOAPIC = "deny-ioapic", "arch/x86/dom0_build.c dom0_setup_permissions() (has_vioapic)", ">= 4.20, PVH", "each IO-APIC page (PV keeps them read-only)";
+    DENY_VLAPIC = "deny-vlapic", "arch/x86/dom0_build.c dom0_setup_permissions() (has_vlapic; bc3006b9fe)", ">= 4.20.1, PVH", "the emulated LAPIC page 0xfee00";
+    DENY_MSI_RANGE = "deny-msi-range", "arch/x86/dom0_build.c dom0_setup_permissions()", "< 4.20.1 (removed by bc3006b9fe, master 381caa3885)", "the MSI address window 0xfee00000-0xfeefffff";
+    DENY_IOAPIC = "deny-ioapic", "arch/x86/dom0_build.c dom0_setup_permissions() (has_vioapic; a1a5bd40b5)", ">= 4.20.1, PVH", "each IO-APIC page (PV keeps them read-only)";
     DENY_HT_HOLE = "deny-amd-ht-hole", "arch/x86/dom0_build.c dom0_setup_permissions()", "AMD and Hygon", "the 12 GiB HyperTransport hole below 1 TiB (family < 0x17) or below 2^paddr_bits";
     DENY_UNUSABLE = "deny-e820-unusable", "arch/x86/dom0_build.c dom0_setup_permissions()", "all", "E820 unusable ranges above 1 MiB";
     DENY_HPET = "deny-hpet", "arch/x86/dom0_build.c dom0_setup_permissions(); arch/x86/hpet.c", "all", "the HPET page(s) when the table asks for 4K/64K page protection";
     RO_HPET = "ro-hpet", "arch/x86/hpet.c (ro-hpet, default on)", "all", "the HPET page, read-only, when the table asks no protection";
-    DENY_MCFG_PVH = "deny-mcfg-pvh", "arch/x86/hvm/io.c vpci_mmcfg_deny_access()", ">= 4.20, PVH", "every MCFG (ECAM) window (vPCI traps them)";
+    DENY_MCFG_PVH = "deny-mcfg-pvh", "arch/x86/hvm/io.c vpci_mmcfg_deny_access() (a1a5bd40b5)", ">= 4.20.1, PVH", "every MCFG (ECAM) window (vPCI traps them)";
     RO_MCFG = "ro-mcfg", "arch/x86/x86_64/mmconfig_64.c pci_mmcfg_arch_enable()", "all, PV", "MCFG windows Xen uses, read-only";
     RO_IOAPIC = "ro-ioapic", "arch/x86/io_apic.c ioapic_init_mappings()", "all, PV", "IO-APIC pages, read-only";
     DENY_VTD = "deny-vtd-drhd", "drivers/passthrough/vtd/iommu.c intel_iommu_hwdom_init()", "all, IOMMU on", "one page per VT-d remapping unit";
+    DENY_AMD_IOMMU = "deny-amd-iommu-mmio", "drivers/passthrough/amd/pci_amd_iommu.c amd_iommu_hwdom_init()", "all, IOMMU on", "the 16 KiB register window of each AMD IOMMU";
     DENY_SERIAL = "deny-serial-console", "drivers/char/ns16550.c ns16550_endboot()", "all", "the I/O ports of a UART Xen uses as its console";
 }
 
@@ -106,10 +108,10 @@ pub(crate) fn steps(input: &ModelInput) -> Vec<Step> {
         input,
     };
     let pvh = input.mode == Dom0Mode::Pvh;
-    // A 4.17 PVH dom0 is built with the IOMMU set up before
+    // Before 4.18 (baa6ea7003) a PVH dom0 is built with the IOMMU set up before
     // dom0_setup_permissions(), whose grant-all then hands the IOMMU register
     // pages back (measured: 0xfed90 stays in a 4.17 PVH dom0's rangeset).
-    if pvh && !input.xen.at_least(4, 20) {
+    if pvh && !input.xen.at_least(4, 18) {
         iommu_hwdom_init(&mut o);
         setup_permissions(&mut o);
     } else {
@@ -125,10 +127,17 @@ fn setup_permissions(o: &mut Out<'_>) {
     let i = o.input;
     let pvh = i.mode == Dom0Mode::Pvh;
     let v419 = i.xen.at_least(4, 19);
-    let v420 = i.xen.at_least(4, 20);
+    // The stable-4.20 backports of 4.20.1 (bc3006b9fe, a1a5bd40b5, 1d8d5753b7).
+    let v420 = i.xen.at_least_patch(4, 20, 1);
 
     o.ports(PERMIT_PORTS, Op::Permit, 0, 0xffff, "all ports");
-    let top = (1u64 << (u32::from(i.paddr_bits).clamp(32, 64) - 12)) - 1;
+    // PVH from 4.20.1: domain_max_paddr_bits() = min(hap_paddr_bits, 48).
+    let bits = if pvh && v420 {
+        i.paddr_bits.min(48)
+    } else {
+        i.paddr_bits
+    };
+    let top = (1u64 << (u32::from(bits).clamp(32, 64) - 12)) - 1;
     let bits_assumed = o.assumed("physical address width");
     o.frames(
         PERMIT_IOMEM,
@@ -336,6 +345,16 @@ fn iommu_hwdom_init(o: &mut Out<'_>) {
     let i = o.input;
     if !i.iommu_enabled {
         return;
+    }
+    for &base in &i.amd_iommu_bases {
+        o.frames(
+            DENY_AMD_IOMMU,
+            Op::Deny,
+            base >> 12,
+            (base + 0x3fff) >> 12,
+            format!("AMD IOMMU at {base:#x}"),
+            false,
+        );
     }
     let assumed = o.assumed("VT-d register bases");
     for &base in &i.vtd_drhd {

@@ -1,6 +1,8 @@
 //! The built-in rules. (A later slice moves the catalog to data; the rule logic
 //! stays a small set of predicates over the surface.)
 
+mod dma;
+mod efi_runtime;
 mod low_memory;
 
 use dom0scope_surface::Surface;
@@ -21,4 +23,4 @@ pub(crate) struct Rule {
     pub eval: fn(&Surface) -> Outcome,
 }
 
-pub(crate) const ALL: &[Rule] = &[low_memory::RULE];
+pub(crate) const ALL: &[Rule] = &[low_memory::RULE, efi_runtime::RULE, dma::RULE];

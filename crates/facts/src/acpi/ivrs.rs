@@ -1,0 +1,55 @@
+//! I/O Virtualization Reporting Structure (AMD IOMMU spec rev 3.x §5.2): the
+//! register base of each IOMMU (IVHD blocks of type 0x10, 0x11, 0x40), which Xen
+//! takes from dom0.
+
+use serde::Serialize;
+
+use super::{TableInfo, u8_at, u16_at, u64_at};
+use crate::evidence::hex;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ivhd {
+    pub kind: u8,
+    /// PCI device id of the IOMMU function.
+    pub device_id: u16,
+    #[serde(serialize_with = "hex::u64")]
+    pub base: u64,
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ivrs {
+    pub artifact: String,
+    pub ivhd: Vec<Ivhd>,
+}
+
+pub(crate) fn parse(info: &TableInfo, b: &[u8]) -> Result<Ivrs, String> {
+    let mut ivhd = Vec::new();
+    let mut off = 48usize;
+    while off + 4 <= b.len() {
+        let (Some(kind), Some(len)) = (u8_at(b, off), u16_at(b, off + 2)) else {
+            break;
+        };
+        let len = usize::from(len);
+        if len < 4 {
+            return Err(format!("IVRS block at byte {off} has length {len}"));
+        }
+        if off + len > b.len() {
+            return Err(format!("IVRS block at byte {off} runs past the table end"));
+        }
+        if matches!(kind, 0x10 | 0x11 | 0x40) {
+            let base = u64_at(b, off + 8).ok_or(format!("IVHD at byte {off} is truncated"))?;
+            ivhd.push(Ivhd {
+                kind,
+                device_id: u16_at(b, off + 4).unwrap_or(0),
+                base,
+                offset: off,
+            });
+        }
+        off += len;
+    }
+    Ok(Ivrs {
+        artifact: info.artifact.clone(),
+        ivhd,
+    })
+}

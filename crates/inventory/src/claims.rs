@@ -1,0 +1,159 @@
+//! Claims: every statement in the facts of the form "these bytes are X", with
+//! the line or table offset that makes it.
+
+use dom0scope_facts::{Evidence, Facts};
+
+use crate::Owner;
+
+/// One source's statement about a byte range (inclusive).
+#[derive(Debug, Clone)]
+pub(crate) struct Claim {
+    pub start: u64,
+    pub end: u64,
+    pub owner: Owner,
+    pub source: Evidence,
+}
+
+fn bin(artifact: &str, text: String) -> Evidence {
+    Evidence {
+        artifact: artifact.to_owned(),
+        line: 0,
+        text,
+    }
+}
+
+/// Gathers every claim the facts make.
+pub(crate) fn gather(facts: &Facts) -> Vec<Claim> {
+    let mut out = Vec::new();
+    let mut push = |start: u64, end: u64, owner: Owner, source: Evidence| {
+        if start <= end {
+            out.push(Claim {
+                start,
+                end,
+                owner,
+                source,
+            });
+        }
+    };
+    if let Some(log) = &facts.xen {
+        if let Some(m) = &log.e820 {
+            for e in &m.entries {
+                push(
+                    e.start,
+                    e.end,
+                    Owner::E820 { kind: e.kind },
+                    log.evidence(e.line),
+                );
+            }
+        }
+        if let Some(m) = &log.efi_memory_map {
+            for e in m.entries.iter().filter(|e| e.is_runtime()) {
+                let owner = match e.kind {
+                    5 => Owner::EfiRuntimeCode,
+                    11 | 12 => continue, // MMIO/port space marked runtime: not firmware memory
+                    t => Owner::EfiRuntimeData { efi_type: t },
+                };
+                push(e.start, e.end, owner, log.evidence(e.line));
+            }
+        }
+        for t in &log.acpi_tables {
+            if t.signature == "RSDP" {
+                continue;
+            }
+            let end = t.address.saturating_add(u64::from(t.length.max(1)) - 1);
+            let owner = if t.signature == "FACS" {
+                Owner::Facs
+            } else {
+                Owner::AcpiTable {
+                    signature: t.signature.clone(),
+                }
+            };
+            push(t.address, end, owner, log.evidence(t.line));
+        }
+        let a = &log.acpi;
+        if let Some(l) = &a.local_apic_address {
+            push(l.value, l.value + 0xfff, Owner::Lapic, log.evidence(l.line));
+        }
+        for io in &a.ioapics {
+            push(
+                io.address,
+                io.address + 0xfff,
+                Owner::IoApic { id: io.id },
+                log.evidence(io.line),
+            );
+        }
+        if let Some(h) = &a.hpet {
+            push(h.base, h.base + 0x3ff, Owner::Hpet, log.evidence(h.line));
+        }
+        for m in &log.mcfg {
+            let start = m.base + (u64::from(m.bus_start) << 20);
+            let end = m.base + ((u64::from(m.bus_end) + 1) << 20) - 1;
+            push(
+                start,
+                end,
+                Owner::PciEcam {
+                    segment: m.segment,
+                    bus_start: m.bus_start,
+                    bus_end: m.bus_end,
+                },
+                log.evidence(m.line),
+            );
+        }
+        for d in &log.iommu.vtd_drhd {
+            push(
+                d.value,
+                d.value + 0xfff,
+                Owner::VtdRegisters,
+                log.evidence(d.line),
+            );
+        }
+    }
+    if let Some(acpi) = &facts.acpi {
+        if let Some(d) = &acpi.dmar {
+            for u in &d.drhd {
+                let size = 0x1000u64 << u.size_pages_log2.min(20);
+                push(
+                    u.base,
+                    u.base + size - 1,
+                    Owner::VtdRegisters,
+                    bin(
+                        &d.artifact,
+                        format!("DRHD at byte {:#x}: register base {:#x}", u.offset, u.base),
+                    ),
+                );
+            }
+        }
+        if let Some(h) = &acpi.hpet
+            && h.space == 0
+            && h.base != 0
+        {
+            push(
+                h.base,
+                h.base + 0x3ff,
+                Owner::Hpet,
+                bin(
+                    &h.artifact,
+                    format!("base address at byte 0x2c: {:#x}", h.base),
+                ),
+            );
+        }
+        if let Some(f) = &acpi.fadt {
+            let facs = f
+                .x_firmware_ctrl
+                .filter(|&x| x != 0)
+                .unwrap_or(f.firmware_ctrl);
+            if facs != 0 {
+                push(
+                    facs,
+                    facs + 63,
+                    Owner::Facs,
+                    bin(
+                        &f.artifact,
+                        format!("FIRMWARE_CTRL at byte 0x24: {facs:#x}"),
+                    ),
+                );
+            }
+        }
+    }
+    out
+}
