@@ -27,6 +27,8 @@ enum Command {
     Predict(cmd::predict::Args),
     /// Compare the model's prediction with Xen's own rangesets (exit 0 only if they agree).
     Verify(cmd::verify::Args),
+    /// What dom0 may ask of Xen on this host: platform ops, EFI runtime calls, kexec, livepatch …
+    Hypercalls(cmd::hypercalls::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Collect(args) => cmd::collect::run(args),
         Command::Predict(args) => cmd::predict::run(args),
         Command::Verify(args) => cmd::verify::run(args),
+        Command::Hypercalls(args) => cmd::hypercalls::run(args),
     };
     match result {
         Ok(code) => code,

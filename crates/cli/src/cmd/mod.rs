@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod collect;
+pub mod hypercalls;
 pub mod input;
 pub mod predict;
 pub mod verify;

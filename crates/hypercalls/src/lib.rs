@@ -1,0 +1,1 @@
+//! placeholder: the hypercall surface (issue 5).
