@@ -118,7 +118,7 @@ fn a_log_without_the_q_dump_reports_the_rule_not_evaluated() {
         ))
         // The IOMMU mode is in the log, so the DMA rule is judged.
         .stdout(predicate::str::contains("CRITICAL DOM0_DMA_XEN_HEAP"))
-        .stdout(predicate::str::contains("2 rule(s) not evaluated"));
+        .stdout(predicate::str::contains("3 rule(s) not evaluated"));
 }
 
 #[test]

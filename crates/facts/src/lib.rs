@@ -5,6 +5,7 @@
 pub mod acpi;
 pub mod evidence;
 pub mod linux;
+pub mod pci;
 pub mod xenlog;
 
 use dom0scope_snapshot::Snapshot;
@@ -26,6 +27,8 @@ pub struct Facts {
     pub acpi: Option<acpi::AcpiTables>,
     /// dom0's `/proc/cpuinfo`.
     pub cpuinfo: Option<linux::cpuinfo::Cpuinfo>,
+    /// PCI functions from `pci/…` (empty for a bare log).
+    pub pci: Vec<pci::PciFunction>,
     /// Problems with artifacts: damage, parse failures, fallbacks taken.
     pub warnings: Vec<Warning>,
 }
@@ -100,10 +103,27 @@ impl Facts {
         let cpuinfo = snapshot
             .get("linux/cpuinfo")
             .and_then(|a| linux::cpuinfo::parse(&a.path, &a.bytes));
+        let pci = pci::parse(
+            snapshot
+                .artifacts
+                .range("pci/".to_owned().."pci0".to_owned())
+                .map(|(k, a)| (k.as_str(), a.bytes.as_slice())),
+            &mut warnings,
+        );
+        let mut xen = xen;
+        // `xl debug-keys Q` output collected apart from the main log.
+        if let Some(q) = snapshot.get("xen/debugkey-Q.txt")
+            && let Ok(qlog) = xenlog::parse(&q.path, &q.bytes)
+            && xen.pci_owners.is_empty()
+        {
+            xen.pci_owners = qlog.pci_owners;
+            xen.pci_owners_artifact = Some(q.path.clone());
+        }
         Ok(Facts {
             xen: Some(xen),
             acpi,
             cpuinfo,
+            pci,
             warnings,
         })
     }

@@ -108,7 +108,37 @@ pub(crate) fn gather(facts: &Facts) -> Vec<Claim> {
             );
         }
     }
+    for f in &facts.pci {
+        for r in f.resources.iter().filter(|r| !r.io) {
+            push(
+                r.start,
+                r.end,
+                Owner::PciBar {
+                    sbdf: f.sbdf.clone(),
+                    index: r.index,
+                },
+                Evidence {
+                    artifact: format!("pci/{}/resource", f.sbdf),
+                    line: r.line,
+                    text: r.text.clone(),
+                },
+            );
+        }
+    }
     if let Some(acpi) = &facts.acpi {
+        if let Some(i) = &acpi.ivrs {
+            for h in &i.ivhd {
+                push(
+                    h.base,
+                    h.base + 0x3fff,
+                    Owner::AmdIommuRegisters,
+                    bin(
+                        &i.artifact,
+                        format!("IVHD at byte {:#x}: register base {:#x}", h.offset, h.base),
+                    ),
+                );
+            }
+        }
         if let Some(d) = &acpi.dmar {
             for u in &d.drhd {
                 let size = 0x1000u64 << u.size_pages_log2.min(20);

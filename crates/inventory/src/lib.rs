@@ -156,6 +156,7 @@ mod tests {
             xen: Some(dom0scope_facts::xenlog::parse("t", log.as_bytes()).unwrap()),
             acpi: None,
             cpuinfo: None,
+            pci: vec![],
             warnings: vec![],
         };
         Inventory::build(&facts)

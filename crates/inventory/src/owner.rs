@@ -35,6 +35,10 @@ pub enum Owner {
     },
     /// A VT-d remapping unit's registers.
     VtdRegisters,
+    /// An AMD IOMMU's registers.
+    AmdIommuRegisters,
+    /// A PCI function's memory BAR (index 0-5) or expansion ROM (6).
+    PciBar { sbdf: String, index: u8 },
 }
 
 impl Owner {
@@ -63,6 +67,12 @@ impl Owner {
                 bus_end,
             } => format!("PCI ECAM {segment:04x}:{bus_start:02x}-{bus_end:02x}"),
             Owner::VtdRegisters => "VT-d registers".into(),
+            Owner::AmdIommuRegisters => "AMD IOMMU registers".into(),
+            Owner::PciBar { sbdf, index } => match index {
+                0..=5 => format!("PCI {sbdf} BAR{index}"),
+                6 => format!("PCI {sbdf} ROM"),
+                n => format!("PCI {sbdf} window {n}"),
+            },
         }
     }
 
@@ -70,7 +80,14 @@ impl Owner {
     /// over a firmware range over the E820 type over nothing.
     pub(crate) fn precedence(&self) -> u8 {
         match self {
-            Owner::Lapic | Owner::IoApic { .. } | Owner::Hpet | Owner::VtdRegisters => 100,
+            Owner::Lapic
+            | Owner::IoApic { .. }
+            | Owner::Hpet
+            | Owner::VtdRegisters
+            | Owner::AmdIommuRegisters => 100,
+            Owner::PciBar { index, .. } if *index <= 6 => 95,
+            // Bridge windows only say where devices below the bridge may sit.
+            Owner::PciBar { .. } => 20,
             Owner::PciEcam { .. } => 90,
             Owner::Facs => 85,
             Owner::EfiRuntimeCode | Owner::EfiRuntimeData { .. } => 80,

@@ -47,6 +47,7 @@ fn vector_platform(version: &str, mode: Dom0Mode) -> ModelInput {
             &Cmdline::parse(""),
             mode,
         ),
+        pci_config: vec![],
         efi_boot: false,
         efi_map_known: false,
         assumptions: vec![],

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::lines::XenLine;
 use super::model::XenLog;
-use super::{dom0, header, iommu, memmap, platform, rangesets};
+use super::{dom0, header, iommu, memmap, pcidump, platform, rangesets};
 use crate::evidence::Warning;
 
 /// A multi-line block being read.
@@ -71,7 +71,8 @@ impl Builder {
             || platform::line(self, l)
             || iommu::line(self, l)
             || dom0::line(self, l)
-            || rangesets::header(self, l);
+            || rangesets::header(self, l)
+            || pcidump::line(self, l);
     }
 }
 

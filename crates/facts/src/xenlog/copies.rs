@@ -19,6 +19,7 @@ pub(crate) fn parse_copies(artifact: &str, lines: &[XenLine<'_>]) -> XenLog {
             next.dumps = b.dumps;
             next.dump_open = b.dump_open;
             next.log.rangesets = std::mem::take(&mut b.log.rangesets);
+            next.log.pci_owners = std::mem::take(&mut b.log.pci_owners);
             let done = std::mem::replace(&mut b, next);
             finished.push((done.log, first_line, l.no - 1));
             first_line = l.no;

@@ -12,6 +12,7 @@ mod iommu;
 pub mod lines;
 mod memmap;
 pub mod model;
+mod pcidump;
 mod platform;
 mod rangesets;
 mod summary;

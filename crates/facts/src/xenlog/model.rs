@@ -33,6 +33,10 @@ pub struct XenLog {
     pub ioport_disables: Vec<PortRange>,
     /// Every `'q'` rangeset dump, per domain, in log order.
     pub rangesets: Vec<DomainRangesets>,
+    /// Debug key `'Q'`: which domain owns each PCI device (`d0`, `d[XEN]` …).
+    pub pci_owners: Vec<PciOwner>,
+    /// The artifact the `'Q'` lines came from, when not this log.
+    pub pci_owners_artifact: Option<String>,
     /// How many copies of the boot log the capture holds (console, then `xl dmesg`).
     pub boot_copies: u32,
     pub stats: Stats,
@@ -347,6 +351,24 @@ pub struct PortRange {
     pub line: u32,
 }
 
+/// One line of the `'Q'` dump (`drivers/passthrough/pci.c` `_dump_pci_devices()`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PciOwner {
+    /// `SSSS:BB:DD.F`.
+    pub sbdf: String,
+    /// `d0`, `d[XEN]` (hidden or read-only), `d[IO]`, `DomIO:…` (quarantined).
+    pub owner: String,
+    pub line: u32,
+    pub text: String,
+}
+
+impl PciOwner {
+    /// Xen keeps the device for itself (hidden, or read-only and hidden).
+    pub fn is_xen(&self) -> bool {
+        self.owner == "d[XEN]"
+    }
+}
+
 /// One domain's block in a `'q'` dump.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DomainRangesets {
@@ -409,6 +431,18 @@ impl XenLog {
             artifact: self.artifact.clone(),
             line,
             text: self.cited.get(&line).cloned().unwrap_or_default(),
+        }
+    }
+
+    /// Evidence for a `'Q'` line.
+    pub fn pci_owner_evidence(&self, o: &PciOwner) -> Evidence {
+        Evidence {
+            artifact: self
+                .pci_owners_artifact
+                .clone()
+                .unwrap_or_else(|| self.artifact.clone()),
+            line: o.line,
+            text: o.text.clone(),
         }
     }
 

@@ -126,6 +126,8 @@ pub struct ModelInput {
     pub trampoline: Option<super::trampoline::Trampoline>,
     /// The IOMMU mode for dom0's DMA.
     pub dma: super::dma::DmaReach,
+    /// Config-space access per PCI function.
+    pub pci_config: Vec<super::pci::PciConfigAccess>,
     /// Xen was booted through UEFI (xen.efi or multiboot2 on EFI).
     pub efi_boot: bool,
     /// The log holds Xen's EFI memory map.
@@ -387,6 +389,7 @@ impl ModelInput {
         let serial = serial_ports(&cmdline, &mut assume);
         let trampoline = super::trampoline::locate(log);
         let dma = super::dma::reach(log, &cmdline, mode);
+        let pci_config = super::pci::access(facts, mode);
         if trampoline.is_none() {
             assume(
                 "AP trampoline location",
@@ -419,6 +422,7 @@ impl ModelInput {
             serial,
             trampoline,
             dma,
+            pci_config,
             efi_boot: log.bootloader.as_ref().is_some_and(|b| b.value == "EFI")
                 || log.e820.as_ref().is_some_and(|m| m.label == "EFI"),
             efi_map_known: log.efi_memory_map.is_some(),

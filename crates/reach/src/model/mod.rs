@@ -7,6 +7,7 @@
 mod cmdline;
 pub mod dma;
 mod input;
+pub mod pci;
 mod rules;
 pub mod trampoline;
 
@@ -82,6 +83,8 @@ pub struct Prediction {
     pub trampoline: Option<trampoline::Trampoline>,
     /// How far dom0's devices can DMA.
     pub dma: dma::DmaReach,
+    /// Config-space write access per PCI function (empty for a bare log).
+    pub pci_config: Vec<pci::PciConfigAccess>,
     pub input: ModelInput,
 }
 
@@ -144,6 +147,7 @@ pub fn predict(input: &ModelInput) -> Prediction {
         assumptions: input.assumptions.clone(),
         trampoline: input.trampoline.clone(),
         dma: input.dma.clone(),
+        pci_config: input.pci_config.clone(),
         input: input.clone(),
     }
 }

@@ -4,6 +4,7 @@
 mod dma;
 mod efi_runtime;
 mod low_memory;
+mod root_complex;
 
 use dom0scope_surface::Surface;
 
@@ -23,4 +24,9 @@ pub(crate) struct Rule {
     pub eval: fn(&Surface) -> Outcome,
 }
 
-pub(crate) const ALL: &[Rule] = &[low_memory::RULE, efi_runtime::RULE, dma::RULE];
+pub(crate) const ALL: &[Rule] = &[
+    low_memory::RULE,
+    efi_runtime::RULE,
+    dma::RULE,
+    root_complex::RULE,
+];
