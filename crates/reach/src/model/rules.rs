@@ -229,6 +229,16 @@ fn setup_permissions(o: &mut Out<'_>) {
         format!("LAPIC at {:#x}", i.lapic),
         lapic_assumed,
     );
+    if pvh && v420 {
+        o.frames(
+            DENY_VLAPIC,
+            Op::Deny,
+            0xfee00,
+            0xfee00,
+            "emulated LAPIC",
+            false,
+        );
+    }
     if !v420 {
         o.frames(
             DENY_MSI_RANGE,
