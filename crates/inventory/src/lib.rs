@@ -8,6 +8,7 @@
 
 mod claims;
 mod owner;
+mod ports;
 
 use dom0scope_facts::evidence::hex;
 use dom0scope_facts::xenlog::E820Kind;
@@ -15,6 +16,7 @@ use dom0scope_facts::{Evidence, Facts};
 use serde::Serialize;
 
 pub use owner::Owner;
+pub use ports::{PortOwner, PortRegion};
 
 /// x86-64's architectural maximum; used when the snapshot does not say the CPU's width.
 pub const MAX_PHYS_BITS: u8 = 52;
@@ -43,6 +45,8 @@ pub struct Inventory {
     pub phys_bits: u8,
     /// True when `phys_bits` is an assumption, not read from the snapshot.
     pub phys_bits_assumed: bool,
+    /// Every I/O port, 0..=0xffff, with an owner.
+    pub ports: Vec<PortRegion>,
     /// Facts the inventory could not use, disagreements between sources.
     pub notes: Vec<String>,
 }
@@ -66,10 +70,19 @@ impl Inventory {
         let regions = sweep(&claims, top, &mut notes);
         Inventory {
             regions,
+            ports: ports::build(facts),
             phys_bits,
             phys_bits_assumed: known.is_none(),
             notes,
         }
+    }
+
+    /// Port regions overlapping `[start, end]`.
+    pub fn ports_overlapping(&self, start: u16, end: u16) -> impl Iterator<Item = &PortRegion> {
+        let first = self.ports.partition_point(|r| r.end < start);
+        self.ports[first..]
+            .iter()
+            .take_while(move |r| r.start <= end)
     }
 
     /// Regions overlapping the inclusive byte range `[start, end]`.

@@ -115,6 +115,22 @@ impl Audit {
             warnings.extend(x.warnings.iter().map(|w| w.to_string()));
         }
         let fails = verdict.worst().is_some_and(|w| w >= fail_on);
+        let mut host = HostInfo::from_facts(facts);
+        if let (Some(p), Some(i)) = (&surface.reach.predicted, &mut host.iommu)
+            && i.starts_with("enabled")
+            && !p.dma.inferred
+        {
+            // The mode the model settled on (a PVH dom0 is forced to strict after
+            // Xen printed the mode it parsed).
+            let rest = i
+                .split_once(", interrupt")
+                .map(|(_, r)| format!(", interrupt{r}"));
+            *i = format!(
+                "enabled, dom0 DMA {}{}",
+                format!("{:?}", p.dma.mode).to_lowercase(),
+                rest.unwrap_or_default()
+            );
+        }
         let model = match (&surface.reach.predicted, &surface.reach.observed) {
             (Some(p), Some(o)) => {
                 let c = dom0scope_reach::verify::compare(p, o);
@@ -130,7 +146,7 @@ impl Audit {
             schema: JSON_SCHEMA,
             tool: format!("dom0scope {}", env!("CARGO_PKG_VERSION")),
             snapshot,
-            host: HostInfo::from_facts(facts),
+            host,
             surface,
             model,
             verdict,

@@ -162,6 +162,45 @@ fn reach(o: &mut String, a: &Audit) {
             let _ = writeln!(o, "  I/O ports: not in the dump");
         }
     }
+    let unclaimed: u32 = s
+        .port_entries
+        .iter()
+        .filter(|p| p.owner == dom0scope_inventory::PortOwner::Unclaimed)
+        .map(|p| u32::from(p.end - p.start) + 1)
+        .sum();
+    for p in s
+        .port_entries
+        .iter()
+        .filter(|p| p.owner != dom0scope_inventory::PortOwner::Unclaimed)
+    {
+        let range = if p.start == p.end {
+            format!("{:#x}", p.start)
+        } else {
+            format!("{:#x}-{:#x}", p.start, p.end)
+        };
+        let src = p.owner_source.as_ref().map_or_else(
+            || match p.owner {
+                dom0scope_inventory::PortOwner::Legacy { .. } => "PC/AT convention".to_owned(),
+                _ => String::new(),
+            },
+            |e| {
+                if e.line == 0 {
+                    e.artifact.clone()
+                } else {
+                    format!("{}:{}", e.artifact, e.line)
+                }
+            },
+        );
+        let _ = writeln!(
+            o,
+            "    {range:<22} {:<48} {}",
+            p.owner.label(),
+            styled(DIM, &src)
+        );
+    }
+    if unclaimed > 0 {
+        let _ = writeln!(o, "    and {unclaimed} reachable ports no artifact claims");
+    }
     if let (Some(i), Some(src)) = (&obs.irqs, &obs.irqs_source) {
         let _ = writeln!(
             o,

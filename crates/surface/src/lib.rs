@@ -5,7 +5,7 @@
 
 use dom0scope_facts::Evidence;
 use dom0scope_facts::evidence::hex;
-use dom0scope_inventory::{Inventory, Owner};
+use dom0scope_inventory::{Inventory, Owner, PortOwner};
 use dom0scope_ranges::{PortSet, bytes_of_frames};
 use dom0scope_reach::Reach;
 use serde::Serialize;
@@ -26,6 +26,15 @@ pub struct MemoryEntry {
     pub owner_source: Option<Evidence>,
 }
 
+/// A stretch of dom0-reachable ports with one owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortEntry {
+    pub start: u16,
+    pub end: u16,
+    pub owner: PortOwner,
+    pub owner_source: Option<Evidence>,
+}
+
 /// Every range dom0 can touch, named by owner.
 #[derive(Debug, Clone, Serialize)]
 pub struct Surface {
@@ -34,7 +43,11 @@ pub struct Surface {
     pub memory: Vec<MemoryEntry>,
     #[serde(serialize_with = "hex::opt_set")]
     pub ports: Option<PortSet>,
+    /// dom0-reachable ports by owner (empty when the observed reach is unknown).
+    pub port_entries: Vec<PortEntry>,
     pub inventory_notes: Vec<String>,
+    /// The inventory knows where the FACS is.
+    pub facs_known: bool,
     /// Xen was booted through UEFI.
     pub efi_boot: bool,
     /// The snapshot shows the EFI memory map (so runtime regions are known).
@@ -65,6 +78,19 @@ impl Surface {
             }
         }
         let ports = reach.observed.as_ref().and_then(|o| o.ioports.clone());
+        let mut port_entries = Vec::new();
+        if let Some(p) = &ports {
+            for r in p.ranges() {
+                for region in inventory.ports_overlapping(*r.start(), *r.end()) {
+                    port_entries.push(PortEntry {
+                        start: region.start.max(*r.start()),
+                        end: region.end.min(*r.end()),
+                        owner: region.owner.clone(),
+                        owner_source: region.source.clone(),
+                    });
+                }
+            }
+        }
         let (efi_boot, efi_map_known, efi_runtime_disabled) = match &reach.predicted {
             Some(p) => {
                 let c = &p.input.cmdline;
@@ -78,11 +104,21 @@ impl Surface {
             reach,
             memory,
             ports,
+            port_entries,
             inventory_notes: inventory.notes.clone(),
+            facs_known: inventory.regions.iter().any(|r| r.owner == Owner::Facs),
             efi_boot,
             efi_map_known,
             efi_runtime_disabled,
         }
+    }
+
+    /// Reachable port entries owned as `pred` says.
+    pub fn ports_where(
+        &self,
+        pred: impl Fn(&PortOwner) -> bool,
+    ) -> impl Iterator<Item = &PortEntry> {
+        self.port_entries.iter().filter(move |p| pred(&p.owner))
     }
 
     /// Reachable entries overlapping the inclusive byte range.

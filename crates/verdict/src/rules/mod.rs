@@ -2,9 +2,12 @@
 //! stays a small set of predicates over the surface.)
 
 mod dma;
+mod ecam;
 mod efi_runtime;
+mod legacy_ports;
 mod low_memory;
 mod root_complex;
+mod s3;
 
 use dom0scope_surface::Surface;
 
@@ -29,4 +32,7 @@ pub(crate) const ALL: &[Rule] = &[
     efi_runtime::RULE,
     dma::RULE,
     root_complex::RULE,
+    s3::RULE,
+    legacy_ports::RULE,
+    ecam::RULE,
 ];

@@ -1,0 +1,212 @@
+//! The I/O-port map: every port 0..=0xffff with an owner. Sources, by
+//! precedence: PCI I/O BARs and the FADT's fixed-hardware blocks (what this
+//! machine says), then the PC/AT conventions every x86 chipset decodes (named
+//! as such, since no artifact states them), else unclaimed.
+
+use dom0scope_facts::{Evidence, Facts};
+use serde::Serialize;
+
+/// Who or what answers at a port range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "owner", rename_all = "snake_case")]
+pub enum PortOwner {
+    /// A fixed-hardware block from the FADT (PM1a_CNT, GPE0, SMI_CMD …).
+    Acpi {
+        block: String,
+    },
+    /// A PCI function's I/O BAR.
+    PciBar {
+        sbdf: String,
+        index: u8,
+    },
+    /// A PC/AT legacy device at its conventional address.
+    Legacy {
+        device: &'static str,
+    },
+    Unclaimed,
+}
+
+impl PortOwner {
+    pub fn label(&self) -> String {
+        match self {
+            PortOwner::Acpi { block } => format!("ACPI {block}"),
+            PortOwner::PciBar { sbdf, index } => format!("PCI {sbdf} BAR{index}"),
+            PortOwner::Legacy { device } => (*device).to_owned(),
+            PortOwner::Unclaimed => "unclaimed".into(),
+        }
+    }
+
+    fn precedence(&self) -> u8 {
+        match self {
+            PortOwner::Acpi { .. } | PortOwner::PciBar { .. } => 50,
+            PortOwner::Legacy { .. } => 10,
+            PortOwner::Unclaimed => 0,
+        }
+    }
+}
+
+/// One port range with its owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortRegion {
+    pub start: u16,
+    pub end: u16,
+    pub owner: PortOwner,
+    pub source: Option<Evidence>,
+}
+
+/// PC/AT ports every x86 platform decodes (Intel PCH and AMD FCH datasheets,
+/// "Fixed I/O address ranges").
+const LEGACY: &[(u16, u16, &str)] = &[
+    (0x00, 0x1f, "ISA DMA controller 1"),
+    (0x20, 0x21, "8259 PIC (master)"),
+    (0x40, 0x43, "8254 PIT"),
+    (0x60, 0x60, "keyboard controller data"),
+    (0x61, 0x61, "NMI status / speaker"),
+    (0x64, 0x64, "keyboard controller command"),
+    (0x70, 0x71, "RTC / CMOS"),
+    (0x72, 0x73, "extended CMOS"),
+    (0x80, 0x80, "POST code"),
+    (0x81, 0x8f, "ISA DMA page registers"),
+    (0x92, 0x92, "System Control Port A (fast A20, INIT)"),
+    (0xa0, 0xa1, "8259 PIC (slave)"),
+    (0xb2, 0xb3, "APM/SMI command and status (conventional)"),
+    (0xc0, 0xdf, "ISA DMA controller 2"),
+    (0xf0, 0xf0, "FPU error (IGNNE#)"),
+    (0x2e8, 0x2ef, "COM4"),
+    (0x2f8, 0x2ff, "COM2"),
+    (0x378, 0x37f, "LPT1"),
+    (0x3b0, 0x3df, "VGA"),
+    (0x3e8, 0x3ef, "COM3"),
+    (0x3f8, 0x3ff, "COM1"),
+    (0x4d0, 0x4d1, "ELCR (interrupt edge/level)"),
+    (0xcf9, 0xcf9, "reset control"),
+    (0xcf8, 0xcfb, "PCI config address"),
+    (0xcfc, 0xcff, "PCI config data"),
+];
+
+struct PortClaim {
+    start: u16,
+    end: u16,
+    owner: PortOwner,
+    source: Option<Evidence>,
+}
+
+fn claims(facts: &Facts) -> Vec<PortClaim> {
+    let mut out: Vec<PortClaim> = LEGACY
+        .iter()
+        .map(|&(s, e, d)| PortClaim {
+            start: s,
+            end: e,
+            owner: PortOwner::Legacy { device: d },
+            source: None,
+        })
+        .collect();
+    let mut acpi = |start: u64, len: u64, block: &str, source: Evidence| {
+        if start == 0 || len == 0 {
+            return;
+        }
+        let Ok(s) = u16::try_from(start) else { return };
+        let e = u16::try_from(start + len - 1).unwrap_or(u16::MAX);
+        out.push(PortClaim {
+            start: s,
+            end: e,
+            owner: PortOwner::Acpi {
+                block: block.to_owned(),
+            },
+            source: Some(source),
+        });
+    };
+    if let Some(f) = facts.acpi.as_ref().and_then(|a| a.fadt.as_ref()) {
+        let ev = |field: &str, off: usize, v: u32| Evidence {
+            artifact: f.artifact.clone(),
+            line: 0,
+            text: format!("{field} at byte {off:#x}: {v:#x}"),
+        };
+        let blocks = [
+            ("PM1a_EVT_BLK", 56, f.pm1a_evt_blk, f.pm1_evt_len),
+            ("PM1b_EVT_BLK", 60, f.pm1b_evt_blk, f.pm1_evt_len),
+            ("PM1a_CNT_BLK", 64, f.pm1a_cnt_blk, f.pm1_cnt_len),
+            ("PM1b_CNT_BLK", 68, f.pm1b_cnt_blk, f.pm1_cnt_len),
+            ("PM2_CNT_BLK", 72, f.pm2_cnt_blk, f.pm2_cnt_len),
+            ("PM_TMR_BLK", 76, f.pm_tmr_blk, f.pm_tmr_len),
+            ("GPE0_BLK", 80, f.gpe0_blk, f.gpe0_blk_len),
+            ("GPE1_BLK", 84, f.gpe1_blk, f.gpe1_blk_len),
+            ("SMI_CMD", 48, f.smi_cmd, 1),
+        ];
+        for (name, off, port, len) in blocks {
+            acpi(u64::from(port), u64::from(len), name, ev(name, off, port));
+        }
+    } else if let Some(log) = &facts.xen {
+        // A bare log: Xen prints the PM timer and the PM1 blocks (lengths are
+        // the common 4-byte event and 2-byte control blocks).
+        if let Some(p) = &log.acpi.pm_timer {
+            acpi(u64::from(p.port), 4, "PM_TMR_BLK", log.evidence(p.line));
+        }
+        if let Some(s) = &log.acpi.sleep {
+            for (ga, len, name) in [
+                (s.pm1a_evt, 4, "PM1a_EVT_BLK"),
+                (s.pm1b_evt, 4, "PM1b_EVT_BLK"),
+                (s.pm1a_cnt, 2, "PM1a_CNT_BLK"),
+                (s.pm1b_cnt, 2, "PM1b_CNT_BLK"),
+            ] {
+                if ga.space == 1 {
+                    acpi(ga.address, len, name, log.evidence(s.line));
+                }
+            }
+        }
+    }
+    for f in &facts.pci {
+        for r in f.resources.iter().filter(|r| r.io && r.start <= 0xffff) {
+            out.push(PortClaim {
+                start: r.start as u16,
+                end: u16::try_from(r.end).unwrap_or(u16::MAX),
+                owner: PortOwner::PciBar {
+                    sbdf: f.sbdf.clone(),
+                    index: r.index,
+                },
+                source: Some(Evidence {
+                    artifact: format!("pci/{}/resource", f.sbdf),
+                    line: r.line,
+                    text: r.text.clone(),
+                }),
+            });
+        }
+    }
+    out
+}
+
+/// Builds the port map, 0..=0xffff without gaps.
+pub(crate) fn build(facts: &Facts) -> Vec<PortRegion> {
+    let claims = claims(facts);
+    let mut owner_of: Vec<Option<usize>> = vec![None; 0x10000];
+    for (i, c) in claims.iter().enumerate() {
+        for p in c.start..=c.end {
+            let slot = &mut owner_of[usize::from(p)];
+            if slot.is_none_or(|j| claims[j].owner.precedence() < c.owner.precedence()) {
+                *slot = Some(i);
+            }
+        }
+    }
+    let mut out: Vec<PortRegion> = Vec::new();
+    for (p, slot) in owner_of.iter().enumerate() {
+        let p = p as u16;
+        let (owner, source) = match slot {
+            Some(i) => (claims[*i].owner.clone(), claims[*i].source.clone()),
+            None => (PortOwner::Unclaimed, None),
+        };
+        if let Some(last) = out.last_mut()
+            && last.owner == owner
+            && last.source == source
+        {
+            last.end = p;
+            continue;
+        }
+        out.push(PortRegion {
+            start: p,
+            end: p,
+            owner,
+            source,
+        });
+    }
+    out
+}
