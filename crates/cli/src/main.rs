@@ -23,6 +23,10 @@ enum Command {
     Audit(cmd::audit::Args),
     /// Collect a snapshot inside a Xen dom0 (read-only; asks Xen to print its rangesets).
     Collect(cmd::collect::Args),
+    /// The owner-tagged map of the machine, with dom0's access per range.
+    Map(cmd::map::Args),
+    /// What is at an address or port, who owns it, and whether dom0 can touch it.
+    Explain(cmd::explain::Args),
     /// The Xen model's prediction of dom0's rangesets (what-if: --xen, --dom0, --set).
     Predict(cmd::predict::Args),
     /// Compare the model's prediction with Xen's own rangesets (exit 0 only if they agree).
@@ -47,6 +51,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Audit(args) => cmd::audit::run(args),
         Command::Collect(args) => cmd::collect::run(args),
+        Command::Map(args) => cmd::map::run(args),
+        Command::Explain(args) => cmd::explain::run(args),
         Command::Predict(args) => cmd::predict::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Hypercalls(args) => cmd::hypercalls::run(args),

@@ -6,6 +6,7 @@ pub mod acpi;
 pub mod evidence;
 pub mod linux;
 pub mod pci;
+pub mod trampoline;
 pub mod xenlog;
 
 use dom0scope_snapshot::Snapshot;

@@ -99,6 +99,18 @@ pub(crate) fn gather(facts: &Facts) -> Vec<Claim> {
                 log.evidence(m.line),
             );
         }
+        if let Some(t) = dom0scope_facts::trampoline::locate(log)
+            && let Some(ev) = t.evidence.first()
+        {
+            let mut source = ev.clone();
+            source.text = format!("{} — {}", t.how, ev.text);
+            push(
+                t.first_frame << 12,
+                (t.last_frame << 12) | 0xfff,
+                Owner::XenTrampoline,
+                source,
+            );
+        }
         for d in &log.iommu.vtd_drhd {
             push(
                 d.value,

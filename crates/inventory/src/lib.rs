@@ -191,7 +191,10 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                (0, 0x9fbff, "usable RAM (E820)".to_string()),
+                (0, 0x8efff, "usable RAM (E820)".to_string()),
+                // Located as Xen places it: 64 KiB below the EBDA at 0x9fc00.
+                (0x8f000, 0x90fff, "Xen AP trampoline".to_string()),
+                (0x91000, 0x9fbff, "usable RAM (E820)".to_string()),
                 (0x9fc00, 0xfffff, "reserved (E820)".to_string()),
                 (0x100000, 0x1fffff, "hole (unclaimed)".to_string()),
                 (0x200000, 0x2000ff, "ACPI NVS (E820)".to_string()),
@@ -202,7 +205,8 @@ mod tests {
                 (0x300400, (1 << 52) - 1, "hole (unclaimed)".to_string()),
             ]
         );
-        assert_eq!(i.regions[4].e820, Some(E820Kind::AcpiNvs));
+        assert_eq!(i.regions[1].e820, Some(E820Kind::Usable));
+        assert_eq!(i.regions[6].e820, Some(E820Kind::AcpiNvs));
         assert_eq!(i.overlapping(0x9f000, 0x9ffff).count(), 2);
     }
 

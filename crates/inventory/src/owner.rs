@@ -37,6 +37,8 @@ pub enum Owner {
     VtdRegisters,
     /// An AMD IOMMU's registers.
     AmdIommuRegisters,
+    /// Xen's AP start-up trampoline (executed on CPU bring-up and S3 resume).
+    XenTrampoline,
     /// A PCI function's memory BAR (index 0-5) or expansion ROM (6).
     PciBar { sbdf: String, index: u8 },
 }
@@ -68,6 +70,7 @@ impl Owner {
             } => format!("PCI ECAM {segment:04x}:{bus_start:02x}-{bus_end:02x}"),
             Owner::VtdRegisters => "VT-d registers".into(),
             Owner::AmdIommuRegisters => "AMD IOMMU registers".into(),
+            Owner::XenTrampoline => "Xen AP trampoline".into(),
             Owner::PciBar { sbdf, index } => match index {
                 0..=5 => format!("PCI {sbdf} BAR{index}"),
                 6 => format!("PCI {sbdf} ROM"),
@@ -84,7 +87,8 @@ impl Owner {
             | Owner::IoApic { .. }
             | Owner::Hpet
             | Owner::VtdRegisters
-            | Owner::AmdIommuRegisters => 100,
+            | Owner::AmdIommuRegisters
+            | Owner::XenTrampoline => 100,
             Owner::PciBar { index, .. } if *index <= 6 => 95,
             // Bridge windows only say where devices below the bridge may sit.
             Owner::PciBar { .. } => 20,

@@ -2,7 +2,9 @@
 
 pub mod audit;
 pub mod collect;
+pub mod explain;
 pub mod hypercalls;
 pub mod input;
+pub mod map;
 pub mod predict;
 pub mod verify;

@@ -1,4 +1,5 @@
-//! Where Xen put its AP start-up trampoline, derived the way Xen chooses it.
+//! Where Xen put its AP start-up trampoline, derived from the memory maps the
+//! way Xen chooses it (a derived fact: the inventory names it, the model uses it).
 //!
 //! - BIOS / multiboot (`arch/x86/boot/head.S`, `trampoline_bios_setup`, 4.17 and
 //!   4.20): take the EBDA segment (BDA word 0x40e), cap it by multiboot
@@ -18,8 +19,8 @@
 
 use serde::Serialize;
 
-use dom0scope_facts::Evidence;
-use dom0scope_facts::xenlog::E820Kind;
+use crate::Evidence;
+use crate::xenlog::E820Kind;
 
 /// How sure the location is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -56,7 +57,7 @@ pub enum BootPath {
 const TRAMPOLINE_FRAMES: u64 = 2;
 
 /// Locates the trampoline from the log's memory maps.
-pub fn locate(log: &dom0scope_facts::XenLog) -> Option<Trampoline> {
+pub fn locate(log: &crate::XenLog) -> Option<Trampoline> {
     let efi = log.bootloader.as_ref().is_some_and(|b| b.value == "EFI")
         || log.e820.as_ref().is_some_and(|m| m.label == "EFI");
     if efi {
@@ -113,7 +114,7 @@ pub fn locate(log: &dom0scope_facts::XenLog) -> Option<Trampoline> {
 
 /// End (inclusive) and line of the usable E820 range holding conventional memory
 /// (it starts at 0, or at 0x1000 where firmware reserves page 0).
-fn low_usable(log: &dom0scope_facts::XenLog) -> Option<(u64, u32)> {
+fn low_usable(log: &crate::XenLog) -> Option<(u64, u32)> {
     let m = log.e820.as_ref()?;
     m.entries
         .iter()

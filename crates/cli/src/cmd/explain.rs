@@ -1,0 +1,132 @@
+//! `dom0scope explain`: what is at one address or port, who owns it, where that
+//! is stated, and whether dom0 can touch it (observed, and which model rule decided).
+
+use std::fmt::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use dom0scope_inventory::Inventory;
+use dom0scope_reach::Reach;
+use dom0scope_reach::model::Target;
+
+use super::input::{emit, load};
+use super::map::{memory_access, port_access};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Snapshot directory, .tar/.tar.gz, or bare Xen log.
+    pub snapshot: PathBuf,
+    /// A physical address (0xfed90000) or an I/O port (port:0xcf9).
+    pub address: String,
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+fn number(s: &str) -> Option<u64> {
+    let s = s.trim();
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(&h.replace('_', ""), 16).ok(),
+        None => s.replace('_', "").parse().ok(),
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let (port, value) = match args.address.strip_prefix("port:") {
+        Some(p) => (true, number(p)),
+        None => (false, number(&args.address)),
+    };
+    let Some(value) = value else {
+        anyhow::bail!(
+            "{:?} is not an address (0xfed90000) or a port (port:0xcf9)",
+            args.address
+        );
+    };
+    if port && value > 0xffff {
+        anyhow::bail!("I/O ports go up to 0xffff, not {value:#x}");
+    }
+    let (snapshot, facts) = load(Some(&args.snapshot))?;
+    let inv = Inventory::build(&facts);
+    let reach = Reach::derive(&facts);
+    let mut o = String::new();
+    let _ = writeln!(o, "In {}:", snapshot.origin.label());
+    if port {
+        let p = value as u16;
+        let Some(r) = inv.ports_overlapping(p, p).next() else {
+            anyhow::bail!("port {p:#x} is outside the port map");
+        };
+        let _ = writeln!(
+            o,
+            "port {p:#x}: {} (ports {:#x}-{:#x})",
+            r.owner.label(),
+            r.start,
+            r.end
+        );
+        match &r.source {
+            Some(e) => {
+                let _ = writeln!(o, "  stated by {e}");
+            }
+            None => {
+                let _ = writeln!(o, "  stated by: PC/AT convention (no artifact)");
+            }
+        }
+        let _ = writeln!(o, "  dom0 access: {:?}", port_access(&reach, p, p));
+        decided(&mut o, &reach, Target::Ports(p..=p));
+    } else {
+        let Some(r) = inv.overlapping(value, value).next() else {
+            anyhow::bail!(
+                "{value:#x} is above the {}-bit physical address space",
+                inv.phys_bits
+            );
+        };
+        let _ = writeln!(
+            o,
+            "{value:#x}: {} ({:#x}-{:#x})",
+            r.owner.label(),
+            r.start,
+            r.end
+        );
+        if let Some(e) = &r.source {
+            let _ = writeln!(o, "  stated by {e}");
+        }
+        if let Some(k) = r.e820 {
+            let _ = writeln!(o, "  the E820 map calls it {}", k.label());
+        }
+        let frame = value >> 12;
+        let sharing: Vec<String> = inv
+            .overlapping(frame << 12, (frame << 12) | 0xfff)
+            .filter(|x| x.start != r.start)
+            .map(|x| x.owner.label())
+            .collect();
+        if !sharing.is_empty() {
+            let _ = writeln!(
+                o,
+                "  frame {frame:#x} also holds: {} (access is per frame)",
+                sharing.join(", ")
+            );
+        }
+        let _ = writeln!(
+            o,
+            "  dom0 access to frame {frame:#x}: {:?}",
+            memory_access(&reach, value, value)
+        );
+        decided(&mut o, &reach, Target::Frames(frame..=frame));
+    }
+    emit(&o, args.output.as_deref())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn decided(o: &mut String, reach: &Reach, t: Target) {
+    if let Some(p) = &reach.predicted
+        && let Some(s) = p.last_step_for(&t)
+    {
+        let src = dom0scope_reach::model::RULES
+            .iter()
+            .find(|r| r.id == s.rule)
+            .map_or("", |r| r.source);
+        let _ = writeln!(
+            o,
+            "  the model: {:?} by rule {} ({}): {}",
+            s.op, s.rule, src, s.why
+        );
+    }
+}

@@ -1,0 +1,228 @@
+//! `dom0scope map`: the owner-tagged map of the whole machine, with dom0's
+//! access per range (from Xen's rangesets, and the model's read-only set).
+
+use std::fmt::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use dom0scope_facts::Evidence;
+use dom0scope_inventory::{Inventory, Owner, PortOwner};
+use dom0scope_reach::Reach;
+use serde::Serialize;
+
+use super::input::{Format, emit, load};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Snapshot directory, .tar/.tar.gz, or bare Xen log (default: the bundled example).
+    pub snapshot: Option<PathBuf>,
+    /// Also list unclaimed ranges and I/O ports.
+    #[arg(long)]
+    pub all: bool,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// dom0's access to a range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// Every frame/port is in dom0's rangeset.
+    Yes,
+    /// Mappable, but only read-only (Xen's mmio_ro_ranges, from the model).
+    ReadOnly,
+    Partial,
+    No,
+    /// No `q` dump to tell.
+    Unknown,
+}
+
+impl Access {
+    fn label(self) -> &'static str {
+        match self {
+            Access::Yes => "dom0 can map",
+            Access::ReadOnly => "dom0 can map read-only",
+            Access::Partial => "partly",
+            Access::No => "denied",
+            Access::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Row {
+    kind: &'static str,
+    start: String,
+    end: String,
+    size: u64,
+    owner: String,
+    access: Access,
+    source: Option<Evidence>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let (snapshot, facts) = load(args.snapshot.as_deref())?;
+    let inventory = Inventory::build(&facts);
+    let reach = Reach::derive(&facts);
+    let rows = rows(&inventory, &reach, args.all);
+    let out = match args.format {
+        Format::Json => {
+            #[derive(Serialize)]
+            struct Doc<'a> {
+                schema: &'static str,
+                snapshot: String,
+                phys_bits: u8,
+                phys_bits_assumed: bool,
+                rows: &'a [Row],
+                notes: &'a [String],
+            }
+            let mut s = serde_json::to_string_pretty(&Doc {
+                schema: "dom0scope-map/1",
+                snapshot: snapshot.origin.label(),
+                phys_bits: inventory.phys_bits,
+                phys_bits_assumed: inventory.phys_bits_assumed,
+                rows: &rows,
+                notes: &inventory.notes,
+            })?;
+            s.push('\n');
+            s
+        }
+        Format::Text => render(&snapshot.origin.label(), &inventory, &rows),
+    };
+    emit(&out, args.output.as_deref())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// dom0's access to the frames of a byte range.
+pub fn memory_access(reach: &Reach, start: u64, end: u64) -> Access {
+    let Some(o) = &reach.observed else {
+        return Access::Unknown;
+    };
+    let (first, last) = (start >> 12, end >> 12);
+    let inside = o.iomem.intersect_range(first..=last);
+    let n = u128::from(last - first) + 1;
+    let access = if inside.count() == n {
+        Access::Yes
+    } else if inside.is_empty() {
+        Access::No
+    } else {
+        Access::Partial
+    };
+    let ro = reach
+        .predicted
+        .as_ref()
+        .is_some_and(|p| p.ro_iomem.intersect_range(first..=last).count() == n);
+    if access == Access::Yes && ro {
+        Access::ReadOnly
+    } else {
+        access
+    }
+}
+
+/// dom0's access to a port range.
+pub fn port_access(reach: &Reach, start: u16, end: u16) -> Access {
+    let Some(p) = reach.observed.as_ref().and_then(|o| o.ioports.as_ref()) else {
+        return Access::Unknown;
+    };
+    let inside = p.intersect_range(start..=end);
+    if inside.count() == u128::from(end - start) + 1 {
+        Access::Yes
+    } else if inside.is_empty() {
+        Access::No
+    } else {
+        Access::Partial
+    }
+}
+
+fn rows(inv: &Inventory, reach: &Reach, all: bool) -> Vec<Row> {
+    let mut out = Vec::new();
+    for r in &inv.regions {
+        if !all && r.owner == Owner::Hole {
+            continue;
+        }
+        out.push(Row {
+            kind: "memory",
+            start: format!("{:#x}", r.start),
+            end: format!("{:#x}", r.end),
+            size: r.end - r.start + 1,
+            owner: r.owner.label(),
+            access: memory_access(reach, r.start, r.end),
+            source: r.source.clone(),
+        });
+    }
+    for p in &inv.ports {
+        if !all && p.owner == PortOwner::Unclaimed {
+            continue;
+        }
+        out.push(Row {
+            kind: "port",
+            start: format!("{:#x}", p.start),
+            end: format!("{:#x}", p.end),
+            size: u64::from(p.end - p.start) + 1,
+            owner: p.owner.label(),
+            access: port_access(reach, p.start, p.end),
+            source: p.source.clone(),
+        });
+    }
+    out
+}
+
+fn human(size: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = size as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if v.fract() == 0.0 {
+        format!("{v:.0} {}", UNITS[u])
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+fn render(label: &str, inv: &Inventory, rows: &[Row]) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "Map of {label} ({} physical address bits{})",
+        inv.phys_bits,
+        if inv.phys_bits_assumed {
+            ", assumed"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(
+        o,
+        "{:<7} {:<20} {:<20} {:>10}  {:<34} {:<22} source",
+        "kind", "start", "end", "size", "owner", "dom0 access"
+    );
+    for r in rows {
+        let src = r.source.as_ref().map_or(String::new(), |e| {
+            if e.line == 0 {
+                e.artifact.clone()
+            } else {
+                format!("{}:{}", e.artifact, e.line)
+            }
+        });
+        let _ = writeln!(
+            o,
+            "{:<7} {:<20} {:<20} {:>10}  {:<34} {:<22} {}",
+            r.kind,
+            r.start,
+            r.end,
+            human(r.size),
+            r.owner,
+            r.access.label(),
+            src
+        );
+    }
+    for n in &inv.notes {
+        let _ = writeln!(o, "note: {n}");
+    }
+    o
+}
