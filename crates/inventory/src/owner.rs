@@ -103,6 +103,7 @@ impl Owner {
 
     /// A device or register block (as opposed to memory).
     pub(crate) fn is_device(&self) -> bool {
-        self.precedence() >= 90
+        // The trampoline lives in RAM by design; everything else this high is MMIO.
+        self.precedence() >= 90 && *self != Owner::XenTrampoline
     }
 }
