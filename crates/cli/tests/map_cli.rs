@@ -28,9 +28,9 @@ fn map_names_the_platform_and_dom0_access() {
     let text = String::from_utf8(out.stdout).unwrap();
     for (needle, access) in [
         ("0xfed90000           0xfed90fff", "denied"),
-        ("0xb0000000           0xbfffffff", "dom0 can map read-only"),
-        ("0xfec00000           0xfec00fff", "dom0 can map read-only"),
-        ("0x8f000              0x90fff", "dom0 can map"),
+        ("0xb0000000           0xbfffffff", "reachable read-only"),
+        ("0xfec00000           0xfec00fff", "reachable read-only"),
+        ("0x8f000              0x90fff", "reachable"),
     ] {
         let line = text
             .lines()

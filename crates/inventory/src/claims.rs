@@ -138,6 +138,21 @@ pub(crate) fn gather(facts: &Facts) -> Vec<Claim> {
         }
     }
     if let Some(acpi) = &facts.acpi {
+        for (artifact, regions) in &acpi.op_regions {
+            for r in regions {
+                if let (dom0scope_facts::acpi::aml::Space::SystemMemory, Some(o), Some(l)) =
+                    (r.space, r.offset, r.length)
+                    && l > 0
+                {
+                    push(
+                        o,
+                        o.saturating_add(l - 1),
+                        Owner::AmlRegion { name: r.name.clone() },
+                        bin(artifact, format!("OperationRegion {} at byte {:#x}", r.name, r.at)),
+                    );
+                }
+            }
+        }
         if let Some(i) = &acpi.ivrs {
             for h in &i.ivhd {
                 push(

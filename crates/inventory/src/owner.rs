@@ -39,6 +39,8 @@ pub enum Owner {
     AmdIommuRegisters,
     /// Xen's AP start-up trampoline (executed on CPU bring-up and S3 resume).
     XenTrampoline,
+    /// An AML `OperationRegion` in SystemMemory (firmware code touches it).
+    AmlRegion { name: String },
     /// A PCI function's memory BAR (index 0-5) or expansion ROM (6).
     PciBar { sbdf: String, index: u8 },
 }
@@ -71,6 +73,7 @@ impl Owner {
             Owner::VtdRegisters => "VT-d registers".into(),
             Owner::AmdIommuRegisters => "AMD IOMMU registers".into(),
             Owner::XenTrampoline => "Xen AP trampoline".into(),
+            Owner::AmlRegion { name } => format!("AML OperationRegion {name}"),
             Owner::PciBar { sbdf, index } => match index {
                 0..=5 => format!("PCI {sbdf} BAR{index}"),
                 6 => format!("PCI {sbdf} ROM"),
@@ -96,6 +99,7 @@ impl Owner {
             Owner::Facs => 85,
             Owner::EfiRuntimeCode | Owner::EfiRuntimeData { .. } => 80,
             Owner::AcpiTable { .. } => 70,
+            Owner::AmlRegion { .. } => 60,
             Owner::E820 { .. } => 10,
             Owner::Hole => 0,
         }

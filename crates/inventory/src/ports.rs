@@ -19,6 +19,8 @@ pub enum PortOwner {
         sbdf: String,
         index: u8,
     },
+    /// An AML `OperationRegion` in SystemIO.
+    AmlRegion { name: String },
     /// A PC/AT legacy device at its conventional address.
     Legacy {
         device: &'static str,
@@ -31,6 +33,7 @@ impl PortOwner {
         match self {
             PortOwner::Acpi { block } => format!("ACPI {block}"),
             PortOwner::PciBar { sbdf, index } => format!("PCI {sbdf} BAR{index}"),
+            PortOwner::AmlRegion { name } => format!("AML OperationRegion {name}"),
             PortOwner::Legacy { device } => (*device).to_owned(),
             PortOwner::Unclaimed => "unclaimed".into(),
         }
@@ -39,6 +42,7 @@ impl PortOwner {
     fn precedence(&self) -> u8 {
         match self {
             PortOwner::Acpi { .. } | PortOwner::PciBar { .. } => 50,
+            PortOwner::AmlRegion { .. } => 40,
             PortOwner::Legacy { .. } => 10,
             PortOwner::Unclaimed => 0,
         }
@@ -151,6 +155,28 @@ fn claims(facts: &Facts) -> Vec<PortClaim> {
             ] {
                 if ga.space == 1 {
                     acpi(ga.address, len, name, log.evidence(s.line));
+                }
+            }
+        }
+    }
+    if let Some(acpi) = &facts.acpi {
+        for (artifact, regions) in &acpi.op_regions {
+            for r in regions {
+                if let (dom0scope_facts::acpi::aml::Space::SystemIo, Some(o), Some(l)) =
+                    (r.space, r.offset, r.length)
+                    && l > 0
+                    && o <= 0xffff
+                {
+                    out.push(PortClaim {
+                        start: o as u16,
+                        end: u16::try_from(o + l - 1).unwrap_or(u16::MAX),
+                        owner: PortOwner::AmlRegion { name: r.name.clone() },
+                        source: Some(Evidence {
+                            artifact: artifact.clone(),
+                            line: 0,
+                            text: format!("OperationRegion {} at byte {:#x}", r.name, r.at),
+                        }),
+                    });
                 }
             }
         }

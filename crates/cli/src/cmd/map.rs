@@ -42,9 +42,9 @@ pub enum Access {
 impl Access {
     fn label(self) -> &'static str {
         match self {
-            Access::Yes => "dom0 can map",
-            Access::ReadOnly => "dom0 can map read-only",
-            Access::Partial => "partly",
+            Access::Yes => "reachable",
+            Access::ReadOnly => "reachable read-only",
+            Access::Partial => "partly reachable",
             Access::No => "denied",
             Access::Unknown => "unknown",
         }

@@ -3,11 +3,16 @@
 //! untrusted length beyond the bytes actually present, and a bad table is a
 //! warning for that table only.
 
+pub mod aml;
 mod dmar;
+mod facs;
 mod fadt;
 mod header;
 mod hpet;
 mod ivrs;
+mod madt;
+mod mcfg;
+mod tpm2;
 
 use serde::Serialize;
 
@@ -15,7 +20,11 @@ pub use dmar::{Dmar, Drhd};
 pub use fadt::Fadt;
 pub use header::{SdtHeader, TableInfo};
 pub use hpet::HpetTable;
+pub use facs::Facs;
 pub use ivrs::{Ivhd, Ivrs};
+pub use madt::{Madt, MadtIoApic};
+pub use mcfg::{Mcfg, McfgEntry};
+pub use tpm2::Tpm2;
 
 use crate::evidence::Warning;
 
@@ -27,6 +36,12 @@ pub struct AcpiTables {
     pub dmar: Option<Dmar>,
     pub fadt: Option<Fadt>,
     pub ivrs: Option<Ivrs>,
+    pub madt: Option<Madt>,
+    pub mcfg: Option<Mcfg>,
+    pub facs: Option<Facs>,
+    pub tpm2: Option<Tpm2>,
+    /// `OperationRegion`s in the DSDT and SSDTs, per table artifact.
+    pub op_regions: Vec<(String, Vec<aml::OpRegion>)>,
     pub warnings: Vec<Warning>,
 }
 
@@ -39,6 +54,17 @@ impl AcpiTables {
     pub fn parse<'a>(artifacts: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> AcpiTables {
         let mut out = AcpiTables::default();
         for (path, bytes) in artifacts {
+            if bytes.get(..4) == Some(b"FACS".as_slice()) {
+                match facs::parse(path, bytes) {
+                    Ok(f) => out.facs = Some(f),
+                    Err(message) => out.warnings.push(Warning {
+                        artifact: path.into(),
+                        line: 0,
+                        message,
+                    }),
+                }
+                continue;
+            }
             let (info, body) = match header::parse(path, bytes) {
                 Ok(x) => x,
                 Err(message) => {
@@ -74,6 +100,15 @@ impl AcpiTables {
                 dmar::parse(&info, body).map(|t| out.dmar = Some(t))
             } else if &sig == b"IVRS" {
                 ivrs::parse(&info, body).map(|t| out.ivrs = Some(t))
+            } else if &sig == b"APIC" {
+                madt::parse(&info, body).map(|t| out.madt = Some(t))
+            } else if &sig == b"MCFG" {
+                mcfg::parse(&info, body).map(|t| out.mcfg = Some(t))
+            } else if &sig == b"TPM2" {
+                tpm2::parse(&info, body).map(|t| out.tpm2 = Some(t))
+            } else if &sig == b"DSDT" || &sig == b"SSDT" {
+                out.op_regions.push((info.artifact.clone(), aml::scan(body)));
+                Ok(())
             } else if &sig == b"FACP" {
                 fadt::parse(&info, body).map(|t| out.fadt = Some(t))
             } else {

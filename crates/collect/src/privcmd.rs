@@ -1,0 +1,339 @@
+//! Xen's console ring and debug keys without `xl`: `XEN_SYSCTL_readconsole` and
+//! `XEN_SYSCTL_debug_keys` issued through Linux's privcmd driver (`IOCTL_PRIVCMD_HYPERCALL`).
+//!
+//! Used when `xl` is not installed (or on request). The sysctl ABI is versioned: Xen refuses a
+//! sysctl whose `interface_version` differs from its own with `-EACCES`, without acting on it,
+//! so the version is found by probing with a zero-length console read (which changes nothing)
+//! before any debug key is sent. 0x15 covers Xen 4.17 to 4.20, 0x16 Xen 4.21.
+//!
+//! Hypercall arguments live in memory from `/dev/xen/hypercall` (privcmd's buffer device, as
+//! libxencall uses), which stays mapped and resident while Xen reads and writes it; without
+//! that device, an `mlock`ed anonymous mapping is used.
+#![allow(unsafe_code)]
+
+use std::ffi::c_void;
+use std::fs::OpenOptions;
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
+use std::ptr::NonNull;
+use std::sync::atomic::{Ordering, compiler_fence};
+
+use rustix::ioctl::{Direction, Ioctl, IoctlOutput, Opcode, opcode};
+use rustix::mm::{MapFlags, ProtFlags};
+
+use crate::Sources;
+
+/// `__HYPERVISOR_sysctl`.
+const HYPERVISOR_SYSCTL: u64 = 35;
+const SYSCTL_READCONSOLE: u32 = 1;
+const SYSCTL_DEBUG_KEYS: u32 = 7;
+/// Sysctl interface versions to probe, most likely first.
+const VERSIONS: &[u32] = &[0x15, 0x16, 0x14, 0x13, 0x12];
+/// `struct xen_sysctl`: cmd, interface_version, then a 128-byte union (8-byte aligned).
+const SYSCTL_SIZE: usize = 8 + 128;
+const PAGE: usize = 4096;
+/// Console bytes fetched per hypercall; the mapping is one page for the sysctl and keys,
+/// then this much for data.
+const CHUNK: usize = 2 * PAGE;
+const MAP_LEN: usize = PAGE + CHUNK;
+/// Upper bound on a console ring read (Xen's ring is at most a few MiB).
+const MAX_RING: usize = 64 << 20;
+
+/// `struct privcmd_hypercall` from Linux's `xen/privcmd.h`.
+#[repr(C)]
+#[derive(Debug)]
+struct PrivcmdHypercall {
+    op: u64,
+    arg: [u64; 5],
+}
+
+/// `IOCTL_PRIVCMD_HYPERCALL`: `_IOC(_IOC_NONE, 'P', 0, sizeof(struct privcmd_hypercall))`.
+/// It encodes the size despite `_IOC_NONE`, so `opcode::none` would be wrong.
+const IOCTL_PRIVCMD_HYPERCALL: Opcode = opcode::from_components(
+    Direction::None,
+    b'P',
+    0,
+    std::mem::size_of::<PrivcmdHypercall>(),
+);
+
+struct HypercallIoctl<'a>(&'a mut PrivcmdHypercall);
+
+// SAFETY: the opcode is privcmd's hypercall ioctl, whose argument is a `privcmd_hypercall`
+// the driver only reads; the return value is the hypercall's result (negative errno is
+// turned into an error by rustix). Any memory the hypercall writes is the hypercall buffer,
+// which `Privcmd` owns and only reads back after the call.
+unsafe impl Ioctl for HypercallIoctl<'_> {
+    type Output = IoctlOutput;
+    const IS_MUTATING: bool = true;
+
+    fn opcode(&self) -> Opcode {
+        IOCTL_PRIVCMD_HYPERCALL
+    }
+
+    fn as_ptr(&mut self) -> *mut c_void {
+        std::ptr::from_mut(self.0).cast()
+    }
+
+    unsafe fn output_from_ptr(
+        out: IoctlOutput,
+        _: *mut c_void,
+    ) -> rustix::io::Result<Self::Output> {
+        Ok(out)
+    }
+}
+
+/// Memory Xen reads hypercall arguments from and writes results into.
+#[derive(Debug)]
+struct HypercallBuf {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+impl HypercallBuf {
+    fn new(hypercall_dev: &Path) -> io::Result<Self> {
+        let ptr = match OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(hypercall_dev)
+        {
+            Ok(f) => {
+                // SAFETY: a fresh shared mapping of privcmd's buffer device; no existing Rust
+                // object is aliased, and the fd may be closed once the mapping exists.
+                unsafe {
+                    rustix::mm::mmap(
+                        std::ptr::null_mut(),
+                        MAP_LEN,
+                        ProtFlags::READ | ProtFlags::WRITE,
+                        MapFlags::SHARED,
+                        f.as_fd(),
+                        0,
+                    )
+                }?
+            }
+            Err(_) => {
+                // SAFETY: a fresh private anonymous mapping; nothing else refers to it.
+                let p = unsafe {
+                    rustix::mm::mmap_anonymous(
+                        std::ptr::null_mut(),
+                        MAP_LEN,
+                        ProtFlags::READ | ProtFlags::WRITE,
+                        MapFlags::PRIVATE,
+                    )
+                }?;
+                // SAFETY: locks the range just mapped, keeping it resident for Xen.
+                unsafe { rustix::mm::mlock(p, MAP_LEN) }?;
+                p
+            }
+        };
+        let ptr =
+            NonNull::new(ptr.cast::<u8>()).ok_or_else(|| io::Error::other("mmap returned NULL"))?;
+        let buf = Self { ptr, len: MAP_LEN };
+        // Touch every page so none is missing when Xen copies to or from it.
+        let zero = vec![0u8; MAP_LEN];
+        buf.put(0, &zero);
+        Ok(buf)
+    }
+
+    fn addr(&self, off: usize) -> u64 {
+        self.ptr.as_ptr() as u64 + off as u64
+    }
+
+    fn put(&self, off: usize, bytes: &[u8]) {
+        assert!(off + bytes.len() <= self.len);
+        // SAFETY: in bounds (checked above) of a mapping this struct owns; no Rust reference
+        // into the mapping exists, and the kernel only touches it during our own ioctl.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.ptr.as_ptr().add(off), bytes.len())
+        };
+        compiler_fence(Ordering::SeqCst);
+    }
+
+    fn get(&self, off: usize, out: &mut [u8]) {
+        assert!(off + out.len() <= self.len);
+        compiler_fence(Ordering::SeqCst);
+        // SAFETY: as in `put`; reading after the ioctl that filled the memory has returned.
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.ptr.as_ptr().add(off), out.as_mut_ptr(), out.len())
+        };
+    }
+}
+
+impl Drop for HypercallBuf {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping created in `new`, which nothing uses any more.
+        let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), self.len) };
+    }
+}
+
+/// Encodes `struct xen_sysctl` for `XEN_SYSCTL_readconsole`.
+fn readconsole_sysctl(
+    version: u32,
+    incremental: bool,
+    index: u32,
+    buffer: u64,
+    count: u32,
+) -> [u8; SYSCTL_SIZE] {
+    let mut s = [0u8; SYSCTL_SIZE];
+    s[0..4].copy_from_slice(&SYSCTL_READCONSOLE.to_le_bytes());
+    s[4..8].copy_from_slice(&version.to_le_bytes());
+    let u = 8;
+    s[u] = 0; // clear: never
+    s[u + 1] = u8::from(incremental);
+    s[u + 4..u + 8].copy_from_slice(&index.to_le_bytes());
+    s[u + 8..u + 16].copy_from_slice(&buffer.to_le_bytes());
+    s[u + 16..u + 20].copy_from_slice(&count.to_le_bytes());
+    s
+}
+
+/// Encodes `struct xen_sysctl` for `XEN_SYSCTL_debug_keys`.
+fn debug_keys_sysctl(version: u32, keys: u64, nr_keys: u32) -> [u8; SYSCTL_SIZE] {
+    let mut s = [0u8; SYSCTL_SIZE];
+    s[0..4].copy_from_slice(&SYSCTL_DEBUG_KEYS.to_le_bytes());
+    s[4..8].copy_from_slice(&version.to_le_bytes());
+    s[8..16].copy_from_slice(&keys.to_le_bytes());
+    s[16..20].copy_from_slice(&nr_keys.to_le_bytes());
+    s
+}
+
+/// An open privcmd device with its hypercall buffer.
+#[derive(Debug)]
+pub(crate) struct Privcmd {
+    fd: OwnedFd,
+    buf: HypercallBuf,
+    version: u32,
+}
+
+impl Privcmd {
+    /// Opens privcmd (`/dev/xen/privcmd`, else xenfs' `/proc/xen/privcmd`) and finds the
+    /// sysctl interface version with a zero-length console read.
+    pub fn open(src: &Sources) -> io::Result<Self> {
+        let dev = src.dev.join("xen/privcmd");
+        let path = if dev.exists() {
+            dev
+        } else {
+            src.proc.join("xen/privcmd")
+        };
+        let fd: OwnedFd = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)?
+            .into();
+        let buf = HypercallBuf::new(&src.dev.join("xen/hypercall"))?;
+        let mut me = Self {
+            fd,
+            buf,
+            version: 0,
+        };
+        let mut last = None;
+        for &v in VERSIONS {
+            me.version = v;
+            match me.readconsole_once(false, 0, 0) {
+                Ok(_) => return Ok(me),
+                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::ACCESS.raw_os_error()) => {
+                    last = Some(e)
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "Xen refused XEN_SYSCTL_readconsole for every known interface version ({})",
+                last.map(|e| e.to_string()).unwrap_or_default()
+            ),
+        ))
+    }
+
+    /// The sysctl interface version Xen accepted.
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    fn sysctl(&mut self, s: &[u8; SYSCTL_SIZE]) -> io::Result<[u8; SYSCTL_SIZE]> {
+        self.buf.put(0, s);
+        let mut call = PrivcmdHypercall {
+            op: HYPERVISOR_SYSCTL,
+            arg: [self.buf.addr(0), 0, 0, 0, 0],
+        };
+        // SAFETY: `call` is a valid privcmd_hypercall pointing at our own hypercall buffer,
+        // laid out as the sysctl expects; Xen writes only within that buffer.
+        unsafe { rustix::ioctl::ioctl(self.fd.as_fd(), HypercallIoctl(&mut call)) }?;
+        let mut out = [0u8; SYSCTL_SIZE];
+        self.buf.get(0, &mut out);
+        Ok(out)
+    }
+
+    /// One readconsole hypercall into the data area; returns (bytes, next index).
+    fn readconsole_once(
+        &mut self,
+        incremental: bool,
+        index: u32,
+        count: u32,
+    ) -> io::Result<(u32, u32)> {
+        let s = readconsole_sysctl(self.version, incremental, index, self.buf.addr(PAGE), count);
+        let out = self.sysctl(&s)?;
+        let u = 8;
+        let idx = u32::from_le_bytes(out[u + 4..u + 8].try_into().expect("4 bytes"));
+        let got = u32::from_le_bytes(out[u + 16..u + 20].try_into().expect("4 bytes"));
+        Ok((got.min(count), idx))
+    }
+
+    /// The whole console ring, oldest byte first, without clearing it (`xl dmesg`).
+    pub fn read_ring(&mut self) -> io::Result<Vec<u8>> {
+        let mut all = Vec::new();
+        let (mut incremental, mut index) = (false, 0);
+        loop {
+            let (got, next) = self.readconsole_once(incremental, index, CHUNK as u32)?;
+            let start = all.len();
+            all.resize(start + got as usize, 0);
+            self.buf.get(PAGE, &mut all[start..]);
+            if (got as usize) < CHUNK || all.len() >= MAX_RING {
+                return Ok(all);
+            }
+            incremental = true;
+            index = next;
+        }
+    }
+
+    /// Presses debug keys, as `xl debug-keys` does.
+    pub fn debug_keys(&mut self, keys: &[u8]) -> io::Result<()> {
+        assert!(keys.len() <= PAGE - 512);
+        self.buf.put(512, keys);
+        let s = debug_keys_sysctl(self.version, self.buf.addr(512), keys.len() as u32);
+        self.sysctl(&s)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ioctl_number_matches_linux() {
+        assert_eq!(IOCTL_PRIVCMD_HYPERCALL, 0x0030_5000);
+    }
+
+    #[test]
+    fn sysctl_layouts() {
+        let s = readconsole_sysctl(0x15, true, 0x1234, 0xdead_beef_0000, 4096);
+        assert_eq!(&s[0..8], &[1, 0, 0, 0, 0x15, 0, 0, 0]);
+        assert_eq!(&s[8..12], &[0, 1, 0, 0], "clear, incremental, pad");
+        assert_eq!(
+            &s[12..16],
+            &0x1234u32.to_le_bytes(),
+            "index at union offset 4"
+        );
+        assert_eq!(
+            &s[16..24],
+            &0xdead_beef_0000u64.to_le_bytes(),
+            "buffer at offset 8"
+        );
+        assert_eq!(&s[24..28], &4096u32.to_le_bytes(), "count at offset 16");
+        let d = debug_keys_sysctl(0x15, 0x1000, 1);
+        assert_eq!(&d[0..8], &[7, 0, 0, 0, 0x15, 0, 0, 0]);
+        assert_eq!(&d[8..16], &0x1000u64.to_le_bytes());
+        assert_eq!(&d[16..20], &1u32.to_le_bytes());
+    }
+}

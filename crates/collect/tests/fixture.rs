@@ -1,0 +1,412 @@
+//! collect against fake dom0s rebuilt from real snapshots (tests/samples, copied from the
+//! corpus of real Xen boots): the sample's files are put back where a dom0 has them
+//! (/proc, /sys, /dev/kmsg), a fake `xl`/`xenhypfs` replays the sample's Xen output, and the
+//! collected snapshot must reproduce the sample byte for byte.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+
+use dom0scope_collect::{
+    CollectError, CommandOutput, FORMAT, Options, SAMPLE_FORMAT, Sources, XenAccess, XenTools,
+    collect, verify_snapshot,
+};
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/samples")
+        .join(name)
+}
+
+fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(d: &Path, pre: &str, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in fs::read_dir(d).unwrap().flatten() {
+            let rel = format!("{pre}{}", e.file_name().to_string_lossy());
+            if e.file_type().unwrap().is_dir() {
+                walk(&e.path(), &format!("{rel}/"), out);
+            } else {
+                out.insert(rel, fs::read(e.path()).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, "", &mut out);
+    out
+}
+
+fn put(root: &Path, rel: &str, bytes: &[u8]) {
+    let p = root.join(rel);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, bytes).unwrap();
+}
+
+/// `[    1.234567] text` lines back into /dev/kmsg records.
+fn dmesg_to_kmsg(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (seq, line) in String::from_utf8_lossy(text).lines().enumerate() {
+        let (ts, msg) = line[1..].split_once("] ").unwrap();
+        let (s, us) = ts.trim().split_once('.').unwrap();
+        let usec: u64 = s.parse::<u64>().unwrap() * 1_000_000 + us.parse::<u64>().unwrap();
+        out.extend_from_slice(format!("6,{seq},{usec},-;{msg}\n SUBSYSTEM=x\n").as_bytes());
+    }
+    out
+}
+
+/// Lays the sample out as a dom0 filesystem under a temporary root.
+fn fake_dom0(s: &Path) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let r = t.path();
+    for (rel, bytes) in files_under(s) {
+        let (top, rest) = rel.split_once('/').unwrap_or(("", &rel));
+        match top {
+            "linux" if rest == "lockdown" => put(r, "sys/kernel/security/lockdown", &bytes),
+            "linux" if rest == "dmesg" => put(r, "dev/kmsg", &dmesg_to_kmsg(&bytes)),
+            "linux" => put(r, &format!("proc/{rest}"), &bytes),
+            "acpi" => put(r, &format!("sys/firmware/acpi/tables/{rest}"), &bytes),
+            "pci" => put(r, &format!("sys/devices/pci0000:00/{rest}"), &bytes),
+            "hypervisor" => put(r, &format!("sys/hypervisor/{rest}"), &bytes),
+            "dmi" => put(r, &format!("sys/devices/virtual/dmi/id/{rest}"), &bytes),
+            "efi" if rest == "efivars-list.txt" => {
+                for name in String::from_utf8(bytes).unwrap().lines() {
+                    let p = r.join("sys/firmware/efi/efivars").join(name);
+                    if !p.exists() {
+                        put(
+                            r,
+                            &format!("sys/firmware/efi/efivars/{name}"),
+                            b"\x07\0\0\0x",
+                        );
+                    }
+                }
+            }
+            "efi" => put(r, &format!("sys/firmware/efi/{rest}"), &bytes),
+            _ => {}
+        }
+    }
+    // sysfs shapes: PCI devices and the DMI directory are reached through symlinks, and the
+    // DMI directory holds links and subdirectories collect must skip.
+    fs::create_dir_all(r.join("sys/bus/pci/devices")).unwrap();
+    if let Ok(rd) = fs::read_dir(r.join("sys/devices/pci0000:00")) {
+        for e in rd.flatten() {
+            symlink(e.path(), r.join("sys/bus/pci/devices").join(e.file_name())).unwrap();
+        }
+    }
+    fs::create_dir_all(r.join("sys/class/dmi")).unwrap();
+    symlink("../../devices/virtual/dmi/id", r.join("sys/class/dmi/id")).unwrap();
+    symlink(
+        "../../../../class/dmi",
+        r.join("sys/devices/virtual/dmi/id/subsystem"),
+    )
+    .unwrap();
+    put(r, "sys/devices/virtual/dmi/id/power/control", b"auto\n");
+    put(r, "proc/xen/capabilities", b"control_d\n");
+    put(r, "boot/xen-4.99-amd64.config", b"CONFIG_X86_64=y\n");
+    put(r, "boot/vmlinuz-6.1.0-56-amd64", b"not xen");
+    t
+}
+
+/// Replays a sample's Xen output the way real `xl` and `xenhypfs` would produce it.
+struct FakeXen {
+    sample: PathBuf,
+    ring: Vec<u8>,
+    calls: Vec<String>,
+    has_xl: bool,
+}
+
+impl FakeXen {
+    fn new(sample: &Path) -> Self {
+        Self {
+            sample: sample.to_path_buf(),
+            ring: fs::read(sample.join("xen/dmesg-boot.txt")).unwrap(),
+            calls: Vec::new(),
+            has_xl: true,
+        }
+    }
+
+    fn read(&self, rel: &str) -> Vec<u8> {
+        fs::read(self.sample.join(rel)).unwrap()
+    }
+
+    /// The block `xenhypfs ls PATH` printed, from the sample's recursive listing.
+    fn ls_block(&self, path: &str) -> Option<Vec<u8>> {
+        let all = String::from_utf8(self.read("xen/hypfs/ls-recursive.txt")).unwrap();
+        let head = format!("# xenhypfs ls {path} (rc=0)\n");
+        let start = all.find(&head)? + head.len();
+        let end = all[start..]
+            .find("# xenhypfs ls ")
+            .map_or(all.len(), |i| start + i);
+        Some(all.as_bytes()[start..end].to_vec())
+    }
+}
+
+fn ok(stdout: Vec<u8>) -> io::Result<CommandOutput> {
+    Ok(CommandOutput {
+        status: Some(0),
+        stdout,
+        stderr: Vec::new(),
+    })
+}
+
+impl XenTools for FakeXen {
+    fn available(&mut self, program: &str) -> bool {
+        program != "xl" || self.has_xl
+    }
+
+    fn run(&mut self, program: &str, args: &[&str]) -> io::Result<CommandOutput> {
+        self.calls.push(format!("{program} {}", args.join(" ")));
+        if !self.available(program) {
+            return Err(io::Error::new(io::ErrorKind::NotFound, "not installed"));
+        }
+        match (program, args) {
+            ("xl", ["dmesg"]) => ok(self.ring.clone()),
+            ("xl", ["debug-keys", "q"]) => {
+                self.ring = self.read("xen/dmesg.txt");
+                ok(Vec::new())
+            }
+            ("xl", ["debug-keys", "Q"]) => {
+                let mut r = self.read("xen/dmesg.txt");
+                r.extend(self.read("xen/debugkey-Q.txt"));
+                self.ring = r;
+                ok(Vec::new())
+            }
+            ("xl", ["info"]) => ok(self.read("xen/info.txt")),
+            ("xenhypfs", ["tree"]) => ok(self.read("xen/hypfs/tree.txt")),
+            ("xenhypfs", ["ls", p]) => ok(self.ls_block(p).expect("listed directory")),
+            ("xenhypfs", ["cat", p]) => ok(self.read(&format!("xen/hypfs/cat{p}"))),
+            _ => panic!("unexpected command {program} {args:?}"),
+        }
+    }
+}
+
+fn collect_sample(name: &str) -> (tempfile::TempDir, PathBuf, FakeXen, String) {
+    let s = sample(name);
+    let root = fake_dom0(&s);
+    let out = root.path().join("snap");
+    let mut xen = FakeXen::new(&s);
+    let mut opts = Options::new(&out);
+    opts.config = Some(name.to_string());
+    let mut progress = Vec::new();
+    let summary = collect(
+        &Sources::under(root.path(), 0),
+        &mut xen,
+        &opts,
+        &mut progress,
+    )
+    .unwrap();
+    assert!(summary.has_rangesets);
+    (root, out, xen, String::from_utf8(progress).unwrap())
+}
+
+fn reproduces(name: &str) {
+    let (_root, out, xen, progress) = collect_sample(name);
+    let want = files_under(&sample(name));
+    let got = files_under(&out);
+    for (rel, bytes) in &want {
+        if rel == "manifest.json" || rel == "capture-log.txt" {
+            continue;
+        }
+        let g = got
+            .get(rel)
+            .unwrap_or_else(|| panic!("{rel} not collected"));
+        assert!(g == bytes, "{rel} differs from the sample");
+    }
+    assert_eq!(got["xen/boot/xen-4.99-amd64.config"], b"CONFIG_X86_64=y\n");
+    assert_eq!(got["linux/xen-capabilities"], b"control_d\n");
+    let extra: Vec<&String> = got
+        .keys()
+        .filter(|k| !want.contains_key(*k))
+        .filter(|k| !k.starts_with("xen/boot/") && *k != "linux/xen-capabilities")
+        // More boot entries and Secure Boot variables than the sample's script kept.
+        .filter(|k| !k.starts_with("efi/efivars/"))
+        .collect();
+    assert!(extra.is_empty(), "unexpected files {extra:?}");
+
+    // Never clears the ring, and says that it presses debug keys.
+    assert!(
+        xen.calls.iter().all(|c| !c.contains("-c")),
+        "{:?}",
+        xen.calls
+    );
+    assert!(progress.contains("debug key 'q'"), "{progress}");
+
+    let report = verify_snapshot(&out).unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!(report.format, FORMAT);
+    assert_eq!(report.config.as_deref(), Some(name));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["host"]["sys_vendor"], "QEMU");
+    assert!(manifest["tool"].as_str().unwrap().starts_with("dom0scope "));
+    let files = manifest["files"].as_object().unwrap();
+    assert!(files.contains_key("capture-log.txt") && !files.contains_key("manifest.json"));
+    let keys: Vec<&String> = files.keys().collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "files not sorted");
+}
+
+#[test]
+fn reproduces_uefi_pv_sample() {
+    reproduces("x417-pv-q35-uefi");
+}
+
+#[test]
+fn reproduces_pvh_sample() {
+    reproduces("x420-pvh-q35-vtd-bios");
+}
+
+#[test]
+fn logs_failed_reads_and_goes_on() {
+    let s = sample("x420-pvh-q35-vtd-bios");
+    let root = fake_dom0(&s);
+    let irq = root.path().join("sys/devices/pci0000:00/0000:00:1f.3/irq");
+    fs::remove_file(&irq).unwrap();
+    fs::create_dir(&irq).unwrap(); // reading a directory fails
+    let out = root.path().join("snap");
+    let s2 = collect(
+        &Sources::under(root.path(), 0),
+        &mut FakeXen::new(&s),
+        &Options::new(&out),
+        &mut Vec::new(),
+    )
+    .unwrap();
+    assert_eq!(s2.failures, 1);
+    let log = fs::read_to_string(out.join("capture-log.txt")).unwrap();
+    assert!(
+        log.contains("FAILED to read") && log.contains("0000:00:1f.3/irq"),
+        "{log}"
+    );
+    assert!(verify_snapshot(&out).unwrap().ok());
+}
+
+#[test]
+fn refuses_non_root_and_writes_nothing() {
+    let s = sample("x420-pvh-q35-vtd-bios");
+    let root = fake_dom0(&s);
+    let out = root.path().join("snap");
+    let e = collect(
+        &Sources::under(root.path(), 1000),
+        &mut FakeXen::new(&s),
+        &Options::new(&out),
+        &mut Vec::new(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, CollectError::NotRoot { .. }), "{e}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn creates_only_the_snapshot_directory() {
+    let s = sample("x420-pvh-q35-vtd-bios");
+    let root = fake_dom0(&s);
+    let out = root.path().join("missing/snap");
+    let e = collect(
+        &Sources::under(root.path(), 0),
+        &mut FakeXen::new(&s),
+        &Options::new(&out),
+        &mut Vec::new(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, CollectError::NoParent { .. }), "{e}");
+    assert!(!root.path().join("missing").exists());
+}
+
+#[test]
+fn refuses_a_non_empty_output_unless_forced() {
+    let s = sample("x420-pvh-q35-vtd-bios");
+    let root = fake_dom0(&s);
+    let out = root.path().join("snap");
+    put(&out, "mine.txt", b"keep");
+    let mut opts = Options::new(&out);
+    let src = Sources::under(root.path(), 0);
+    let e = collect(&src, &mut FakeXen::new(&s), &opts, &mut Vec::new()).unwrap_err();
+    assert!(matches!(e, CollectError::OutputNotEmpty { .. }), "{e}");
+    opts.allow_nonempty = true;
+    collect(&src, &mut FakeXen::new(&s), &opts, &mut Vec::new()).unwrap();
+    assert_eq!(fs::read(out.join("mine.txt")).unwrap(), b"keep");
+    // The unknown file is reported, not silently accepted.
+    let report = verify_snapshot(&out).unwrap();
+    assert_eq!(
+        report.problems,
+        vec!["mine.txt: not in the manifest".to_string()]
+    );
+}
+
+#[test]
+fn without_xl_falls_back_to_privcmd_and_says_what_is_missing() {
+    let s = sample("x420-pvh-q35-vtd-bios");
+    let root = fake_dom0(&s);
+    let out = root.path().join("snap");
+    let mut xen = FakeXen::new(&s);
+    xen.has_xl = false;
+    let mut opts = Options::new(&out);
+    opts.xen_access = XenAccess::Auto;
+    let summary = collect(
+        &Sources::under(root.path(), 0),
+        &mut xen,
+        &opts,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    // No privcmd device in the fake root: the Xen ring is missing, the rest is there.
+    assert!(!summary.has_rangesets);
+    let log = fs::read_to_string(out.join("capture-log.txt")).unwrap();
+    assert!(log.contains("FAILED to open privcmd"), "{log}");
+    assert!(out.join("acpi/DSDT").exists() && !out.join("xen/dmesg.txt").exists());
+    assert!(verify_snapshot(&out).unwrap().ok());
+}
+
+#[test]
+fn a_failing_xl_falls_back_to_privcmd() {
+    struct BrokenXl(FakeXen);
+    impl XenTools for BrokenXl {
+        fn available(&mut self, program: &str) -> bool {
+            self.0.available(program)
+        }
+        fn run(&mut self, program: &str, args: &[&str]) -> io::Result<CommandOutput> {
+            if program == "xl" {
+                return Ok(CommandOutput {
+                    status: Some(1),
+                    stdout: Vec::new(),
+                    stderr: b"xen-utils-wrapper: no tools for this Xen\n".to_vec(),
+                });
+            }
+            self.0.run(program, args)
+        }
+    }
+    let s = sample("x420-pvh-q35-vtd-bios");
+    let root = fake_dom0(&s);
+    let out = root.path().join("snap");
+    let mut xen = BrokenXl(FakeXen::new(&s));
+    collect(
+        &Sources::under(root.path(), 0),
+        &mut xen,
+        &Options::new(&out),
+        &mut Vec::new(),
+    )
+    .unwrap();
+    let log = fs::read_to_string(out.join("capture-log.txt")).unwrap();
+    assert!(log.contains("xl dmesg failed; trying privcmd"), "{log}");
+    assert!(log.contains("FAILED to open privcmd"), "{log}");
+}
+
+#[test]
+fn verifies_the_corpus_samples_and_detects_damage() {
+    for name in ["x417-pv-q35-uefi", "x420-pvh-q35-vtd-bios"] {
+        let r = verify_snapshot(&sample(name)).unwrap();
+        assert!(r.ok(), "{name}: {:?}", r.problems);
+        assert_eq!(r.format, SAMPLE_FORMAT);
+    }
+    let (_root, out, _, _) = collect_sample("x420-pvh-q35-vtd-bios");
+    let mut dsdt = fs::read(out.join("acpi/DSDT")).unwrap();
+    dsdt[40] ^= 1;
+    fs::write(out.join("acpi/DSDT"), dsdt).unwrap();
+    fs::remove_file(out.join("linux/version")).unwrap();
+    let r = verify_snapshot(&out).unwrap();
+    assert_eq!(
+        r.problems,
+        vec![
+            "acpi/DSDT: sha256 differs".to_string(),
+            "linux/version: missing".to_string()
+        ]
+    );
+}
