@@ -11,7 +11,10 @@ fn root() -> PathBuf {
 }
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -25,47 +28,109 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn summary(t: &AcpiTables) -> String {
     let mut s = String::new();
     for i in &t.tables {
-        let _ = write!(s, "  {} r{} {} {} len {} checksum {}", i.signature, i.revision, i.oem_id, i.oem_table_id, i.length, if i.checksum_ok { "ok" } else { "BAD" });
+        let _ = write!(
+            s,
+            "  {} r{} {} {} len {} checksum {}",
+            i.signature,
+            i.revision,
+            i.oem_id,
+            i.oem_table_id,
+            i.length,
+            if i.checksum_ok { "ok" } else { "BAD" }
+        );
         let _ = writeln!(s);
     }
     if let Some(d) = &t.dmar {
-        let _ = writeln!(s, "  dmar {} haw {} flags {:#x}", d.signature, d.host_address_width, d.flags);
+        let _ = writeln!(
+            s,
+            "  dmar {} haw {} flags {:#x}",
+            d.signature, d.host_address_width, d.flags
+        );
         for u in &d.drhd {
-            let _ = writeln!(s, "    drhd {:#x} seg {} include_all {} size 2^{} pages @{:#x}", u.base, u.segment, u.include_all, u.size_pages_log2, u.offset);
+            let _ = writeln!(
+                s,
+                "    drhd {:#x} seg {} include_all {} size 2^{} pages @{:#x}",
+                u.base, u.segment, u.include_all, u.size_pages_log2, u.offset
+            );
         }
     }
     if let Some(i) = &t.ivrs {
         for h in &i.ivhd {
-            let _ = writeln!(s, "    ivhd type {:#x} dev {:04x} base {:#x} @{:#x}", h.kind, h.device_id, h.base, h.offset);
+            let _ = writeln!(
+                s,
+                "    ivhd type {:#x} dev {:04x} base {:#x} @{:#x}",
+                h.kind, h.device_id, h.base, h.offset
+            );
         }
     }
     if let Some(f) = &t.fadt {
         let _ = writeln!(
             s,
             "  fadt smi_cmd {:#x} pm1a_evt {:#x}/{} pm1a_cnt {:#x}/{} pm_tmr {:#x}/{} gpe0 {:#x}/{} facs {:#x} x_facs {:x?} hw_reduced {}",
-            f.smi_cmd, f.pm1a_evt_blk, f.pm1_evt_len, f.pm1a_cnt_blk, f.pm1_cnt_len, f.pm_tmr_blk, f.pm_tmr_len, f.gpe0_blk, f.gpe0_blk_len, f.firmware_ctrl, f.x_firmware_ctrl, f.hw_reduced()
+            f.smi_cmd,
+            f.pm1a_evt_blk,
+            f.pm1_evt_len,
+            f.pm1a_cnt_blk,
+            f.pm1_cnt_len,
+            f.pm_tmr_blk,
+            f.pm_tmr_len,
+            f.gpe0_blk,
+            f.gpe0_blk_len,
+            f.firmware_ctrl,
+            f.x_firmware_ctrl,
+            f.hw_reduced()
         );
     }
     if let Some(h) = &t.hpet {
-        let _ = writeln!(s, "  hpet base {:#x} space {} page_protect {}", h.base, h.space, h.page_protect);
+        let _ = writeln!(
+            s,
+            "  hpet base {:#x} space {} page_protect {}",
+            h.base, h.space, h.page_protect
+        );
     }
     if let Some(m) = &t.madt {
-        let _ = writeln!(s, "  madt lapic {:#x} (override {}) lapics {} x2apics {}", m.lapic_address, m.lapic_override, m.lapics, m.x2apics);
+        let _ = writeln!(
+            s,
+            "  madt lapic {:#x} (override {}) lapics {} x2apics {}",
+            m.lapic_address, m.lapic_override, m.lapics, m.x2apics
+        );
         for io in &m.ioapics {
-            let _ = writeln!(s, "    ioapic {} {:#x} gsi {}", io.id, io.address, io.gsi_base);
+            let _ = writeln!(
+                s,
+                "    ioapic {} {:#x} gsi {}",
+                io.id, io.address, io.gsi_base
+            );
         }
     }
     if let Some(m) = &t.mcfg {
         for e in &m.entries {
-            let _ = writeln!(s, "    ecam {:#x} seg {} bus {:02x}-{:02x}", e.base, e.segment, e.bus_start, e.bus_end);
+            let _ = writeln!(
+                s,
+                "    ecam {:#x} seg {} bus {:02x}-{:02x}",
+                e.base, e.segment, e.bus_start, e.bus_end
+            );
         }
     }
     if let Some(f) = &t.facs {
-        let _ = writeln!(s, "  facs len {} waking {:#x} x_waking {:#x}", f.length, f.waking_vector, f.x_waking_vector);
+        let _ = writeln!(
+            s,
+            "  facs len {} waking {:#x} x_waking {:#x}",
+            f.length, f.waking_vector, f.x_waking_vector
+        );
     }
     for (a, regions) in &t.op_regions {
-        for r in regions.iter().filter(|r| matches!(r.space, dom0scope_facts::acpi::aml::Space::SystemIo | dom0scope_facts::acpi::aml::Space::SystemMemory)) {
-            let _ = writeln!(s, "    {a} opregion {} {:?} {:x?}+{:x?}", r.name, r.space, r.offset, r.length);
+        for r in regions.iter().filter(|r| {
+            matches!(
+                r.space,
+                dom0scope_facts::acpi::aml::Space::SystemIo
+                    | dom0scope_facts::acpi::aml::Space::SystemMemory
+            )
+        }) {
+            let _ = writeln!(
+                s,
+                "    {a} opregion {} {:?} {:x?}+{:x?}",
+                r.name, r.space, r.offset, r.length
+            );
         }
     }
     for w in &t.warnings {
@@ -84,7 +149,12 @@ fn every_corpus_table_parses() {
         let bytes = std::fs::read(p).unwrap();
         let rel = p.strip_prefix(root()).unwrap().display().to_string();
         let t = AcpiTables::parse([(rel.as_str(), bytes.as_slice())]);
-        assert_eq!(t.tables.len() + usize::from(t.facs.is_some()), 1, "{rel}: {:?}", t.warnings);
+        assert_eq!(
+            t.tables.len() + usize::from(t.facs.is_some()),
+            1,
+            "{rel}: {:?}",
+            t.warnings
+        );
         let _ = writeln!(golden, "{rel}");
         golden.push_str(&summary(&t));
     }
@@ -94,12 +164,25 @@ fn every_corpus_table_parses() {
 #[test]
 fn snapshot_tables_including_aml() {
     let mut golden = String::new();
-    for snap in ["x417-pv-q35-vtd-bios", "x417-pv-q35-uefi", "x420-pv-pc-bios", "x420-pvh-q35-vtd-bios"] {
+    for snap in [
+        "x417-pv-q35-vtd-bios",
+        "x417-pv-q35-uefi",
+        "x420-pv-pc-bios",
+        "x420-pvh-q35-vtd-bios",
+    ] {
         let mut paths = Vec::new();
-        files(&root().join("snapshots").join(snap).join("acpi"), &mut paths);
+        files(
+            &root().join("snapshots").join(snap).join("acpi"),
+            &mut paths,
+        );
         let data: Vec<(String, Vec<u8>)> = paths
             .iter()
-            .map(|p| (format!("acpi/{}", p.file_name().unwrap().to_string_lossy()), std::fs::read(p).unwrap()))
+            .map(|p| {
+                (
+                    format!("acpi/{}", p.file_name().unwrap().to_string_lossy()),
+                    std::fs::read(p).unwrap(),
+                )
+            })
             .collect();
         let t = AcpiTables::parse(data.iter().map(|(a, b)| (a.as_str(), b.as_slice())));
         let _ = writeln!(golden, "{snap}");

@@ -39,12 +39,13 @@ pub fn scan(table: &[u8]) -> Vec<OpRegion> {
     let mut out = Vec::new();
     let mut i = 36usize.min(table.len());
     while i + 2 < table.len() {
-        if table[i] == 0x5b && table[i + 1] == 0x80 {
-            if let Some((r, next)) = region(table, i) {
-                out.push(r);
-                i = next;
-                continue;
-            }
+        if table[i] == 0x5b
+            && table[i + 1] == 0x80
+            && let Some((r, next)) = region(table, i)
+        {
+            out.push(r);
+            i = next;
+            continue;
         }
         i += 1;
     }
@@ -170,12 +171,20 @@ mod tests {
     #[test]
     fn constant_and_dynamic_regions() {
         // OperationRegion (PRST, SystemIO, 0x0CD8, 0x0C)
-        let t = table(&[0x5b, 0x80, b'P', b'R', b'S', b'T', 0x01, 0x0b, 0xd8, 0x0c, 0x0a, 0x0c]);
+        let t = table(&[
+            0x5b, 0x80, b'P', b'R', b'S', b'T', 0x01, 0x0b, 0xd8, 0x0c, 0x0a, 0x0c,
+        ]);
         let r = scan(&t);
         assert_eq!(r.len(), 1);
-        assert_eq!((r[0].space, r[0].offset, r[0].length), (Space::SystemIo, Some(0xcd8), Some(0xc)));
+        assert_eq!(
+            (r[0].space, r[0].offset, r[0].length),
+            (Space::SystemIo, Some(0xcd8), Some(0xc))
+        );
         // OperationRegion (\_SB.GNVS, SystemMemory, NVSA, 0x1000): offset is a name.
-        let t = table(&[0x5b, 0x80, b'\\', 0x2e, b'_', b'S', b'B', b'_', b'G', b'N', b'V', b'S', 0x00, b'N', b'V', b'S', b'A', 0x0b, 0x00, 0x10]);
+        let t = table(&[
+            0x5b, 0x80, b'\\', 0x2e, b'_', b'S', b'B', b'_', b'G', b'N', b'V', b'S', 0x00, b'N',
+            b'V', b'S', b'A', 0x0b, 0x00, 0x10,
+        ]);
         let r = scan(&t);
         assert_eq!(r[0].name, "\\_SB.GNVS");
         assert_eq!((r[0].offset, r[0].length), (None, Some(0x1000)));
@@ -185,7 +194,9 @@ mod tests {
     fn truncated_and_garbage_input_never_panics() {
         let t = table(&[0x5b, 0x80, b'P', b'R', b'S', b'T', 0x01, 0x0c, 0xd8]);
         assert!(scan(&t).is_empty());
-        let noise: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 9) as u8).collect();
+        let noise: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 9) as u8)
+            .collect();
         let _ = scan(&noise);
         for cut in 0..40 {
             let _ = scan(&t[..cut.min(t.len())]);

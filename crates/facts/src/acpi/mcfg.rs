@@ -24,18 +24,26 @@ pub struct Mcfg {
 
 pub(crate) fn parse(info: &TableInfo, b: &[u8]) -> Result<Mcfg, String> {
     if b.len() < 44 {
-        return Err(format!("MCFG of {} bytes is shorter than its 44-byte header", b.len()));
+        return Err(format!(
+            "MCFG of {} bytes is shorter than its 44-byte header",
+            b.len()
+        ));
     }
     let mut entries = Vec::new();
     let mut off = 44usize;
     while off + 16 <= b.len() {
-        let (Some(base), Some(segment), Some(bus_start), Some(bus_end)) =
-            (u64_at(b, off), u16_at(b, off + 8), u8_at(b, off + 10), u8_at(b, off + 11))
-        else {
+        let (Some(base), Some(segment), Some(bus_start), Some(bus_end)) = (
+            u64_at(b, off),
+            u16_at(b, off + 8),
+            u8_at(b, off + 10),
+            u8_at(b, off + 11),
+        ) else {
             break;
         };
         if bus_end < bus_start {
-            return Err(format!("MCFG entry at byte {off}: bus range {bus_start:#x}-{bus_end:#x} is inverted"));
+            return Err(format!(
+                "MCFG entry at byte {off}: bus range {bus_start:#x}-{bus_end:#x} is inverted"
+            ));
         }
         entries.push(McfgEntry {
             base,
@@ -47,7 +55,10 @@ pub(crate) fn parse(info: &TableInfo, b: &[u8]) -> Result<Mcfg, String> {
         off += 16;
     }
     if off != b.len() {
-        return Err(format!("MCFG has {} trailing bytes after its last entry", b.len() - off));
+        return Err(format!(
+            "MCFG has {} trailing bytes after its last entry",
+            b.len() - off
+        ));
     }
     Ok(Mcfg {
         artifact: info.artifact.clone(),

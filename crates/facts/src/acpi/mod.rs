@@ -17,10 +17,10 @@ mod tpm2;
 use serde::Serialize;
 
 pub use dmar::{Dmar, Drhd};
+pub use facs::Facs;
 pub use fadt::Fadt;
 pub use header::{SdtHeader, TableInfo};
 pub use hpet::HpetTable;
-pub use facs::Facs;
 pub use ivrs::{Ivhd, Ivrs};
 pub use madt::{Madt, MadtIoApic};
 pub use mcfg::{Mcfg, McfgEntry};
@@ -107,7 +107,8 @@ impl AcpiTables {
             } else if &sig == b"TPM2" {
                 tpm2::parse(&info, body).map(|t| out.tpm2 = Some(t))
             } else if &sig == b"DSDT" || &sig == b"SSDT" {
-                out.op_regions.push((info.artifact.clone(), aml::scan(body)));
+                out.op_regions
+                    .push((info.artifact.clone(), aml::scan(body)));
                 Ok(())
             } else if &sig == b"FACP" {
                 fadt::parse(&info, body).map(|t| out.fadt = Some(t))

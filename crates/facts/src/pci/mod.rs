@@ -1,6 +1,11 @@
 //! PCI functions as dom0's sysfs showed them (`pci/<SSSS:BB:DD.F>/{config,
 //! resource,vendor,device,class}`): identity from the config header, BARs from
-//! the kernel's `resource` file (never sized by writing).
+//! the kernel's `resource` file (never sized by writing). `lspci -xxx`/`-xxxx`
+//! hex dumps are read too ([`lspci`]), and the header and capability list are
+//! decoded from the captured bytes ([`config`]).
+
+pub mod config;
+pub mod lspci;
 
 use serde::Serialize;
 
@@ -40,6 +45,9 @@ pub struct PciFunction {
     pub header_type: Option<u8>,
     /// Bytes of config space captured (256, or 4096 for PCIe as root).
     pub config_len: usize,
+    /// The captured config space itself (at most 4096 bytes).
+    #[serde(skip)]
+    pub config: Vec<u8>,
     pub resources: Vec<Resource>,
 }
 
@@ -185,6 +193,7 @@ pub fn parse<'a>(
             class,
             header_type,
             config_len: config.len(),
+            config: config[..config.len().min(4096)].to_vec(),
             resources,
         });
     }

@@ -1,0 +1,168 @@
+//! Decoding captured config space (PCI Local Bus 3.0 §6.1, PCIe 6.0 §7.5):
+//! BARs as the registers read (sizes are unknowable from a dump without
+//! writing, so only the base and type), and the capability lists.
+
+use serde::Serialize;
+
+use crate::evidence::hex;
+
+/// A BAR register's content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bar {
+    pub index: u8,
+    pub io: bool,
+    pub is_64: bool,
+    pub prefetchable: bool,
+    #[serde(serialize_with = "hex::u64")]
+    pub base: u64,
+}
+
+/// A capability in the standard (0x40-0xff) or extended (0x100+) list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Capability {
+    pub id: u16,
+    pub offset: u16,
+    pub extended: bool,
+    pub name: &'static str,
+}
+
+/// MSI-X table and PBA location (BAR index and offset).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MsiX {
+    pub table_bar: u8,
+    pub table_offset: u32,
+    pub pba_bar: u8,
+    pub pba_offset: u32,
+    pub entries: u16,
+}
+
+fn u16_at(c: &[u8], o: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(c.get(o..o + 2)?.try_into().ok()?))
+}
+
+fn u32_at(c: &[u8], o: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(c.get(o..o + 4)?.try_into().ok()?))
+}
+
+/// BARs of a type-0 header (6) or a bridge (2).
+pub fn bars(c: &[u8]) -> Vec<Bar> {
+    let n = match c.get(0x0e).map(|h| h & 0x7f) {
+        Some(0) => 6,
+        Some(1) => 2,
+        _ => 0,
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < n {
+        let Some(lo) = u32_at(c, 0x10 + 4 * i) else {
+            break;
+        };
+        let io = lo & 1 == 1;
+        let is_64 = !io && (lo >> 1) & 3 == 2;
+        let mut base = if io {
+            u64::from(lo & !3)
+        } else {
+            u64::from(lo & !0xf)
+        };
+        if is_64 {
+            base |= u64::from(u32_at(c, 0x10 + 4 * (i + 1)).unwrap_or(0)) << 32;
+        }
+        if base != 0 {
+            out.push(Bar {
+                index: i as u8,
+                io,
+                is_64,
+                prefetchable: !io && lo & 8 != 0,
+                base,
+            });
+        }
+        i += if is_64 { 2 } else { 1 };
+    }
+    out
+}
+
+fn cap_name(id: u16, extended: bool) -> &'static str {
+    match (extended, id) {
+        (false, 0x01) => "power management",
+        (false, 0x05) => "MSI",
+        (false, 0x08) => "HyperTransport",
+        (false, 0x09) => "vendor specific",
+        (false, 0x0d) => "bridge subsystem ID",
+        (false, 0x10) => "PCI Express",
+        (false, 0x11) => "MSI-X",
+        (false, 0x12) => "SATA",
+        (false, 0x13) => "advanced features",
+        (true, 0x01) => "advanced error reporting",
+        (true, 0x02) => "virtual channel",
+        (true, 0x03) => "device serial number",
+        (true, 0x0b) => "vendor specific (extended)",
+        (true, 0x0d) => "access control services",
+        (true, 0x0e) => "alternative routing ID",
+        (true, 0x0f) => "address translation services",
+        (true, 0x10) => "SR-IOV",
+        (true, 0x13) => "page request",
+        (true, 0x18) => "latency tolerance reporting",
+        (true, 0x1b) => "process address space ID",
+        (true, 0x1e) => "L1 PM substates",
+        _ => "other",
+    }
+}
+
+/// Walks both capability lists, stopping at loops (a corrupt chain can point
+/// back at itself), bad pointers and the end of the captured bytes.
+pub fn capabilities(c: &[u8]) -> Vec<Capability> {
+    let mut out = Vec::new();
+    let mut visited = [false; 1024];
+    let mut first_visit = |p: usize| !std::mem::replace(&mut visited[(p / 4) % 1024], true);
+    if c.get(6).is_some_and(|s| s & 0x10 != 0) {
+        let mut p = usize::from(c.get(0x34).copied().unwrap_or(0) & 0xfc);
+        let mut seen = 0;
+        while p >= 0x40 && p + 1 < c.len().min(0x100) && seen < 48 && first_visit(p) {
+            let id = u16::from(c[p]);
+            out.push(Capability {
+                id,
+                offset: p as u16,
+                extended: false,
+                name: cap_name(id, false),
+            });
+            p = usize::from(c[p + 1] & 0xfc);
+            seen += 1;
+        }
+    }
+    let mut p = 0x100usize;
+    let mut seen = 0;
+    while p >= 0x100 && p + 4 <= c.len() && seen < 512 && first_visit(p) {
+        let Some(h) = u32_at(c, p) else { break };
+        if h == 0 || h == 0xffff_ffff {
+            break;
+        }
+        let id = (h & 0xffff) as u16;
+        out.push(Capability {
+            id,
+            offset: p as u16,
+            extended: true,
+            name: cap_name(id, true),
+        });
+        p = (h >> 20) as usize & 0xffc;
+        seen += 1;
+    }
+    out
+}
+
+/// The MSI-X table and PBA, if the function has the capability.
+pub fn msix(c: &[u8]) -> Option<MsiX> {
+    let cap = capabilities(c)
+        .into_iter()
+        .find(|k| !k.extended && k.id == 0x11)?;
+    let o = usize::from(cap.offset);
+    let ctl = u16_at(c, o + 2)?;
+    let t = u32_at(c, o + 4)?;
+    let p = u32_at(c, o + 8)?;
+    Some(MsiX {
+        table_bar: (t & 7) as u8,
+        table_offset: t & !7,
+        pba_bar: (p & 7) as u8,
+        pba_offset: p & !7,
+        entries: (ctl & 0x7ff) + 1,
+    })
+}
