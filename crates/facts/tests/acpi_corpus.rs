@@ -19,7 +19,7 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     for p in entries {
         if p.is_dir() {
             files(&p, out);
-        } else if !p.extension().is_some_and(|e| e == "md") {
+        } else if p.extension().is_none_or(|e| e != "md") {
             out.push(p);
         }
     }
