@@ -30,6 +30,8 @@ pub struct Facts {
     pub cpuinfo: Option<linux::cpuinfo::Cpuinfo>,
     /// PCI functions from `pci/…` (empty for a bare log).
     pub pci: Vec<pci::PciFunction>,
+    /// dom0's own view (`linux/…`), None for a bare log.
+    pub dom0: Option<linux::Dom0View>,
     /// Problems with artifacts: damage, parse failures, fallbacks taken.
     pub warnings: Vec<Warning>,
 }
@@ -120,11 +122,32 @@ impl Facts {
             xen.pci_owners = qlog.pci_owners;
             xen.pci_owners_artifact = Some(q.path.clone());
         }
+        let has_linux = snapshot.artifacts.keys().any(|k| k.starts_with("linux/"));
+        let dom0 = has_linux.then(|| {
+            let text = |p: &str| {
+                snapshot
+                    .get(p)
+                    .map(|a| String::from_utf8_lossy(&a.bytes).trim().to_owned())
+            };
+            let res = |p: &str, w: &mut Vec<Warning>| {
+                snapshot
+                    .get(p)
+                    .map(|a| linux::resources::parse(p, &a.bytes, w))
+                    .unwrap_or_default()
+            };
+            linux::Dom0View {
+                iomem: res("linux/iomem", &mut warnings),
+                ioports: res("linux/ioports", &mut warnings),
+                lockdown: text("linux/lockdown").and_then(|t| linux::lockdown_mode(&t)),
+                cmdline: text("linux/cmdline"),
+            }
+        });
         Ok(Facts {
             xen: Some(xen),
             acpi,
             cpuinfo,
             pci,
+            dom0,
             warnings,
         })
     }

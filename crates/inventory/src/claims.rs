@@ -147,8 +147,13 @@ pub(crate) fn gather(facts: &Facts) -> Vec<Claim> {
                     push(
                         o,
                         o.saturating_add(l - 1),
-                        Owner::AmlRegion { name: r.name.clone() },
-                        bin(artifact, format!("OperationRegion {} at byte {:#x}", r.name, r.at)),
+                        Owner::AmlRegion {
+                            name: r.name.clone(),
+                        },
+                        bin(
+                            artifact,
+                            format!("OperationRegion {} at byte {:#x}", r.name, r.at),
+                        ),
                     );
                 }
             }

@@ -170,6 +170,7 @@ mod tests {
             acpi: None,
             cpuinfo: None,
             pci: vec![],
+            dom0: None,
             warnings: vec![],
         };
         Inventory::build(&facts)

@@ -20,7 +20,9 @@ pub enum PortOwner {
         index: u8,
     },
     /// An AML `OperationRegion` in SystemIO.
-    AmlRegion { name: String },
+    AmlRegion {
+        name: String,
+    },
     /// A PC/AT legacy device at its conventional address.
     Legacy {
         device: &'static str,
@@ -170,7 +172,9 @@ fn claims(facts: &Facts) -> Vec<PortClaim> {
                     out.push(PortClaim {
                         start: o as u16,
                         end: u16::try_from(o + l - 1).unwrap_or(u16::MAX),
-                        owner: PortOwner::AmlRegion { name: r.name.clone() },
+                        owner: PortOwner::AmlRegion {
+                            name: r.name.clone(),
+                        },
                         source: Some(Evidence {
                             artifact: artifact.clone(),
                             line: 0,
