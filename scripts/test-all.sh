@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, the fast tests (no QEMU, no network).
-# Real-Xen boots are added by the harness (see harness/README.md).
+# The whole test suite: formatting, lints, the fast tests (no QEMU, no network), then the
+# real-Xen boots (harness/matrix.sh: Debian's Xen 4.17 and 4.20 under QEMU; needs root to
+# install QEMU/OVMF once and the Debian archive to fetch Xen). `--fast` stops before the boots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,3 +11,8 @@ echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test (fast tests)"
 cargo test --workspace
+if [ "${1:-}" = --fast ]; then
+    exit 0
+fi
+echo "== real Xen under QEMU: harness/matrix.sh"
+HARNESS_AUDIT=require harness/matrix.sh

@@ -38,7 +38,7 @@ fn no_argument_audits_the_bundled_example_and_says_so() {
         .code(1)
         .stderr(predicate::str::contains("bundled example snapshot"))
         .stdout(predicate::str::contains(
-            "audit of bundled example snapshot x417-pv-q35-viommu",
+            "audit of bundled example snapshot x417-pv-q35-vtd-bios",
         ))
         .stdout(predicate::str::contains("DOM0_LOWMEM_TRAMPOLINE"))
         .stdout(predicate::str::contains(

@@ -155,6 +155,11 @@ impl Snapshot {
         ))
     }
 
+    /// Reads a `.tar`/`.tar.gz` held in memory (the example compiled into the binary).
+    pub fn from_archive_bytes(name: &str, bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
+        tarball::from_bytes(name, bytes)
+    }
+
     /// Wraps log bytes (bare log or bundled example) as a snapshot; `name` is the
     /// artifact name evidence will cite (the file's name).
     pub fn from_log(origin: Origin, name: &str, bytes: Vec<u8>) -> Snapshot {

@@ -31,7 +31,21 @@ pub(crate) fn read(path: &Path) -> Result<Snapshot, SnapshotError> {
     read_archive(path, reader)
 }
 
-fn read_archive(path: &Path, reader: Box<dyn Read>) -> Result<Snapshot, SnapshotError> {
+/// Reads an archive already in memory (the bundled example); `name` labels it.
+pub(crate) fn from_bytes(name: &str, bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
+    let reader: Box<dyn Read + '_> = if bytes.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::read::GzDecoder::new(bytes))
+    } else {
+        Box::new(bytes)
+    };
+    let mut snap = read_archive(Path::new(name), reader)?;
+    snap.origin = Origin::Bundled {
+        name: name.to_owned(),
+    };
+    Ok(snap)
+}
+
+fn read_archive(path: &Path, reader: Box<dyn Read + '_>) -> Result<Snapshot, SnapshotError> {
     let mut archive = tar::Archive::new(reader);
     let mut files = BTreeMap::new();
     let mut truncated = BTreeMap::new();

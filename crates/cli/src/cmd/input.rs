@@ -15,9 +15,10 @@ pub enum Format {
     Json,
 }
 
-/// The example audited when no snapshot is given off a dom0 (see `bundled/README.md`).
-const BUNDLED_NAME: &str = "x417-pv-q35-viommu (Xen 4.17.7, PV dom0, q35 + VT-d, QEMU)";
-const BUNDLED_LOG: &[u8] = include_bytes!("../../bundled/x417-pv-q35-viommu.log");
+/// The example audited when no snapshot is given off a dom0 (see `bundled/README.md`):
+/// a full snapshot collected by `dom0scope collect` in a real Xen 4.17 dom0.
+const BUNDLED_NAME: &str = "x417-pv-q35-vtd-bios (Xen 4.17.7, PV dom0, q35 + VT-d, QEMU)";
+const BUNDLED_TAR: &[u8] = include_bytes!("../../bundled/x417-pv-q35-vtd-bios.tar.gz");
 
 /// Opens the snapshot (or the default) and parses its facts; errors name the file.
 pub fn load(path: Option<&Path>) -> anyhow::Result<(Snapshot, Facts)> {
@@ -61,15 +62,9 @@ fn default_snapshot() -> anyhow::Result<Snapshot> {
         );
     }
     anstream::eprintln!(
-        "dom0scope: not running in a Xen dom0; auditing the bundled example snapshot {BUNDLED_NAME}. Pass a snapshot to audit your own."
+        "dom0scope: not running in a Xen dom0; using the bundled example snapshot {BUNDLED_NAME}. Pass a snapshot to audit your own."
     );
-    Ok(Snapshot::from_log(
-        Origin::Bundled {
-            name: BUNDLED_NAME.to_owned(),
-        },
-        "x417-pv-q35-viommu.log",
-        BUNDLED_LOG.to_vec(),
-    ))
+    Ok(Snapshot::from_archive_bytes(BUNDLED_NAME, BUNDLED_TAR)?)
 }
 
 /// A dom0 has `control_d` in /proc/xen/capabilities (xenfs mounted).

@@ -1,0 +1,263 @@
+//! The hypercall table: data files compiled into the binary, so the table is
+//! reviewed as data (one row per operation, each citing the Xen source it was
+//! read from) and the code only evaluates it.
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+/// The table's files, in the order their rows are listed.
+const META: &str = include_str!("../data/table.toml");
+const ROWS: &[(&str, &str)] = &[
+    ("platform.toml", include_str!("../data/platform.toml")),
+    ("efi.toml", include_str!("../data/efi.toml")),
+    ("control.toml", include_str!("../data/control.toml")),
+    ("pv.toml", include_str!("../data/pv.toml")),
+];
+
+/// One operation dom0 may ask of Xen (field meanings: `data/table.toml`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operation {
+    pub id: String,
+    pub hypercall: String,
+    pub hypercall_number: u32,
+    pub cmd: String,
+    pub number: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_number: Option<u32>,
+    pub name: String,
+    pub effect: String,
+    pub xsm_hook: String,
+    pub dummy: String,
+    pub dummy_allows_dom0: bool,
+    pub flask: String,
+    #[serde(default)]
+    pub kconfig: Vec<String>,
+    #[serde(default)]
+    pub cmdline: String,
+    #[serde(default)]
+    pub needs: Vec<Need>,
+    pub versions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<Class>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub community: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    pub source: Vec<SourceRef>,
+}
+
+impl Operation {
+    /// `XENPF_efi_runtime_call/XEN_EFI_set_variable (49/7)`, as people search for it.
+    pub fn label(&self) -> String {
+        match (&self.sub, self.sub_number) {
+            (Some(s), Some(n)) => format!("{}/{} ({}/{})", self.cmd, s, self.number, n),
+            (Some(s), None) => format!("{}/{} ({})", self.cmd, s, self.number),
+            _ => format!("{} ({})", self.cmd, self.number),
+        }
+    }
+
+    /// What removes the operation: the Kconfig options and the command-line switch.
+    pub fn removed_by(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .kconfig
+            .iter()
+            .map(|k| format!("CONFIG_{k}=n"))
+            .collect();
+        if !self.cmdline.is_empty() {
+            v.push(self.cmdline.clone());
+        }
+        v
+    }
+}
+
+/// A host condition the evaluator checks (`needs` in the table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Need {
+    /// Xen booted through EFI (xen.efi or multiboot2 on EFI firmware).
+    EfiBoot,
+    /// EFI runtime services left on (no `efi=no-rs`, SetVirtualAddressMap worked).
+    EfiRs,
+    /// The hypercall exists for PV guests only.
+    PvDom0,
+    /// Only a translated (PVH) dom0 can use it on itself.
+    PvhDom0,
+    /// `cpufreq=dom0-kernel` hands frequency control to dom0.
+    CpufreqDom0Kernel,
+    /// Machine-check support not turned off (`mce=0`).
+    Mce,
+    /// `crashkernel=` reserved a crash area.
+    Crashkernel,
+    /// Xen knows the ACPI PM1 control block.
+    AcpiSleep,
+    /// Xen does not implement it.
+    Unimplemented,
+}
+
+/// The Xen community's two-way classification (Xen Summit 2025), where published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Class {
+    #[serde(rename = "privileged command")]
+    PrivilegedCommand,
+    #[serde(rename = "control plane")]
+    ControlPlane,
+}
+
+/// `TAG:path:line` in Xen's tree, and the text found on that line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceRef {
+    pub at: String,
+    pub text: String,
+}
+
+impl SourceRef {
+    /// (tag, path, line), or None when `at` is malformed.
+    pub fn parts(&self) -> Option<(&str, &str, u32)> {
+        let (tag, rest) = self.at.split_once(':')?;
+        let (path, line) = rest.rsplit_once(':')?;
+        let line = line.parse().ok().filter(|&l| l > 0)?;
+        (!tag.is_empty() && !path.is_empty()).then_some((tag, path, line))
+    }
+}
+
+/// A Xen version the table was checked against, and the release tag read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checked {
+    pub version: String,
+    pub tag: String,
+}
+
+/// The whole table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Table {
+    pub checked: Vec<Checked>,
+    pub class_note: String,
+    pub ops: Vec<Operation>,
+}
+
+/// The command-line item that stands for each switch-like need.
+const SWITCHES: &[(Need, &str)] = &[
+    (Need::EfiRs, "efi=no-rs"),
+    (Need::Mce, "mce=0"),
+    (Need::Crashkernel, "(no crashkernel=)"),
+    (Need::PvDom0, "dom0=pvh"),
+    (Need::PvhDom0, "(no dom0=pvh)"),
+    (Need::CpufreqDom0Kernel, "(no cpufreq=dom0-kernel)"),
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Meta {
+    checked: Vec<Checked>,
+    class_note: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RowsFile {
+    op: Vec<Operation>,
+}
+
+impl Table {
+    /// Parses the table from its files' text; errors name the file.
+    pub fn parse(meta: &str, rows: &[(&str, &str)]) -> Result<Table, String> {
+        let m: Meta = toml::from_str(meta).map_err(|e| format!("table.toml: {e}"))?;
+        let mut ops = Vec::new();
+        for (name, text) in rows {
+            let f: RowsFile = toml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+            ops.extend(f.op);
+        }
+        Ok(Table {
+            checked: m.checked,
+            class_note: m.class_note,
+            ops,
+        })
+    }
+
+    /// The table compiled into this binary.
+    pub fn builtin() -> &'static Table {
+        static T: OnceLock<Table> = OnceLock::new();
+        T.get_or_init(|| {
+            // The files are ours and `tests/table.rs` parses and validates them.
+            Table::parse(META, ROWS).expect("the built-in hypercall table parses")
+        })
+    }
+
+    /// The checked version for `major.minor`, if the table covers it.
+    pub fn checked(&self, version: &str) -> Option<&Checked> {
+        self.checked.iter().find(|c| c.version == version)
+    }
+
+    /// Every inconsistency in the table (empty when it is sound).
+    pub fn validate(&self) -> Vec<String> {
+        let mut errs = Vec::new();
+        let mut ids = BTreeSet::new();
+        let mut keys = BTreeSet::new();
+        for op in &self.ops {
+            let id = &op.id;
+            if !ids.insert(id.as_str()) {
+                errs.push(format!("{id}: duplicate id"));
+            }
+            let key = (op.hypercall.as_str(), op.cmd.as_str(), op.sub.as_deref());
+            if !keys.insert(key) {
+                errs.push(format!("{id}: duplicate operation {key:?}"));
+            }
+            if op.versions.is_empty() {
+                errs.push(format!("{id}: no versions"));
+            }
+            for v in &op.versions {
+                let Some(c) = self.checked(v) else {
+                    errs.push(format!("{id}: version {v} was not checked"));
+                    continue;
+                };
+                if !op
+                    .source
+                    .iter()
+                    .any(|s| s.parts().is_some_and(|p| p.0 == c.tag))
+                {
+                    errs.push(format!("{id}: no source at {} for {v}", c.tag));
+                }
+            }
+            for s in &op.source {
+                match s.parts() {
+                    None => errs.push(format!("{id}: malformed source {:?}", s.at)),
+                    Some((tag, ..)) if !self.checked.iter().any(|c| c.tag == tag) => {
+                        errs.push(format!("{id}: source {} is not at a checked tag", s.at));
+                    }
+                    Some(_) if s.text.trim().is_empty() => {
+                        errs.push(format!("{id}: source {} has no text", s.at));
+                    }
+                    Some(_) => {}
+                }
+            }
+            if op.flask != "unknown" && !op.flask.contains(':') {
+                errs.push(format!("{id}: flask must be class:perm or \"unknown\""));
+            }
+            // Each switch-like need names its switch in `cmdline`, and only then.
+            let items: Vec<&str> = op.cmdline.split(", ").collect();
+            for (need, switch) in SWITCHES {
+                if op.needs.contains(need) != items.contains(switch) {
+                    errs.push(format!(
+                        "{id}: needs {need:?} and cmdline {switch:?} disagree"
+                    ));
+                }
+            }
+            if op.sub.is_none() && op.sub_number.is_some() {
+                errs.push(format!("{id}: sub_number without sub"));
+            }
+            for field in [&op.name, &op.effect, &op.xsm_hook, &op.dummy] {
+                if field.trim().is_empty() {
+                    errs.push(format!("{id}: empty field"));
+                }
+            }
+        }
+        errs
+    }
+}

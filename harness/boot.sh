@@ -1,0 +1,231 @@
+#!/bin/bash
+# boot.sh [OPTIONS] NAME [-- EXTRA_QEMU_ARGS...]
+#
+# Boots one configuration: Debian's Xen + a Linux dom0 under QEMU (TCG), runs
+# `dom0scope collect` in dom0, brings the snapshot back over a dedicated UART, checks it, and
+# stops QEMU whatever happens (watchdog). The snapshot lands in
+#   harness/work/runs/NAME/snapshot/        (serial log: harness/work/runs/NAME/serial.log)
+# Prerequisites: setup-host.sh, fetch.sh XEN, build-dom0scope.sh, build-initrd.sh XEN
+# (run-one.sh does all of them).
+#
+# Every dimension is an option (or the environment variable in brackets):
+#   --xen 4.17|4.20            Xen release / Debian suite                  [XEN=4.17]
+#   --machine M                QEMU machine, e.g. q35, pc, q35,kernel-irqchip=split [MACHINE=q35]
+#   --cpu C                    QEMU CPU model (never `max`: PV dom0 crashes) [CPU=qemu64]
+#   --mem MiB / --smp N        memory, vCPUs                               [MEM=2048 SMP=2]
+#   --firmware seabios|ovmf    SeaBIOS + multiboot, or OVMF + xen.efi      [FIRMWARE=seabios]
+#   --dom0 pv|pvh              dom0 mode (pvh adds dom0=pvh; needs +svm,+npt and an IOMMU) [DOM0=pv]
+#   --xen-cmdline S            Xen's whole command line                    [XEN_CMDLINE=$DEFAULT_XEN_CMDLINE]
+#   --xen-cmdline-extra S      appended to it                              [XEN_CMDLINE_EXTRA]
+#   --dom0-cmdline S           dom0 kernel's command line                  [DOM0_CMDLINE]
+#   --console com1|com2        UART wired to this terminal/log (tell Xen with console=comN) [CONSOLE=com1]
+#   --esp-bus ide|virtio       OVMF: bus of the vvfat ESP disk             [ESP_BUS=ide]
+#   --collect-args S           extra `dom0scope collect` arguments         [COLLECT_ARGS]
+#   --timeout S                watchdog: kill QEMU after S seconds         [TIMEOUT=300]
+#   --out DIR                  run directory                               [OUT=harness/work/runs/NAME]
+#   -- ARGS...                 extra QEMU arguments, e.g. -device intel-iommu,intremap=on [QEMU_EXTRA]
+# Exit status: 0 when a verified snapshot with dom0's rangesets came back, else 1.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+DEFAULT_XEN_CMDLINE="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=1024M,max:1024M conring_size=1m"
+XEN=${XEN:-4.17} MACHINE=${MACHINE:-q35} CPU=${CPU:-qemu64} MEM=${MEM:-2048} SMP=${SMP:-2}
+FIRMWARE=${FIRMWARE:-seabios} DOM0=${DOM0:-pv} CONSOLE=${CONSOLE:-com1} ESP_BUS=${ESP_BUS:-ide}
+XEN_CMDLINE=${XEN_CMDLINE:-$DEFAULT_XEN_CMDLINE} XEN_CMDLINE_EXTRA=${XEN_CMDLINE_EXTRA:-}
+DOM0_CMDLINE=${DOM0_CMDLINE:-console=hvc0 earlyprintk=xen rdinit=/init}
+COLLECT_ARGS=${COLLECT_ARGS:-} TIMEOUT=${TIMEOUT:-300} OUT=${OUT:-}
+read -r -a QEMU_EXTRA <<< "${QEMU_EXTRA:-}"
+NAME=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --xen) XEN=$2; shift 2 ;;
+    --machine) MACHINE=$2; shift 2 ;;
+    --cpu) CPU=$2; shift 2 ;;
+    --mem) MEM=$2; shift 2 ;;
+    --smp) SMP=$2; shift 2 ;;
+    --firmware) FIRMWARE=$2; shift 2 ;;
+    --dom0) DOM0=$2; shift 2 ;;
+    --xen-cmdline) XEN_CMDLINE=$2; shift 2 ;;
+    --xen-cmdline-extra) XEN_CMDLINE_EXTRA=$2; shift 2 ;;
+    --dom0-cmdline) DOM0_CMDLINE=$2; shift 2 ;;
+    --console) CONSOLE=$2; shift 2 ;;
+    --esp-bus) ESP_BUS=$2; shift 2 ;;
+    --collect-args) COLLECT_ARGS=$2; shift 2 ;;
+    --timeout) TIMEOUT=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    --) shift; QEMU_EXTRA+=("$@"); break ;;
+    -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -*) die "unknown option $1 (see --help)" ;;
+    *) [ -z "$NAME" ] || die "two names: $NAME and $1"; NAME=$1; shift ;;
+  esac
+done
+[ -n "$NAME" ] || die "usage: boot.sh [OPTIONS] NAME [-- QEMU_ARGS] (see --help)"
+case "$NAME" in *[!A-Za-z0-9._-]*) die "NAME may only use A-Z a-z 0-9 . _ -" ;; esac
+case "$DOM0" in pv) ;; pvh) XEN_CMDLINE_EXTRA="$XEN_CMDLINE_EXTRA dom0=pvh" ;; *) die "--dom0 pv|pvh" ;; esac
+XEN_ARGS=$(echo "$XEN_CMDLINE $XEN_CMDLINE_EXTRA" | xargs)
+D=$(xen_dir "$XEN")
+[ -f "$D/initrd.cpio.gz" ] || die "no initramfs for Xen $XEN: run fetch.sh $XEN, build-dom0scope.sh, build-initrd.sh $XEN"
+RUN=${OUT:-$HARNESS_WORK/runs/$NAME}
+# Only ever delete a previous run directory (it has our serial.log), never a user's directory.
+if [ -d "$RUN" ] && [ -n "$(ls -A "$RUN")" ] && [ ! -f "$RUN/serial.log" ]; then
+  die "$RUN exists, is not empty and is not a harness run directory"
+fi
+rm -rf "$RUN"; mkdir -p "$RUN"
+LOG=$RUN/serial.log
+
+# The console UART is wired to our stdout; the data UART is the next free ISA serial slot.
+case "$CONSOLE" in
+  com1) SERIAL=(-serial mon:stdio); DATA_INDEX=1 ;;
+  com2) SERIAL=(-serial null -serial mon:stdio); DATA_INDEX=2 ;;
+  *) die "--console com1|com2" ;;
+esac
+DATA_TTY=/dev/ttyS$DATA_INDEX
+
+# Per-boot settings travel in a second cpio archive appended to the initramfs, so the dom0
+# command line is exactly the configuration's.
+mkdir -p "$RUN/conf/etc"
+{
+  printf 'NAME=%q\nDATA_TTY=%q\nCOLLECT_ARGS=%q\n' "$NAME" "$DATA_TTY" "$COLLECT_ARGS"
+} > "$RUN/conf/etc/harness.conf"
+(cd "$RUN/conf" && find . | cpio -o -H newc --quiet -R 0:0 | gzip -1) > "$RUN/conf.cpio.gz"
+cat "$D/initrd.cpio.gz" "$RUN/conf.cpio.gz" > "$RUN/initrd.cpio.gz"
+
+QEMU=(qemu-system-x86_64 -accel tcg -machine "$MACHINE" -cpu "$CPU" -smp "$SMP" -m "$MEM"
+      -nographic -no-reboot "${SERIAL[@]}"
+      -chardev "file,id=data,path=$RUN/data.bin" -device "isa-serial,chardev=data,index=$DATA_INDEX")
+case "$FIRMWARE" in
+  seabios)
+    # QEMU's multiboot loader: modules are "file args", separated by commas (",," = a comma).
+    QEMU+=(-kernel "$D/xen" -append "$XEN_ARGS"
+           -initrd "$D/vmlinuz ${DOM0_CMDLINE//,/,,},$RUN/initrd.cpio.gz") ;;
+  ovmf)
+    OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
+    OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
+    E=$RUN/esp/EFI/BOOT; mkdir -p "$E"
+    cp "$D/xen.efi" "$E/BOOTX64.EFI"; cp "$D/vmlinuz" "$E/vmlinuz"; cp "$RUN/initrd.cpio.gz" "$E/initrd.gz"
+    printf '[global]\ndefault=xen\n\n[xen]\noptions=%s\nkernel=vmlinuz %s\nramdisk=initrd.gz\n' \
+      "$XEN_ARGS" "$DOM0_CMDLINE" > "$E/BOOTX64.cfg"
+    cp "$OVMF_VARS" "$RUN/vars.fd"
+    QEMU+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
+           -drive "if=pflash,format=raw,unit=1,file=$RUN/vars.fd"
+           -drive "file=fat:rw:$RUN/esp,format=raw,if=$ESP_BUS") ;;
+  *) die "--firmware seabios|ovmf" ;;
+esac
+QEMU+=("${QEMU_EXTRA[@]}")
+
+xen_ver=$(awk -v p="xen-hypervisor-$XEN-amd64" '$1 == p {print $2}' "$D/VERSIONS")
+k_pkg=linux-image-$(cat "$D/KERNEL_RELEASE")
+k_ver=$(awk -v p="$k_pkg" '$1 == p {print $2}' "$D/VERSIONS")
+{
+  echo "# harness boot $NAME $(date -u +%FT%TZ)"
+  echo "# xen-hypervisor-$XEN-amd64 $xen_ver; $k_pkg $k_ver"
+  echo "# xen cmdline: $XEN_ARGS"
+  echo "# dom0 cmdline: $DOM0_CMDLINE"
+  printf '# qemu:'; printf ' %q' "${QEMU[@]}"; echo
+} > "$LOG"
+grep '^# qemu:' "$LOG" | cut -c9- > "$RUN/qemu-cmd.txt"
+log "$NAME: Xen $XEN ($xen_ver), $k_pkg ($k_ver), $MACHINE, $CPU, $FIRMWARE, dom0 $DOM0"
+
+# Timestamps each console line (seconds since QEMU started) after stripping terminal escapes.
+stamp() {
+  local t0=${EPOCHREALTIME/./} line now d
+  while IFS= read -r line || [ -n "$line" ]; do
+    now=${EPOCHREALTIME/./}; d=$(( (now - t0) / 1000 ))
+    printf '[%4d.%03d] %s\n' $((d / 1000)) $((d % 1000)) "$line"
+  done
+}
+FATAL='Hardware Dom0 halted|Hardware Dom0 crashed|Panic on CPU|Kernel panic - not syncing|Access Denied|Could not construct domain 0'
+FIFO=$RUN/console.fifo; mkfifo "$FIFO"
+sed -u -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[()][A-Z0-9]//g' -e 's/\x1b[c=>]//g' < "$FIFO" \
+  | stamp >> "$LOG" &
+LOGGER=$!
+T0=$(now)
+"${QEMU[@]}" < /dev/null > "$FIFO" 2>&1 &
+QPID=$!
+END=
+done_at=
+while kill -0 "$QPID" 2>/dev/null; do
+  if [ -z "$done_at" ] && grep -a -q '===== HARNESS: DONE' "$LOG"; then done_at=$(now); fi
+  if m=$(grep -a -o -m1 -E "$FATAL" "$LOG"); then
+    sleep 1; END="killed on '$m'"; kill "$QPID" 2>/dev/null; break
+  fi
+  if [ -n "$done_at" ] && awk -v a="$done_at" -v b="$(now)" 'BEGIN { exit !(b - a > 30) }'; then
+    END="killed: no power-off 30 s after dom0 finished"; kill "$QPID" 2>/dev/null; break
+  fi
+  if awk -v a="$T0" -v b="$(now)" -v t="$TIMEOUT" 'BEGIN { exit !(b - a > t) }'; then
+    END="killed: watchdog timeout after ${TIMEOUT} s"; kill "$QPID" 2>/dev/null; break
+  fi
+  sleep 0.5
+done
+wait "$QPID"; QRC=$?
+wait "$LOGGER" 2>/dev/null
+rm -f "$FIFO"
+WALL=$(elapsed "$T0")
+[ -n "$END" ] || END="qemu exited (rc=$QRC)"
+echo "# end: $END; wall ${WALL} s" >> "$LOG"
+
+# Marker times from the log (seconds since QEMU start).
+at() { grep -a -m1 "$1" "$LOG" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'; }
+T_INIT=$(at '===== HARNESS: dom0 /init started')
+T_COLLECT=$(at '===== HARNESS: COLLECT BEGIN')
+COLLECT_S=$(grep -a -m1 '===== HARNESS: COLLECT END' "$LOG" | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p')
+COLLECT_RC=$(grep -a -m1 '===== HARNESS: COLLECT END' "$LOG" | sed -n 's/.*rc=\([0-9]*\).*/\1/p')
+
+# Bring the snapshot back: base64 between the markers on the data UART.
+STATUS=ok; WHY=
+fail() { [ "$STATUS" = FAIL ] || { STATUS=FAIL; WHY=$1; }; }
+SNAP=$RUN/snapshot
+tr -d '\r' < "$RUN/data.bin" > "$RUN/data.txt" 2>/dev/null || : > "$RUN/data.txt"
+endline=$(grep -a -m1 "^===== SNAPSHOT END $NAME " "$RUN/data.txt")
+if ! grep -a -q "^===== SNAPSHOT BEGIN $NAME =====" "$RUN/data.txt" || [ -z "$endline" ]; then
+  fail "no snapshot on the data UART ($END)"
+else
+  sed -n "/^===== SNAPSHOT BEGIN $NAME =====\$/,/^===== SNAPSHOT END $NAME /p" "$RUN/data.txt" \
+    | sed '1d;$d' | base64 -d > "$RUN/snapshot.tgz" 2>/dev/null || fail "snapshot: bad base64"
+  want_sha=$(sed -n 's/.*sha256=\([0-9a-f]*\).*/\1/p' <<< "$endline")
+  want_size=$(sed -n 's/.* size=\([0-9]*\).*/\1/p' <<< "$endline")
+  if [ "$(sha256sum < "$RUN/snapshot.tgz" | cut -d' ' -f1)" != "$want_sha" ] \
+     || [ "$(stat -c %s "$RUN/snapshot.tgz")" != "$want_size" ]; then
+    fail "snapshot damaged in transfer (sha256/size differ from the END line)"
+  else
+    mkdir -p "$RUN/untar"
+    tar -xzf "$RUN/snapshot.tgz" -C "$RUN/untar" --no-same-owner && mv "$RUN/untar/$NAME" "$SNAP" \
+      || fail "snapshot: cannot unpack"
+    rm -rf "$RUN/untar"
+  fi
+fi
+VERIFY=$REPO_DIR/target/debug/examples/verify-snapshot
+if [ -d "$SNAP" ]; then
+  if "$VERIFY" "$SNAP" > "$RUN/verify.txt" 2>&1; then :; else fail "manifest check: $(sed -n 2p "$RUN/verify.txt")"; fi
+  grep -q 'Rangesets belonging to domain 0' "$SNAP/xen/dmesg.txt" 2>/dev/null \
+    || fail "xen/dmesg.txt has no 'Rangesets belonging to domain 0'"
+  FILES=$(find "$SNAP" -type f | wc -l)
+fi
+[ "${COLLECT_RC:-x}" = 0 ] || fail "dom0scope collect exited ${COLLECT_RC:-(never ran)}"
+# dom0scope audit must run on the snapshot. HARNESS_AUDIT=require makes that a failure,
+# try (default) only reports it while the audit command is being written, off skips it.
+AUDIT=-
+if [ -d "$SNAP" ] && [ "${HARNESS_AUDIT:-try}" != off ]; then
+  "$DOM0SCOPE_BIN" audit "$SNAP" > "$RUN/audit.txt" 2>&1
+  arc=$?; AUDIT="rc=$arc"
+  if [ "${HARNESS_AUDIT:-try}" = require ] && [ $arc -gt 1 ]; then fail "dom0scope audit exited $arc"; fi
+fi
+# The Xen model must predict exactly the rangesets Xen printed (`dom0scope verify` exits 0
+# only then); HARNESS_VERIFY=off skips it.
+MODEL=-
+if [ -d "$SNAP" ] && [ "${HARNESS_VERIFY:-require}" != off ]; then
+  "$DOM0SCOPE_BIN" verify "$SNAP" > "$RUN/model-verify.txt" 2>&1
+  vrc=$?; MODEL="rc=$vrc"
+  [ $vrc = 0 ] || fail "dom0scope verify: the model and Xen differ (exit $vrc; see ${RUN#"$REPO_DIR"/}/model-verify.txt)"
+fi
+
+printf 'name=%s status=%s xen=%s dom0=%s machine=%s cpu=%s firmware=%s wall=%s init=%s collect_start=%s collect_s=%s files=%s audit=%s verify=%s end="%s" why="%s"\n' \
+  "$NAME" "$STATUS" "$XEN" "$DOM0" "$MACHINE" "$CPU" "$FIRMWARE" "$WALL" "${T_INIT:--}" "${T_COLLECT:--}" \
+  "${COLLECT_S:--}" "${FILES:-0}" "$AUDIT" "$MODEL" "$END" "$WHY" > "$RUN/result.txt"
+if [ "$STATUS" = ok ]; then
+  log "$NAME: OK in ${WALL} s (dom0 /init at ${T_INIT:-?} s, collect ${COLLECT_S:-?} s); $END; snapshot: ${SNAP#"$REPO_DIR"/} (${FILES} files)"
+  exit 0
+fi
+log "$NAME: FAILED: $WHY; $END; serial log: ${LOG#"$REPO_DIR"/}"
+tail -n 15 "$LOG" | sed 's/^/    /' >&2
+exit 1

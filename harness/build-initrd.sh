@@ -1,0 +1,109 @@
+#!/bin/bash
+# build-initrd.sh XEN_RELEASE [DOM0SCOPE_BINARY]
+#
+# Builds the dom0 initramfs harness/work/xen-<rel>/initrd.cpio.gz from the packages fetch.sh
+# unpacked: the suite's busybox-static, xl, xenstored, xen-init-dom0, xenhypfs, every shared
+# library they need (resolved from ELF NEEDED entries inside the unpacked tree only, never from
+# the host), the ELF interpreter, the Xen kernel modules (and efivarfs) decompressed to plain
+# .ko for busybox insmod, Xen's build configuration in /boot, the static dom0scope binary and
+# init.sh as /init. A per-boot archive (boot.sh) is appended to it and carries the run's settings.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+XEN=${1:-}; [ -n "$XEN" ] || die "usage: build-initrd.sh 4.17|4.20 [dom0scope-binary]"
+BIN=${2:-$DOM0SCOPE_BIN}
+D=$(xen_dir "$XEN"); R=$D/root; I=$D/initrd
+[ -f "$D/unpacked.stamp" ] || die "run fetch.sh $XEN first"
+[ -x "$BIN" ] || die "no dom0scope binary at $BIN (run build-dom0scope.sh)"
+KVER=$(cat "$D/KERNEL_RELEASE")
+XB=usr/lib/xen-$XEN/bin
+
+# Follows symlinks of a path *inside* $R (absolute targets are re-rooted at $R); prints the
+# real file's path relative to $R, or fails.
+resolve_in_root() {
+  local p=${1#/} n=0 t
+  while [ -L "$R/$p" ]; do
+    t=$(readlink "$R/$p")
+    case "$t" in /*) p=${t#/} ;; *) p=$(dirname "$p")/$t ;; esac
+    p=$(realpath -m -s --relative-to=/ "/$p")
+    n=$((n + 1)); [ $n -lt 20 ] || return 1
+  done
+  [ -f "$R/$p" ] && echo "$p"
+}
+
+rm -rf "$I"
+mkdir -p "$I"/{bin,sbin,usr/bin,usr/sbin,lib64,proc,sys,dev,run,tmp,etc,boot,"$XB"} \
+         "$I"/var/{lib/xenstored,lib/xen,log/xen,run}
+
+# busybox (static, from the suite) and its applet links
+bb=$(resolve_in_root bin/busybox || resolve_in_root usr/bin/busybox) || die "busybox-static not unpacked"
+cp "$R/$bb" "$I/bin/busybox"
+for a in $("$I/bin/busybox" --list); do
+  [ -e "$I/bin/$a" ] || ln -s busybox "$I/bin/$a"
+done
+
+# Xen tools
+TOOLS=("$XB/xl" "$XB/xenstored" "$XB/xen-init-dom0" usr/sbin/xenhypfs)
+for t in "${TOOLS[@]}"; do
+  [ -f "$R/$t" ] || die "$t missing from the unpacked packages"
+  mkdir -p "$I/$(dirname "$t")"; cp "$R/$t" "$I/$t"
+done
+
+# shared libraries: breadth-first over NEEDED, searched only inside $R
+LIBDIRS=(usr/lib/x86_64-linux-gnu lib/x86_64-linux-gnu usr/lib lib)
+declare -A seen=()
+queue=("${TOOLS[@]}")
+missing=0
+while [ ${#queue[@]} -gt 0 ]; do
+  f=${queue[0]}; queue=("${queue[@]:1}")
+  for so in $(readelf -d "$R/$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+    [ -z "${seen[$so]:-}" ] || continue
+    seen[$so]=1; hit=
+    for d in "${LIBDIRS[@]}"; do hit=$(resolve_in_root "$d/$so") && break; done
+    if [ -z "$hit" ]; then log "MISSING $so (needed by $f)"; missing=1; continue; fi
+    mkdir -p "$I/usr/lib/x86_64-linux-gnu"; cp "$R/$hit" "$I/usr/lib/x86_64-linux-gnu/$so"
+    queue+=("$hit")
+  done
+done
+[ $missing = 0 ] || die "libraries missing in the unpacked $XEN tree (add their packages to fetch.sh)"
+interp=$(readelf -l "$R/$XB/xl" | sed -n 's/.*program interpreter: \(.*\)\]/\1/p')
+ip=$(resolve_in_root "$interp" || resolve_in_root "usr$interp") || die "ELF interpreter $interp not in tree"
+mkdir -p "$I/$(dirname "${interp#/}")"; cp "$R/$ip" "$I/${interp#/}"
+ln -s usr/lib "$I/lib"
+
+# kernel modules, plain .ko (busybox insmod cannot read .ko.xz)
+MODDIR=$(resolve_in_root "lib/modules/$KVER/modules.order" || resolve_in_root "usr/lib/modules/$KVER/modules.order") \
+  || die "no modules for $KVER"
+MODDIR=$(dirname "$MODDIR")
+unxz() { if command -v xz >/dev/null; then xz -dc "$1"; else busybox xz -dc "$1"; fi; }
+mkdir -p "$I/usr/lib/modules/$KVER"
+for m in drivers/xen/xen-evtchn drivers/xen/xen-gntdev drivers/xen/xen-gntalloc drivers/xen/xen-privcmd \
+         drivers/xen/xenfs/xenfs fs/efivarfs/efivarfs; do
+  src=$R/$MODDIR/kernel/$m
+  dst=$I/usr/lib/modules/$KVER/$(basename "$m").ko
+  if [ -f "$src.ko.xz" ]; then unxz "$src.ko.xz" > "$dst"
+  elif [ -f "$src.ko" ]; then cp "$src.ko" "$dst"
+  elif [ "${m##*/}" = efivarfs ]; then continue     # built in
+  else die "module $m missing"; fi
+done
+
+# Xen's build configuration, where Debian keeps it on a real host
+cp "$R/boot/xen-$XEN-amd64.config" "$I/boot/" 2>/dev/null || true
+
+install -m 0755 "$BIN" "$I/usr/bin/dom0scope"
+install -m 0755 "$HARNESS_DIR/init.sh" "$I/init"
+cp "$D/VERSIONS" "$I/etc/harness-versions"
+echo "XEN=$XEN" > "$I/etc/harness-release"
+echo 'root:x:0:0:root:/root:/bin/sh' > "$I/etc/passwd"
+echo 'root:x:0:' > "$I/etc/group"
+
+# On the host, in a chroot of the initramfs (only ITS ld.so and libraries), every tool must link.
+if [ "$(id -u)" = 0 ]; then
+  for t in "${TOOLS[@]}"; do
+    out=$(chroot "$I" "$interp" --list "/$t" 2>&1) && ! grep -q 'not found' <<<"$out" \
+      || die "in the initramfs, $t does not link: $out"
+  done
+fi
+
+(cd "$I" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -1) > "$D/initrd.cpio.gz.tmp"
+mv "$D/initrd.cpio.gz.tmp" "$D/initrd.cpio.gz"
+log "initramfs $(du -h "$D/initrd.cpio.gz" | cut -f1) for Xen $XEN, kernel $KVER"

@@ -1,0 +1,91 @@
+#!/bin/bash
+# matrix.sh [--only NAME[,NAME…]] [--list]
+#
+# The named configuration matrix: fetches both Xen releases (cached), builds the static
+# dom0scope and both initramfs images, boots every configuration one after another (each QEMU
+# uses both cores), and checks each snapshot: it came back intact, verifies against its
+# manifest, holds Xen's "Rangesets belonging to domain 0" dump, and `dom0scope audit` ran on it
+# (HARNESS_AUDIT=require makes an audit failure fail the run), and `dom0scope verify` agrees:
+# the Xen model predicts exactly the rangesets Xen printed. Prints the package versions and
+# a result table; exits non-zero if any configuration failed.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+XC="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=1024M,max:1024M conring_size=1m"
+VTD=(--machine q35,kernel-irqchip=split --cpu qemu64,+svm,+npt)
+NAMES=(
+  x417-pv-q35-bios x417-pv-q35-vtd-bios x417-pvh-q35-amdvi-bios x417-pv-q35-uefi
+  x417-pv-q35-ioports x417-pv-q35-intel
+  x420-pv-pc-bios x420-pvh-q35-vtd-bios x420-pv-pc-uefi x420-pv-q35-com2 x420-pv-q35-xendefaults
+)
+config() {   # sets DESC and ARGS for configuration $1
+  case "$1" in
+    x417-pv-q35-bios) DESC="baseline: q35, SeaBIOS, PV, no IOMMU"
+      ARGS=(--xen 4.17) ;;
+    x417-pv-q35-vtd-bios) DESC="q35 + emulated VT-d, PV"
+      ARGS=(--xen 4.17 "${VTD[@]}" -- -device intel-iommu,intremap=on) ;;
+    x417-pvh-q35-amdvi-bios) DESC="PVH dom0 + emulated AMD-Vi; console ring via privcmd, not xl"
+      ARGS=(--xen 4.17 --cpu qemu64,+svm,+npt --dom0 pvh --collect-args "--xen-access privcmd"
+            -- -device amd-iommu,intremap=on) ;;
+    x417-pv-q35-uefi) DESC="OVMF + xen.efi, PV"
+      ARGS=(--xen 4.17 --firmware ovmf --timeout 400) ;;
+    x417-pv-q35-ioports) DESC="dom0_ioports_disable= list (COM4, LPT1)"
+      ARGS=(--xen 4.17 --xen-cmdline-extra "dom0_ioports_disable=0x2e8-0x2ef,0x378-0x37f") ;;
+    x417-pv-q35-intel) DESC="-cpu qemu64,vendor=GenuineIntel, PV"
+      ARGS=(--xen 4.17 --cpu qemu64,vendor=GenuineIntel) ;;
+    x420-pv-pc-bios) DESC="i440fx (pc), SeaBIOS, PV"
+      ARGS=(--xen 4.20 --machine pc) ;;
+    x420-pvh-q35-vtd-bios) DESC="PVH dom0 + emulated VT-d"
+      ARGS=(--xen 4.20 "${VTD[@]}" --dom0 pvh -- -device intel-iommu,intremap=on) ;;
+    x420-pv-pc-uefi) DESC="i440fx + OVMF + xen.efi, PV"
+      ARGS=(--xen 4.20 --machine pc --firmware ovmf --timeout 400) ;;
+    x420-pv-q35-com2) DESC="Xen console on COM2 (data on COM3)"
+      ARGS=(--xen 4.20 --console com2 --xen-cmdline "${XC//com1/com2}") ;;
+    x420-pv-q35-xendefaults) DESC="Xen's default log levels and console ring size"
+      ARGS=(--xen 4.20 --xen-cmdline "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M") ;;
+    *) die "unknown configuration $1" ;;
+  esac
+}
+
+ONLY=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --only) ONLY=$2; shift 2 ;;
+    --list) for n in "${NAMES[@]}"; do config "$n"; printf '%-26s %s\n    boot.sh %s %s\n' "$n" "$DESC" "$n" "$(printf '%q ' "${ARGS[@]}")"; done; exit 0 ;;
+    *) die "usage: matrix.sh [--only NAME[,NAME...]] [--list]" ;;
+  esac
+done
+if [ -n "$ONLY" ]; then IFS=, read -r -a NAMES <<< "$ONLY"; fi
+for n in "${NAMES[@]}"; do config "$n"; done      # reject unknown names before any work
+
+T0=$(now)
+"$HARNESS_DIR/setup-host.sh" || die "setup-host.sh failed"
+RELEASES=$(for n in "${NAMES[@]}"; do config "$n"; echo "${ARGS[1]}"; done | sort -u)
+for x in $RELEASES; do "$HARNESS_DIR/fetch.sh" "$x" || die "fetch.sh $x failed"; done
+"$HARNESS_DIR/build-dom0scope.sh" || die "build-dom0scope.sh failed"
+for x in $RELEASES; do "$HARNESS_DIR/build-initrd.sh" "$x" || die "build-initrd.sh $x failed"; done
+log "prepared in $(elapsed "$T0") s; package versions:"
+for x in $RELEASES; do
+  D=$(xen_dir "$x")
+  grep -E "^(xen-hypervisor-[^ ]*|xen-utils-$x|linux-image-[^ ]*|busybox-static|libc6) " "$D/VERSIONS" | sed "s/^/  [$x] /" >&2
+done
+
+RES=$HARNESS_WORK/matrix-results.txt; : > "$RES"
+failed=0
+for n in "${NAMES[@]}"; do
+  config "$n"
+  log "=== $n: $DESC"
+  # NAME first: everything after "--" in ARGS goes to QEMU.
+  if ! "$HARNESS_DIR/boot.sh" "$n" "${ARGS[@]}"; then failed=$((failed + 1)); fi
+  cat "$HARNESS_WORK/runs/$n/result.txt" >> "$RES" 2>/dev/null || echo "name=$n status=FAIL why=\"no result\"" >> "$RES"
+done
+
+field() { sed -n "s/.* $1=\\(\"[^\"]*\"\\|[^ ]*\\).*/\\1/p" <<< " $2" | tr -d '"'; }
+printf '\n%-26s %-6s %-5s %-4s %-8s %-8s %-9s %-6s %-7s %s\n' config result xen dom0 wall_s init_s collect_s files verify end
+while read -r line; do
+  printf '%-26s %-6s %-5s %-4s %-8s %-8s %-9s %-6s %-7s %s\n' "$(field name "$line")" "$(field status "$line")" \
+    "$(field xen "$line")" "$(field dom0 "$line")" "$(field wall "$line")" "$(field init "$line")" \
+    "$(field collect_s "$line")" "$(field files "$line")" "$(field verify "$line")" "$(field end "$line") $(field why "$line")"
+done < "$RES"
+log "matrix: ${#NAMES[@]} configurations, $failed failed, $(elapsed "$T0") s in all"
+[ $failed = 0 ]
