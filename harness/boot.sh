@@ -194,7 +194,7 @@ else
     rm -rf "$RUN/untar"
   fi
 fi
-VERIFY=$REPO_DIR/target/debug/examples/verify-snapshot
+VERIFY=$TARGET_DIR/debug/examples/verify-snapshot
 if [ -d "$SNAP" ]; then
   if "$VERIFY" "$SNAP" > "$RUN/verify.txt" 2>&1; then :; else fail "manifest check: $(sed -n 2p "$RUN/verify.txt")"; fi
   grep -q 'Rangesets belonging to domain 0' "$SNAP/xen/dmesg.txt" 2>/dev/null \

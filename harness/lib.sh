@@ -9,7 +9,8 @@ HARNESS_WORK=${HARNESS_WORK:-$HARNESS_DIR/work}
 # The static dom0scope that goes into dom0 (and runs `audit` on the host). Set DOM0SCOPE_BIN to
 # use an existing static binary instead of building the tree (build-dom0scope.sh then skips
 # the cargo build).
-DOM0SCOPE_BUILT=$REPO_DIR/target/x86_64-unknown-linux-gnu/release/dom0scope
+TARGET_DIR=${CARGO_TARGET_DIR:-$REPO_DIR/target}
+DOM0SCOPE_BUILT=$TARGET_DIR/x86_64-unknown-linux-gnu/release/dom0scope
 DOM0SCOPE_BIN=${DOM0SCOPE_BIN:-$DOM0SCOPE_BUILT}
 
 log() { printf 'harness: %s\n' "$*" >&2; }
