@@ -113,12 +113,15 @@ fn a_log_without_the_q_dump_reports_the_rule_not_evaluated() {
         .stdout(predicate::str::contains(
             "NOT EVALUATED DOM0_LOWMEM_TRAMPOLINE",
         ))
-        .stdout(predicate::str::contains(
-            "NOT EVALUATED DOM0_EFI_RUNTIME_WRITE",
-        ))
+        // A legacy (BIOS) boot has no EFI runtime services: that rule is decided
+        // (it passes) even without the rangesets.
+        .stdout(predicate::str::contains("DOM0_EFI_RUNTIME_WRITE").not())
         // The IOMMU mode is in the log, so the DMA rule is judged.
         .stdout(predicate::str::contains("CRITICAL DOM0_DMA_XEN_HEAP"))
-        .stdout(predicate::str::contains("6 rule(s) not evaluated"));
+        .stdout(predicate::str::contains("rule(s) not evaluated"))
+        .stdout(predicate::str::contains(
+            "NOT EVALUATED DOM0_KERNEL_LOCKDOWN_OFF",
+        ));
 }
 
 #[test]
@@ -302,6 +305,11 @@ fn a_revoked_trampoline_no_longer_fires_the_rule() {
         .arg(&path)
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("DOM0_LOWMEM_TRAMPOLINE").not())
-        .stdout(predicate::str::contains("DIFFERS from Xen's rangesets"));
+        // Other rules' texts may name it; the rule itself neither fires nor waits.
+        .stdout(predicate::str::contains("CRITICAL DOM0_LOWMEM_TRAMPOLINE").not())
+        .stdout(predicate::str::contains("NOT EVALUATED DOM0_LOWMEM_TRAMPOLINE").not())
+        .stdout(predicate::str::contains("DIFFERS from Xen's rangesets"))
+        .stdout(predicate::str::contains(
+            "INFO     DOM0_REACH_DIFFERS_FROM_MODEL",
+        ));
 }

@@ -22,9 +22,34 @@ fn bin(artifact: &str, text: String) -> Evidence {
     }
 }
 
+/// PC/AT conventions every x86 platform keeps (no artifact states them).
+const LEGACY: &[(u64, u64, &str)] = &[
+    (0x0, 0x4ff, "real-mode IVT and BIOS data area"),
+    (0xa0000, 0xbffff, "legacy VGA window"),
+    (0xc0000, 0xdffff, "option ROM area"),
+    (0xe0000, 0xfffff, "system BIOS area"),
+    (0xfee0_0000, 0xfeef_ffff, "MSI address window"),
+];
+
+fn convention(what: &str) -> Evidence {
+    Evidence {
+        artifact: "PC/AT convention".into(),
+        line: 0,
+        text: what.into(),
+    }
+}
+
 /// Gathers every claim the facts make.
 pub(crate) fn gather(facts: &Facts) -> Vec<Claim> {
-    let mut out = Vec::new();
+    let mut out: Vec<Claim> = LEGACY
+        .iter()
+        .map(|&(start, end, what)| Claim {
+            start,
+            end,
+            owner: Owner::Legacy { what },
+            source: convention(what),
+        })
+        .collect();
     let mut push = |start: u64, end: u64, owner: Owner, source: Evidence| {
         if start <= end {
             out.push(Claim {
@@ -138,6 +163,58 @@ pub(crate) fn gather(facts: &Facts) -> Vec<Claim> {
         }
     }
     if let Some(acpi) = &facts.acpi {
+        if let Some(m) = &acpi.madt {
+            push(
+                m.lapic_address,
+                m.lapic_address + 0xfff,
+                Owner::Lapic,
+                bin(
+                    &m.artifact,
+                    format!(
+                        "local APIC address at byte 0x24{}: {:#x}",
+                        if m.lapic_override {
+                            " (overridden by a type-5 entry)"
+                        } else {
+                            ""
+                        },
+                        m.lapic_address
+                    ),
+                ),
+            );
+            for io in &m.ioapics {
+                push(
+                    io.address,
+                    io.address + 0xfff,
+                    Owner::IoApic {
+                        id: u32::from(io.id),
+                    },
+                    bin(
+                        &m.artifact,
+                        format!(
+                            "IO-APIC entry at byte {:#x}: id {} address {:#x}",
+                            io.offset, io.id, io.address
+                        ),
+                    ),
+                );
+            }
+        }
+        if let Some(m) = &acpi.mcfg {
+            for e in &m.entries {
+                push(
+                    e.base + (u64::from(e.bus_start) << 20),
+                    e.base + ((u64::from(e.bus_end) + 1) << 20) - 1,
+                    Owner::PciEcam {
+                        segment: e.segment,
+                        bus_start: e.bus_start,
+                        bus_end: e.bus_end,
+                    },
+                    bin(
+                        &m.artifact,
+                        format!("allocation at byte {:#x}: base {:#x}", e.offset, e.base),
+                    ),
+                );
+            }
+        }
         for (artifact, regions) in &acpi.op_regions {
             for r in regions {
                 if let (dom0scope_facts::acpi::aml::Space::SystemMemory, Some(o), Some(l)) =

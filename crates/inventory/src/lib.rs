@@ -192,22 +192,29 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                (0, 0x8efff, "usable RAM (E820)".to_string()),
+                (0, 0x4ff, "real-mode IVT and BIOS data area".to_string()),
+                (0x500, 0x8efff, "usable RAM (E820)".to_string()),
                 // Located as Xen places it: 64 KiB below the EBDA at 0x9fc00.
                 (0x8f000, 0x90fff, "Xen AP trampoline".to_string()),
                 (0x91000, 0x9fbff, "usable RAM (E820)".to_string()),
-                (0x9fc00, 0xfffff, "reserved (E820)".to_string()),
+                (0x9fc00, 0x9ffff, "reserved (E820)".to_string()),
+                (0xa0000, 0xbffff, "legacy VGA window".to_string()),
+                (0xc0000, 0xdffff, "option ROM area".to_string()),
+                (0xe0000, 0xfffff, "system BIOS area".to_string()),
                 (0x100000, 0x1fffff, "hole (unclaimed)".to_string()),
                 (0x200000, 0x2000ff, "ACPI NVS (E820)".to_string()),
                 (0x200100, 0x20013f, "ACPI FACS (waking vector)".to_string()),
                 (0x200140, 0x200fff, "ACPI NVS (E820)".to_string()),
                 (0x201000, 0x2fffff, "hole (unclaimed)".to_string()),
                 (0x300000, 0x3003ff, "HPET".to_string()),
-                (0x300400, (1 << 52) - 1, "hole (unclaimed)".to_string()),
+                (0x300400, 0xfedfffff, "hole (unclaimed)".to_string()),
+                (0xfee00000, 0xfeefffff, "MSI address window".to_string()),
+                (0xfef00000, (1 << 52) - 1, "hole (unclaimed)".to_string()),
             ]
         );
-        assert_eq!(i.regions[1].e820, Some(E820Kind::Usable));
-        assert_eq!(i.regions[6].e820, Some(E820Kind::AcpiNvs));
+        assert_eq!(i.regions[2].e820, Some(E820Kind::Usable));
+        assert_eq!(i.regions[5].e820, Some(E820Kind::Reserved));
+        assert_eq!(i.regions[10].e820, Some(E820Kind::AcpiNvs));
         assert_eq!(i.overlapping(0x9f000, 0x9ffff).count(), 2);
     }
 

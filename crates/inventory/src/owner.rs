@@ -39,6 +39,9 @@ pub enum Owner {
     AmdIommuRegisters,
     /// Xen's AP start-up trampoline (executed on CPU bring-up and S3 resume).
     XenTrampoline,
+    /// A PC/AT fixed memory region (IVT/BDA, VGA window, option ROMs, system BIOS,
+    /// MSI address window), named by convention when no artifact says more.
+    Legacy { what: &'static str },
     /// An AML `OperationRegion` in SystemMemory (firmware code touches it).
     AmlRegion { name: String },
     /// A PCI function's memory BAR (index 0-5) or expansion ROM (6).
@@ -74,6 +77,7 @@ impl Owner {
             Owner::AmdIommuRegisters => "AMD IOMMU registers".into(),
             Owner::XenTrampoline => "Xen AP trampoline".into(),
             Owner::AmlRegion { name } => format!("AML OperationRegion {name}"),
+            Owner::Legacy { what } => (*what).to_owned(),
             Owner::PciBar { sbdf, index } => match index {
                 0..=5 => format!("PCI {sbdf} BAR{index}"),
                 6 => format!("PCI {sbdf} ROM"),
@@ -100,6 +104,7 @@ impl Owner {
             Owner::EfiRuntimeCode | Owner::EfiRuntimeData { .. } => 80,
             Owner::AcpiTable { .. } => 70,
             Owner::AmlRegion { .. } => 60,
+            Owner::Legacy { .. } => 15,
             Owner::E820 { .. } => 10,
             Owner::Hole => 0,
         }

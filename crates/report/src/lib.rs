@@ -1,6 +1,8 @@
 //! The report stage: renders an audit for people (text, with colour when the
-//! terminal wants it) and for programs (JSON with a versioned schema).
+//! terminal wants it) and for programs (JSON with a versioned schema,
+//! `docs/json-schema/dom0scope-audit-1.json`; SARIF 2.1.0).
 
+mod sarif;
 mod text;
 
 use dom0scope_facts::Facts;
@@ -8,6 +10,7 @@ use dom0scope_surface::Surface;
 use dom0scope_verdict::{Severity, Verdict};
 use serde::Serialize;
 
+pub use sarif::{SARIF_SCHEMA_URI, render_sarif};
 pub use text::render_text;
 
 /// Version of the JSON document; bumped on any incompatible change.

@@ -92,7 +92,9 @@ pub fn render_text(a: &Audit) -> String {
     o.push('\n');
     reach(&mut o, a);
     findings(&mut o, a);
+    waivers(&mut o, a);
     problems(&mut o, a);
+    verdict(&mut o, a);
     result(&mut o, a);
     o
 }
@@ -244,11 +246,12 @@ fn findings(o: &mut String, a: &Audit) {
     }
     for f in &v.findings {
         let sev = format!("{:<8}", f.severity.label().to_uppercase());
+        let runtime = if f.runtime { " (runtime)" } else { "" };
         let _ = writeln!(
             o,
-            "  {} {}  {}",
+            "  {} {}  {}{runtime}",
             styled(sev_style(f.severity), &sev),
-            styled(BOLD, f.id),
+            styled(BOLD, &f.id),
             f.title
         );
         let frames = f
@@ -266,7 +269,9 @@ fn findings(o: &mut String, a: &Audit) {
             let _ = writeln!(o, "    frames {frames}");
         }
         let _ = writeln!(o, "{}", wrap(&f.summary, 4, 100));
-        let _ = writeln!(o, "    evidence:");
+        if !f.evidence.is_empty() {
+            let _ = writeln!(o, "    evidence:");
+        }
         for e in &f.evidence {
             let _ = writeln!(o, "      {}", styled(DIM, &e.to_string()));
         }
@@ -286,6 +291,16 @@ fn findings(o: &mut String, a: &Audit) {
         for r in &f.references {
             let _ = writeln!(o, "    {}", styled(DIM, &format!("see: {r}")));
         }
+        if !f.covers.is_empty() {
+            let _ = writeln!(
+                o,
+                "{}",
+                styled(
+                    DIM,
+                    &wrap(&format!("covers: {}", f.covers.join(", ")), 4, 100)
+                )
+            );
+        }
     }
     for n in &v.not_evaluated {
         let _ = writeln!(
@@ -297,6 +312,82 @@ fn findings(o: &mut String, a: &Audit) {
             n.needs
         );
     }
+    o.push('\n');
+}
+
+fn waivers(o: &mut String, a: &Audit) {
+    let v = &a.verdict;
+    if !v.waived.is_empty() {
+        let _ = writeln!(o, "{}", styled(HEAD, "Waived by policy"));
+        for w in &v.waived {
+            let what = if w.fired { "fires" } else { "not evaluated" };
+            let line = format!(
+                "{} {} ({}, {what}) until {}: {} ({})",
+                w.severity.label().to_uppercase(),
+                w.id,
+                w.title,
+                w.expires,
+                w.reason,
+                w.source
+            );
+            let _ = writeln!(o, "{}", wrap(&line, 2, 100));
+        }
+        o.push('\n');
+    }
+    if !v.expired_waivers.is_empty() {
+        let _ = writeln!(o, "{}", styled(HEAD, "Expired waivers (ignored)"));
+        for w in &v.expired_waivers {
+            let line = format!(
+                "{} expired on {}: {} ({})",
+                w.rule, w.expired, w.reason, w.source
+            );
+            let _ = writeln!(o, "{}", wrap(&line, 2, 100));
+        }
+        o.push('\n');
+    }
+}
+
+/// The level and the few-line answer to "can dom0 be left outside the Secure
+/// Boot boundary?".
+fn verdict(o: &mut String, a: &Audit) {
+    let l = &a.verdict.level;
+    let style = match l.level {
+        0 => sev_style(Severity::Critical),
+        1 => sev_style(Severity::High),
+        2 => sev_style(Severity::Medium),
+        _ => Style::new()
+            .fg_color(Some(AnsiColor::Green.into()))
+            .effects(Effects::BOLD),
+    };
+    let _ = writeln!(
+        o,
+        "{} {}",
+        styled(
+            HEAD,
+            "Can this host's dom0 be left outside the Secure Boot boundary?"
+        ),
+        styled(style, &l.label)
+    );
+    let _ = writeln!(o, "{}", wrap(&l.answer, 2, 100));
+    for s in &l.summary {
+        let _ = writeln!(o, "{}", wrap(s, 2, 100));
+    }
+    let _ = writeln!(
+        o,
+        "{}",
+        styled(
+            DIM,
+            &wrap(
+                &format!(
+                    "Levels: DOM0:0 dom0 can run code as Xen or beneath it; DOM0:1 no critical finding; DOM0:2 no high; DOM0:3 no medium; ! a runtime state is off. {} rules from {}.",
+                    a.verdict.rules,
+                    a.verdict.policy_sources.join(", ")
+                ),
+                2,
+                100
+            )
+        )
+    );
     o.push('\n');
 }
 
@@ -362,12 +453,16 @@ fn result(o: &mut String, a: &Audit) {
             v.not_evaluated.len()
         ));
     }
+    if !v.waived.is_empty() {
+        extra.push_str(&format!(", {} waived", v.waived.len()));
+    }
     if !a.snapshot.problems.is_empty() {
         extra.push_str(", snapshot degraded");
     }
     let _ = writeln!(
         o,
-        "{} {n} finding(s){counts}{extra}. {verdict}",
-        styled(BOLD, "Result:")
+        "{} {n} finding(s){counts}{extra}. Level {}. {verdict}",
+        styled(BOLD, "Result:"),
+        v.level.label
     );
 }

@@ -1,15 +1,28 @@
-//! `dom0scope audit [SNAPSHOT]`: the whole pipeline on one snapshot.
+//! `dom0scope audit [SNAPSHOT]`: the whole pipeline on one snapshot, judged by
+//! the built-in rule catalog plus any `--policy` files.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
+use dom0scope_facts::{Evidence, Facts};
 use dom0scope_inventory::Inventory;
 use dom0scope_reach::Reach;
-use dom0scope_report::{Audit, SnapshotInfo, render_text};
+use dom0scope_report::{Audit, SnapshotInfo, render_sarif, render_text};
+use dom0scope_snapshot::Snapshot;
 use dom0scope_surface::Surface;
-use dom0scope_verdict::{Severity, Verdict};
+use dom0scope_verdict::{
+    Date, HypercallOp, HypercallView, Inputs, OpState, Policy, Readings, Severity, Verdict,
+};
 
-pub use super::input::Format;
+/// Output format of `audit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FailOn {
@@ -43,18 +56,43 @@ pub struct Args {
     /// Write the report to FILE instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Exit 1 when a finding is at or above this severity.
+    /// Exit 1 when an unwaived finding is at or above this severity.
     #[arg(long, value_enum, default_value_t = FailOn::High)]
     pub fail_on: FailOn,
+    /// A policy file (TOML) that adds rules, changes severities or waives rules
+    /// until a date; may be given more than once (see docs/policy.md).
+    #[arg(long = "policy", value_name = "FILE")]
+    pub policy: Vec<PathBuf>,
+    /// The date waivers are judged against (YYYY-MM-DD; default: today, UTC).
+    #[arg(long, value_name = "DATE", hide = true)]
+    pub today: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut policy = Policy::builtin();
+    for path in &args.policy {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read policy file {}", path.display()))?;
+        if let Err(e) = policy.load(&path.display().to_string(), &text) {
+            anstream::eprintln!("{}", e.styled());
+            anstream::eprintln!(
+                "dom0scope: error: policy file {} not loaded",
+                path.display()
+            );
+            return Ok(ExitCode::from(2));
+        }
+    }
+    let today = match &args.today {
+        Some(t) => t.parse::<Date>().map_err(anyhow::Error::msg)?,
+        None => Date::today(),
+    };
     let (snapshot, facts) = super::input::load(args.snapshot.as_deref())?;
     let label = snapshot.origin.label();
     let inventory = Inventory::build(&facts);
     let reach = Reach::derive(&facts);
     let surface = Surface::join(reach, &inventory);
-    let verdict = Verdict::evaluate(&surface);
+    let readings = readings(&facts, &snapshot);
+    let verdict = Verdict::evaluate_with(&Inputs::new(&surface, &readings), &policy, today);
     let info = SnapshotInfo {
         label,
         bare_log: snapshot.is_bare_log(),
@@ -71,6 +109,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rendered = match args.format {
         Format::Text => render_text(&audit),
         Format::Json => audit.to_json(),
+        Format::Sarif => render_sarif(&audit),
     };
     super::input::emit(&rendered, args.output.as_deref())?;
     Ok(if audit.fails {
@@ -78,4 +117,53 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The verdict's readings beyond the surface: dom0's lockdown, PCI config
+/// dumps, the SecureBoot variable, and the hypercall surface.
+pub fn readings(facts: &Facts, snapshot: &Snapshot) -> Readings {
+    let mut r = Readings::gather(
+        facts,
+        snapshot
+            .artifacts
+            .iter()
+            .map(|(k, a)| (k.as_str(), a.bytes.as_slice())),
+    );
+    r.hypercalls = Some(hypercall_view(facts, snapshot));
+    r
+}
+
+/// The hypercall stage's table, as the verdict's predicates read it.
+fn hypercall_view(facts: &Facts, snapshot: &Snapshot) -> HypercallView {
+    use dom0scope_hypercalls::Availability;
+    let s = dom0scope_hypercalls::surface(facts, snapshot);
+    HypercallView {
+        ops: s
+            .operations
+            .iter()
+            .map(|o| HypercallOp {
+                id: o.op.id.clone(),
+                name: o.op.name.clone(),
+                state: match &o.availability {
+                    Availability::Available => OpState::Available,
+                    Availability::NotAvailable { why } => OpState::NotAvailable(why.join("; ")),
+                    Availability::Unknown { needs } => OpState::Unknown(needs.join("; ")),
+                },
+                assumed: o.assumed,
+                evidence: o
+                    .evidence
+                    .iter()
+                    .map(|f| Evidence {
+                        artifact: f.artifact.clone(),
+                        line: f.line,
+                        text: if f.text.is_empty() {
+                            f.fact.clone()
+                        } else {
+                            f.text.clone()
+                        },
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
 }

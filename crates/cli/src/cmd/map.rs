@@ -89,7 +89,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             s.push('\n');
             s
         }
-        Format::Text => render(&snapshot.origin.label(), &inventory, &rows),
+        Format::Text => {
+            let mut t = render(&snapshot.origin.label(), &inventory, &rows);
+            if let Some(u) = unclaimed_reachable(&inventory, &reach) {
+                t.push_str(&format!(
+                    "dom0 can reach {} of address space that no artifact claims (holes between everything named above)\n",
+                    human_u128(u)
+                ));
+            }
+            t
+        }
     };
     emit(&out, args.output.as_deref())?;
     Ok(ExitCode::SUCCESS)
@@ -167,6 +176,28 @@ fn rows(inv: &Inventory, reach: &Reach, all: bool) -> Vec<Row> {
         });
     }
     out
+}
+
+/// Bytes in unclaimed holes that dom0's I/O Memory rangeset covers.
+fn unclaimed_reachable(inv: &Inventory, reach: &Reach) -> Option<u128> {
+    let o = reach.observed.as_ref()?;
+    let mut total = 0u128;
+    for r in inv.regions.iter().filter(|r| r.owner == Owner::Hole) {
+        // Whole frames inside the hole, so shared frames are not counted twice.
+        let first = r.start.div_ceil(4096);
+        let last = (r.end.wrapping_add(1) >> 12).checked_sub(1)?;
+        if first <= last {
+            total += o.iomem.intersect_range(first..=last).count() * 4096;
+        }
+    }
+    Some(total)
+}
+
+fn human_u128(size: u128) -> String {
+    match u64::try_from(size) {
+        Ok(v) => human(v),
+        Err(_) => format!("{size} B"),
+    }
 }
 
 fn human(size: u64) -> String {

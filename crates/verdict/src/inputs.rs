@@ -1,0 +1,268 @@
+//! What the rules are evaluated over: the surface, plus readings the earlier
+//! stages do not carry yet — dom0's kernel lockdown, the raw PCI config dumps
+//! (for firmware lock bits), the UEFI Secure Boot variable, the Xen command
+//! line's source line, and the hypercall surface.
+//!
+//! The readings are parsed here from the snapshot's artifacts (bytes in, typed
+//! values with their source out), because `Facts` does not hold them; this is
+//! the seam to move into the facts stage.
+
+use dom0scope_facts::{Evidence, Facts};
+use dom0scope_surface::Surface;
+
+/// Everything a predicate may look at.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    pub surface: &'a Surface,
+    pub readings: &'a Readings,
+}
+
+impl<'a> Inputs<'a> {
+    pub fn new(surface: &'a Surface, readings: &'a Readings) -> Inputs<'a> {
+        Inputs { surface, readings }
+    }
+}
+
+/// dom0 kernel lockdown modes, ordered (`/sys/kernel/security/lockdown`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Lockdown {
+    None,
+    Integrity,
+    Confidentiality,
+}
+
+impl Lockdown {
+    pub fn parse(s: &str) -> Option<Lockdown> {
+        match s {
+            "none" => Some(Lockdown::None),
+            "integrity" => Some(Lockdown::Integrity),
+            "confidentiality" => Some(Lockdown::Confidentiality),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Lockdown::None => "none",
+            Lockdown::Integrity => "integrity",
+            Lockdown::Confidentiality => "confidentiality",
+        }
+    }
+}
+
+/// One PCI function's captured config space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PciConfig {
+    /// `SSSS:BB:DD.F`.
+    pub sbdf: String,
+    pub bytes: Vec<u8>,
+}
+
+impl PciConfig {
+    fn u16_at(&self, o: usize) -> Option<u16> {
+        let b = self.bytes.get(o..o + 2)?;
+        Some(u16::from_le_bytes([b[0], b[1]]))
+    }
+
+    pub fn vendor_id(&self) -> Option<u16> {
+        self.u16_at(0)
+    }
+
+    pub fn device_id(&self) -> Option<u16> {
+        self.u16_at(2)
+    }
+
+    /// Subsystem vendor (offset 0x2c): 0x1af4 marks QEMU's emulated devices.
+    pub fn subsystem_vendor_id(&self) -> Option<u16> {
+        self.u16_at(0x2c)
+    }
+
+    /// `width` bytes (1-8) at `offset`, little-endian.
+    pub fn read(&self, offset: usize, width: usize) -> Option<u64> {
+        let b = self.bytes.get(offset..offset.checked_add(width)?)?;
+        Some(
+            b.iter()
+                .rev()
+                .fold(0u64, |acc, x| (acc << 8) | u64::from(*x)),
+        )
+    }
+}
+
+/// Whether dom0 may use one hypercall operation (from the hypercall stage).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpState {
+    Available,
+    NotAvailable(String),
+    Unknown(String),
+}
+
+/// One operation of the hypercall surface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HypercallOp {
+    /// The table's id, e.g. `kexec_op.load`.
+    pub id: String,
+    pub name: String,
+    pub state: OpState,
+    /// True when the state rests on a default the tool carries (e.g. Debian's config).
+    pub assumed: bool,
+    pub evidence: Vec<Evidence>,
+}
+
+/// The hypercall surface as the verdict needs it; built by the caller from
+/// `dom0scope_hypercalls::surface()` so this stage does not depend on its types.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HypercallView {
+    pub ops: Vec<HypercallOp>,
+}
+
+/// Readings beyond the surface. Each is None when the snapshot lacks it.
+#[derive(Debug, Clone, Default)]
+pub struct Readings {
+    /// `linux/lockdown`: the selected mode and its line.
+    pub lockdown: Option<(Lockdown, Evidence)>,
+    /// `linux/version`: dom0 runs Linux.
+    pub dom0_linux: Option<Evidence>,
+    /// `pci/<sbdf>/config` of every captured function.
+    pub pci: Vec<PciConfig>,
+    /// The UEFI `SecureBoot` variable (efivarfs bytes: 4-byte attributes, value).
+    pub secure_boot: Option<(bool, Evidence)>,
+    /// Xen's command line with its line in the log.
+    pub xen_cmdline: Option<Evidence>,
+    /// Xen's version line.
+    pub xen_version: Option<Evidence>,
+    /// Xen's boot-loader line (the boot path: multiboot or EFI).
+    pub xen_bootloader: Option<Evidence>,
+    /// The hypercall surface, when the caller evaluated it.
+    pub hypercalls: Option<HypercallView>,
+}
+
+/// efivarfs name of `SecureBoot` (EFI_GLOBAL_VARIABLE GUID).
+pub const SECURE_BOOT_VAR: &str = "efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c";
+
+impl Readings {
+    /// Reads what the rules need from the facts and the snapshot's artifacts
+    /// (path inside the snapshot, bytes). Unreadable artifacts are left out,
+    /// so the rules that need them say so.
+    pub fn gather<'b>(
+        facts: &Facts,
+        artifacts: impl IntoIterator<Item = (&'b str, &'b [u8])>,
+    ) -> Readings {
+        let x = facts.xen.as_ref();
+        // The line as cited by the log parser, or the fact itself.
+        let cite = |x: &dom0scope_facts::XenLog, line: u32, fallback: String| {
+            let mut e = x.evidence(line);
+            if e.text.is_empty() {
+                e.text = fallback;
+            }
+            e
+        };
+        let mut r = Readings {
+            xen_cmdline: x.and_then(|x| {
+                let c = x.cmdline.as_ref()?;
+                Some(cite(x, c.line, format!("Command line: {}", c.value)))
+            }),
+            xen_version: x.and_then(|x| {
+                let v = x.version.as_ref()?;
+                Some(cite(x, v.line, format!("Xen version {}", v.full())))
+            }),
+            xen_bootloader: x.and_then(|x| {
+                let b = x.bootloader.as_ref()?;
+                Some(cite(x, b.line, format!("Bootloader: {}", b.value)))
+            }),
+            ..Readings::default()
+        };
+        for (path, bytes) in artifacts {
+            if path == "linux/lockdown" {
+                r.lockdown = parse_lockdown(path, bytes);
+            } else if path == "linux/version" {
+                r.dom0_linux = first_line(bytes).map(|l| Evidence {
+                    artifact: path.into(),
+                    line: 1,
+                    text: l,
+                });
+            } else if path == SECURE_BOOT_VAR {
+                r.secure_boot = bytes.get(4).map(|v| {
+                    (
+                        *v == 1,
+                        Evidence {
+                            artifact: path.into(),
+                            line: 0,
+                            text: format!("byte 0x4 = {v:#04x} (SecureBoot {})", v == &1),
+                        },
+                    )
+                });
+            } else if let Some(sbdf) = path
+                .strip_prefix("pci/")
+                .and_then(|p| p.strip_suffix("/config"))
+                && !sbdf.contains('/')
+                && bytes.len() >= 0x40
+            {
+                r.pci.push(PciConfig {
+                    sbdf: sbdf.to_owned(),
+                    bytes: bytes.iter().take(4096).copied().collect(),
+                });
+            }
+        }
+        r
+    }
+
+    pub fn pci_function(&self, sbdf: &str) -> Option<&PciConfig> {
+        self.pci.iter().find(|p| p.sbdf == sbdf)
+    }
+}
+
+fn first_line(bytes: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(bytes.get(..bytes.len().min(4096))?).ok()?;
+    let line = text.lines().next()?.trim();
+    (!line.is_empty()).then(|| line.to_owned())
+}
+
+/// `[none] integrity confidentiality`: the bracketed word is the mode.
+fn parse_lockdown(path: &str, bytes: &[u8]) -> Option<(Lockdown, Evidence)> {
+    let line = first_line(bytes)?;
+    let selected = line.split_whitespace().find_map(|w| {
+        w.strip_prefix('[')
+            .and_then(|w| w.strip_suffix(']'))
+            .and_then(Lockdown::parse)
+    })?;
+    Some((
+        selected,
+        Evidence {
+            artifact: path.into(),
+            line: 1,
+            text: line,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lockdown_mode_is_the_bracketed_word() {
+        let (l, e) =
+            parse_lockdown("linux/lockdown", b"none [integrity] confidentiality\n").unwrap();
+        assert_eq!(l, Lockdown::Integrity);
+        assert_eq!(e.line, 1);
+        assert!(parse_lockdown("linux/lockdown", b"\xff\xfe").is_none());
+        assert!(parse_lockdown("linux/lockdown", b"none integrity").is_none());
+    }
+
+    #[test]
+    fn pci_config_reads_little_endian_and_bounds() {
+        let mut bytes = vec![0u8; 256];
+        bytes[0..4].copy_from_slice(&[0x86, 0x80, 0xc0, 0x29]);
+        bytes[0x9d] = 0x0a;
+        let c = PciConfig {
+            sbdf: "0000:00:00.0".into(),
+            bytes,
+        };
+        assert_eq!(c.vendor_id(), Some(0x8086));
+        assert_eq!(c.device_id(), Some(0x29c0));
+        assert_eq!(c.read(0x9d, 1), Some(0x0a));
+        assert_eq!(c.read(0x9c, 2), Some(0x0a00));
+        assert_eq!(c.read(0xff, 2), None);
+        assert_eq!(c.read(usize::MAX, 2), None);
+    }
+}

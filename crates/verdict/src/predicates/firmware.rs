@@ -1,0 +1,311 @@
+//! Firmware preconditions read from PCI config dumps, in the style of CHIPSEC
+//! and fwupd HSI: lock bits that decide whether "dom0 can write this config
+//! space" becomes "dom0 can rewrite the flash or SMM". Registers are data (the
+//! catalog's `[[register]]` tables: name, bit fields, and where each chipset
+//! keeps it, with the datasheet cited); this module only reads them.
+
+use std::collections::BTreeMap;
+
+use dom0scope_facts::Evidence;
+use serde::Deserialize;
+
+use super::{Detail, Truth};
+use crate::inputs::{Inputs, PciConfig};
+
+/// A chipset register as the catalog defines it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Register {
+    pub name: String,
+    pub description: String,
+    /// Bytes (1-8).
+    #[serde(default = "one")]
+    pub width: u8,
+    /// Single-bit fields: name → bit number.
+    pub fields: BTreeMap<String, u8>,
+    /// Where each known chipset keeps it.
+    pub at: Vec<Location>,
+}
+
+fn one() -> u8 {
+    1
+}
+
+/// One chipset's placement of a register.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    /// `SSSS:BB:DD.F`.
+    pub device: String,
+    pub chipset: String,
+    /// `"8086:29c0"` or a range `"8086:1e41-1e5f"`.
+    pub ids: Vec<String>,
+    pub offset: u16,
+    /// Subsystem vendor id (hex) the placement also requires, e.g. QEMU's `1af4`.
+    #[serde(default)]
+    pub subsystem: Option<String>,
+    /// Set when the chipset is known but the register is not implemented
+    /// (e.g. QEMU's ICH9 LPC has no BIOS_CNTL): the rule is then not evaluated.
+    #[serde(default)]
+    pub unsupported: Option<String>,
+    /// The datasheet (and CHIPSEC config) the placement is read from.
+    pub source: String,
+}
+
+impl Location {
+    fn matches(&self, vendor: u16, device: u16, subsystem: Option<u16>) -> bool {
+        if let Some(want) = &self.subsystem
+            && u16::from_str_radix(want, 16).ok() != subsystem
+        {
+            return false;
+        }
+        self.ids.iter().any(|id| match parse_id(id) {
+            Some((v, lo, hi)) => v == vendor && (lo..=hi).contains(&device),
+            None => false,
+        })
+    }
+}
+
+/// `VVVV:DDDD` or `VVVV:DDDD-EEEE`.
+pub fn parse_id(s: &str) -> Option<(u16, u16, u16)> {
+    let (v, d) = s.split_once(':')?;
+    let v = u16::from_str_radix(v, 16).ok()?;
+    let (lo, hi) = match d.split_once('-') {
+        Some((a, b)) => (
+            u16::from_str_radix(a, 16).ok()?,
+            u16::from_str_radix(b, 16).ok()?,
+        ),
+        None => {
+            let x = u16::from_str_radix(d, 16).ok()?;
+            (x, x)
+        }
+    };
+    (lo <= hi).then_some((v, lo, hi))
+}
+
+/// One term of `register_bits = [{ register = "SMRAMC", field = "D_LCK", equals = 0 }]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BitTest {
+    pub register: String,
+    pub field: String,
+    pub equals: u8,
+}
+
+/// A register read on this host.
+struct Read<'a> {
+    reg: &'a Register,
+    loc: &'a Location,
+    cfg: &'a PciConfig,
+    value: u64,
+}
+
+fn read<'a>(i: &'a Inputs<'_>, reg: &'a Register) -> Result<Read<'a>, String> {
+    let mut devices: Vec<&str> = reg.at.iter().map(|l| l.device.as_str()).collect();
+    devices.dedup();
+    let mut seen = Vec::new();
+    for dev in &devices {
+        let Some(cfg) = i.readings.pci_function(dev) else {
+            continue;
+        };
+        let (Some(v), Some(d)) = (cfg.vendor_id(), cfg.device_id()) else {
+            continue;
+        };
+        seen.push(format!("{dev} is {v:04x}:{d:04x}"));
+        let sub = cfg.subsystem_vendor_id();
+        let Some(loc) = reg
+            .at
+            .iter()
+            .find(|l| l.device == *dev && l.matches(v, d, sub))
+        else {
+            continue;
+        };
+        if let Some(why) = &loc.unsupported {
+            return Err(why.clone());
+        }
+        let Some(value) = cfg.read(usize::from(loc.offset), usize::from(reg.width)) else {
+            return Err(format!(
+                "{} at {dev} offset {:#x} (the config dump is shorter)",
+                reg.name, loc.offset
+            ));
+        };
+        return Ok(Read {
+            reg,
+            loc,
+            cfg,
+            value,
+        });
+    }
+    if i.readings.pci.is_empty() {
+        return Err(format!(
+            "the config space of {} (pci/…/config in a collected snapshot)",
+            devices.join(" or ")
+        ));
+    }
+    if seen.is_empty() {
+        seen.push(format!("no function at {}", devices.join(" or ")));
+    }
+    let mut chipsets: Vec<&str> = reg.at.iter().map(|l| l.chipset.as_str()).collect();
+    chipsets.dedup();
+    Err(format!(
+        "where this chipset keeps {} ({}; the catalog knows: {})",
+        reg.name,
+        seen.join(", "),
+        chipsets.join("; ")
+    ))
+}
+
+/// `register_bits = [{ register, field, equals }, …]`: every named bit has the
+/// given value. Vars: `registers` (the values read), `chipset`.
+pub fn register_bits(i: &Inputs<'_>, registers: &[Register], tests: &[BitTest]) -> Truth {
+    let mut reads: Vec<(Read<'_>, Vec<(String, u8)>)> = Vec::new();
+    for t in tests {
+        let Some(reg) = registers.iter().find(|r| r.name == t.register) else {
+            return Truth::Unknown(format!("a definition of register {}", t.register));
+        };
+        let Some(bit) = reg.fields.get(&t.field) else {
+            return Truth::Unknown(format!("field {} of register {}", t.field, t.register));
+        };
+        let idx = match reads.iter().position(|(r, _)| r.reg.name == reg.name) {
+            Some(k) => k,
+            None => match read(i, reg) {
+                Ok(r) => {
+                    reads.push((r, Vec::new()));
+                    reads.len() - 1
+                }
+                Err(needs) => return Truth::Unknown(needs),
+            },
+        };
+        let v = ((reads[idx].0.value >> bit) & 1) as u8;
+        reads[idx].1.push((t.field.clone(), v));
+        if v != t.equals {
+            return Truth::Fails(format!("{}.{} = {v}", t.register, t.field));
+        }
+    }
+    let mut d = Detail::default();
+    let mut described = Vec::new();
+    for (r, fields) in &reads {
+        let f = fields
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let text = format!(
+            "{} = {:#0w$x} at {} offset {:#x} ({f}) on the {}",
+            r.reg.name,
+            r.value,
+            r.cfg.sbdf,
+            r.loc.offset,
+            r.loc.chipset,
+            w = 2 + 2 * usize::from(r.reg.width)
+        );
+        d = d.evidence([Evidence {
+            artifact: format!("pci/{}/config", r.cfg.sbdf),
+            line: 0,
+            text: format!(
+                "bytes {:#x}-{:#x}: {text} ({})",
+                r.loc.offset,
+                u64::from(r.loc.offset) + u64::from(r.reg.width) - 1,
+                r.loc.source
+            ),
+        }]);
+        described.push(text);
+    }
+    d.summary.push(format!("{}.", described.join("; ")));
+    d = d.var("registers", described.join("; "));
+    if let Some((r, _)) = reads.first() {
+        d = d.var("chipset", r.loc.chipset.clone());
+    }
+    Truth::Holds(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::predicates::testing::load;
+
+    fn smramc() -> Vec<Register> {
+        vec![Register {
+            name: "SMRAMC".into(),
+            description: "System Management RAM Control".into(),
+            width: 1,
+            fields: [("D_LCK".to_owned(), 4), ("G_SMRAME".to_owned(), 3)].into(),
+            at: vec![
+                Location {
+                    device: "0000:00:00.0".into(),
+                    chipset: "Intel Q35 MCH".into(),
+                    ids: vec!["8086:29c0".into()],
+                    offset: 0x9d,
+                    subsystem: None,
+                    unsupported: None,
+                    source: "test".into(),
+                },
+                Location {
+                    device: "0000:00:00.0".into(),
+                    chipset: "unsupported test chipset".into(),
+                    ids: vec!["8086:1237".into()],
+                    offset: 0x72,
+                    subsystem: Some("1af4".into()),
+                    unsupported: Some("not implemented here".into()),
+                    source: "test".into(),
+                },
+            ],
+        }]
+    }
+
+    fn t(field: &str, equals: u8) -> BitTest {
+        BitTest {
+            register: "SMRAMC".into(),
+            field: field.into(),
+            equals,
+        }
+    }
+
+    #[test]
+    fn seabios_leaves_q35_smram_enabled_and_unlocked() {
+        let (s, r) = load("snapshots/x417-pv-q35-vtd-bios");
+        let i = Inputs::new(&s, &r);
+        let Truth::Holds(d) = register_bits(&i, &smramc(), &[t("G_SMRAME", 1), t("D_LCK", 0)])
+        else {
+            panic!("SMRAMC is 0x0a on this capture");
+        };
+        assert_eq!(
+            d.vars["registers"],
+            "SMRAMC = 0x0a at 0000:00:00.0 offset 0x9d (G_SMRAME=1, D_LCK=0) on the Intel Q35 MCH"
+        );
+        assert_eq!(d.evidence[0].artifact, "pci/0000:00:00.0/config");
+        assert!(matches!(
+            register_bits(&i, &smramc(), &[t("D_LCK", 1)]),
+            Truth::Fails(_)
+        ));
+    }
+
+    #[test]
+    fn unknown_chipsets_unsupported_registers_and_bare_logs_are_not_evaluated() {
+        let (s, r) = load("snapshots/x420-pv-pc-bios");
+        let i = Inputs::new(&s, &r);
+        let Truth::Unknown(why) = register_bits(&i, &smramc(), &[t("D_LCK", 0)]) else {
+            panic!("marked unsupported");
+        };
+        assert_eq!(why, "not implemented here");
+        let mut regs = smramc();
+        regs[0].at.truncate(1);
+        let Truth::Unknown(why) = register_bits(&i, &regs, &[t("D_LCK", 0)]) else {
+            panic!("i440FX is not in this list");
+        };
+        assert!(why.contains("0000:00:00.0 is 8086:1237"), "{why}");
+        let (s, r) = load("logs/qemu-xen-4.20/pv-q35-qemu64.log");
+        assert!(matches!(
+            register_bits(&Inputs::new(&s, &r), &smramc(), &[t("D_LCK", 0)]),
+            Truth::Unknown(_)
+        ));
+    }
+
+    #[test]
+    fn device_id_ranges() {
+        assert_eq!(parse_id("8086:1e41-1e5f"), Some((0x8086, 0x1e41, 0x1e5f)));
+        assert_eq!(parse_id("8086:29c0"), Some((0x8086, 0x29c0, 0x29c0)));
+        assert_eq!(parse_id("8086:1e5f-1e41"), None);
+        assert_eq!(parse_id("zz:1"), None);
+    }
+}

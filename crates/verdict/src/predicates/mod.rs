@@ -1,0 +1,241 @@
+//! The predicates a rule's condition is built from. Each is one function over
+//! the [`Inputs`] returning [`Truth`]: it holds (with the detail a finding
+//! quotes: frames, evidence, template variables), it does not hold (with why),
+//! or it cannot be decided (with what it needs). The set is deliberately small
+//! and documented in `docs/policy.md`; a condition is a conjunction of
+//! predicates, optionally with an `any` group — not a programming language.
+
+pub mod dom0;
+pub mod firmware;
+pub mod host;
+pub mod hypercalls;
+pub mod memory;
+pub mod ports;
+
+use std::collections::BTreeMap;
+
+use dom0scope_facts::Evidence;
+
+use dom0scope_facts::xenlog::Dom0Mode;
+
+use crate::FrameRange;
+use crate::inputs::Inputs;
+use dom0::LockdownLevel;
+use firmware::{BitTest, Register};
+use host::{CpuVendor, DmaMode, PciClass};
+use memory::OwnerKind;
+use ports::{PortOwnerKind, PortSpec};
+
+/// A predicate's answer.
+#[derive(Debug, Clone)]
+pub enum Truth {
+    Holds(Detail),
+    /// Does not hold; the reason (shown for passed rules in verbose output).
+    Fails(String),
+    /// Cannot be decided; what input would decide it.
+    Unknown(String),
+}
+
+impl Truth {
+    /// Flips Holds and Fails (for `pred = false`); Unknown stays.
+    pub fn negate(self, what: &str) -> Truth {
+        match self {
+            Truth::Holds(_) => Truth::Fails(format!("{what} holds")),
+            Truth::Fails(_) => Truth::Holds(Detail::default()),
+            u @ Truth::Unknown(_) => u,
+        }
+    }
+
+    pub fn holds(&self) -> bool {
+        matches!(self, Truth::Holds(_))
+    }
+}
+
+/// What a predicate found when it holds.
+#[derive(Debug, Clone, Default)]
+pub struct Detail {
+    /// Default wording, used when the rule has no `summary` template.
+    pub summary: Vec<String>,
+    pub frames: Vec<FrameRange>,
+    pub evidence: Vec<Evidence>,
+    /// Values for the rule's `summary` and remedy templates.
+    pub vars: BTreeMap<String, String>,
+}
+
+impl Detail {
+    pub fn summary(s: impl Into<String>) -> Detail {
+        Detail {
+            summary: vec![s.into()],
+            ..Detail::default()
+        }
+    }
+
+    pub fn var(mut self, k: &str, v: impl Into<String>) -> Detail {
+        self.vars.insert(k.to_owned(), v.into());
+        self
+    }
+
+    pub fn evidence(mut self, e: impl IntoIterator<Item = Evidence>) -> Detail {
+        for e in e {
+            push_unique(&mut self.evidence, e);
+        }
+        self
+    }
+
+    /// Adds another predicate's detail (conjunction).
+    pub fn merge(&mut self, other: Detail) {
+        self.summary.extend(other.summary);
+        self.frames.extend(other.frames);
+        for e in other.evidence {
+            push_unique(&mut self.evidence, e);
+        }
+        for (k, v) in other.vars {
+            self.vars.entry(k).or_insert(v);
+        }
+    }
+
+    /// Frames sorted, with touching or overlapping ranges merged.
+    pub fn normalize_frames(&mut self) {
+        self.frames.sort_by_key(|f| (f.first_frame, f.start));
+        let mut out: Vec<FrameRange> = Vec::new();
+        for f in self.frames.drain(..) {
+            match out.last_mut() {
+                Some(l) if f.first_frame <= l.last_frame.saturating_add(1) => {
+                    l.last_frame = l.last_frame.max(f.last_frame);
+                    l.end = l.end.max(f.end);
+                }
+                _ => out.push(f),
+            }
+        }
+        self.frames = out;
+    }
+}
+
+/// One compiled predicate.
+#[derive(Debug, Clone)]
+pub(crate) enum Predicate {
+    Always,
+    ReachesOwner(OwnerKind),
+    ReachesFrames(Vec<(u64, u64)>),
+    TrampolineReachable,
+    EcamUnmediated,
+    PortsReachable(Vec<PortSpec>),
+    PortsReachableOwner(PortOwnerKind),
+    DmaReachesXenHeap,
+    DmaModeIn(Vec<DmaMode>),
+    PciWritable(PciClass),
+    Dom0Mode(Dom0Mode),
+    XenVersionBelow((u32, u32, u32)),
+    CmdlineHas(Vec<String>),
+    CmdlineLacks(Vec<String>),
+    EfiBoot(bool),
+    EfiRuntimeServices,
+    CpuVendor(CpuVendor),
+    ModelDiffers,
+    Dom0LockdownBelow(LockdownLevel),
+    PrivcmdUnrestricted,
+    UefiSecureBoot(bool),
+    RegisterBits(Vec<BitTest>),
+    HypercallAvailable(Vec<String>),
+    Unavailable(String),
+}
+
+impl Predicate {
+    /// Template variables the predicate sets when it holds.
+    pub(crate) fn vars(&self) -> &'static [&'static str] {
+        match self {
+            Predicate::ReachesOwner(_) => {
+                &["frames_count", "code_frames", "first_address", "owners"]
+            }
+            Predicate::ReachesFrames(_) => &["frames"],
+            Predicate::TrampolineReachable => &["low_frames"],
+            Predicate::PortsReachable(_) | Predicate::PortsReachableOwner(_) => {
+                &["ports", "ports_disable"]
+            }
+            Predicate::DmaReachesXenHeap => &["mode", "how"],
+            Predicate::DmaModeIn(_) => &["mode"],
+            Predicate::PciWritable(_) => &["devices", "how"],
+            Predicate::Dom0Mode(_) => &["dom0_mode"],
+            Predicate::XenVersionBelow(_) => &["xen_version"],
+            Predicate::CmdlineHas(_) | Predicate::CmdlineLacks(_) => &["option"],
+            Predicate::CpuVendor(_) => &["cpu_vendor"],
+            Predicate::ModelDiffers => &["differences"],
+            Predicate::Dom0LockdownBelow(_) => &["lockdown"],
+            Predicate::RegisterBits(_) => &["registers", "chipset"],
+            Predicate::HypercallAvailable(_) => &["operations"],
+            _ => &[],
+        }
+    }
+
+    pub(crate) fn eval(&self, i: &Inputs<'_>, registers: &[Register]) -> Truth {
+        match self {
+            Predicate::Always => Truth::Holds(Detail::default()),
+            Predicate::ReachesOwner(k) => memory::reaches_owner(i, *k),
+            Predicate::ReachesFrames(r) => memory::reaches_frames(i, r),
+            Predicate::TrampolineReachable => memory::trampoline_reachable(i),
+            Predicate::EcamUnmediated => memory::ecam_unmediated(i),
+            Predicate::PortsReachable(p) => ports::ports_reachable(i, p),
+            Predicate::PortsReachableOwner(k) => ports::ports_reachable_owner(i, *k),
+            Predicate::DmaReachesXenHeap => host::dma_reaches_xen_heap(i),
+            Predicate::DmaModeIn(m) => host::dma_mode_in(i, m),
+            Predicate::PciWritable(c) => host::pci_writable(i, *c),
+            Predicate::Dom0Mode(m) => host::dom0_mode(i, *m),
+            Predicate::XenVersionBelow(v) => host::xen_version_below(i, *v),
+            Predicate::CmdlineHas(s) => host::cmdline_has(i, s),
+            Predicate::CmdlineLacks(s) => host::cmdline_lacks(i, s),
+            Predicate::EfiBoot(want) => host::efi_boot(i, *want),
+            Predicate::EfiRuntimeServices => host::efi_runtime_services(i),
+            Predicate::CpuVendor(v) => host::cpu_vendor(i, *v),
+            Predicate::ModelDiffers => host::model_differs(i),
+            Predicate::Dom0LockdownBelow(l) => dom0::dom0_lockdown_below(i, *l),
+            Predicate::PrivcmdUnrestricted => dom0::privcmd_unrestricted(i),
+            Predicate::UefiSecureBoot(on) => dom0::uefi_secure_boot(i, *on),
+            Predicate::RegisterBits(t) => firmware::register_bits(i, registers, t),
+            Predicate::HypercallAvailable(ids) => hypercalls::hypercall_available(i, ids),
+            Predicate::Unavailable(needs) => Truth::Unknown(needs.clone()),
+        }
+    }
+}
+
+pub(crate) fn push_unique(v: &mut Vec<Evidence>, e: Evidence) {
+    if !v.contains(&e) {
+        v.push(e);
+    }
+}
+
+/// "a, b and c" for lists in summaries.
+pub(crate) fn join_list(items: &[String]) -> String {
+    items.join(", ")
+}
+
+/// Shared helper for tests: a surface and readings from a real snapshot.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::Path;
+
+    use dom0scope_facts::Facts;
+    use dom0scope_inventory::Inventory;
+    use dom0scope_reach::Reach;
+    use dom0scope_snapshot::Snapshot;
+    use dom0scope_surface::Surface;
+
+    use crate::inputs::Readings;
+
+    /// The audit's inputs for `testdata/<rel>`.
+    pub fn load(rel: &str) -> (Surface, Readings) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata")
+            .join(rel);
+        let snap = Snapshot::open(&path).expect("snapshot");
+        let facts = Facts::extract(&snap).expect("facts");
+        let inventory = Inventory::build(&facts);
+        let surface = Surface::join(Reach::derive(&facts), &inventory);
+        let readings = Readings::gather(
+            &facts,
+            snap.artifacts
+                .iter()
+                .map(|(k, a)| (k.as_str(), a.bytes.as_slice())),
+        );
+        (surface, readings)
+    }
+}
