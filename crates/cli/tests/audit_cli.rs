@@ -1,21 +1,13 @@
 //! `dom0scope audit` end to end on real snapshots and on hostile input.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{dom0scope, testdata};
+
+use std::path::Path;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-
-fn testdata(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(rel)
-}
-
-fn dom0scope() -> Command {
-    let mut c = Command::cargo_bin("dom0scope").expect("binary");
-    c.env("NO_COLOR", "1");
-    c
-}
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();

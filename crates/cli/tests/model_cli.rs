@@ -1,22 +1,11 @@
 //! `predict` and `verify` against real Xen: the model must reproduce every
 //! rangeset Xen printed in the QEMU boots (4.17 and 4.20, PV and PVH, BIOS and UEFI).
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use common::{dom0scope, testdata};
+
 use predicates::prelude::*;
-
-fn testdata(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(rel)
-}
-
-fn dom0scope() -> Command {
-    let mut c = Command::cargo_bin("dom0scope").expect("binary");
-    c.env("NO_COLOR", "1");
-    c
-}
 
 #[test]
 fn verify_agrees_on_every_real_boot() {

@@ -1,23 +1,15 @@
 //! The Secure Boot verdict end to end: what it flags on every real capture
 //! (and what it must not), policy files, SARIF, exit codes and colour.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{dom0scope, testdata};
+
+use std::path::Path;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
-
-fn testdata(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(rel)
-}
-
-fn dom0scope() -> Command {
-    let mut c = Command::cargo_bin("dom0scope").expect("binary");
-    c.env("NO_COLOR", "1");
-    c
-}
 
 fn json_of(args: &[&str], path: &Path) -> (Value, i32) {
     let out = dom0scope()
