@@ -8,7 +8,7 @@ use dom0scope_facts::acpi::AcpiTables;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    for sig in [b"HPET", b"DMAR", b"RMAD", b"IVRS", b"FACP", b"FACS"] {
+    for sig in [b"HPET", b"DMAR", b"RMAD", b"IVRS", b"FACP", b"FACS", b"APIC", b"MCFG", b"TPM2", b"DSDT"] {
         let mut t = data.to_vec();
         if t.len() >= 4 {
             t[..4].copy_from_slice(sig);

@@ -33,6 +33,8 @@ enum Command {
     Verify(cmd::verify::Args),
     /// What dom0 may ask of Xen on this host: platform ops, EFI runtime calls, kexec, livepatch …
     Hypercalls(cmd::hypercalls::Args),
+    /// The hardening plan: what dom0 should give up itself, what only Xen can change, and what remains.
+    Harden(cmd::harden::Args),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Predict(args) => cmd::predict::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Hypercalls(args) => cmd::hypercalls::run(args),
+        Command::Harden(args) => cmd::harden::run(args),
     };
     match result {
         Ok(code) => code,

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod collect;
 pub mod explain;
+pub mod harden;
 pub mod hypercalls;
 pub mod input;
 pub mod map;
