@@ -35,6 +35,8 @@ enum Command {
     Hypercalls(cmd::hypercalls::Args),
     /// The hardening plan: what dom0 should give up itself, what only Xen can change, and what remains.
     Harden(cmd::harden::Args),
+    /// Inside a Xen dom0, early in boot: give up the plan's ranges (irreversible), then prove it.
+    Enforce(cmd::enforce::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => cmd::verify::run(args),
         Command::Hypercalls(args) => cmd::hypercalls::run(args),
         Command::Harden(args) => cmd::harden::run(args),
+        Command::Enforce(args) => cmd::enforce::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,222 @@
+//! `dom0scope enforce PLAN [--dry-run]`: dom0 gives up the plan's `planned` ranges through
+//! Xen's permission domctls (crates/enforce), then proves from Xen's rangesets that they are
+//! gone. Irreversible until Xen reboots.
+//!
+//! Exit codes: 0 = every planned range is absent from Xen's rangesets (or, with `--dry-run`,
+//! the plan is valid for this host); 1 = a domctl failed or a range is still present (or the
+//! re-grant test was granted); 2 = refused before any change (bad plan, another host, unknown
+//! Xen, not root, not dom0).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow};
+use dom0scope_collect::{CollectError, Sources, preflight};
+use dom0scope_enforce::plan::{self, HostView, XenRelease};
+use dom0scope_enforce::{Dom0Rangesets, FakeXen, LiveXen, Outcome};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The plan file written by `dom0scope harden -o PLAN` (`dom0scope-plan/1`).
+    pub plan: PathBuf,
+    /// Validate the plan against this host and print what would be revoked, without any
+    /// hypercall.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply a plan that carries no host identity (a plan from a bare Xen log).
+    #[arg(long)]
+    pub force_host: bool,
+    /// With --dry-run: a Xen log or snapshot directory whose debug-key `q` dump gives dom0's
+    /// current rangesets, so ranges already given up are shown as skipped.
+    #[arg(long, value_name = "LOG|SNAPSHOT", requires = "dry_run")]
+    pub current: Option<PathBuf>,
+    /// After enforcing, try to grant the first revoked range back and require Xen to refuse.
+    #[arg(long, hide = true)]
+    pub regrant_test: bool,
+    /// Read /proc, /sys and /dev under DIR instead of / (tests).
+    #[arg(long, hide = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Apply to a simulated Xen seeded from LOG's `q` dump instead of privcmd (tests).
+    #[arg(long, hide = true, value_name = "LOG", conflicts_with = "dry_run")]
+    pub simulate_xen: Option<PathBuf>,
+}
+
+/// Log lines go to stderr and, in a live run, to the kernel log (one record per line), so the
+/// change is on record in dom0's dmesg too.
+struct Log {
+    kmsg: Option<std::fs::File>,
+    line: Vec<u8>,
+}
+
+impl Write for Log {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for &b in buf {
+            self.line.push(b);
+            if b == b'\n' {
+                std::io::stderr().write_all(&self.line)?;
+                if let Some(k) = &mut self.kmsg {
+                    let mut rec = b"dom0scope: ".to_vec();
+                    rec.extend_from_slice(&self.line);
+                    let _ = k.write_all(&rec);
+                }
+                self.line.clear();
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+fn xen_log(path: &Path) -> anyhow::Result<(String, Vec<u8>)> {
+    let file = if path.is_dir() {
+        path.join("xen/dmesg.txt")
+    } else {
+        path.to_path_buf()
+    };
+    let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+    Ok((file.display().to_string(), bytes))
+}
+
+fn banner(source: &str, bytes: &[u8]) -> Option<XenRelease> {
+    let v = dom0scope_facts::xenlog::parse(source, bytes)
+        .ok()?
+        .version?;
+    XenRelease::parse(&v.full())
+}
+
+fn refuse(what: impl std::fmt::Display) -> anyhow::Error {
+    anyhow!("refusing to enforce, nothing was changed: {what}")
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let shown = args.plan.display().to_string();
+    let plan = plan::load(&args.plan).map_err(refuse)?;
+    let euid = Sources::live().euid;
+    let src = match &args.root {
+        Some(r) => Sources::under(r, euid),
+        None => Sources::live(),
+    };
+    let live = !args.dry_run && args.simulate_xen.is_none();
+    if !args.dry_run {
+        preflight(&src).map_err(|e| match e {
+            CollectError::NotRoot { euid } => refuse(format!(
+                "must run as root (effective uid is {euid}): Xen's permission domctls need privcmd"
+            )),
+            other => refuse(other),
+        })?;
+    }
+    let mut host = HostView::read(&src.sys);
+    let current = match (&args.current, &args.simulate_xen) {
+        (Some(p), _) | (None, Some(p)) => Some(xen_log(p).map_err(refuse)?),
+        _ => None,
+    };
+    if host.xen.is_none() {
+        host.xen = match &current {
+            Some((s, b)) => banner(s, b),
+            None if live => LiveXen::banner_version(&src.dev, &src.proc),
+            None => None,
+        };
+    }
+    let notes =
+        plan::check_host(&plan, &shown, &host, args.force_host, !args.dry_run).map_err(refuse)?;
+    let mut log = Log {
+        kmsg: if live {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(src.dev.join("kmsg"))
+                .ok()
+        } else {
+            None
+        },
+        line: Vec::new(),
+    };
+    writeln!(
+        log,
+        "enforce: plan {shown} (snapshot {}, Xen {}): {} ranges, {} planned",
+        plan.snapshot,
+        plan.xen.text,
+        plan.ranges.len(),
+        plan.planned().count()
+    )?;
+    for n in notes {
+        writeln!(log, "enforce: {n}")?;
+    }
+    let outcome = if args.dry_run {
+        let cur = match &current {
+            Some((s, b)) => Some(Dom0Rangesets::from_log(s, b).map_err(refuse)?),
+            None => {
+                writeln!(
+                    log,
+                    "enforce: no current rangesets given (--current): every planned range is listed"
+                )?;
+                None
+            }
+        };
+        dom0scope_enforce::dry_run(&plan, cur.as_ref(), &mut log)?
+    } else if let Some((s, b)) = &current {
+        writeln!(log, "enforce: SIMULATED Xen from {s}: no hypercall is made")?;
+        let mut x = FakeXen::new(Dom0Rangesets::from_log(s, b).map_err(refuse)?);
+        dom0scope_enforce::apply(&plan, &mut x, &mut log, args.regrant_test)?
+    } else {
+        let version = host
+            .xen
+            .as_ref()
+            .and_then(XenRelease::domctl_version)
+            .ok_or_else(|| refuse("the running Xen's domctl interface version is unknown"))?;
+        writeln!(
+            log,
+            "enforce: giving up the planned ranges through XEN_DOMCTL_iomem_permission / \
+             XEN_DOMCTL_ioport_permission on domain 0 (interface {version:#x}); irreversible until Xen reboots"
+        )?;
+        let mut x = LiveXen::open(&src.dev, &src.proc, version)
+            .map_err(|e| refuse(format!("opening privcmd: {e}")))?;
+        dom0scope_enforce::apply(&plan, &mut x, &mut log, args.regrant_test)?
+    };
+    print_summary(&outcome);
+    Ok(if outcome.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print_summary(o: &Outcome) {
+    let planned: Vec<_> = o.entries.iter().filter(|e| !e.not_planned).collect();
+    let revoked = planned.iter().filter(|e| !e.revoked.is_empty()).count();
+    let failed = planned.iter().filter(|e| e.failed.is_some()).count();
+    let skipped = planned
+        .iter()
+        .filter(|e| e.revoked.is_empty() && e.failed.is_none())
+        .count();
+    if o.dry_run {
+        println!(
+            "dry run: {} planned ranges, {} to revoke, {} already absent, {} kept (not planned); no hypercall made",
+            planned.len(),
+            revoked,
+            skipped,
+            o.entries.len() - planned.len()
+        );
+        return;
+    }
+    let proven = planned.iter().filter(|e| e.proven()).count();
+    println!(
+        "enforce: {} planned ranges: {} revoked now, {} already absent, {} failed; {} of {} proven absent from Xen's rangesets",
+        planned.len(),
+        revoked,
+        skipped,
+        failed,
+        proven,
+        planned.len()
+    );
+    match &o.regrant {
+        Some((what, Err(e))) => println!("re-grant test: {what}: refused by Xen ({e})"),
+        Some((what, Ok(()))) => {
+            println!("re-grant test: {what}: GRANTED by Xen (revocation is not final)")
+        }
+        None => {}
+    }
+}

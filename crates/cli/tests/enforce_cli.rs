@@ -1,0 +1,321 @@
+//! `dom0scope enforce` end to end: real plans from `dom0scope harden -o` on real snapshots,
+//! checked against a fake system root built from the same snapshot (its DMI and
+//! `/sys/hypervisor`), applied with `--dry-run` or to a simulated Xen seeded from the
+//! snapshot's own `q` dump. No hypercall is made by any test here.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::{dom0scope, testdata};
+use predicates::prelude::*;
+
+const SNAP: &str = "snapshots/h417-pv-q35-vtd-bios";
+
+/// A plan from `dom0scope harden -o` on `snap`.
+fn plan(dir: &Path, snap: &str) -> PathBuf {
+    let out = dir.join("plan.json");
+    dom0scope()
+        .args(["harden", "--format", "json", "-o"])
+        .arg(&out)
+        .arg(testdata(snap))
+        .assert()
+        .success();
+    out
+}
+
+/// A fake `/` for `snap`: DMI and /sys/hypervisor from the snapshot, dom0 capabilities.
+fn fake_root(dir: &Path, snap: &str) -> PathBuf {
+    let root = dir.join("root");
+    let s = testdata(snap);
+    copy_tree(&s.join("dmi"), &root.join("sys/class/dmi/id"));
+    copy_tree(&s.join("hypervisor"), &root.join("sys/hypervisor"));
+    fs::create_dir_all(root.join("proc/xen")).unwrap();
+    fs::write(root.join("proc/xen/capabilities"), "control_d\n").unwrap();
+    fs::create_dir_all(root.join("dev")).unwrap();
+    root
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_tree(&p, &to.join(e.file_name()));
+        } else {
+            fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+fn is_root() -> bool {
+    fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn dry_run_lists_the_planned_ranges_without_a_hypercall() {
+    let d = tempfile::tempdir().unwrap();
+    let p = plan(d.path(), SNAP);
+    let root = fake_root(d.path(), SNAP);
+    dom0scope()
+        .args(["enforce", "--dry-run", "--root"])
+        .arg(&root)
+        .arg(&p)
+        .arg("--current")
+        .arg(testdata(SNAP))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "dry run: 3 planned ranges, 3 to revoke, 0 already absent, 3 kept (not planned); no hypercall made",
+        ))
+        .stderr(predicate::str::contains(
+            "host identity matches the plan (9 DMI attributes)",
+        ))
+        .stderr(predicate::str::contains(
+            "running Xen 4.17.7 matches the plan's Xen 4.17.7 (domctl interface 0x15)",
+        ))
+        .stderr(predicate::str::contains(
+            "would revoke iomem 0x8f-0x90 (Xen AP trampoline): XEN_DOMCTL_iomem_permission d0 allow=0",
+        ))
+        .stderr(predicate::str::contains(
+            "keep ioport 0xcf9-0xcf9 (reset control (0xcf9)): refused in the plan",
+        ));
+}
+
+#[test]
+fn simulated_apply_revokes_proves_and_refuses_regrant_then_is_idempotent() {
+    if !is_root() {
+        eprintln!("skipped: enforce (not --dry-run) refuses non-root, as it must");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let p = plan(d.path(), SNAP);
+    let root = fake_root(d.path(), SNAP);
+    let out = dom0scope()
+        .args(["enforce", "--regrant-test", "--root"])
+        .arg(&root)
+        .arg("--simulate-xen")
+        .arg(testdata(SNAP))
+        .arg(&p)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "enforce: 3 planned ranges: 3 revoked now, 0 already absent, 0 failed; 3 of 3 proven absent",
+        ))
+        .stdout(predicate::str::contains(
+            "re-grant test: iomem 0x8f-0x90: refused by Xen",
+        ))
+        .get_output()
+        .clone();
+    let log = String::from_utf8(out.stderr).unwrap();
+    assert!(log.contains(
+        "revoked iomem 0x8f-0x90 (Xen AP trampoline): XEN_DOMCTL_iomem_permission d0 first=0x8f nr=2 allow=0 -> ok"
+    ), "{log}");
+    assert!(
+        log.contains("dom0 after: I/O Memory { 0-8e, 91-7ffdf, 7ffe1-fed8f,"),
+        "{log}"
+    );
+    assert!(
+        log.contains("proven: ioport 0xb2-0xb2 (ACPI SMI_CMD)"),
+        "{log}"
+    );
+
+    // Idempotence: a Xen log that already lacks the ranges (the "after" state).
+    let src = fs::read_to_string(testdata(SNAP).join("xen/dmesg.txt")).unwrap();
+    let after = src
+        .replace(
+            "I/O Memory { 0-fed8f,",
+            "I/O Memory { 0-8e, 91-7ffdf, 7ffe1-fed8f,",
+        )
+        .replace("a2-3f7,", "a2-b1, b3-3f7,");
+    assert_ne!(after, src, "the snapshot's q dump has the expected shape");
+    let log_after = d.path().join("after.log");
+    fs::write(&log_after, after).unwrap();
+    dom0scope()
+        .args(["enforce", "--root"])
+        .arg(&root)
+        .arg("--simulate-xen")
+        .arg(&log_after)
+        .arg(&p)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "3 planned ranges: 0 revoked now, 3 already absent, 0 failed; 3 of 3 proven",
+        ))
+        .stderr(predicate::str::contains(
+            "skip iomem 0x8f-0x90 (Xen AP trampoline): already absent from Xen's rangesets",
+        ))
+        .stderr(predicate::str::contains("revoked").not());
+}
+
+#[test]
+fn a_plan_for_another_host_is_refused_before_anything() {
+    let d = tempfile::tempdir().unwrap();
+    let p = plan(d.path(), SNAP);
+    // The UEFI snapshot's DMI: same QEMU machine type, other firmware.
+    let root = fake_root(d.path(), "snapshots/x417-pv-q35-uefi");
+    dom0scope()
+        .args(["enforce", "--dry-run", "--root"])
+        .arg(&root)
+        .arg(&p)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "refusing to enforce, nothing was changed",
+        ))
+        .stderr(predicate::str::contains("is for another host: bios_"))
+        .stderr(predicate::str::contains("would revoke").not());
+}
+
+#[test]
+fn a_plan_for_another_xen_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let p = plan(d.path(), SNAP);
+    let root = fake_root(d.path(), SNAP);
+    fs::write(root.join("sys/hypervisor/version/minor"), "20\n").unwrap();
+    fs::write(root.join("sys/hypervisor/version/extra"), ".4\n").unwrap();
+    dom0scope()
+        .args(["enforce", "--dry-run", "--root"])
+        .arg(&root)
+        .arg(&p)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "the running Xen is 4.20.4, but the plan was made for Xen 4.17.7",
+        ));
+}
+
+#[test]
+fn bad_plans_are_refused_with_a_reason() {
+    let d = tempfile::tempdir().unwrap();
+    let root = fake_root(d.path(), SNAP);
+    let good = fs::read_to_string(plan(d.path(), SNAP)).unwrap();
+    let cases: &[(&str, String, &str)] = &[
+        ("garbage", "{not json".into(), "is malformed"),
+        (
+            "schema",
+            good.replace("dom0scope-plan/1", "dom0scope-audit/1"),
+            "has schema \"dom0scope-audit/1\"; enforce understands only \"dom0scope-plan/1\"",
+        ),
+        (
+            "xen",
+            good.replace("\"xen_version\": \"4.17.7\"", "\"xen_version\": \"4.6.0\""),
+            "was made for Xen 4.6.0, which enforce does not know",
+        ),
+        (
+            "range",
+            good.replacen("\"last\": \"0x90\"", "\"last\": \"0x8e\"", 1),
+            "range #1: first 0x8f is above last 0x8e",
+        ),
+        (
+            "status",
+            good.replacen("\"status\": \"planned\"", "\"status\": \"yes\"", 1),
+            "unknown status \"yes\"",
+        ),
+    ];
+    for (name, text, want) in cases {
+        assert_ne!(text, &good, "{name}: the edit applied");
+        let f = d.path().join(format!("{name}.json"));
+        fs::write(&f, text).unwrap();
+        dom0scope()
+            .args(["enforce", "--dry-run", "--root"])
+            .arg(&root)
+            .arg(&f)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(*want));
+    }
+}
+
+#[test]
+fn a_plan_without_host_identity_needs_force_host() {
+    let d = tempfile::tempdir().unwrap();
+    let root = fake_root(d.path(), SNAP);
+    let mut v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(plan(d.path(), SNAP)).unwrap()).unwrap();
+    v["host"] = serde_json::json!({});
+    let f = d.path().join("anon.json");
+    fs::write(&f, v.to_string()).unwrap();
+    dom0scope()
+        .args(["enforce", "--dry-run", "--root"])
+        .arg(&root)
+        .arg(&f)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("pass --force-host"));
+    dom0scope()
+        .args(["enforce", "--dry-run", "--force-host", "--root"])
+        .arg(&root)
+        .arg(&f)
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "plan has no host identity; applying it anyway (--force-host)",
+        ));
+}
+
+#[test]
+fn off_dom0_a_real_run_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let p = plan(d.path(), SNAP);
+    let root = fake_root(d.path(), SNAP);
+    fs::write(root.join("proc/xen/capabilities"), "\n").unwrap();
+    let want = if is_root() {
+        "not in Xen's dom0"
+    } else {
+        "must run as root"
+    };
+    dom0scope()
+        .args(["enforce", "--root"])
+        .arg(&root)
+        .arg(&p)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(want))
+        .stderr(predicate::str::contains("nothing was changed"));
+}
+
+#[test]
+fn pvh_plan_on_pvh_root_and_mismatch() {
+    // This older snapshot's manifest carries no host identity, hence --force-host.
+    let d = tempfile::tempdir().unwrap();
+    let snap = "snapshots/x420-pvh-q35-vtd-bios";
+    let p = plan(d.path(), snap);
+    let root = fake_root(d.path(), snap);
+    dom0scope()
+        .args(["enforce", "--dry-run", "--force-host", "--root"])
+        .arg(&root)
+        .arg(&p)
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("domctl interface 0x17"));
+    fs::write(root.join("sys/hypervisor/guest_type"), "PV\n").unwrap();
+    dom0scope()
+        .args(["enforce", "--dry-run", "--force-host", "--root"])
+        .arg(&root)
+        .arg(&p)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "is for a pvh dom0, but this dom0 is pv",
+        ));
+}
+
+#[test]
+fn enforce_harness_scripts_parse() {
+    let h = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../harness");
+    for (shell, s) in [("bash", "enforce.sh"), ("sh", "enforce-init.sh")] {
+        let st = std::process::Command::new(shell)
+            .arg("-n")
+            .arg(h.join(s))
+            .status()
+            .unwrap();
+        assert!(st.success(), "{s} does not parse");
+    }
+}

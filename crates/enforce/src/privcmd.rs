@@ -1,0 +1,289 @@
+//! The one place enforce talks to Xen: `__HYPERVISOR_domctl` and `__HYPERVISOR_sysctl`
+//! (`XEN_SYSCTL_readconsole`, `XEN_SYSCTL_debug_keys`) through Linux's privcmd driver
+//! (`IOCTL_PRIVCMD_HYPERCALL`), the same thin seam as `dom0scope-collect`'s privcmd module.
+//!
+//! Arguments live in memory from `/dev/xen/hypercall` (privcmd's buffer device, as libxencall
+//! uses), else an `mlock`ed anonymous mapping. The byte layouts come from [`crate::abi`] and
+//! are built and checked there, without `unsafe`.
+#![allow(unsafe_code)]
+
+use std::ffi::c_void;
+use std::fs::OpenOptions;
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
+use std::ptr::NonNull;
+use std::sync::atomic::{Ordering, compiler_fence};
+
+use rustix::io::Errno;
+use rustix::ioctl::{Direction, Ioctl, IoctlOutput, Opcode, opcode};
+use rustix::mm::{MapFlags, ProtFlags};
+
+use crate::abi::{DOMCTL_SIZE, HYPERVISOR_DOMCTL};
+
+/// `__HYPERVISOR_sysctl`.
+const HYPERVISOR_SYSCTL: u64 = 35;
+const SYSCTL_READCONSOLE: u32 = 1;
+const SYSCTL_DEBUG_KEYS: u32 = 7;
+/// Sysctl interface versions to probe (0x15: Xen 4.17–4.20, 0x16: 4.21).
+const SYSCTL_VERSIONS: &[u32] = &[0x15, 0x16, 0x14, 0x13];
+/// `struct xen_sysctl`: cmd, interface_version, then a 128-byte union.
+const SYSCTL_SIZE: usize = 8 + 128;
+const PAGE: usize = 4096;
+const CHUNK: usize = 2 * PAGE;
+const MAP_LEN: usize = PAGE + CHUNK;
+const MAX_RING: usize = 64 << 20;
+/// Offsets in the first page: the domctl or sysctl struct at 0, debug keys at 512.
+const KEYS_OFF: usize = 512;
+
+/// `struct privcmd_hypercall` from Linux's `xen/privcmd.h`.
+#[repr(C)]
+#[derive(Debug)]
+struct PrivcmdHypercall {
+    op: u64,
+    arg: [u64; 5],
+}
+
+/// `IOCTL_PRIVCMD_HYPERCALL`: `_IOC(_IOC_NONE, 'P', 0, sizeof(struct privcmd_hypercall))`.
+const IOCTL_PRIVCMD_HYPERCALL: Opcode = opcode::from_components(
+    Direction::None,
+    b'P',
+    0,
+    std::mem::size_of::<PrivcmdHypercall>(),
+);
+
+struct HypercallIoctl<'a>(&'a mut PrivcmdHypercall);
+
+// SAFETY: the opcode is privcmd's hypercall ioctl, whose argument is a `privcmd_hypercall`
+// the driver only reads; the return value is the hypercall's result (a negative errno becomes
+// an error in rustix). Memory the hypercall writes is the hypercall buffer `Privcmd` owns.
+unsafe impl Ioctl for HypercallIoctl<'_> {
+    type Output = IoctlOutput;
+    const IS_MUTATING: bool = true;
+
+    fn opcode(&self) -> Opcode {
+        IOCTL_PRIVCMD_HYPERCALL
+    }
+
+    fn as_ptr(&mut self) -> *mut c_void {
+        std::ptr::from_mut(self.0).cast()
+    }
+
+    unsafe fn output_from_ptr(
+        out: IoctlOutput,
+        _: *mut c_void,
+    ) -> rustix::io::Result<Self::Output> {
+        Ok(out)
+    }
+}
+
+/// Memory Xen reads hypercall arguments from and writes results into.
+#[derive(Debug)]
+struct HypercallBuf {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+impl HypercallBuf {
+    fn new(hypercall_dev: &Path) -> io::Result<Self> {
+        let ptr = match OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(hypercall_dev)
+        {
+            Ok(f) => {
+                // SAFETY: a fresh shared mapping of privcmd's buffer device; no Rust object is
+                // aliased, and the fd may be closed once the mapping exists.
+                unsafe {
+                    rustix::mm::mmap(
+                        std::ptr::null_mut(),
+                        MAP_LEN,
+                        ProtFlags::READ | ProtFlags::WRITE,
+                        MapFlags::SHARED,
+                        f.as_fd(),
+                        0,
+                    )
+                }?
+            }
+            Err(_) => {
+                // SAFETY: a fresh private anonymous mapping; nothing else refers to it.
+                let p = unsafe {
+                    rustix::mm::mmap_anonymous(
+                        std::ptr::null_mut(),
+                        MAP_LEN,
+                        ProtFlags::READ | ProtFlags::WRITE,
+                        MapFlags::PRIVATE,
+                    )
+                }?;
+                // SAFETY: locks the range just mapped, keeping it resident for Xen.
+                unsafe { rustix::mm::mlock(p, MAP_LEN) }?;
+                p
+            }
+        };
+        let ptr =
+            NonNull::new(ptr.cast::<u8>()).ok_or_else(|| io::Error::other("mmap returned NULL"))?;
+        let buf = Self { ptr, len: MAP_LEN };
+        buf.put(0, &vec![0u8; MAP_LEN]);
+        Ok(buf)
+    }
+
+    fn addr(&self, off: usize) -> u64 {
+        self.ptr.as_ptr() as u64 + off as u64
+    }
+
+    fn put(&self, off: usize, bytes: &[u8]) {
+        assert!(off + bytes.len() <= self.len);
+        // SAFETY: in bounds (checked above) of a mapping this struct owns; no Rust reference
+        // into it exists, and the kernel only touches it during our own ioctl.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.ptr.as_ptr().add(off), bytes.len())
+        };
+        compiler_fence(Ordering::SeqCst);
+    }
+
+    fn get(&self, off: usize, out: &mut [u8]) {
+        assert!(off + out.len() <= self.len);
+        compiler_fence(Ordering::SeqCst);
+        // SAFETY: as in `put`; read after the ioctl that filled the memory has returned.
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.ptr.as_ptr().add(off), out.as_mut_ptr(), out.len())
+        };
+    }
+}
+
+impl Drop for HypercallBuf {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping created in `new`, which nothing uses any more.
+        let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), self.len) };
+    }
+}
+
+/// An open privcmd device with its hypercall buffer.
+#[derive(Debug)]
+pub(crate) struct Privcmd {
+    fd: OwnedFd,
+    buf: HypercallBuf,
+    sysctl_version: u32,
+}
+
+impl Privcmd {
+    /// Opens privcmd (`dev/xen/privcmd`, else `proc/xen/privcmd`) and finds the sysctl
+    /// interface version with a zero-length console read (which changes nothing).
+    pub fn open(dev: &Path, proc: &Path) -> io::Result<Self> {
+        let d = dev.join("xen/privcmd");
+        let path = if d.exists() {
+            d
+        } else {
+            proc.join("xen/privcmd")
+        };
+        let fd: OwnedFd = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)?
+            .into();
+        let buf = HypercallBuf::new(&dev.join("xen/hypercall"))?;
+        let mut me = Self {
+            fd,
+            buf,
+            sysctl_version: 0,
+        };
+        for &v in SYSCTL_VERSIONS {
+            me.sysctl_version = v;
+            match me.readconsole_once(false, 0, 0) {
+                Ok(_) => return Ok(me),
+                Err(e) if e.raw_os_error() == Some(Errno::ACCESS.raw_os_error()) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "Xen refused XEN_SYSCTL_readconsole for every known sysctl interface version",
+        ))
+    }
+
+    fn hypercall(&mut self, op: u64) -> Result<(), Errno> {
+        let mut call = PrivcmdHypercall {
+            op,
+            arg: [self.buf.addr(0), 0, 0, 0, 0],
+        };
+        // SAFETY: `call` is a valid privcmd_hypercall pointing at our own hypercall buffer,
+        // which holds the struct the hypercall expects; Xen writes only within that buffer.
+        unsafe { rustix::ioctl::ioctl(self.fd.as_fd(), HypercallIoctl(&mut call)) }?;
+        Ok(())
+    }
+
+    /// Issues one `__HYPERVISOR_domctl` with `domctl` (built by [`crate::abi`]).
+    pub fn domctl(&mut self, domctl: &[u8; DOMCTL_SIZE]) -> Result<(), Errno> {
+        self.buf.put(0, domctl);
+        self.hypercall(HYPERVISOR_DOMCTL)
+    }
+
+    fn sysctl(&mut self, s: &[u8; SYSCTL_SIZE]) -> io::Result<[u8; SYSCTL_SIZE]> {
+        self.buf.put(0, s);
+        self.hypercall(HYPERVISOR_SYSCTL)?;
+        let mut out = [0u8; SYSCTL_SIZE];
+        self.buf.get(0, &mut out);
+        Ok(out)
+    }
+
+    fn readconsole_once(
+        &mut self,
+        incremental: bool,
+        index: u32,
+        count: u32,
+    ) -> io::Result<(u32, u32)> {
+        let mut s = [0u8; SYSCTL_SIZE];
+        s[0..4].copy_from_slice(&SYSCTL_READCONSOLE.to_le_bytes());
+        s[4..8].copy_from_slice(&self.sysctl_version.to_le_bytes());
+        // union: clear (never), incremental, pad, index, buffer, count.
+        s[9] = u8::from(incremental);
+        s[12..16].copy_from_slice(&index.to_le_bytes());
+        s[16..24].copy_from_slice(&self.buf.addr(PAGE).to_le_bytes());
+        s[24..28].copy_from_slice(&count.to_le_bytes());
+        let out = self.sysctl(&s)?;
+        let idx = u32::from_le_bytes([out[12], out[13], out[14], out[15]]);
+        let got = u32::from_le_bytes([out[24], out[25], out[26], out[27]]);
+        Ok((got.min(count), idx))
+    }
+
+    /// Xen's console ring without clearing it: from the oldest byte, or (`from`) from a ring
+    /// index an earlier read returned. Returns the bytes and the index after them.
+    pub fn read_ring(&mut self, from: Option<u32>) -> io::Result<(Vec<u8>, u32)> {
+        let mut all = Vec::new();
+        let (mut incremental, mut index) = (from.is_some(), from.unwrap_or(0));
+        loop {
+            let (got, next) = self.readconsole_once(incremental, index, CHUNK as u32)?;
+            let start = all.len();
+            all.resize(start + got as usize, 0);
+            self.buf.get(PAGE, &mut all[start..]);
+            incremental = true;
+            index = next;
+            if (got as usize) < CHUNK || all.len() >= MAX_RING {
+                return Ok((all, index));
+            }
+        }
+    }
+
+    /// Presses debug keys, as `xl debug-keys` does.
+    pub fn debug_keys(&mut self, keys: &[u8]) -> io::Result<()> {
+        assert!(keys.len() <= PAGE - KEYS_OFF);
+        self.buf.put(KEYS_OFF, keys);
+        let mut s = [0u8; SYSCTL_SIZE];
+        s[0..4].copy_from_slice(&SYSCTL_DEBUG_KEYS.to_le_bytes());
+        s[4..8].copy_from_slice(&self.sysctl_version.to_le_bytes());
+        s[8..16].copy_from_slice(&self.buf.addr(KEYS_OFF).to_le_bytes());
+        s[16..20].copy_from_slice(&(keys.len() as u32).to_le_bytes());
+        self.sysctl(&s)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ioctl_number_matches_linux() {
+        assert_eq!(IOCTL_PRIVCMD_HYPERCALL, 0x0030_5000);
+    }
+}

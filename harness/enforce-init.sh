@@ -1,0 +1,73 @@
+#!/bin/sh
+# dom0 /init for harness/enforce.sh (busybox sh): prepares dom0 like harness/init.sh, then
+#   1. dom0scope collect            -> before/   (Xen's rangesets as booted)
+#   2. dom0scope harden before -o   -> plan.json
+#   3. dom0scope enforce --dry-run  (validation only, no hypercall)
+#   4. dom0scope enforce --regrant-test plan.json   (the real, irreversible step)
+#   5. dom0scope enforce plan.json  (again: must be idempotent, no domctl)
+#   6. dom0scope collect            -> after/
+#   7. xl info (dom0 still works)
+# and sends everything as base64 of a tar.gz over the data UART, then powers off.
+# Settings come from /etc/harness.conf (appended by enforce.sh).
+export PATH=/usr/bin:/usr/sbin:/bin:/sbin
+export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+exec </dev/console >/dev/console 2>&1
+
+NAME=enforce DATA_TTY=/dev/ttyS1
+. /etc/harness-release
+[ -f /etc/harness.conf ] && . /etc/harness.conf
+export PATH=$PATH:/usr/lib/xen-$XEN/bin
+say() { echo "===== HARNESS: $* ====="; }
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+say "dom0 /init started: $NAME (enforce), Xen $XEN, kernel $(uname -r), uptime=$(uptime_s)"
+M=/usr/lib/modules/$(uname -r)
+for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs; do
+  insmod "$M/$m.ko" || say "insmod $m FAILED"
+done
+mount -t xenfs xenfs /proc/xen || say "mounting xenfs FAILED"
+mkdir -p /run/xenstored /var/run/xenstored
+xenstored --pid-file /run/xenstored.pid || say "xenstored FAILED"
+timeout 60 xen-init-dom0 || say "xen-init-dom0 FAILED"
+
+O=/tmp/out/$NAME
+mkdir -p "$O"
+step() {   # step NAME CMD...: runs CMD with stdout/stderr to files, records rc
+  n=$1; shift
+  say "STEP $n BEGIN uptime=$(uptime_s)"
+  "$@" > "$O/$n.out" 2> "$O/$n.err"
+  rc=$?
+  echo "$n rc=$rc" >> "$O/steps.txt"
+  cat "$O/$n.err"
+  say "STEP $n END rc=$rc uptime=$(uptime_s)"
+}
+step collect-before dom0scope collect -o "$O/before" --config "$NAME-before"
+step harden dom0scope harden "$O/before" -o "$O/plan.json"
+step enforce-dry dom0scope enforce --dry-run "$O/plan.json" --current "$O/before"
+step enforce dom0scope enforce --regrant-test "$O/plan.json"
+step enforce-again dom0scope enforce "$O/plan.json"
+step collect-after dom0scope collect -o "$O/after" --config "$NAME-after"
+step xl-info xl info
+dmesg | grep 'dom0scope:' > "$O/kmsg-dom0scope.txt"
+
+tar -C /tmp/out -czf /tmp/out.tgz "$NAME"
+sha=$(sha256sum /tmp/out.tgz | cut -d' ' -f1)
+size=$(wc -c < /tmp/out.tgz)
+stty -F "$DATA_TTY" raw -echo 115200 || say "stty $DATA_TTY FAILED"
+if timeout 120 sh -c "{ echo '===== SNAPSHOT BEGIN $NAME ====='; base64 /tmp/out.tgz;
+      echo '===== SNAPSHOT END $NAME sha256=$sha size=$size ====='; } > $DATA_TTY"; then
+  say "OUTPUT SENT on $DATA_TTY: $size bytes, sha256 $sha"
+else
+  say "OUTPUT SEND FAILED on $DATA_TTY"
+fi
+say "DONE uptime=$(uptime_s)"
+sync
+poweroff -f
+sleep 10
+say "poweroff returned; rebooting"
+reboot -f

@@ -1,0 +1,157 @@
+#!/bin/bash
+# enforce.sh [NAME]    (XEN=4.20 for Debian 13's Xen 4.20; DOM0=pvh for a PVH dom0 with an
+#                       emulated VT-d, as the matrix's x420-pvh-q35-vtd-bios boots it)
+#
+# `dom0scope enforce` on real Xen: boots Xen 4.17 (default), q35, SeaBIOS, PV dom0 (the baseline matrix
+# configuration) with harness/enforce-init.sh as dom0's /init, which collects a snapshot, plans
+# (`harden -o`), enforces the plan (with a re-grant test), enforces again (idempotence),
+# collects again and runs `xl info`; then checks on the host that
+#   - Xen's rangesets before hold the trampoline frames 0x8f-0x90 and after do not, and every
+#     planned range is absent from the after-snapshot's rangesets;
+#   - enforce exited 0, proved every range, and Xen refused the re-grant (EPERM);
+#   - the second enforce changed nothing (every range "already absent");
+#   - dom0 still works (second collect and `xl info` exit 0) and powers off cleanly.
+# Uses the cached packages and initramfs of the matrix (fetch.sh 4.17, build-initrd.sh 4.17)
+# and the static binary (build-dom0scope.sh); the fresh binary and this /init ride in a cpio
+# archive appended to the initramfs. Writes harness/work/runs/NAME/ (serial.log, out/,
+# checks.txt). Exit status 0 only if every check passes.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+XEN=${XEN:-4.17} DOM0=${DOM0:-pv} TIMEOUT=${TIMEOUT:-400}
+suite_for_xen "$XEN" > /dev/null
+NAME=${1:-enforce-x${XEN/./}-$DOM0-q35-bios}
+case "$NAME" in *[!A-Za-z0-9._-]*) die "NAME may only use A-Z a-z 0-9 . _ -" ;; esac
+D=$(xen_dir "$XEN")
+[ -f "$D/initrd.cpio.gz" ] || die "no initramfs for Xen $XEN: run fetch.sh $XEN, build-dom0scope.sh, build-initrd.sh $XEN"
+[ -x "$DOM0SCOPE_BIN" ] || die "no static dom0scope at $DOM0SCOPE_BIN (run build-dom0scope.sh)"
+RUN=$HARNESS_WORK/runs/$NAME
+if [ -d "$RUN" ] && [ -n "$(ls -A "$RUN")" ] && [ ! -f "$RUN/serial.log" ]; then
+  die "$RUN exists, is not empty and is not a harness run directory"
+fi
+rm -rf "$RUN"; mkdir -p "$RUN/conf/etc" "$RUN/conf/usr/bin"
+LOG=$RUN/serial.log
+printf 'NAME=%q\nDATA_TTY=/dev/ttyS1\n' "$NAME" > "$RUN/conf/etc/harness.conf"
+install -m 0755 "$HARNESS_DIR/enforce-init.sh" "$RUN/conf/init"
+install -m 0755 "$DOM0SCOPE_BIN" "$RUN/conf/usr/bin/dom0scope"
+(cd "$RUN/conf" && find . | cpio -o -H newc --quiet -R 0:0 | gzip -1) > "$RUN/conf.cpio.gz"
+cat "$D/initrd.cpio.gz" "$RUN/conf.cpio.gz" > "$RUN/initrd.cpio.gz"
+
+XEN_ARGS="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=1024M,max:1024M conring_size=1m"
+DOM0_CMDLINE="console=hvc0 earlyprintk=xen rdinit=/init"
+MACHINE=q35 CPU=qemu64 EXTRA=()
+case "$DOM0" in
+  pv) ;;
+  pvh) XEN_ARGS="$XEN_ARGS dom0=pvh" MACHINE=q35,kernel-irqchip=split CPU=qemu64,+svm,+npt
+       EXTRA=(-device intel-iommu,intremap=on) ;;
+  *) die "DOM0=pv|pvh" ;;
+esac
+QEMU=(qemu-system-x86_64 -accel tcg -machine "$MACHINE" -cpu "$CPU" -smp 2 -m 2048
+      -nographic -no-reboot -serial mon:stdio
+      -chardev "file,id=data,path=$RUN/data.bin" -device "isa-serial,chardev=data,index=1"
+      -kernel "$D/xen" -append "$XEN_ARGS"
+      -initrd "$D/vmlinuz ${DOM0_CMDLINE//,/,,},$RUN/initrd.cpio.gz" "${EXTRA[@]}")
+{
+  echo "# harness enforce boot $NAME $(date -u +%FT%TZ)"
+  printf '# qemu:'; printf ' %q' "${QEMU[@]}"; echo
+} > "$LOG"
+log "$NAME: Xen $XEN ($(awk -v p="xen-hypervisor-$XEN-amd64" '$1 == p {print $2}' "$D/VERSIONS")), $MACHINE, $CPU, SeaBIOS, $DOM0 dom0: collect, harden, enforce, collect"
+
+FATAL='Hardware Dom0 halted|Hardware Dom0 crashed|Panic on CPU|Kernel panic - not syncing|Could not construct domain 0'
+FIFO=$RUN/console.fifo; mkfifo "$FIFO"
+sed -u -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' < "$FIFO" >> "$LOG" &
+LOGGER=$!
+T0=$(now)
+"${QEMU[@]}" < /dev/null > "$FIFO" 2>&1 &
+QPID=$!
+END= done_at=
+while kill -0 "$QPID" 2>/dev/null; do
+  if [ -z "$done_at" ] && grep -a -q '===== HARNESS: DONE' "$LOG"; then done_at=$(now); fi
+  if m=$(grep -a -o -m1 -E "$FATAL" "$LOG"); then
+    sleep 1; END="killed on '$m'"; kill "$QPID" 2>/dev/null; break
+  fi
+  if [ -n "$done_at" ] && awk -v a="$done_at" -v b="$(now)" 'BEGIN { exit !(b - a > 30) }'; then
+    END="killed: no power-off 30 s after dom0 finished"; kill "$QPID" 2>/dev/null; break
+  fi
+  if awk -v a="$T0" -v b="$(now)" -v t="$TIMEOUT" 'BEGIN { exit !(b - a > t) }'; then
+    END="killed: watchdog timeout after ${TIMEOUT} s"; kill "$QPID" 2>/dev/null; break
+  fi
+  sleep 0.5
+done
+wait "$QPID"; QRC=$?
+wait "$LOGGER" 2>/dev/null
+rm -f "$FIFO"
+[ -n "$END" ] || END="qemu exited (rc=$QRC)"
+WALL=$(elapsed "$T0")
+echo "# end: $END; wall ${WALL} s" >> "$LOG"
+
+CHECKS=$RUN/checks.txt; : > "$CHECKS"
+FAILS=0
+check() {   # check DESCRIPTION CONDITION...
+  local what=$1; shift
+  if "$@"; then echo "PASS $what" >> "$CHECKS"; else echo "FAIL $what" >> "$CHECKS"; FAILS=$((FAILS + 1)); fi
+}
+has() { grep -a -q -- "$2" "$1" 2>/dev/null; }
+
+# Bring the output back.
+OUT=$RUN/out
+tr -d '\r' < "$RUN/data.bin" > "$RUN/data.txt" 2>/dev/null || : > "$RUN/data.txt"
+endline=$(grep -a -m1 "^===== SNAPSHOT END $NAME " "$RUN/data.txt")
+if [ -n "$endline" ]; then
+  sed -n "/^===== SNAPSHOT BEGIN $NAME =====\$/,/^===== SNAPSHOT END $NAME /p" "$RUN/data.txt" \
+    | sed '1d;$d' | base64 -d > "$RUN/out.tgz" 2>/dev/null
+  want=$(sed -n 's/.*sha256=\([0-9a-f]*\).*/\1/p' <<< "$endline")
+  got=$(sha256sum < "$RUN/out.tgz" | cut -d' ' -f1)
+  if [ "$want" = "$got" ]; then
+    mkdir -p "$RUN/untar" && tar -xzf "$RUN/out.tgz" -C "$RUN/untar" --no-same-owner \
+      && mv "$RUN/untar/$NAME" "$OUT"; rm -rf "$RUN/untar"
+  fi
+fi
+check "output came back intact over the data UART" test -d "$OUT"
+rc_of() { sed -n "s/^$1 rc=//p" "$OUT/steps.txt" 2>/dev/null; }
+for s in collect-before harden enforce-dry enforce enforce-again collect-after xl-info; do
+  check "step $s exited 0 (got $(rc_of "$s"))" test "$(rc_of "$s")" = 0
+done
+
+# Rangesets, as Xen printed them (last 'q' dump for domain 0 in each snapshot).
+iomem() { grep -a 'I/O Memory {' "$1/xen/dmesg.txt" 2>/dev/null | tail -n 1 | sed 's/.*I\/O Memory //'; }
+ioports() { grep -a 'I/O Ports  *{' "$1/xen/dmesg.txt" 2>/dev/null | tail -n 1 | sed 's/.*I\/O Ports *//'; }
+B_MEM=$(iomem "$OUT/before"); A_MEM=$(iomem "$OUT/after")
+B_IO=$(ioports "$OUT/before"); A_IO=$(ioports "$OUT/after")
+{
+  echo "before: I/O Memory $B_MEM"; echo "before: I/O Ports  $B_IO"
+  echo "after:  I/O Memory $A_MEM"; echo "after:  I/O Ports  $A_IO"
+} > "$RUN/rangesets.txt"
+check "after: I/O Memory starts { 0-8e, 91-... (trampoline 0x8f-0x90 gone)" grep -q '^{ 0-8e, 91-' <<< "$A_MEM"
+check "enforce proved every planned range (log)" has "$OUT/enforce.out" ' proven absent from Xen'"'"'s rangesets'
+check "enforce: no range left (no NOT REVOKED / FAILED)" bash -c "! grep -Eq 'NOT REVOKED|FAILED' '$OUT/enforce.err'"
+check "re-grant of a revoked range refused by Xen (EPERM)" has "$OUT/enforce.err" 'allow=1 -> Operation not permitted'
+check "second enforce: every range already absent, no domctl" bash -c \
+  "grep -q ' 0 revoked now, ' '$OUT/enforce-again.out' && ! grep -q 'allow=0 -> ' '$OUT/enforce-again.err'"
+check "enforce's changes are in dom0's kernel log" has "$OUT/kmsg-dom0scope.txt" 'revoked iomem 0x8f-0x90'
+# Replay the plan on the host against each snapshot's own rangesets (dry run, fake root with
+# the snapshot's DMI and /sys/hypervisor): before, everything is to revoke; after, nothing.
+replay() {   # replay before|after
+  local r=$RUN/root-$1
+  rm -rf "$r"; mkdir -p "$r/sys/class/dmi"
+  cp -r "$OUT/$1/dmi" "$r/sys/class/dmi/id" 2>/dev/null
+  cp -r "$OUT/$1/hypervisor" "$r/sys/hypervisor" 2>/dev/null
+  "$DOM0SCOPE_BIN" enforce --dry-run --root "$r" "$OUT/plan.json" --current "$OUT/$1" > "$RUN/replay-$1.txt" 2>&1
+}
+replay before; replay after
+check "before: every planned range present in Xen's rangesets (0 already absent)" has "$RUN/replay-before.txt" ' 0 already absent, '
+check "after: every planned range absent from Xen's rangesets (0 to revoke)" has "$RUN/replay-after.txt" ', 0 to revoke, '
+check "dom0 powered off cleanly after DONE (qemu exited by itself: $END)" test "$END" = "qemu exited (rc=0)"
+for s in before after; do
+  [ -d "$OUT/$s" ] && "$DOM0SCOPE_BIN" audit "$OUT/$s" > "$RUN/audit-$s.txt" 2>&1
+done
+finding() { grep -a -q -E "^ *CRITICAL +$2\b" "$RUN/audit-$1.txt" 2>/dev/null; }
+check "audit before reports DOM0_LOWMEM_TRAMPOLINE" finding before DOM0_LOWMEM_TRAMPOLINE
+check "audit after no longer reports DOM0_LOWMEM_TRAMPOLINE" bash -c "test -s '$RUN/audit-after.txt' && ! grep -a -q -E '^ *CRITICAL +DOM0_LOWMEM_TRAMPOLINE\b' '$RUN/audit-after.txt'"
+LEVELS=$(for s in before after; do grep -a -m1 -o 'DOM0:[0-3]!*' "$RUN/audit-$s.txt" 2>/dev/null || echo '?'; done | xargs)
+
+cat "$RUN/rangesets.txt" >&2
+sed 's/^/    /' "$CHECKS" >&2
+log "$NAME: audit levels before/after: $LEVELS; wall ${WALL} s; $END"
+if [ "$FAILS" = 0 ]; then log "$NAME: OK ($(grep -c '^PASS' "$CHECKS") checks)"; exit 0; fi
+log "$NAME: FAILED ($FAILS checks); serial log: ${LOG#"$REPO_DIR"/}"
+exit 1
