@@ -25,6 +25,21 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+fn scopes(list: &[dom0scope_facts::acpi::DeviceScope]) -> String {
+    let v: Vec<String> = list
+        .iter()
+        .map(|d| {
+            let path: Vec<String> = d
+                .path
+                .iter()
+                .map(|(dv, f)| format!("{dv:02x}.{f}"))
+                .collect();
+            format!("t{}:{:02x}:{}", d.kind, d.start_bus, path.join("/"))
+        })
+        .collect();
+    format!("[{}]", v.join(" "))
+}
+
 fn summary(t: &AcpiTables) -> String {
     let mut s = String::new();
     for i in &t.tables {
@@ -49,8 +64,34 @@ fn summary(t: &AcpiTables) -> String {
         for u in &d.drhd {
             let _ = writeln!(
                 s,
-                "    drhd {:#x} seg {} include_all {} size 2^{} pages @{:#x}",
-                u.base, u.segment, u.include_all, u.size_pages_log2, u.offset
+                "    drhd {:#x} seg {} include_all {} size 2^{} pages @{:#x} scopes {}",
+                u.base,
+                u.segment,
+                u.include_all,
+                u.size_pages_log2,
+                u.offset,
+                scopes(&u.scopes)
+            );
+        }
+        for r in &d.rmrr {
+            let _ = writeln!(
+                s,
+                "    rmrr {:#x}-{:#x} seg {} @{:#x} scopes {}",
+                r.base,
+                r.limit,
+                r.segment,
+                r.offset,
+                scopes(&r.scopes)
+            );
+        }
+        for a in &d.atsr {
+            let _ = writeln!(
+                s,
+                "    atsr seg {} all_ports {} @{:#x} scopes {}",
+                a.segment,
+                a.all_ports,
+                a.offset,
+                scopes(&a.scopes)
             );
         }
     }
@@ -60,6 +101,13 @@ fn summary(t: &AcpiTables) -> String {
                 s,
                 "    ivhd type {:#x} dev {:04x} base {:#x} @{:#x}",
                 h.kind, h.device_id, h.base, h.offset
+            );
+        }
+        for m in &i.ivmd {
+            let _ = writeln!(
+                s,
+                "    ivmd type {:#x} flags {:#x} dev {:04x} {:#x}+{:#x} @{:#x}",
+                m.kind, m.flags, m.device_id, m.start, m.length, m.offset
             );
         }
     }

@@ -1,5 +1,7 @@
 //! DMA Remapping table (Intel VT-d spec 4.x §8): the register bases of the
-//! remapping units (DRHD), which Xen takes away from dom0.
+//! remapping units (DRHD), which Xen takes away from dom0; the reserved-memory
+//! regions firmware keeps DMA-mapped for devices (RMRR); the root ports with
+//! ATS (ATSR); and each structure's device scopes.
 
 use serde::Serialize;
 
@@ -18,6 +20,40 @@ pub struct Drhd {
     pub size_pages_log2: u8,
     /// Byte offset of the structure in the table, for evidence.
     pub offset: usize,
+    pub scopes: Vec<DeviceScope>,
+}
+
+/// A device scope entry (VT-d §8.3.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceScope {
+    /// 1 endpoint, 2 bridge, 3 IO-APIC, 4 HPET, 5 ACPI namespace device.
+    pub kind: u8,
+    pub enumeration_id: u8,
+    pub start_bus: u8,
+    /// (device, function) hops from `start_bus`.
+    pub path: Vec<(u8, u8)>,
+}
+
+/// Reserved memory the firmware keeps identity-mapped for devices (§8.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rmrr {
+    pub segment: u16,
+    #[serde(serialize_with = "hex::u64")]
+    pub base: u64,
+    /// Inclusive.
+    #[serde(serialize_with = "hex::u64")]
+    pub limit: u64,
+    pub offset: usize,
+    pub scopes: Vec<DeviceScope>,
+}
+
+/// Root ports that support Address Translation Services (§8.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Atsr {
+    pub segment: u16,
+    pub all_ports: bool,
+    pub offset: usize,
+    pub scopes: Vec<DeviceScope>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -28,12 +64,40 @@ pub struct Dmar {
     pub host_address_width: u8,
     pub flags: u8,
     pub drhd: Vec<Drhd>,
+    pub rmrr: Vec<Rmrr>,
+    pub atsr: Vec<Atsr>,
+}
+
+/// Device scopes from `start` to the end of the structure `s`.
+fn scopes(s: &[u8], start: usize) -> Vec<DeviceScope> {
+    let mut out = Vec::new();
+    let mut p = start;
+    while p + 6 <= s.len() && out.len() < 256 {
+        let len = usize::from(s[p + 1]);
+        if len < 6 || p + len > s.len() {
+            break;
+        }
+        let path = s[p + 6..p + len]
+            .chunks_exact(2)
+            .map(|c| (c[0], c[1]))
+            .collect();
+        out.push(DeviceScope {
+            kind: s[p],
+            enumeration_id: s[p + 4],
+            start_bus: s[p + 5],
+            path,
+        });
+        p += len;
+    }
+    out
 }
 
 pub(crate) fn parse(info: &TableInfo, b: &[u8]) -> Result<Dmar, String> {
     let haw = u8_at(b, 36).ok_or("DMAR table too short for its fixed fields")?;
     let flags = u8_at(b, 37).ok_or("DMAR table too short for its fixed fields")?;
     let mut drhd = Vec::new();
+    let mut rmrr = Vec::new();
+    let mut atsr = Vec::new();
     let mut off = 48usize;
     while off + 4 <= b.len() {
         let (Some(kind), Some(len)) = (u16_at(b, off), u16_at(b, off + 2)) else {
@@ -60,6 +124,22 @@ pub(crate) fn parse(info: &TableInfo, b: &[u8]) -> Result<Dmar, String> {
                 include_all: u8_at(b, off + 4).unwrap_or(0) & 1 != 0,
                 size_pages_log2: u8_at(b, off + 5).unwrap_or(0) & 0xf,
                 offset: off,
+                scopes: scopes(&b[off..off + len], 16),
+            });
+        } else if kind == 1 && len >= 24 {
+            rmrr.push(Rmrr {
+                segment: u16_at(b, off + 6).unwrap_or(0),
+                base: u64_at(b, off + 8).unwrap_or(0),
+                limit: u64_at(b, off + 16).unwrap_or(0),
+                offset: off,
+                scopes: scopes(&b[off..off + len], 24),
+            });
+        } else if kind == 2 && len >= 8 {
+            atsr.push(Atsr {
+                segment: u16_at(b, off + 6).unwrap_or(0),
+                all_ports: u8_at(b, off + 4).unwrap_or(0) & 1 != 0,
+                offset: off,
+                scopes: scopes(&b[off..off + len], 8),
             });
         }
         off += len;
@@ -70,5 +150,7 @@ pub(crate) fn parse(info: &TableInfo, b: &[u8]) -> Result<Dmar, String> {
         host_address_width: haw.saturating_add(1),
         flags,
         drhd,
+        rmrr,
+        atsr,
     })
 }

@@ -17,14 +17,28 @@ pub struct Ivhd {
     pub offset: usize,
 }
 
+/// A memory range firmware requires to stay mapped for devices (IVMD, types 0x20-0x22).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ivmd {
+    pub kind: u8,
+    pub flags: u8,
+    pub device_id: u16,
+    #[serde(serialize_with = "hex::u64")]
+    pub start: u64,
+    pub length: u64,
+    pub offset: usize,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Ivrs {
     pub artifact: String,
     pub ivhd: Vec<Ivhd>,
+    pub ivmd: Vec<Ivmd>,
 }
 
 pub(crate) fn parse(info: &TableInfo, b: &[u8]) -> Result<Ivrs, String> {
     let mut ivhd = Vec::new();
+    let mut ivmd = Vec::new();
     let mut off = 48usize;
     while off + 4 <= b.len() {
         let (Some(kind), Some(len)) = (u8_at(b, off), u16_at(b, off + 2)) else {
@@ -46,10 +60,21 @@ pub(crate) fn parse(info: &TableInfo, b: &[u8]) -> Result<Ivrs, String> {
                 offset: off,
             });
         }
+        if matches!(kind, 0x20..=0x22) && len >= 32 {
+            ivmd.push(Ivmd {
+                kind,
+                flags: u8_at(b, off + 1).unwrap_or(0),
+                device_id: u16_at(b, off + 4).unwrap_or(0),
+                start: u64_at(b, off + 16).unwrap_or(0),
+                length: u64_at(b, off + 24).unwrap_or(0),
+                offset: off,
+            });
+        }
         off += len;
     }
     Ok(Ivrs {
         artifact: info.artifact.clone(),
         ivhd,
+        ivmd,
     })
 }

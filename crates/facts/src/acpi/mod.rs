@@ -16,12 +16,12 @@ mod tpm2;
 
 use serde::Serialize;
 
-pub use dmar::{Dmar, Drhd};
+pub use dmar::{Atsr, DeviceScope, Dmar, Drhd, Rmrr};
 pub use facs::Facs;
 pub use fadt::Fadt;
 pub use header::{SdtHeader, TableInfo};
 pub use hpet::HpetTable;
-pub use ivrs::{Ivhd, Ivrs};
+pub use ivrs::{Ivhd, Ivmd, Ivrs};
 pub use madt::{Madt, MadtIoApic};
 pub use mcfg::{Mcfg, McfgEntry};
 pub use tpm2::Tpm2;
