@@ -15,7 +15,6 @@
 mod kmsg;
 mod manifest;
 mod preflight;
-mod privcmd;
 mod sources;
 mod steps;
 mod time;

@@ -5,9 +5,9 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::path::Path;
 
-use crate::privcmd::Privcmd;
 use crate::writer::SnapshotWriter;
 use crate::{CollectError, CommandOutput, Sources, XenAccess, XenTools, contains, rfind, show};
+use dom0scope_privcmd::Privcmd;
 
 /// Largest single file collect copies (ACPI tables and config dumps are far smaller).
 const MAX_FILE: u64 = 64 << 20;
@@ -168,7 +168,7 @@ fn open_console(ctx: &mut Ctx) -> Console {
 }
 
 fn open_privcmd(ctx: &mut Ctx) -> Console {
-    match Privcmd::open(ctx.src) {
+    match Privcmd::open(&ctx.src.dev, &ctx.src.proc) {
         Ok(p) => {
             ctx.w.note(format!(
                 "Xen console ring and debug keys through privcmd (XEN_SYSCTL_readconsole, \
@@ -192,7 +192,7 @@ impl Console {
                 .run("xl", &["dmesg"])
                 .filter(CommandOutput::success)
                 .map(|o| o.stdout),
-            Console::Privcmd(p) => match p.read_ring() {
+            Console::Privcmd(p) => match p.read_ring(None).map(|(ring, _)| ring) {
                 Ok(b) => Some(b),
                 Err(e) => {
                     ctx.w.failed(format!("XEN_SYSCTL_readconsole: {e}"));

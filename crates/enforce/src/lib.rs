@@ -16,12 +16,11 @@
 //!    sub-range; then the rangesets are read again and every planned range must be gone.
 //!
 //! Xen is reached through two small traits, [`Domctl`] and [`RangesetSource`]: [`LiveXen`]
-//! (privcmd hypercalls, the only `unsafe` code, in `privcmd.rs`) and [`FakeXen`], a recording
+//! (privcmd hypercalls, the only `unsafe` code, in the `dom0scope-privcmd` crate) and [`FakeXen`], a recording
 //! simulation of Xen's rules for tests and `--dry-run`-style checks.
 
 pub mod abi;
 pub mod plan;
-mod privcmd;
 
 use std::io::Write;
 use std::ops::RangeInclusive;
@@ -143,7 +142,7 @@ impl RangesetSource for FakeXen {
 /// The running Xen, through `/dev/xen/privcmd`.
 #[derive(Debug)]
 pub struct LiveXen {
-    pc: privcmd::Privcmd,
+    pc: dom0scope_privcmd::Privcmd,
     domctl_version: u32,
 }
 
@@ -152,14 +151,14 @@ impl LiveXen {
     /// release's `XEN_DOMCTL_INTERFACE_VERSION` ([`abi::domctl_version`]).
     pub fn open(dev: &Path, proc: &Path, domctl_version: u32) -> std::io::Result<LiveXen> {
         Ok(LiveXen {
-            pc: privcmd::Privcmd::open(dev, proc)?,
+            pc: dom0scope_privcmd::Privcmd::open(dev, proc)?,
             domctl_version,
         })
     }
 
     /// The running Xen's release from its banner in the console ring (when sysfs lacks it).
     pub fn banner_version(dev: &Path, proc: &Path) -> Option<plan::XenRelease> {
-        let mut pc = privcmd::Privcmd::open(dev, proc).ok()?;
+        let mut pc = dom0scope_privcmd::Privcmd::open(dev, proc).ok()?;
         let (ring, _) = pc.read_ring(None).ok()?;
         let v = dom0scope_facts::xenlog::parse("xen console", &ring)
             .ok()?

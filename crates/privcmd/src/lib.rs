@@ -1,10 +1,11 @@
-//! Xen's console ring and debug keys without `xl`: `XEN_SYSCTL_readconsole` and
-//! `XEN_SYSCTL_debug_keys` issued through Linux's privcmd driver (`IOCTL_PRIVCMD_HYPERCALL`).
+//! The one place dom0scope talks to Xen directly: hypercalls issued through Linux's privcmd
+//! driver (`IOCTL_PRIVCMD_HYPERCALL`). `collect` reads the console ring and presses debug
+//! keys with it when `xl` is absent (`XEN_SYSCTL_readconsole`, `XEN_SYSCTL_debug_keys`);
+//! `enforce` issues its permission domctls and re-reads the rangesets through it.
 //!
-//! Used when `xl` is not installed (or on request). The sysctl ABI is versioned: Xen refuses a
-//! sysctl whose `interface_version` differs from its own with `-EACCES`, without acting on it,
-//! so the version is found by probing with a zero-length console read (which changes nothing)
-//! before any debug key is sent. 0x15 covers Xen 4.17 to 4.20, 0x16 Xen 4.21.
+//! The sysctl ABI is versioned: Xen refuses a sysctl whose `interface_version` differs from
+//! its own with `-EACCES`, without acting on it, so the version is found by probing with a
+//! zero-length console read (which changes nothing). 0x15 covers Xen 4.17 to 4.20, 0x16 Xen 4.21.
 //!
 //! Hypercall arguments live in memory from `/dev/xen/hypercall` (privcmd's buffer device, as
 //! libxencall uses), which stays mapped and resident while Xen reads and writes it; without
@@ -19,13 +20,14 @@ use std::path::Path;
 use std::ptr::NonNull;
 use std::sync::atomic::{Ordering, compiler_fence};
 
+use rustix::io::Errno;
 use rustix::ioctl::{Direction, Ioctl, IoctlOutput, Opcode, opcode};
 use rustix::mm::{MapFlags, ProtFlags};
 
-use crate::Sources;
-
 /// `__HYPERVISOR_sysctl`.
 const HYPERVISOR_SYSCTL: u64 = 35;
+/// `__HYPERVISOR_domctl`.
+const HYPERVISOR_DOMCTL: u64 = 36;
 const SYSCTL_READCONSOLE: u32 = 1;
 const SYSCTL_DEBUG_KEYS: u32 = 7;
 /// Sysctl interface versions to probe, most likely first.
@@ -39,6 +41,8 @@ const CHUNK: usize = 2 * PAGE;
 const MAP_LEN: usize = PAGE + CHUNK;
 /// Upper bound on a console ring read (Xen's ring is at most a few MiB).
 const MAX_RING: usize = 64 << 20;
+/// In the first page: the domctl or sysctl struct at 0, debug keys from here.
+const KEYS_OFF: usize = 512;
 
 /// `struct privcmd_hypercall` from Linux's `xen/privcmd.h`.
 #[repr(C)]
@@ -198,28 +202,28 @@ fn debug_keys_sysctl(version: u32, keys: u64, nr_keys: u32) -> [u8; SYSCTL_SIZE]
 
 /// An open privcmd device with its hypercall buffer.
 #[derive(Debug)]
-pub(crate) struct Privcmd {
+pub struct Privcmd {
     fd: OwnedFd,
     buf: HypercallBuf,
     version: u32,
 }
 
 impl Privcmd {
-    /// Opens privcmd (`/dev/xen/privcmd`, else xenfs' `/proc/xen/privcmd`) and finds the
+    /// Opens privcmd (`<dev>/xen/privcmd`, else xenfs' `<proc>/xen/privcmd`) and finds the
     /// sysctl interface version with a zero-length console read.
-    pub fn open(src: &Sources) -> io::Result<Self> {
-        let dev = src.dev.join("xen/privcmd");
-        let path = if dev.exists() {
-            dev
+    pub fn open(dev: &Path, proc: &Path) -> io::Result<Self> {
+        let d = dev.join("xen/privcmd");
+        let path = if d.exists() {
+            d
         } else {
-            src.proc.join("xen/privcmd")
+            proc.join("xen/privcmd")
         };
         let fd: OwnedFd = OpenOptions::new()
             .read(true)
             .write(true)
             .open(&path)?
             .into();
-        let buf = HypercallBuf::new(&src.dev.join("xen/hypercall"))?;
+        let buf = HypercallBuf::new(&dev.join("xen/hypercall"))?;
         let mut me = Self {
             fd,
             buf,
@@ -230,9 +234,7 @@ impl Privcmd {
             me.version = v;
             match me.readconsole_once(false, 0, 0) {
                 Ok(_) => return Ok(me),
-                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::ACCESS.raw_os_error()) => {
-                    last = Some(e)
-                }
+                Err(e) if e.raw_os_error() == Some(Errno::ACCESS.raw_os_error()) => last = Some(e),
                 Err(e) => return Err(e),
             }
         }
@@ -250,15 +252,29 @@ impl Privcmd {
         self.version
     }
 
-    fn sysctl(&mut self, s: &[u8; SYSCTL_SIZE]) -> io::Result<[u8; SYSCTL_SIZE]> {
-        self.buf.put(0, s);
+    /// Issues hypercall `op` with the struct at the start of the buffer as its argument.
+    fn hypercall(&mut self, op: u64) -> Result<(), Errno> {
         let mut call = PrivcmdHypercall {
-            op: HYPERVISOR_SYSCTL,
+            op,
             arg: [self.buf.addr(0), 0, 0, 0, 0],
         };
         // SAFETY: `call` is a valid privcmd_hypercall pointing at our own hypercall buffer,
-        // laid out as the sysctl expects; Xen writes only within that buffer.
+        // which holds the struct the hypercall expects; Xen writes only within that buffer.
         unsafe { rustix::ioctl::ioctl(self.fd.as_fd(), HypercallIoctl(&mut call)) }?;
+        Ok(())
+    }
+
+    /// Issues one `__HYPERVISOR_domctl`; `domctl` is a whole `struct xen_domctl`, laid out
+    /// by the caller for the running Xen's interface version.
+    pub fn domctl(&mut self, domctl: &[u8]) -> Result<(), Errno> {
+        assert!(domctl.len() <= KEYS_OFF);
+        self.buf.put(0, domctl);
+        self.hypercall(HYPERVISOR_DOMCTL)
+    }
+
+    fn sysctl(&mut self, s: &[u8; SYSCTL_SIZE]) -> io::Result<[u8; SYSCTL_SIZE]> {
+        self.buf.put(0, s);
+        self.hypercall(HYPERVISOR_SYSCTL)?;
         let mut out = [0u8; SYSCTL_SIZE];
         self.buf.get(0, &mut out);
         Ok(out)
@@ -279,28 +295,29 @@ impl Privcmd {
         Ok((got.min(count), idx))
     }
 
-    /// The whole console ring, oldest byte first, without clearing it (`xl dmesg`).
-    pub fn read_ring(&mut self) -> io::Result<Vec<u8>> {
+    /// Xen's console ring without clearing it (`xl dmesg`): from the oldest byte, or (`from`)
+    /// from a ring index an earlier read returned. Returns the bytes and the index after them.
+    pub fn read_ring(&mut self, from: Option<u32>) -> io::Result<(Vec<u8>, u32)> {
         let mut all = Vec::new();
-        let (mut incremental, mut index) = (false, 0);
+        let (mut incremental, mut index) = (from.is_some(), from.unwrap_or(0));
         loop {
             let (got, next) = self.readconsole_once(incremental, index, CHUNK as u32)?;
             let start = all.len();
             all.resize(start + got as usize, 0);
             self.buf.get(PAGE, &mut all[start..]);
-            if (got as usize) < CHUNK || all.len() >= MAX_RING {
-                return Ok(all);
-            }
             incremental = true;
             index = next;
+            if (got as usize) < CHUNK || all.len() >= MAX_RING {
+                return Ok((all, index));
+            }
         }
     }
 
     /// Presses debug keys, as `xl debug-keys` does.
     pub fn debug_keys(&mut self, keys: &[u8]) -> io::Result<()> {
-        assert!(keys.len() <= PAGE - 512);
-        self.buf.put(512, keys);
-        let s = debug_keys_sysctl(self.version, self.buf.addr(512), keys.len() as u32);
+        assert!(keys.len() <= PAGE - KEYS_OFF);
+        self.buf.put(KEYS_OFF, keys);
+        let s = debug_keys_sysctl(self.version, self.buf.addr(KEYS_OFF), keys.len() as u32);
         self.sysctl(&s)?;
         Ok(())
     }
