@@ -127,42 +127,7 @@ grep '^# qemu:' "$LOG" | cut -c9- > "$RUN/qemu-cmd.txt"
 log "$NAME: Xen $XEN ($xen_ver), $k_pkg ($k_ver), $MACHINE, $CPU, $FIRMWARE, dom0 $DOM0"
 
 # Timestamps each console line (seconds since QEMU started) after stripping terminal escapes.
-stamp() {
-  local t0=${EPOCHREALTIME/./} line now d
-  while IFS= read -r line || [ -n "$line" ]; do
-    now=${EPOCHREALTIME/./}; d=$(( (now - t0) / 1000 ))
-    printf '[%4d.%03d] %s\n' $((d / 1000)) $((d % 1000)) "$line"
-  done
-}
-FATAL='Hardware Dom0 halted|Hardware Dom0 crashed|Panic on CPU|Kernel panic - not syncing|Access Denied|Could not construct domain 0'
-FIFO=$RUN/console.fifo; mkfifo "$FIFO"
-sed -u -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[()][A-Z0-9]//g' -e 's/\x1b[c=>]//g' < "$FIFO" \
-  | stamp >> "$LOG" &
-LOGGER=$!
-T0=$(now)
-"${QEMU[@]}" < /dev/null > "$FIFO" 2>&1 &
-QPID=$!
-END=
-done_at=
-while kill -0 "$QPID" 2>/dev/null; do
-  if [ -z "$done_at" ] && grep -a -q '===== HARNESS: DONE' "$LOG"; then done_at=$(now); fi
-  if m=$(grep -a -o -m1 -E "$FATAL" "$LOG"); then
-    sleep 1; END="killed on '$m'"; kill "$QPID" 2>/dev/null; break
-  fi
-  if [ -n "$done_at" ] && awk -v a="$done_at" -v b="$(now)" 'BEGIN { exit !(b - a > 30) }'; then
-    END="killed: no power-off 30 s after dom0 finished"; kill "$QPID" 2>/dev/null; break
-  fi
-  if awk -v a="$T0" -v b="$(now)" -v t="$TIMEOUT" 'BEGIN { exit !(b - a > t) }'; then
-    END="killed: watchdog timeout after ${TIMEOUT} s"; kill "$QPID" 2>/dev/null; break
-  fi
-  sleep 0.5
-done
-wait "$QPID"; QRC=$?
-wait "$LOGGER" 2>/dev/null
-rm -f "$FIFO"
-WALL=$(elapsed "$T0")
-[ -n "$END" ] || END="qemu exited (rc=$QRC)"
-echo "# end: $END; wall ${WALL} s" >> "$LOG"
+run_qemu_watched "$RUN" "$LOG" "$TIMEOUT"
 
 # Marker times from the log (seconds since QEMU start).
 at() { grep -a -m1 "$1" "$LOG" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'; }

@@ -56,33 +56,7 @@ QEMU=(qemu-system-x86_64 -accel tcg -machine "$MACHINE" -cpu "$CPU" -smp 2 -m 20
 } > "$LOG"
 log "$NAME: Xen $XEN ($(awk -v p="xen-hypervisor-$XEN-amd64" '$1 == p {print $2}' "$D/VERSIONS")), $MACHINE, $CPU, SeaBIOS, $DOM0 dom0: collect, harden, enforce, collect"
 
-FATAL='Hardware Dom0 halted|Hardware Dom0 crashed|Panic on CPU|Kernel panic - not syncing|Could not construct domain 0'
-FIFO=$RUN/console.fifo; mkfifo "$FIFO"
-sed -u -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' < "$FIFO" >> "$LOG" &
-LOGGER=$!
-T0=$(now)
-"${QEMU[@]}" < /dev/null > "$FIFO" 2>&1 &
-QPID=$!
-END= done_at=
-while kill -0 "$QPID" 2>/dev/null; do
-  if [ -z "$done_at" ] && grep -a -q '===== HARNESS: DONE' "$LOG"; then done_at=$(now); fi
-  if m=$(grep -a -o -m1 -E "$FATAL" "$LOG"); then
-    sleep 1; END="killed on '$m'"; kill "$QPID" 2>/dev/null; break
-  fi
-  if [ -n "$done_at" ] && awk -v a="$done_at" -v b="$(now)" 'BEGIN { exit !(b - a > 30) }'; then
-    END="killed: no power-off 30 s after dom0 finished"; kill "$QPID" 2>/dev/null; break
-  fi
-  if awk -v a="$T0" -v b="$(now)" -v t="$TIMEOUT" 'BEGIN { exit !(b - a > t) }'; then
-    END="killed: watchdog timeout after ${TIMEOUT} s"; kill "$QPID" 2>/dev/null; break
-  fi
-  sleep 0.5
-done
-wait "$QPID"; QRC=$?
-wait "$LOGGER" 2>/dev/null
-rm -f "$FIFO"
-[ -n "$END" ] || END="qemu exited (rc=$QRC)"
-WALL=$(elapsed "$T0")
-echo "# end: $END; wall ${WALL} s" >> "$LOG"
+run_qemu_watched "$RUN" "$LOG" "$TIMEOUT"
 
 CHECKS=$RUN/checks.txt; : > "$CHECKS"
 FAILS=0

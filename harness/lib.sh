@@ -49,3 +49,48 @@ apt_private_opts() {
 # Monotonic-enough wall clock in seconds with sub-second precision (bash 5).
 now() { printf '%s' "${EPOCHREALTIME}"; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# Prefixes each line read with the seconds since the function started ("[  12.345] ").
+stamp() {
+  local t0=${EPOCHREALTIME/./} line now d
+  while IFS= read -r line || [ -n "$line" ]; do
+    now=${EPOCHREALTIME/./}; d=$(( (now - t0) / 1000 ))
+    printf '[%4d.%03d] %s\n' $((d / 1000)) $((d % 1000)) "$line"
+  done
+}
+
+# run_qemu_watched RUN LOG TIMEOUT: runs "${QEMU[@]}", appending its console (escape codes
+# stripped, timestamped) to LOG, and never lets it hang: it is killed on a fatal line from
+# Xen, Linux or the firmware, 30 s after dom0 printed '===== HARNESS: DONE' without powering
+# off, or after TIMEOUT seconds. Sets END (why it ended), QRC and WALL, and logs the end.
+run_qemu_watched() {
+  local run=$1 log=$2 timeout=$3 fatal fifo logger t0 qpid done_at= m
+  fatal='Hardware Dom0 halted|Hardware Dom0 crashed|Panic on CPU|Kernel panic - not syncing|Access Denied|Could not construct domain 0'
+  fifo=$run/console.fifo; mkfifo "$fifo"
+  sed -u -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[()][A-Z0-9]//g' -e 's/\x1b[c=>]//g' < "$fifo" \
+    | stamp >> "$log" &
+  logger=$!
+  t0=$(now)
+  "${QEMU[@]}" < /dev/null > "$fifo" 2>&1 &
+  qpid=$!
+  END=
+  while kill -0 "$qpid" 2>/dev/null; do
+    if [ -z "$done_at" ] && grep -a -q '===== HARNESS: DONE' "$log"; then done_at=$(now); fi
+    if m=$(grep -a -o -m1 -E "$fatal" "$log"); then
+      sleep 1; END="killed on '$m'"; kill "$qpid" 2>/dev/null; break
+    fi
+    if [ -n "$done_at" ] && awk -v a="$done_at" -v b="$(now)" 'BEGIN { exit !(b - a > 30) }'; then
+      END="killed: no power-off 30 s after dom0 finished"; kill "$qpid" 2>/dev/null; break
+    fi
+    if awk -v a="$t0" -v b="$(now)" -v t="$timeout" 'BEGIN { exit !(b - a > t) }'; then
+      END="killed: watchdog timeout after ${timeout} s"; kill "$qpid" 2>/dev/null; break
+    fi
+    sleep 0.5
+  done
+  wait "$qpid"; QRC=$?
+  wait "$logger" 2>/dev/null
+  rm -f "$fifo"
+  WALL=$(elapsed "$t0")
+  [ -n "$END" ] || END="qemu exited (rc=$QRC)"
+  echo "# end: $END; wall ${WALL} s" >> "$log"
+}
