@@ -2,25 +2,12 @@
 
 mod common;
 
-use common::{dom0scope, testdata};
+use common::{copy_dir, dom0scope, testdata};
 
 use std::path::Path;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
-}
 
 #[test]
 fn no_argument_audits_the_bundled_example_and_says_so() {

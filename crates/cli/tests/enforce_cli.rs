@@ -8,7 +8,7 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{dom0scope, testdata};
+use common::{copy_dir, dom0scope, testdata};
 use predicates::prelude::*;
 
 const SNAP: &str = "snapshots/h417-pv-q35-vtd-bios";
@@ -29,24 +29,12 @@ fn plan(dir: &Path, snap: &str) -> PathBuf {
 fn fake_root(dir: &Path, snap: &str) -> PathBuf {
     let root = dir.join("root");
     let s = testdata(snap);
-    copy_tree(&s.join("dmi"), &root.join("sys/class/dmi/id"));
-    copy_tree(&s.join("hypervisor"), &root.join("sys/hypervisor"));
+    copy_dir(&s.join("dmi"), &root.join("sys/class/dmi/id"));
+    copy_dir(&s.join("hypervisor"), &root.join("sys/hypervisor"));
     fs::create_dir_all(root.join("proc/xen")).unwrap();
     fs::write(root.join("proc/xen/capabilities"), "control_d\n").unwrap();
     fs::create_dir_all(root.join("dev")).unwrap();
     root
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_tree(&p, &to.join(e.file_name()));
-        } else {
-            fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 fn is_root() -> bool {

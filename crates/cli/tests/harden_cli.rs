@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{dom0scope, testdata};
+use common::{copy_dir, dom0scope, testdata};
 
 use predicates::prelude::*;
 
@@ -155,17 +155,4 @@ fn missing_or_empty_input_is_exit_2() {
         .args(["harden", "--format", "yaml"])
         .assert()
         .code(2);
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
 }

@@ -2,6 +2,8 @@
 //! EFI runtime calls follow the EFI boot and `efi=no-rs`; kexec and livepatch
 //! follow the build configuration when collected and are unknown otherwise.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -71,20 +73,8 @@ fn efi(sub: &str) -> String {
 
 /// Copies a snapshot directory, dropping its manifest (the copy is edited).
 fn copy_snapshot(name: &str, dir: &Path) -> PathBuf {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap() {
-            let e = e.unwrap();
-            let t = to.join(e.file_name());
-            if e.file_type().unwrap().is_dir() {
-                copy(&e.path(), &t);
-            } else {
-                std::fs::copy(e.path(), t).unwrap();
-            }
-        }
-    }
     let to = dir.join(name);
-    copy(&root().join("testdata/snapshots").join(name), &to);
+    common::copy_dir(&root().join("testdata/snapshots").join(name), &to);
     std::fs::remove_file(to.join("manifest.json")).unwrap();
     to
 }

@@ -20,3 +20,17 @@ pub fn dom0scope() -> Command {
     c.env("NO_COLOR", "1");
     c
 }
+
+/// Copies a directory tree (a snapshot, a fake `/sys`) so a test can edit the copy.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
