@@ -94,3 +94,7 @@ run_qemu_watched() {
   [ -n "$END" ] || END="qemu exited (rc=$QRC)"
   echo "# end: $END; wall ${WALL} s" >> "$log"
 }
+
+# reached_init NAME: did dom0's /init start in the run's serial log? A boot that failed before
+# it (the dom0 kernel hanging under TCG, seen once in ~50 boots) says nothing about dom0scope.
+reached_init() { grep -a -q '===== HARNESS: dom0 /init started' "$HARNESS_WORK/runs/$1/serial.log" 2>/dev/null; }

@@ -76,7 +76,15 @@ for n in "${NAMES[@]}"; do
   config "$n"
   log "=== $n: $DESC"
   # NAME first: everything after "--" in ARGS goes to QEMU.
-  if ! "$HARNESS_DIR/boot.sh" "$n" "${ARGS[@]}"; then failed=$((failed + 1)); fi
+  if ! "$HARNESS_DIR/boot.sh" "$n" "${ARGS[@]}"; then
+    if reached_init "$n"; then
+      failed=$((failed + 1))
+    else
+      # Only a boot that never reached dom0's /init is retried, once, and said so.
+      log "$n: dom0 never reached /init (a QEMU/TCG boot hang, before any dom0scope code): booting once more"
+      "$HARNESS_DIR/boot.sh" "$n" "${ARGS[@]}" || failed=$((failed + 1))
+    fi
+  fi
   cat "$HARNESS_WORK/runs/$n/result.txt" >> "$RES" 2>/dev/null || echo "name=$n status=FAIL why=\"no result\"" >> "$RES"
 done
 
