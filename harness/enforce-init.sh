@@ -2,11 +2,13 @@
 # dom0 /init for harness/enforce.sh (busybox sh): prepares dom0 like harness/init.sh, then
 #   1. dom0scope collect            -> before/   (Xen's rangesets as booted)
 #   2. dom0scope harden before -o   -> plan.json
-#   3. dom0scope enforce --dry-run  (validation only, no hypercall)
-#   4. dom0scope enforce --regrant-test plan.json   (the real, irreversible step)
-#   5. dom0scope enforce plan.json  (again: must be idempotent, no domctl)
-#   6. dom0scope collect            -> after/
-#   7. xl info (dom0 still works)
+#   3. dom0scope probe --expect granted   (runtime proof: the planned frames still map)
+#   4. dom0scope enforce --dry-run  (validation only, no hypercall)
+#   5. dom0scope enforce --regrant-test plan.json   (the real, irreversible step)
+#   6. dom0scope enforce plan.json  (again: must be idempotent, no domctl)
+#   7. dom0scope probe --expect refused   (runtime proof: they no longer map)
+#   8. dom0scope collect            -> after/
+#   9. xl info (dom0 still works)
 # and sends everything as base64 of a tar.gz over the data UART, then powers off.
 # Settings come from /etc/harness.conf (appended by enforce.sh).
 export PATH=/usr/bin:/usr/sbin:/bin:/sbin
@@ -18,7 +20,7 @@ mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
 exec </dev/console >/dev/console 2>&1
 
-NAME=enforce DATA_TTY=/dev/ttyS1
+NAME=enforce DATA_TTY=/dev/ttyS1 PROBE_ARGS=--ports
 . /etc/harness-release
 [ -f /etc/harness.conf ] && . /etc/harness.conf
 export PATH=$PATH:/usr/lib/xen-$XEN/bin
@@ -48,9 +50,11 @@ step() {   # step NAME CMD...: runs CMD with stdout/stderr to files, records rc
 }
 step collect-before dom0scope collect -o "$O/before" --config "$NAME-before"
 step harden dom0scope harden "$O/before" -o "$O/plan.json"
+step probe-before dom0scope probe "$O/plan.json" $PROBE_ARGS --expect granted
 step enforce-dry dom0scope enforce --dry-run "$O/plan.json" --current "$O/before"
 step enforce dom0scope enforce --regrant-test "$O/plan.json"
 step enforce-again dom0scope enforce "$O/plan.json"
+step probe-after dom0scope probe "$O/plan.json" $PROBE_ARGS --expect refused
 step collect-after dom0scope collect -o "$O/after" --config "$NAME-after"
 step xl-info xl info
 dmesg | grep 'dom0scope:' > "$O/kmsg-dom0scope.txt"

@@ -30,7 +30,9 @@ if [ -d "$RUN" ] && [ -n "$(ls -A "$RUN")" ] && [ ! -f "$RUN/serial.log" ]; then
 fi
 rm -rf "$RUN"; mkdir -p "$RUN/conf/etc" "$RUN/conf/usr/bin"
 LOG=$RUN/serial.log
-printf 'NAME=%q\nDATA_TTY=/dev/ttyS1\n' "$NAME" > "$RUN/conf/etc/harness.conf"
+PROBE_ARGS=--ports
+[ "$DOM0" = pvh ] && PROBE_ARGS="--ports --pvh-self-map"
+printf 'NAME=%q\nDATA_TTY=/dev/ttyS1\nPROBE_ARGS=%q\n' "$NAME" "$PROBE_ARGS" > "$RUN/conf/etc/harness.conf"
 install -m 0755 "$HARNESS_DIR/enforce-init.sh" "$RUN/conf/init"
 install -m 0755 "$DOM0SCOPE_BIN" "$RUN/conf/usr/bin/dom0scope"
 (cd "$RUN/conf" && find . | cpio -o -H newc --quiet -R 0:0 | gzip -1) > "$RUN/conf.cpio.gz"
@@ -82,7 +84,7 @@ if [ -n "$endline" ]; then
 fi
 check "output came back intact over the data UART" test -d "$OUT"
 rc_of() { sed -n "s/^$1 rc=//p" "$OUT/steps.txt" 2>/dev/null; }
-for s in collect-before harden enforce-dry enforce enforce-again collect-after xl-info; do
+for s in collect-before harden probe-before enforce-dry enforce enforce-again probe-after collect-after xl-info; do
   check "step $s exited 0 (got $(rc_of "$s"))" test "$(rc_of "$s")" = 0
 done
 
@@ -96,6 +98,17 @@ B_IO=$(ioports "$OUT/before"); A_IO=$(ioports "$OUT/after")
   echo "after:  I/O Memory $A_MEM"; echo "after:  I/O Ports  $A_IO"
 } > "$RUN/rangesets.txt"
 check "after: I/O Memory starts { 0-8e, 91-... (trampoline 0x8f-0x90 gone)" grep -q '^{ 0-8e, 91-' <<< "$A_MEM"
+check "probe before: the trampoline frames map" has "$OUT/probe-before.out" 'GRANTED     iomem 0x8f-0x90 (Xen AP trampoline)'
+check "probe after: the trampoline frames are refused" has "$OUT/probe-after.out" 'REFUSED     iomem 0x8f-0x90 (Xen AP trampoline)'
+if [ "$DOM0" = pv ]; then
+  check "probe before: frame 0x8f holds Xen's trampoline entry" has "$OUT/probe-before.out" "starts with Xen's trampoline real-mode entry"
+  check "probe before: the FACS frame holds the 'FACS' signature" has "$OUT/probe-before.out" "'FACS' signature at +0x"
+  check "probe before: SMI_CMD (0xb2) reads a value" has "$OUT/probe-before.out" 'GRANTED     ioport 0xb2 (ACPI SMI_CMD)'
+  check "probe after: SMI_CMD (0xb2) reads 0xff" has "$OUT/probe-after.out" 'READS 0xff  ioport 0xb2 (ACPI SMI_CMD)'
+else   # PVH: Xen logs each self-mapping probe made, and each removal
+  check "probe before: Xen logged the self-mapping of 0x8f and its removal" bash -c \
+    "grep -a -q 'memory_map:add: d0 gfn=[0-9a-f]* mfn=8f nr=1' '$LOG' && grep -a -q 'memory_map:remove: d0 gfn=[0-9a-f]* mfn=8f nr=1' '$LOG'"
+fi
 check "enforce proved every planned range (log)" has "$OUT/enforce.out" ' proven absent from Xen'"'"'s rangesets'
 check "enforce: no range left (no NOT REVOKED / FAILED)" bash -c "! grep -Eq 'NOT REVOKED|FAILED' '$OUT/enforce.err'"
 check "re-grant of a revoked range refused by Xen (EPERM)" has "$OUT/enforce.err" 'allow=1 -> Operation not permitted'

@@ -37,6 +37,8 @@ enum Command {
     Harden(cmd::harden::Args),
     /// Inside a Xen dom0, early in boot: give up the plan's ranges (irreversible), then prove it.
     Enforce(cmd::enforce::Args),
+    /// Inside a Xen dom0: can the protected frames (and, on request, ports) still be mapped? Runtime proof.
+    Probe(cmd::probe::Args),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
         Command::Hypercalls(args) => cmd::hypercalls::run(args),
         Command::Harden(args) => cmd::harden::run(args),
         Command::Enforce(args) => cmd::enforce::run(args),
+        Command::Probe(args) => cmd::probe::run(args),
     };
     match result {
         Ok(code) => code,

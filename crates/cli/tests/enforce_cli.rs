@@ -189,7 +189,7 @@ fn bad_plans_are_refused_with_a_reason() {
         (
             "schema",
             good.replace("dom0scope-plan/1", "dom0scope-audit/1"),
-            "has schema \"dom0scope-audit/1\"; enforce understands only \"dom0scope-plan/1\"",
+            "has schema \"dom0scope-audit/1\"; dom0scope understands only \"dom0scope-plan/1\"",
         ),
         (
             "xen",
@@ -205,6 +205,15 @@ fn bad_plans_are_refused_with_a_reason() {
             "status",
             good.replacen("\"status\": \"planned\"", "\"status\": \"yes\"", 1),
             "unknown status \"yes\"",
+        ),
+        (
+            "unknown-field",
+            good.replacen(
+                "\"status\": \"planned\"",
+                "\"status\": \"planned\", \"allow\": true",
+                1,
+            ),
+            "unknown field `allow`",
         ),
     ];
     for (name, text, want) in cases {

@@ -1,82 +1,23 @@
 //! Loading a `dom0scope-plan/1` document and checking it against the running host, before
 //! anything is changed.
+//!
+//! The document model (its types, its strict reading and its size cap) is
+//! `dom0scope_harden::plan`, the one `dom0scope harden` writes; this module adds what only
+//! enforce knows: whether it can issue domctls for the plan's Xen release, and whether the
+//! plan fits the running host.
 
 use std::collections::BTreeMap;
+use std::ops::Deref;
 use std::path::Path;
-
-use serde::Deserialize;
 
 use crate::abi;
 
-/// The plan schema enforce understands (written by `dom0scope harden -o`).
-pub const SCHEMA: &str = "dom0scope-plan/1";
-/// Largest plan file read (a real plan is a few tens of KiB).
-pub const MAX_PLAN_BYTES: u64 = 16 << 20;
-/// Highest machine frame number x86-64 can address (52-bit physical addresses).
-const MAX_MFN: u64 = (1 << 40) - 1;
+pub use dom0scope_harden::plan::{MAX_PLAN_BYTES, Range, Resource, SCHEMA, Status};
 
-/// Which permission a range is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Resource {
-    /// Machine frames (`XEN_DOMCTL_iomem_permission`).
-    Iomem,
-    /// I/O ports (`XEN_DOMCTL_ioport_permission`).
-    Ioport,
-}
-
-impl Resource {
-    pub fn label(self) -> &'static str {
-        match self {
-            Resource::Iomem => "iomem",
-            Resource::Ioport => "ioport",
-        }
-    }
-}
-
-/// A range's status in the plan; only `Planned` ranges are ever applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Planned,
-    Refused,
-    Unchecked,
-}
-
-impl Status {
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Planned => "planned",
-            Status::Refused => "refused",
-            Status::Unchecked => "unchecked",
-        }
-    }
-}
-
-/// One range of the plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Range {
-    pub resource: Resource,
-    /// First frame or port, inclusive.
-    pub first: u64,
-    /// Last frame or port, inclusive.
-    pub last: u64,
-    pub what: String,
-    pub status: Status,
-    /// The plan's reason (why safe, refused or unchecked).
-    pub reason: String,
-}
-
-impl Range {
-    /// `iomem 0x8f-0x90 (Xen AP trampoline)`.
-    pub fn describe(&self) -> String {
-        format!(
-            "{} {:#x}-{:#x} ({})",
-            self.resource.label(),
-            self.first,
-            self.last,
-            self.what
-        )
-    }
-}
+/// The document as `dom0scope harden` wrote it.
+pub type Document = dom0scope_harden::plan::Plan;
+/// Why the document itself is refused (unreadable, too large, malformed, bad range).
+pub type DocumentError = dom0scope_harden::plan::PlanError;
 
 /// The Xen release a plan was made for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,44 +52,37 @@ impl XenRelease {
     }
 }
 
-/// A parsed plan whose structure has been checked (not yet against the host).
-#[derive(Debug, Clone)]
+/// A plan document whose structure has been checked and whose Xen release enforce knows (not
+/// yet checked against the host). It reads as the document (`plan.ranges`, `plan.host`,
+/// `plan.snapshot`, `plan.dom0_mode`, `plan.planned()`), plus the parsed release in `xen`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
-    pub host: BTreeMap<String, String>,
-    pub snapshot: String,
+    /// The document, as read.
+    pub doc: Document,
+    /// The release of `doc.xen_version`.
     pub xen: XenRelease,
-    pub dom0_mode: Option<String>,
-    pub ranges: Vec<Range>,
 }
 
 impl Plan {
-    /// The ranges enforce would apply.
+    /// The ranges enforce would apply (status `planned`).
     pub fn planned(&self) -> impl Iterator<Item = &Range> {
-        self.ranges.iter().filter(|r| r.status == Status::Planned)
+        self.doc.planned()
+    }
+}
+
+impl Deref for Plan {
+    type Target = Document;
+    fn deref(&self) -> &Document {
+        &self.doc
     }
 }
 
 /// Why a plan is refused. Every refusal happens before any change to Xen.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    #[error("cannot read plan {path}: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("plan {path} is larger than {MAX_PLAN_BYTES} bytes: not a dom0scope plan")]
-    TooLarge { path: String },
-    #[error("plan {path} is malformed: {detail}")]
-    Malformed { path: String, detail: String },
-    #[error("plan {path} has schema {found:?}; enforce understands only {SCHEMA:?}")]
-    Schema { path: String, found: String },
-    #[error("plan {path}, range #{index}: {detail}; refusing the whole plan before any change")]
-    BadRange {
-        path: String,
-        index: usize,
-        detail: String,
-    },
+    /// The file is not a well-formed plan document.
+    #[error(transparent)]
+    Document(#[from] DocumentError),
     #[error("plan {path} names no Xen version; enforce knows {}", known_versions())]
     NoXenVersion { path: String },
     #[error(
@@ -191,149 +125,31 @@ fn known_versions() -> String {
         .join(", ")
 }
 
-#[derive(Deserialize)]
-struct RawPlan {
-    schema: Option<serde_json::Value>,
-    #[serde(default)]
-    host: BTreeMap<String, String>,
-    #[serde(default)]
-    snapshot: Option<String>,
-    #[serde(default)]
-    xen_version: Option<String>,
-    #[serde(default)]
-    dom0_mode: Option<String>,
-    revoke: Option<Vec<RawRange>>,
-}
-
-#[derive(Deserialize)]
-struct RawRange {
-    resource: String,
-    first: serde_json::Value,
-    last: serde_json::Value,
-    #[serde(default)]
-    what: String,
-    status: String,
-    #[serde(default)]
-    reason: String,
-}
-
-fn number(v: &serde_json::Value) -> Result<u64, String> {
-    match v {
-        serde_json::Value::Number(n) => n.as_u64().ok_or_else(|| format!("{n} is not a u64")),
-        serde_json::Value::String(s) => {
-            let t = s.trim();
-            let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-                Some(h) => u64::from_str_radix(h, 16),
-                None => t.parse(),
-            };
-            r.map_err(|_| format!("{s:?} is not a number"))
-        }
-        other => Err(format!("{other} is not a number")),
-    }
-}
-
 /// Reads and parses a plan file (at most [`MAX_PLAN_BYTES`]).
 pub fn load(path: &Path) -> Result<Plan, PlanError> {
-    use std::io::Read;
-    let shown = path.display().to_string();
-    let read = |e| PlanError::Read {
-        path: shown.clone(),
-        source: e,
-    };
-    let f = std::fs::File::open(path).map_err(read)?;
-    let mut bytes = Vec::new();
-    f.take(MAX_PLAN_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read)?;
-    if bytes.len() as u64 > MAX_PLAN_BYTES {
-        return Err(PlanError::TooLarge { path: shown });
-    }
-    parse(&shown, &bytes)
+    let doc = dom0scope_harden::plan::load(path)?;
+    check_release(&path.display().to_string(), doc)
 }
 
 /// Parses a plan document; `path` only names it in errors.
 pub fn parse(path: &str, bytes: &[u8]) -> Result<Plan, PlanError> {
-    let malformed = |detail: String| PlanError::Malformed {
-        path: path.into(),
-        detail,
-    };
-    let raw: RawPlan = serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
-    match &raw.schema {
-        Some(serde_json::Value::String(s)) if s == SCHEMA => {}
-        Some(v) => {
-            return Err(PlanError::Schema {
-                path: path.into(),
-                found: v.as_str().map_or_else(|| v.to_string(), str::to_string),
-            });
-        }
-        None => return Err(malformed("no \"schema\" field".into())),
-    }
-    let revoke = raw
-        .revoke
-        .ok_or_else(|| malformed("no \"revoke\" list".into()))?;
-    let xen_text = raw
+    let doc = dom0scope_harden::plan::parse(path, bytes)?;
+    check_release(path, doc)
+}
+
+/// The plan names a Xen release enforce can issue domctls for.
+fn check_release(path: &str, doc: Document) -> Result<Plan, PlanError> {
+    let text = doc
         .xen_version
+        .clone()
         .ok_or_else(|| PlanError::NoXenVersion { path: path.into() })?;
-    let xen = XenRelease::parse(&xen_text)
+    let xen = XenRelease::parse(&text)
         .filter(|x| x.domctl_version().is_some())
         .ok_or_else(|| PlanError::UnknownXen {
             path: path.into(),
-            version: xen_text.clone(),
+            version: text.clone(),
         })?;
-    let mut ranges = Vec::with_capacity(revoke.len());
-    for (i, r) in revoke.into_iter().enumerate() {
-        let index = i + 1;
-        let bad = |detail: String| PlanError::BadRange {
-            path: path.into(),
-            index,
-            detail,
-        };
-        let resource = match r.resource.as_str() {
-            "iomem" => Resource::Iomem,
-            "ioport" => Resource::Ioport,
-            other => return Err(bad(format!("unknown resource {other:?}"))),
-        };
-        let status = match r.status.as_str() {
-            "planned" => Status::Planned,
-            "refused" => Status::Refused,
-            "unchecked" => Status::Unchecked,
-            other => return Err(bad(format!("unknown status {other:?}"))),
-        };
-        let first = number(&r.first).map_err(|e| bad(format!("first: {e}")))?;
-        let last = number(&r.last).map_err(|e| bad(format!("last: {e}")))?;
-        if first > last {
-            return Err(bad(format!("first {first:#x} is above last {last:#x}")));
-        }
-        let max = match resource {
-            Resource::Iomem => MAX_MFN,
-            Resource::Ioport => 0xffff,
-        };
-        if last > max {
-            return Err(bad(format!(
-                "last {last:#x} is beyond the largest {} ({max:#x})",
-                if resource == Resource::Iomem {
-                    "machine frame"
-                } else {
-                    "I/O port"
-                }
-            )));
-        }
-        ranges.push(Range {
-            resource,
-            first,
-            last,
-            what: r.what,
-            status,
-            reason: r.reason,
-        });
-    }
-    Ok(Plan {
-        host: raw.host,
-        snapshot: raw.snapshot.unwrap_or_default(),
-        xen,
-        dom0_mode: raw.dom0_mode,
-        ranges,
-    })
+    Ok(Plan { doc, xen })
 }
 
 /// What is known about the running host, read before anything changes.
@@ -454,12 +270,12 @@ pub fn check_host(
         }
         None => notes.push("running Xen's version not checked (dry run, not on Xen)".into()),
     }
-    if let (Some(p), Some(r)) = (&plan.dom0_mode, &host.guest_type)
-        && !p.eq_ignore_ascii_case(r)
+    if let (Some(p), Some(r)) = (plan.dom0_mode, &host.guest_type)
+        && !p.label().eq_ignore_ascii_case(r)
     {
         return Err(PlanError::Dom0Mode {
             path: path.into(),
-            planned: p.clone(),
+            planned: p.label().to_lowercase(),
             running: r.clone(),
         });
     }
@@ -552,7 +368,7 @@ mod tests {
             Err(PlanError::Dom0Mode { .. })
         ));
         let mut anon = p.clone();
-        anon.host.clear();
+        anon.doc.host.clear();
         assert!(matches!(
             check_host(&anon, "p", &host(), false, true),
             Err(PlanError::NoHostIdentity { .. })

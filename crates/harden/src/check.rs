@@ -17,12 +17,12 @@ use dom0scope_facts::evidence::hex;
 use dom0scope_facts::linux::Dom0View;
 use dom0scope_facts::linux::resources::ResourceEntry;
 use dom0scope_facts::xenlog::Dom0Mode;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Candidate, Resource, Revocation, Status};
 
 /// How an overlapping `/proc` entry bears on the range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UseKind {
     /// A driver or the kernel claims it: dom0 uses it.
@@ -34,14 +34,15 @@ pub enum UseKind {
 }
 
 /// One of dom0's `/proc` entries overlapping a planned range.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Dom0Use {
     /// `linux/iomem` or `linux/ioports`.
-    pub artifact: &'static str,
+    pub artifact: String,
     pub line: u32,
-    #[serde(serialize_with = "hex::u64")]
+    #[serde(serialize_with = "hex::u64", deserialize_with = "crate::plan::de_u64")]
     pub start: u64,
-    #[serde(serialize_with = "hex::u64")]
+    #[serde(serialize_with = "hex::u64", deserialize_with = "crate::plan::de_u64")]
     pub end: u64,
     pub name: String,
     pub kind: UseKind,
@@ -110,7 +111,7 @@ fn overlapping(
         .iter()
         .filter(|e| e.start <= end && e.end >= start)
         .map(|e| Dom0Use {
-            artifact,
+            artifact: artifact.into(),
             line: e.line,
             start: e.start,
             end: e.end,

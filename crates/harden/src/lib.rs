@@ -21,174 +21,23 @@
 //! host.
 
 mod check;
+pub mod plan;
 mod render;
 
 use std::collections::BTreeMap;
 
 use dom0scope_facts::Facts;
-use dom0scope_facts::evidence::hex;
-use dom0scope_facts::xenlog::Dom0Mode;
 use dom0scope_inventory::{Inventory, Owner, PortOwner};
 use dom0scope_ranges::{FrameSet, PortSet};
 use dom0scope_surface::Surface;
-use dom0scope_verdict::{Channel, Date, Finding, Inputs, Policy, Readings, Verdict};
-use serde::Serialize;
+use dom0scope_verdict::{Channel, Date, Inputs, Policy, Readings, Verdict};
 
 pub use check::{Dom0Use, UseKind};
+pub use plan::{
+    Change, ChannelChanges, FindingRef, MAX_PLAN_BYTES, Plan, PlanError, Range, Residual, Resource,
+    Revocation, SCHEMA, Status,
+};
 pub use render::render_text;
-
-/// The plan document's schema name.
-pub const SCHEMA: &str = "dom0scope-plan/1";
-
-/// Which permission a range is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Resource {
-    /// Machine frames (`XEN_DOMCTL_iomem_permission`).
-    Iomem,
-    /// I/O ports (`XEN_DOMCTL_ioport_permission`).
-    Ioport,
-}
-
-/// What the plan says about one range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Checked against dom0's own use and safe to give up.
-    Planned,
-    /// dom0 uses it (or it cannot be judged safe): keep it.
-    Refused,
-    /// dom0's use could not be checked (no `/proc` view in the snapshot): not safe
-    /// to apply without checking by hand.
-    Unchecked,
-}
-
-impl Status {
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Planned => "planned",
-            Status::Refused => "refused",
-            Status::Unchecked => "unchecked",
-        }
-    }
-}
-
-/// One range dom0 could give up.
-#[derive(Debug, Clone, Serialize)]
-pub struct Revocation {
-    pub resource: Resource,
-    /// First frame (iomem) or port (ioport), inclusive.
-    #[serde(serialize_with = "hex::u64")]
-    pub first: u64,
-    /// Last frame or port, inclusive.
-    #[serde(serialize_with = "hex::u64")]
-    pub last: u64,
-    /// What lies there.
-    pub what: String,
-    /// The rules this range (with the rest of the plan) closes, as the what-if shows.
-    pub closes: Vec<String>,
-    /// Rules it bears on that this range does not close: the range is not
-    /// planned, or the rule stays open after the whole plan (other ranges or
-    /// other ways in remain).
-    pub narrows: Vec<String>,
-    /// What dom0 loses by giving it up.
-    pub loses: String,
-    pub status: Status,
-    /// Why it is safe, why it is refused, or why it could not be checked.
-    pub reason: String,
-    /// dom0's own `/proc` entries overlapping the range.
-    pub dom0_use: Vec<Dom0Use>,
-    /// Conditions the plan rests on.
-    pub caveats: Vec<String>,
-}
-
-impl Revocation {
-    /// `frames 0x9e-0x9f` / `ports 0xcf9-0xcf9`.
-    pub fn span(&self) -> String {
-        let what = match self.resource {
-            Resource::Iomem => "frames",
-            Resource::Ioport => "ports",
-        };
-        format!("{what} {:#x}-{:#x}", self.first, self.last)
-    }
-}
-
-/// One remedy another party must deliver.
-#[derive(Debug, Clone, Serialize)]
-pub struct Change {
-    /// The finding it closes.
-    pub rule: String,
-    pub title: String,
-    pub text: String,
-    /// The self-revocation plan already closes this finding (on today's Xen).
-    pub closed_by_plan: bool,
-}
-
-/// Remedies of one delivery channel.
-#[derive(Debug, Clone, Serialize)]
-pub struct ChannelChanges {
-    pub channel: Channel,
-    pub label: &'static str,
-    pub changes: Vec<Change>,
-}
-
-/// A finding, briefly.
-#[derive(Debug, Clone, Serialize)]
-pub struct FindingRef {
-    pub id: String,
-    pub title: String,
-    pub severity: dom0scope_verdict::Severity,
-}
-
-impl From<&Finding> for FindingRef {
-    fn from(f: &Finding) -> FindingRef {
-        FindingRef {
-            id: f.id.clone(),
-            title: f.title.clone(),
-            severity: f.severity,
-        }
-    }
-}
-
-/// The verdict on the observed reach minus the planned ranges.
-#[derive(Debug, Clone, Serialize)]
-pub struct Residual {
-    pub level_before: String,
-    pub level_after: String,
-    /// Findings before that are gone after.
-    pub closed: Vec<FindingRef>,
-    /// Findings still there after.
-    pub remaining: Vec<FindingRef>,
-    /// Findings only after (should not happen; reported if it does).
-    pub opened: Vec<FindingRef>,
-    /// Frames and ports the what-if removed from the observed reach.
-    pub frames_removed: u64,
-    pub ports_removed: u64,
-}
-
-/// The whole plan.
-#[derive(Debug, Clone, Serialize)]
-pub struct Plan {
-    pub schema: &'static str,
-    /// The snapshot manifest's `host` (DMI identity); empty for a bare log.
-    pub host: BTreeMap<String, String>,
-    /// The snapshot's label (`config` in the manifest, or its path).
-    pub snapshot: String,
-    /// `4.17.7` as Xen's banner states it.
-    pub xen_version: Option<String>,
-    pub dom0_mode: Option<Dom0Mode>,
-    /// dom0's `/proc/iomem` and `/proc/ioports` were in the snapshot.
-    pub dom0_use_checked: bool,
-    /// Ranges dom0 could give up, each with its status.
-    pub revoke: Vec<Revocation>,
-    /// Remedies only Xen can deliver (command line, signed built-in command line,
-    /// Kconfig, FLASK policy, Xen patch), by channel.
-    pub xen_changes: Vec<ChannelChanges>,
-    /// Remedies for the firmware or dom0's kernel, by channel.
-    pub other_changes: Vec<ChannelChanges>,
-    pub residual: Option<Residual>,
-    pub notes: Vec<String>,
-}
 
 /// What the plan is built from.
 #[derive(Debug)]
@@ -223,13 +72,13 @@ impl Plan {
         let Some(obs) = cx.surface.reach.observed.as_ref() else {
             notes.push("dom0's observed reach is unknown (no debug-key 'q' dump of domain 0): nothing to revoke can be named".into());
             return Plan {
-                schema: SCHEMA,
+                schema: SCHEMA.into(),
                 host: cx.host.clone(),
                 snapshot: cx.snapshot.clone(),
                 xen_version: xen_version(cx.facts),
                 dom0_mode,
                 dom0_use_checked: view.is_some(),
-                revoke: Vec::new(),
+                ranges: Vec::new(),
                 xen_changes: changes(cx.verdict, &[], true),
                 other_changes: changes(cx.verdict, &[], false),
                 residual: None,
@@ -286,30 +135,18 @@ impl Plan {
             r.narrows = n;
         }
         Plan {
-            schema: SCHEMA,
+            schema: SCHEMA.into(),
             host: cx.host.clone(),
             snapshot: cx.snapshot.clone(),
             xen_version: xen_version(cx.facts),
             dom0_mode,
             dom0_use_checked: view.is_some(),
-            revoke,
+            ranges: revoke,
             xen_changes: changes(cx.verdict, &closed, true),
             other_changes: changes(cx.verdict, &closed, false),
             residual,
             notes,
         }
-    }
-
-    /// The versioned JSON document.
-    pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("plan serializes");
-        s.push('\n');
-        s
-    }
-
-    /// Ranges of one status.
-    pub fn with_status(&self, s: Status) -> impl Iterator<Item = &Revocation> {
-        self.revoke.iter().filter(move |r| r.status == s)
     }
 }
 
@@ -725,7 +562,7 @@ fn changes(verdict: &Verdict, closed: &[String], xen: bool) -> Vec<ChannelChange
                 .collect();
             (!changes.is_empty()).then(|| ChannelChanges {
                 channel,
-                label: channel.label(),
+                label: channel.label().into(),
                 changes,
             })
         })

@@ -42,7 +42,7 @@ pub fn render_text(p: &Plan) -> String {
         o,
         "\n== Self-revocation: what dom0 gives up (XEN_DOMCTL_iomem/ioport_permission, early in boot)"
     );
-    if p.revoke.is_empty() {
+    if p.ranges.is_empty() {
         let _ = writeln!(o, "  (nothing)");
     }
     for status in [Status::Planned, Status::Unchecked, Status::Refused] {

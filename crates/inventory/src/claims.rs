@@ -153,6 +153,7 @@ pub(crate) fn gather(facts: &Facts) -> Vec<Claim> {
                 Owner::PciBar {
                     sbdf: f.sbdf.clone(),
                     index: r.index,
+                    role: crate::chipset::role(f),
                 },
                 Evidence {
                     artifact: format!("pci/{}/resource", f.sbdf),
@@ -294,5 +295,18 @@ pub(crate) fn gather(facts: &Facts) -> Vec<Claim> {
             }
         }
     }
+    for b in crate::chipset::memory_blocks(&facts.pci) {
+        out.push(Claim {
+            start: b.start,
+            end: b.end,
+            owner: b.owner,
+            source: b.source,
+        });
+    }
+    crate::firmware::gather(facts, &mut |c: Claim| {
+        if c.start <= c.end {
+            out.push(c);
+        }
+    });
     out
 }

@@ -1,20 +1,28 @@
 //! The inventory stage: every byte of physical address space with an owner and
 //! the artifact line or table offset that says so. Sources: the E820 and EFI
-//! memory maps and the platform lines of Xen's log, and the ACPI tables of a
-//! full snapshot. Where sources overlap, a documented precedence decides
-//! ([`Owner`]: device registers over firmware ranges over E820 types), and a
-//! device claimed inside usable RAM is reported. Gaps are kept as unclaimed
-//! holes, never dropped.
+//! memory maps and the platform lines of Xen's log, the ACPI tables of a full
+//! snapshot (including DMAR RMRRs, IVRS IVMDs and the TPM2 table), PCI BARs
+//! and the chipset registers in captured config space, and dom0's /proc/iomem
+//! where the log lacks an E820 map. Where sources overlap, a documented
+//! precedence decides ([`Owner`]: device registers over firmware ranges over
+//! E820 types), and disagreements between sources become notes. Gaps are kept
+//! as unclaimed holes, never dropped.
 
+mod checks;
+mod chipset;
 mod claims;
+mod devices;
+mod firmware;
 mod owner;
 mod ports;
 
 use dom0scope_facts::evidence::hex;
 use dom0scope_facts::xenlog::E820Kind;
 use dom0scope_facts::{Evidence, Facts};
+use dom0scope_ranges::FrameSet;
 use serde::Serialize;
 
+pub use devices::Device;
 pub use owner::Owner;
 pub use ports::{PortOwner, PortRegion};
 
@@ -47,6 +55,8 @@ pub struct Inventory {
     pub phys_bits_assumed: bool,
     /// Every I/O port, 0..=0xffff, with an owner.
     pub ports: Vec<PortRegion>,
+    /// The PCI functions the snapshot shows, with display names.
+    pub devices: Vec<Device>,
     /// Facts the inventory could not use, disagreements between sources.
     pub notes: Vec<String>,
 }
@@ -68,9 +78,11 @@ impl Inventory {
         }
         let claims = claims::gather(facts);
         let regions = sweep(&claims, top, &mut notes);
+        checks::run(facts, &claims, &regions, &mut notes);
         Inventory {
             regions,
             ports: ports::build(facts),
+            devices: facts.pci.iter().map(Device::of).collect(),
             phys_bits,
             phys_bits_assumed: known.is_none(),
             notes,
@@ -85,12 +97,50 @@ impl Inventory {
             .take_while(move |r| r.start <= end)
     }
 
+    /// The PCI function `sbdf`, when the snapshot shows it.
+    pub fn device(&self, sbdf: &str) -> Option<&Device> {
+        self.devices.iter().find(|d| d.sbdf == sbdf)
+    }
+
+    /// Bytes of unclaimed holes inside `frames` (e.g. dom0's I/O Memory
+    /// rangeset): only whole frames inside a hole count, so a frame shared
+    /// with a named owner is not counted as unclaimed. Saturates at u64::MAX.
+    pub fn unclaimed_bytes_in(&self, frames: &FrameSet) -> u64 {
+        let mut total = 0u128;
+        for r in self.regions.iter().filter(|r| r.owner == Owner::Hole) {
+            let first = r.start.div_ceil(4096);
+            let Some(last) = (r.end.wrapping_add(1) >> 12).checked_sub(1) else {
+                continue;
+            };
+            if first <= last {
+                total += frames.intersect_range(first..=last).count() * 4096;
+            }
+        }
+        u64::try_from(total).unwrap_or(u64::MAX)
+    }
+
     /// Regions overlapping the inclusive byte range `[start, end]`.
     pub fn overlapping(&self, start: u64, end: u64) -> impl Iterator<Item = &Region> {
         let first = self.regions.partition_point(|r| r.end < start);
         self.regions[first..]
             .iter()
             .take_while(move |r| r.start <= end)
+    }
+}
+
+/// A byte count for people: 4 KiB, 1.5 MiB, 256 MiB (one decimal when not whole).
+pub fn human_size(size: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = size as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if v.fract() == 0.0 {
+        format!("{v:.0} {}", UNITS[u])
+    } else {
+        format!("{v:.1} {}", UNITS[u])
     }
 }
 

@@ -37,6 +37,24 @@ pub enum Owner {
     VtdRegisters,
     /// An AMD IOMMU's registers.
     AmdIommuRegisters,
+    /// Memory the firmware keeps DMA-mapped for the listed devices through the
+    /// IOMMU (DMAR RMRR): a device may write it at any time.
+    Rmrr { devices: Vec<String> },
+    /// The AMD counterpart of an RMRR (IVRS IVMD): unity-mapped or excluded
+    /// from translation for the listed devices.
+    Ivmd { what: &'static str, devices: String },
+    /// The TPM's CRB locality page holding the control area (TPM2 table).
+    TpmCrb,
+    /// The TPM localities 0-4 window the PC Client PTP fixes at 0xfed40000.
+    TpmLocalities,
+    /// The boot flash decoded just below 4 GiB (it holds the reset vector).
+    FlashWindow,
+    /// A chipset register block located by a config-space register, not a BAR
+    /// (Intel RCBA, …).
+    ChipsetRegisters { sbdf: String, block: &'static str },
+    /// The SPI flash controller's registers when a chipset register, not a BAR,
+    /// locates them (Intel RCBA + 0x3800, AMD FCH LPC 0xa0).
+    SpiController { sbdf: String, via: &'static str },
     /// Xen's AP start-up trampoline (executed on CPU bring-up and S3 resume).
     XenTrampoline,
     /// A PC/AT fixed memory region (IVT/BDA, VGA window, option ROMs, system BIOS,
@@ -44,9 +62,18 @@ pub enum Owner {
     Legacy { what: &'static str },
     /// An AML `OperationRegion` in SystemMemory (firmware code touches it).
     AmlRegion { name: String },
-    /// A PCI function's memory BAR (index 0-5) or expansion ROM (6).
-    PciBar { sbdf: String, index: u8 },
+    /// A PCI function's memory BAR (index 0-5) or expansion ROM (6); `role`
+    /// names a platform-critical function (SPI controller, SMBus, LPC bridge).
+    PciBar {
+        sbdf: String,
+        index: u8,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        role: Option<&'static str>,
+    },
 }
+
+/// At most this many device names in a label; the rest are counted.
+const MAX_NAMED: usize = 4;
 
 impl Owner {
     /// Short label for reports.
@@ -75,19 +102,65 @@ impl Owner {
             } => format!("PCI ECAM {segment:04x}:{bus_start:02x}-{bus_end:02x}"),
             Owner::VtdRegisters => "VT-d registers".into(),
             Owner::AmdIommuRegisters => "AMD IOMMU registers".into(),
+            Owner::Rmrr { devices } => {
+                let mut s = String::from("VT-d RMRR for ");
+                if devices.is_empty() {
+                    s.push_str("no listed device");
+                }
+                s.push_str(&devices[..devices.len().min(MAX_NAMED)].join(", "));
+                if devices.len() > MAX_NAMED {
+                    s.push_str(&format!(" and {} more", devices.len() - MAX_NAMED));
+                }
+                s
+            }
+            Owner::Ivmd { what, devices } => format!("AMD IVMD {what} for {devices}"),
+            Owner::TpmCrb => "TPM CRB control area".into(),
+            Owner::TpmLocalities => "TPM localities 0-4".into(),
+            Owner::FlashWindow => "BIOS flash window".into(),
+            Owner::ChipsetRegisters { sbdf, block } => format!("{block} ({sbdf})"),
+            Owner::SpiController { sbdf, via } => {
+                format!("SPI controller ({sbdf} {via})")
+            }
             Owner::XenTrampoline => "Xen AP trampoline".into(),
             Owner::AmlRegion { name } => format!("AML OperationRegion {name}"),
             Owner::Legacy { what } => (*what).to_owned(),
-            Owner::PciBar { sbdf, index } => match index {
-                0..=5 => format!("PCI {sbdf} BAR{index}"),
-                6 => format!("PCI {sbdf} ROM"),
-                n => format!("PCI {sbdf} window {n}"),
-            },
+            Owner::PciBar { sbdf, index, role } => {
+                let bar = match index {
+                    0..=5 => format!("PCI {sbdf} BAR{index}"),
+                    6 => format!("PCI {sbdf} ROM"),
+                    n => format!("PCI {sbdf} window {n}"),
+                };
+                match role {
+                    Some(r) => format!("{bar} ({r})"),
+                    None => bar,
+                }
+            }
         }
     }
 
-    /// Where sources overlap the higher precedence wins: a device's registers
-    /// over a firmware range over the E820 type over nothing.
+    /// The PCI function this owner belongs to, if any.
+    pub fn sbdf(&self) -> Option<&str> {
+        match self {
+            Owner::PciBar { sbdf, .. }
+            | Owner::ChipsetRegisters { sbdf, .. }
+            | Owner::SpiController { sbdf, .. } => Some(sbdf),
+            _ => None,
+        }
+    }
+
+    /// Where sources overlap the higher precedence wins, in four tiers:
+    ///
+    /// - register blocks of devices (100-90): the fixed platform devices and
+    ///   the TPM's control area; then PCI BARs, where a SPI controller located
+    ///   inside a chipset block (96) beats the block (95); then ECAM; then the
+    ///   decode windows fixed by specification (TPM localities, boot flash, 88);
+    /// - firmware statements about memory (85-60): FACS, EFI runtime ranges,
+    ///   ACPI tables, DMA-mapped ranges (RMRR/IVMD), AML OperationRegions —
+    ///   the more specific statement first;
+    /// - bridge windows (20): they only say where devices below may sit;
+    /// - conventions and the E820 type (15, 10), then nothing (0).
+    ///
+    /// Ties go to the claim starting later (the nested one).
     pub(crate) fn precedence(&self) -> u8 {
         match self {
             Owner::Lapic
@@ -95,14 +168,19 @@ impl Owner {
             | Owner::Hpet
             | Owner::VtdRegisters
             | Owner::AmdIommuRegisters
+            | Owner::TpmCrb
             | Owner::XenTrampoline => 100,
+            Owner::SpiController { .. } => 96,
             Owner::PciBar { index, .. } if *index <= 6 => 95,
+            Owner::ChipsetRegisters { .. } => 95,
             // Bridge windows only say where devices below the bridge may sit.
             Owner::PciBar { .. } => 20,
             Owner::PciEcam { .. } => 90,
+            Owner::TpmLocalities | Owner::FlashWindow => 88,
             Owner::Facs => 85,
             Owner::EfiRuntimeCode | Owner::EfiRuntimeData { .. } => 80,
             Owner::AcpiTable { .. } => 70,
+            Owner::Rmrr { .. } | Owner::Ivmd { .. } => 65,
             Owner::AmlRegion { .. } => 60,
             Owner::Legacy { .. } => 15,
             Owner::E820 { .. } => 10,
@@ -110,9 +188,14 @@ impl Owner {
         }
     }
 
-    /// A device or register block (as opposed to memory).
+    /// A device's registers or decode window (as opposed to memory), which
+    /// should never sit in RAM.
     pub(crate) fn is_device(&self) -> bool {
-        // The trampoline lives in RAM by design; everything else this high is MMIO.
-        self.precedence() >= 90 && *self != Owner::XenTrampoline
+        match self {
+            // The trampoline lives in RAM by design.
+            Owner::XenTrampoline => false,
+            Owner::PciBar { index, .. } => *index <= 6,
+            o => o.precedence() >= 88,
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The I/O-port map: every port 0..=0xffff with an owner. Sources, by
 //! precedence: PCI I/O BARs and the FADT's fixed-hardware blocks (what this
-//! machine says), then the PC/AT conventions every x86 chipset decodes (named
+//! machine says), then chipset I/O blocks decoded from config space, then AML
+//! OperationRegions, then the PC/AT conventions every x86 chipset decodes (named
 //! as such, since no artifact states them), else unclaimed.
 
 use dom0scope_facts::{Evidence, Facts};
@@ -14,10 +15,18 @@ pub enum PortOwner {
     Acpi {
         block: String,
     },
-    /// A PCI function's I/O BAR.
+    /// A PCI function's I/O BAR; `role` names a platform-critical function.
     PciBar {
         sbdf: String,
         index: u8,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        role: Option<&'static str>,
+    },
+    /// An I/O block a chipset register (not a BAR) locates, e.g. the Intel
+    /// ICH/PCH PMBASE block with SMI_EN and the TCO watchdog.
+    Chipset {
+        sbdf: String,
+        block: &'static str,
     },
     /// An AML `OperationRegion` in SystemIO.
     AmlRegion {
@@ -34,16 +43,32 @@ impl PortOwner {
     pub fn label(&self) -> String {
         match self {
             PortOwner::Acpi { block } => format!("ACPI {block}"),
-            PortOwner::PciBar { sbdf, index } => format!("PCI {sbdf} BAR{index}"),
+            PortOwner::PciBar { sbdf, index, role } => match role {
+                Some(r) => format!("PCI {sbdf} BAR{index} ({r})"),
+                None => format!("PCI {sbdf} BAR{index}"),
+            },
+            PortOwner::Chipset { sbdf, block } => format!("{block} ({sbdf})"),
             PortOwner::AmlRegion { name } => format!("AML OperationRegion {name}"),
             PortOwner::Legacy { device } => (*device).to_owned(),
             PortOwner::Unclaimed => "unclaimed".into(),
         }
     }
 
+    /// The PCI function this owner belongs to, if any.
+    pub fn sbdf(&self) -> Option<&str> {
+        match self {
+            PortOwner::PciBar { sbdf, .. } | PortOwner::Chipset { sbdf, .. } => Some(sbdf),
+            _ => None,
+        }
+    }
+
+    /// What this machine states beats the chipset block that contains it
+    /// (the FADT's PM1/GPE blocks lie inside PMBASE), which beats AML, which
+    /// beats convention.
     fn precedence(&self) -> u8 {
         match self {
             PortOwner::Acpi { .. } | PortOwner::PciBar { .. } => 50,
+            PortOwner::Chipset { .. } => 45,
             PortOwner::AmlRegion { .. } => 40,
             PortOwner::Legacy { .. } => 10,
             PortOwner::Unclaimed => 0,
@@ -193,6 +218,7 @@ fn claims(facts: &Facts) -> Vec<PortClaim> {
                 owner: PortOwner::PciBar {
                     sbdf: f.sbdf.clone(),
                     index: r.index,
+                    role: crate::chipset::role(f),
                 },
                 source: Some(Evidence {
                     artifact: format!("pci/{}/resource", f.sbdf),
@@ -202,6 +228,19 @@ fn claims(facts: &Facts) -> Vec<PortClaim> {
             });
         }
     }
+    out.extend(
+        crate::chipset::port_blocks(facts)
+            .into_iter()
+            .map(|b| PortClaim {
+                start: b.start,
+                end: b.end,
+                owner: PortOwner::Chipset {
+                    sbdf: b.sbdf,
+                    block: b.block,
+                },
+                source: Some(b.source),
+            }),
+    );
     out
 }
 

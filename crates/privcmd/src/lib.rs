@@ -1,7 +1,8 @@
 //! The one place dom0scope talks to Xen directly: hypercalls issued through Linux's privcmd
 //! driver (`IOCTL_PRIVCMD_HYPERCALL`). `collect` reads the console ring and presses debug
 //! keys with it when `xl` is absent (`XEN_SYSCTL_readconsole`, `XEN_SYSCTL_debug_keys`);
-//! `enforce` issues its permission domctls and re-reads the rangesets through it.
+//! `enforce` issues its permission domctls and re-reads the rangesets through it; `probe`
+//! asks for read-only foreign mappings of machine frames ([`foreign`]).
 //!
 //! The sysctl ABI is versioned: Xen refuses a sysctl whose `interface_version` differs from
 //! its own with `-EACCES`, without acting on it, so the version is found by probing with a
@@ -23,6 +24,9 @@ use std::sync::atomic::{Ordering, compiler_fence};
 use rustix::io::Errno;
 use rustix::ioctl::{Direction, Ioctl, IoctlOutput, Opcode, opcode};
 use rustix::mm::{MapFlags, ProtFlags};
+
+pub mod foreign;
+pub use foreign::{DOMID_IO, MapError};
 
 /// `__HYPERVISOR_sysctl`.
 const HYPERVISOR_SYSCTL: u64 = 35;

@@ -1,6 +1,7 @@
 //! Predicted against observed: the exact differences, each traced to the model
 //! rule that decided it, and marked when that rule rested on an assumption.
 
+use dom0scope_ranges::{FrameSet, PortSet};
 use serde::Serialize;
 
 use crate::Observed;
@@ -100,4 +101,14 @@ pub fn compare(p: &Prediction, o: &Observed) -> Comparison {
         agrees: differences.is_empty(),
         differences,
     }
+}
+
+/// The prediction with ranges dom0 gave up after boot removed (`dom0scope enforce` revokes a
+/// plan's planned ranges through Xen's permission domctls, which Xen's rangesets then no longer
+/// hold): what Xen's rangesets should be after the revocation. Interrupts are untouched.
+pub fn without_revoked(p: &Prediction, frames: &FrameSet, ports: &PortSet) -> Prediction {
+    let mut after = p.clone();
+    after.iomem = after.iomem.difference(frames);
+    after.ioports = after.ioports.difference(ports);
+    after
 }

@@ -6,6 +6,7 @@ mod sarif;
 mod text;
 
 use dom0scope_facts::Facts;
+use dom0scope_inventory::Inventory;
 use dom0scope_surface::Surface;
 use dom0scope_verdict::{Severity, Verdict};
 use serde::Serialize;
@@ -93,6 +94,9 @@ pub struct Audit {
     pub snapshot: SnapshotInfo,
     pub host: HostInfo,
     pub surface: Surface,
+    /// Bytes of dom0-reachable frames that no artifact claims (whole frames
+    /// inside inventory holes); None without Xen's rangesets.
+    pub unclaimed_reachable_bytes: Option<u64>,
     /// None when either side is missing (no `q` dump, or no usable Xen log).
     pub model: Option<ModelCheck>,
     pub verdict: Verdict,
@@ -109,6 +113,7 @@ impl Audit {
     pub fn new(
         snapshot: SnapshotInfo,
         facts: &Facts,
+        inventory: &Inventory,
         surface: Surface,
         verdict: Verdict,
         fail_on: Severity,
@@ -145,12 +150,18 @@ impl Audit {
             }
             _ => None,
         };
+        let unclaimed_reachable_bytes = surface
+            .reach
+            .observed
+            .as_ref()
+            .map(|o| inventory.unclaimed_bytes_in(&o.iomem));
         Audit {
             schema: JSON_SCHEMA,
             tool: format!("dom0scope {}", env!("CARGO_PKG_VERSION")),
             snapshot,
             host,
             surface,
+            unclaimed_reachable_bytes,
             model,
             verdict,
             warnings,

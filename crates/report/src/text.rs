@@ -150,6 +150,20 @@ fn reach(o: &mut String, a: &Audit) {
             styled(DIM, &src)
         );
     }
+    if let Some(u) = a.unclaimed_reachable_bytes {
+        let _ = writeln!(
+            o,
+            "    {}",
+            if u == 0 {
+                "every reachable frame is named above".to_owned()
+            } else {
+                format!(
+                    "and {} of reachable address space no artifact claims (holes between the owners above)",
+                    dom0scope_inventory::human_size(u)
+                )
+            }
+        );
+    }
     match (&obs.ioports, &obs.ioports_source) {
         (Some(p), Some(src)) => {
             let _ = writeln!(

@@ -105,7 +105,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             })
             .collect(),
     };
-    let audit = Audit::new(info, &facts, surface, verdict, args.fail_on.into());
+    let audit = Audit::new(
+        info,
+        &facts,
+        &inventory,
+        surface,
+        verdict,
+        args.fail_on.into(),
+    );
     let rendered = match args.format {
         Format::Text => render_text(&audit),
         Format::Json => audit.to_json(),

@@ -69,6 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 let _ = writeln!(o, "  stated by: PC/AT convention (no artifact)");
             }
         }
+        device(&mut o, &inv, r.owner.sbdf());
         let _ = writeln!(o, "  dom0 access: {:?}", port_access(&reach, p, p));
         decided(&mut o, &reach, Target::Ports(p..=p));
     } else {
@@ -88,15 +89,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if let Some(e) = &r.source {
             let _ = writeln!(o, "  stated by {e}");
         }
+        device(&mut o, &inv, r.owner.sbdf());
         if let Some(k) = r.e820 {
             let _ = writeln!(o, "  the E820 map calls it {}", k.label());
         }
         let frame = value >> 12;
-        let sharing: Vec<String> = inv
+        let mut sharing: Vec<String> = inv
             .overlapping(frame << 12, (frame << 12) | 0xfff)
-            .filter(|x| x.start != r.start)
+            .filter(|x| x.start != r.start && x.owner != r.owner)
             .map(|x| x.owner.label())
             .collect();
+        // An owner split around a nested one (RCBA around the SPI registers) once.
+        sharing.dedup();
         if !sharing.is_empty() {
             let _ = writeln!(
                 o,
@@ -113,6 +117,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     emit(&o, args.output.as_deref())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The PCI function behind an owner, by IDs and (display-only) names.
+fn device(o: &mut String, inv: &Inventory, sbdf: Option<&str>) {
+    if let Some(d) = sbdf.and_then(|s| inv.device(s)) {
+        let _ = writeln!(o, "  device {}: {}", d.sbdf, d.describe());
+        if let Some(r) = d.role {
+            let _ = writeln!(o, "  recognised by IDs and class as: {r}");
+        }
+    }
 }
 
 fn decided(o: &mut String, reach: &Reach, t: Target) {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use dom0scope_facts::Evidence;
-use dom0scope_inventory::{Inventory, Owner, PortOwner};
+use dom0scope_inventory::{Device, Inventory, Owner, PortOwner, human_size};
 use dom0scope_reach::Reach;
 use serde::Serialize;
 
@@ -60,6 +60,9 @@ struct Row {
     owner: String,
     access: Access,
     source: Option<Evidence>,
+    /// The PCI function behind the owner, with display names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device: Option<Device>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -75,6 +78,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 snapshot: String,
                 phys_bits: u8,
                 phys_bits_assumed: bool,
+                /// Bytes of dom0-reachable frames no artifact claims (None: no `q` dump).
+                unclaimed_reachable_bytes: Option<u64>,
                 rows: &'a [Row],
                 notes: &'a [String],
             }
@@ -83,6 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 snapshot: snapshot.origin.label(),
                 phys_bits: inventory.phys_bits,
                 phys_bits_assumed: inventory.phys_bits_assumed,
+                unclaimed_reachable_bytes: unclaimed_reachable(&inventory, &reach),
                 rows: &rows,
                 notes: &inventory.notes,
             })?;
@@ -94,7 +100,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             if let Some(u) = unclaimed_reachable(&inventory, &reach) {
                 t.push_str(&format!(
                     "dom0 can reach {} of address space that no artifact claims (holes between everything named above)\n",
-                    human_u128(u)
+                    human_size(u)
                 ));
             }
             t
@@ -159,6 +165,7 @@ fn rows(inv: &Inventory, reach: &Reach, all: bool) -> Vec<Row> {
             owner: r.owner.label(),
             access: memory_access(reach, r.start, r.end),
             source: r.source.clone(),
+            device: r.owner.sbdf().and_then(|s| inv.device(s)).cloned(),
         });
     }
     for p in &inv.ports {
@@ -173,46 +180,16 @@ fn rows(inv: &Inventory, reach: &Reach, all: bool) -> Vec<Row> {
             owner: p.owner.label(),
             access: port_access(reach, p.start, p.end),
             source: p.source.clone(),
+            device: p.owner.sbdf().and_then(|s| inv.device(s)).cloned(),
         });
     }
     out
 }
 
-/// Bytes in unclaimed holes that dom0's I/O Memory rangeset covers.
-fn unclaimed_reachable(inv: &Inventory, reach: &Reach) -> Option<u128> {
-    let o = reach.observed.as_ref()?;
-    let mut total = 0u128;
-    for r in inv.regions.iter().filter(|r| r.owner == Owner::Hole) {
-        // Whole frames inside the hole, so shared frames are not counted twice.
-        let first = r.start.div_ceil(4096);
-        let last = (r.end.wrapping_add(1) >> 12).checked_sub(1)?;
-        if first <= last {
-            total += o.iomem.intersect_range(first..=last).count() * 4096;
-        }
-    }
-    Some(total)
-}
-
-fn human_u128(size: u128) -> String {
-    match u64::try_from(size) {
-        Ok(v) => human(v),
-        Err(_) => format!("{size} B"),
-    }
-}
-
-fn human(size: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut v = size as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if v.fract() == 0.0 {
-        format!("{v:.0} {}", UNITS[u])
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
+/// Bytes in unclaimed holes that dom0's I/O Memory rangeset covers (None
+/// without a `q` dump); the audit report states the same number.
+pub fn unclaimed_reachable(inv: &Inventory, reach: &Reach) -> Option<u64> {
+    Some(inv.unclaimed_bytes_in(&reach.observed.as_ref()?.iomem))
 }
 
 fn render(label: &str, inv: &Inventory, rows: &[Row]) -> String {
@@ -232,6 +209,7 @@ fn render(label: &str, inv: &Inventory, rows: &[Row]) -> String {
         "{:<7} {:<20} {:<20} {:>10}  {:<34} {:<22} source",
         "kind", "start", "end", "size", "owner", "dom0 access"
     );
+    let mut described = std::collections::BTreeSet::new();
     for r in rows {
         let src = r.source.as_ref().map_or(String::new(), |e| {
             if e.line == 0 {
@@ -246,11 +224,17 @@ fn render(label: &str, inv: &Inventory, rows: &[Row]) -> String {
             r.kind,
             r.start,
             r.end,
-            human(r.size),
+            human_size(r.size),
             r.owner,
             r.access.label(),
             src
         );
+        // Each function's names once, under its first row.
+        if let Some(d) = &r.device
+            && described.insert(d.sbdf.as_str())
+        {
+            let _ = writeln!(o, "{:<7} {:<20} device {}", "", "", d.describe());
+        }
     }
     for n in &inv.notes {
         let _ = writeln!(o, "note: {n}");

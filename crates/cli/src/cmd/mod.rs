@@ -9,4 +9,5 @@ pub mod hypercalls;
 pub mod input;
 pub mod map;
 pub mod predict;
+pub mod probe;
 pub mod verify;

@@ -1,14 +1,23 @@
 //! `dom0scope verify`: the model's prediction against Xen's own rangesets.
 //! Exit 0 when they agree exactly, 1 when they differ, 2 when there is nothing
-//! to compare.
+//! to compare (or, with `--plan`, the plan does not fit the snapshot).
+//!
+//! With `--plan PLAN` (the plan `dom0scope enforce` applied): a snapshot collected after
+//! enforce lacks exactly the plan's planned ranges, so they are subtracted from the prediction
+//! before comparing. The plan must be for the snapshot's host (DMI identity), Xen release and
+//! dom0 mode, checked as enforce checks the running host.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use dom0scope_ranges::Radix;
+use dom0scope_enforce::plan::{self as enforce_plan, HostView, Range, Resource, XenRelease};
+use dom0scope_facts::Facts;
+use dom0scope_ranges::{FrameSet, PortSet, Radix};
 use dom0scope_reach::verify::{self, Comparison};
 use dom0scope_reach::{ModelInput, Overrides, Reach, model};
+use dom0scope_snapshot::Snapshot;
 
 use super::input::{Format, emit, load};
 
@@ -20,12 +29,163 @@ pub struct Args {
     pub format: Format,
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// The plan `dom0scope enforce` applied before the snapshot was collected: its planned
+    /// ranges are subtracted from the prediction (refused if it is for another host, Xen or
+    /// dom0 mode).
+    #[arg(long, value_name = "PLAN")]
+    pub plan: Option<PathBuf>,
+    /// With --plan: accept a plan that carries no host identity (a plan from a bare Xen log).
+    #[arg(long, requires = "plan")]
+    pub force_host: bool,
+}
+
+/// The applied plan, as verify used it.
+#[derive(Debug, serde::Serialize)]
+struct AppliedPlan {
+    /// The plan file.
+    path: String,
+    /// The snapshot the plan was made from.
+    snapshot: String,
+    xen_version: String,
+    /// Why the plan fits this snapshot.
+    checks: Vec<String>,
+    /// The planned ranges, subtracted from the prediction.
+    subtracted: Vec<PlanRange>,
+    /// Planned ranges Xen still grants in this snapshot (enforce did not run, or failed).
+    still_granted: Vec<PlanRange>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct PlanRange {
+    resource: Resource,
+    first: String,
+    last: String,
+    what: String,
+}
+
+impl From<&Range> for PlanRange {
+    fn from(r: &Range) -> PlanRange {
+        PlanRange {
+            resource: r.resource,
+            first: format!("{:#x}", r.first),
+            last: format!("{:#x}", r.last),
+            what: r.what.clone(),
+        }
+    }
+}
+
+/// The snapshot's host as enforce would see it live: DMI identity (`dmi/`, else the
+/// manifest's `host`), Xen release, dom0 mode.
+fn snapshot_host(snapshot: &Snapshot, facts: &Facts, reach: &Reach) -> HostView {
+    let mut dmi: BTreeMap<String, String> = snapshot
+        .artifacts
+        .iter()
+        .filter_map(|(k, a)| {
+            let name = k.strip_prefix("dmi/")?;
+            (!name.contains('/')).then(|| {
+                (
+                    name.to_string(),
+                    String::from_utf8_lossy(&a.bytes).trim().to_string(),
+                )
+            })
+        })
+        .collect();
+    if dmi.is_empty()
+        && let Some(m) = &snapshot.manifest
+    {
+        dmi.clone_from(&m.host);
+    }
+    HostView {
+        dmi,
+        xen: facts
+            .xen
+            .as_ref()
+            .and_then(|x| x.version.as_ref())
+            .and_then(|v| XenRelease::parse(&v.full())),
+        guest_type: reach.dom0_mode.map(|m| m.label().to_lowercase()),
+    }
+}
+
+/// Loads the plan and checks that it fits the snapshot; returns it with the ranges to
+/// subtract.
+fn applied_plan(
+    path: &Path,
+    force_host: bool,
+    label: &str,
+    snapshot: &Snapshot,
+    facts: &Facts,
+    reach: &Reach,
+) -> anyhow::Result<(AppliedPlan, FrameSet, PortSet)> {
+    let shown = path.display().to_string();
+    let plan = enforce_plan::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let host = snapshot_host(snapshot, facts, reach);
+    if !plan.host.is_empty() && host.dmi.is_empty() {
+        anyhow::bail!(
+            "plan {shown} does not fit snapshot {label}: the plan names its host's DMI identity \
+             but the snapshot has none (no dmi/ files, no manifest host), so it cannot be told \
+             to be the same machine"
+        );
+    }
+    let checks = enforce_plan::check_host(&plan, &shown, &host, force_host, true)
+        .map_err(|e| anyhow::anyhow!("plan {shown} does not fit snapshot {label}: {e}"))?;
+    let mut frames = FrameSet::new();
+    let mut ports = PortSet::new();
+    for r in plan.planned() {
+        match r.resource {
+            Resource::Iomem => frames.insert(r.first..=r.last),
+            Resource::Ioport => {
+                // The plan's reader caps ports at 0xffff.
+                if let (Ok(a), Ok(b)) = (u16::try_from(r.first), u16::try_from(r.last)) {
+                    ports.insert(a..=b);
+                }
+            }
+        }
+    }
+    let observed = reach.observed.as_ref();
+    let still_granted = plan
+        .planned()
+        .filter(|r| match (r.resource, observed) {
+            (Resource::Iomem, Some(o)) => !o.iomem.intersect_range(r.first..=r.last).is_empty(),
+            (Resource::Ioport, Some(o)) => {
+                match (&o.ioports, u16::try_from(r.first), u16::try_from(r.last)) {
+                    (Some(p), Ok(a), Ok(b)) => !p.intersect_range(a..=b).is_empty(),
+                    _ => false,
+                }
+            }
+            (_, None) => false,
+        })
+        .map(PlanRange::from)
+        .collect();
+    let applied = AppliedPlan {
+        path: shown,
+        snapshot: plan.snapshot.clone(),
+        xen_version: plan.xen.text.clone(),
+        // enforce's notes speak of the running host; here it is the snapshot's.
+        checks: checks
+            .iter()
+            .map(|c| c.replace("running Xen", "the snapshot's Xen"))
+            .collect(),
+        subtracted: plan.planned().map(PlanRange::from).collect(),
+        still_granted,
+    };
+    Ok((applied, frames, ports))
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (snapshot, facts) = load(args.snapshot.as_deref())?;
     let label = snapshot.origin.label();
     let reach = Reach::observe(&facts);
+    let applied = match &args.plan {
+        Some(path) => Some(applied_plan(
+            path,
+            args.force_host,
+            &label,
+            &snapshot,
+            &facts,
+            &reach,
+        )?),
+        None => None,
+    };
     let Some(observed) = reach.observed else {
         anyhow::bail!(
             "{label}: nothing to verify against: {}",
@@ -34,7 +194,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let input = ModelInput::from_facts(&facts, &Overrides::default())
         .map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
-    let p = model::predict(&input);
+    let mut p = model::predict(&input);
+    let applied = applied.map(|(a, frames, ports)| {
+        p = verify::without_revoked(&p, &frames, &ports);
+        a
+    });
     let cmp = verify::compare(&p, &observed);
     let out = match args.format {
         Format::Json => {
@@ -42,19 +206,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             struct Doc<'a> {
                 schema: &'static str,
                 snapshot: &'a str,
+                /// Present with --plan: the prediction is the model's minus the plan's
+                /// planned ranges.
+                #[serde(skip_serializing_if = "Option::is_none")]
+                applied_plan: Option<&'a AppliedPlan>,
                 comparison: &'a Comparison,
                 assumptions: &'a [model::Assumption],
             }
             let mut s = serde_json::to_string_pretty(&Doc {
                 schema: "dom0scope-verify/1",
                 snapshot: &label,
+                applied_plan: applied.as_ref(),
                 comparison: &cmp,
                 assumptions: &p.assumptions,
             })?;
             s.push('\n');
             s
         }
-        Format::Text => render(&label, &p, &observed, &cmp),
+        Format::Text => render(&label, &p, &observed, &cmp, applied.as_ref()),
     };
     emit(&out, args.output.as_deref())?;
     Ok(if cmp.agrees {
@@ -69,6 +238,7 @@ fn render(
     p: &model::Prediction,
     o: &dom0scope_reach::Observed,
     cmp: &Comparison,
+    applied: Option<&AppliedPlan>,
 ) -> String {
     let mut s = String::new();
     let _ = writeln!(
@@ -77,10 +247,51 @@ fn render(
         p.xen.label,
         p.mode.label()
     );
+    if let Some(a) = applied {
+        let _ = writeln!(
+            s,
+            "applied plan {} (made from {}, Xen {}): the prediction below is the model's minus \
+             the plan's {} planned range(s), which dom0scope enforce revokes",
+            a.path,
+            a.snapshot,
+            a.xen_version,
+            a.subtracted.len()
+        );
+        for c in &a.checks {
+            let _ = writeln!(s, "  fits: {c}");
+        }
+        for r in &a.subtracted {
+            let _ = writeln!(
+                s,
+                "  subtracted {} {}-{} ({})",
+                r.resource.label(),
+                r.first,
+                r.last,
+                r.what
+            );
+        }
+        for r in &a.still_granted {
+            let _ = writeln!(
+                s,
+                "  STILL GRANTED {} {}-{} ({}): planned, but Xen's rangesets still hold it \
+                 (enforce did not run before this snapshot, or failed)",
+                r.resource.label(),
+                r.first,
+                r.last,
+                r.what
+            );
+        }
+    }
     let _ = writeln!(
         s,
-        "observed ({}:{}) against the model",
-        o.header.artifact, o.header.line
+        "observed ({}:{}) against the model{}",
+        o.header.artifact,
+        o.header.line,
+        if applied.is_some() {
+            " minus the plan"
+        } else {
+            ""
+        }
     );
     let _ = writeln!(s, "  I/O Memory observed  {}", o.iomem.to_xen(Radix::Hex));
     let _ = writeln!(s, "             predicted {}", p.iomem.to_xen(Radix::Hex));
@@ -135,10 +346,14 @@ fn render(
     let _ = writeln!(
         s,
         "{}",
-        if cmp.agrees {
-            "Result: the model and Xen agree exactly."
-        } else {
-            "Result: the model and Xen DIFFER (a model bug or a surprise on this host)."
+        match (cmp.agrees, applied.is_some()) {
+            (true, false) => "Result: the model and Xen agree exactly.",
+            (false, false) =>
+                "Result: the model and Xen DIFFER (a model bug or a surprise on this host).",
+            (true, true) =>
+                "Result: the model minus the applied plan and Xen agree exactly (the plan's ranges are gone, nothing else changed).",
+            (false, true) =>
+                "Result: the model minus the applied plan and Xen DIFFER (the plan was not applied as written, a model bug, or a surprise on this host).",
         }
     );
     s

@@ -23,6 +23,8 @@ pub struct Ivmd {
     pub kind: u8,
     pub flags: u8,
     pub device_id: u16,
+    /// Auxiliary data: the last device id of the range for type 0x22.
+    pub aux: u16,
     #[serde(serialize_with = "hex::u64")]
     pub start: u64,
     pub length: u64,
@@ -65,6 +67,7 @@ pub(crate) fn parse(info: &TableInfo, b: &[u8]) -> Result<Ivrs, String> {
                 kind,
                 flags: u8_at(b, off + 1).unwrap_or(0),
                 device_id: u16_at(b, off + 4).unwrap_or(0),
+                aux: u16_at(b, off + 6).unwrap_or(0),
                 start: u64_at(b, off + 16).unwrap_or(0),
                 length: u64_at(b, off + 24).unwrap_or(0),
                 offset: off,

@@ -1,0 +1,396 @@
+//! `dom0scope probe [PLAN]`: asks the running Xen, from inside dom0, whether each protected
+//! range can still be mapped (crates/probe) — runtime proof beside `enforce`'s rangesets.
+//!
+//! Read-only in a PV dom0. In a PVH dom0 the only real path is a memory-mapping domctl on
+//! dom0 itself, a reversible change made only with `--pvh-self-map`. Ports are read only with
+//! `--ports` (the plan's registers whose reads have no side effects) or `--port`.
+//!
+//! Exit codes: 0 = probed (and, with `--expect`, every probed range as expected); 1 = a range
+//! contradicts `--expect`, or probing stopped early; 2 = refused before probing (not root, not
+//! dom0, bad plan or arguments).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow, bail};
+use dom0scope_collect::{CollectError, Sources, preflight};
+use dom0scope_enforce::plan::{self, HostView, Resource as PlanResource, Status, XenRelease};
+use dom0scope_enforce::{Dom0Rangesets, LiveXen};
+use dom0scope_probe::{
+    Errno, Expect, LiveProbe, MapError, Method, Outcome, Peek, Report, Resource, Target, Xen,
+};
+
+use super::input::{Format, emit};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A plan from `dom0scope harden -o PLAN`: probe its planned ranges.
+    pub plan: Option<PathBuf>,
+    /// Probe every range of the plan, also those it keeps for dom0.
+    #[arg(long)]
+    pub all: bool,
+    /// Also probe machine frames FIRST[-LAST] (hex with 0x, or decimal); repeatable.
+    #[arg(long, value_name = "FIRST[-LAST]")]
+    pub mfn: Vec<String>,
+    /// Read the plan's port registers whose reads have no side effects (SMI_CMD, PM1
+    /// control, PM timer, reset control).
+    #[arg(long)]
+    pub ports: bool,
+    /// Also read ports FIRST[-LAST]; you assert reading them has no side effects. Repeatable.
+    #[arg(long, value_name = "FIRST[-LAST]")]
+    pub port: Vec<String>,
+    /// In a PVH dom0: probe with XEN_DOMCTL_memory_mapping on dom0 itself, mapping each frame
+    /// at an unused guest frame and removing it at once (a reversible change to dom0's p2m).
+    #[arg(long)]
+    pub pvh_self_map: bool,
+    /// The unused guest frame for --pvh-self-map (default: the first page at or above 4 GiB
+    /// that no /proc/iomem entry covers).
+    #[arg(long, value_name = "GFN", requires = "pvh_self_map")]
+    pub scratch_gfn: Option<String>,
+    /// Exit 1 unless every probed range is granted (before enforce) or refused (after);
+    /// ranges the plan keeps for dom0 (with --all) must be granted either way.
+    #[arg(long, value_enum)]
+    pub expect: Option<ExpectArg>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Read /proc, /sys and /dev under DIR instead of / (tests).
+    #[arg(long, hide = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Answer from the debug-key `q` dump of a snapshot or Xen log instead of Xen (tests):
+    /// frames and ports in dom0's rangesets are granted, others refused.
+    #[arg(long, hide = true, value_name = "SNAPSHOT|LOG")]
+    pub simulate_xen: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExpectArg {
+    Granted,
+    Refused,
+}
+
+/// Plan ranges whose registers can be read without side effects: status/control/timer
+/// registers (ACPI 6.5 §4.8.3: PM1 control, PM timer; SMI_CMD reads return the last command
+/// without raising an SMI; the 0xcf9 reset control register acts only on writes).
+const READ_SAFE: &[&str] = &["SMI_CMD", "PM1a_CNT", "PM1b_CNT", "PM_TMR", "reset control"];
+
+fn parse_num(s: &str) -> anyhow::Result<u64> {
+    let t = s.trim();
+    let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16),
+        None => t.parse(),
+    };
+    r.map_err(|_| anyhow!("{s:?} is not a number (use 0x for hex)"))
+}
+
+fn parse_range(s: &str) -> anyhow::Result<(u64, u64)> {
+    let (a, b) = match s.split_once('-') {
+        Some((a, b)) => (parse_num(a)?, parse_num(b)?),
+        None => {
+            let a = parse_num(s)?;
+            (a, a)
+        }
+    };
+    if a > b {
+        bail!("{s:?}: first is above last");
+    }
+    Ok((a, b))
+}
+
+/// The targets: the plan's ranges, then `--mfn` and `--port`.
+fn targets(args: &Args) -> anyhow::Result<Vec<Target>> {
+    let mut out = Vec::new();
+    if let Some(p) = &args.plan {
+        let plan = plan::load(p).map_err(|e| anyhow!("{e}"))?;
+        for r in &plan.ranges {
+            if r.status != Status::Planned && !args.all {
+                continue;
+            }
+            let resource = match r.resource {
+                PlanResource::Iomem => Resource::Iomem,
+                PlanResource::Ioport => Resource::Ioport,
+            };
+            let closes = |rule: &str| r.closes.iter().chain(&r.narrows).any(|c| c == rule);
+            let peek = if resource != Resource::Iomem {
+                Peek::None
+            } else if closes("DOM0_LOWMEM_TRAMPOLINE") {
+                Peek::Trampoline
+            } else if closes("DOM0_S3_WAKING_VECTOR") {
+                Peek::Facs
+            } else {
+                Peek::None
+            };
+            out.push(Target {
+                resource,
+                first: r.first,
+                last: r.last,
+                what: r.what.clone(),
+                origin: match r.status {
+                    Status::Planned => "plan: planned",
+                    Status::Refused => "plan: kept for dom0",
+                    Status::Unchecked => "plan: unchecked, not applied",
+                }
+                .into(),
+                peek,
+                read_safe: READ_SAFE.iter().any(|k| r.what.contains(k)),
+                kept: r.status != Status::Planned,
+            });
+        }
+    }
+    for m in &args.mfn {
+        let (first, last) = parse_range(m).with_context(|| format!("--mfn {m}"))?;
+        out.push(Target {
+            resource: Resource::Iomem,
+            first,
+            last,
+            what: "frames named on the command line".into(),
+            origin: "--mfn".into(),
+            peek: Peek::None,
+            read_safe: false,
+            kept: false,
+        });
+    }
+    for p in &args.port {
+        let (first, last) = parse_range(p).with_context(|| format!("--port {p}"))?;
+        if last > 0xffff {
+            bail!("--port {p}: ports end at 0xffff");
+        }
+        out.push(Target {
+            resource: Resource::Ioport,
+            first,
+            last,
+            what: "ports named on the command line".into(),
+            origin: "--port".into(),
+            peek: Peek::None,
+            read_safe: true,
+            kept: false,
+        });
+    }
+    if out.is_empty() {
+        bail!(
+            "nothing to probe: give a plan (`dom0scope harden -o plan.json`), --mfn or --port \
+             (a plan with no planned ranges probes nothing; --all probes its kept ranges too)"
+        );
+    }
+    Ok(out)
+}
+
+/// Xen as a `q` dump describes it (tests and demonstrations off a dom0).
+struct Simulated(Dom0Rangesets);
+
+impl Xen for Simulated {
+    fn map_domio_ro(&mut self, mfn: u64, _: &mut [u8]) -> Result<(), MapError> {
+        if self.0.iomem.contains(mfn) {
+            Ok(())
+        } else {
+            Err(MapError::Frame(Errno::PERM))
+        }
+    }
+
+    fn memory_mapping(&mut self, _: u64, mfn: u64, _: bool) -> Result<(), Errno> {
+        if self.0.iomem.contains(mfn) {
+            Ok(())
+        } else {
+            Err(Errno::PERM)
+        }
+    }
+
+    fn read_port(&mut self, port: u16) -> std::io::Result<u8> {
+        Ok(if self.0.ioports.contains(port) {
+            0
+        } else {
+            0xff
+        })
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let targets = targets(&args)?;
+    let ports = args.ports || !args.port.is_empty();
+    let euid = Sources::live().euid;
+    let src = match &args.root {
+        Some(r) => Sources::under(r, euid),
+        None => Sources::live(),
+    };
+    let host = HostView::read(&src.sys);
+    let pvh = host.guest_type.as_deref() == Some("pvh");
+    let method = if args.pvh_self_map {
+        let gfn = match &args.scratch_gfn {
+            Some(g) => parse_num(g).context("--scratch-gfn")?,
+            None => default_scratch(&src)?,
+        };
+        Method::SelfMap { scratch_gfn: gfn }
+    } else {
+        if pvh {
+            bail!(
+                "this is a PVH dom0, where DOMID_IO foreign mappings always fail (ESRCH); the \
+                 real path is XEN_DOMCTL_memory_mapping on dom0 itself, which probe uses only \
+                 with --pvh-self-map (each frame is mapped at an unused guest frame and removed \
+                 at once)"
+            );
+        }
+        Method::DomIo
+    };
+    let report = if let Some(path) = &args.simulate_xen {
+        let snap = dom0scope_snapshot::Snapshot::open(path)?;
+        let log = snap
+            .bare_log()
+            .or_else(|| snap.get("xen/dmesg.txt"))
+            .ok_or_else(|| anyhow!("{}: no Xen log (xen/dmesg.txt)", path.display()))?;
+        let shown = format!("{}: {}", path.display(), log.path);
+        let r = Dom0Rangesets::from_log(&shown, &log.bytes).map_err(|e| anyhow!(e))?;
+        eprintln!("probe: SIMULATED Xen from {shown}: no hypercall is made");
+        dom0scope_probe::run(&mut Simulated(r), method, &targets, ports)
+    } else {
+        preflight(&src).map_err(|e| match e {
+            CollectError::NotRoot { euid } => {
+                anyhow!("must run as root (effective uid is {euid}): privcmd needs it")
+            }
+            other => anyhow!(other),
+        })?;
+        let version = match method {
+            Method::SelfMap { .. } => {
+                let xen = host
+                    .xen
+                    .clone()
+                    .or_else(|| LiveXen::banner_version(&src.dev, &src.proc));
+                Some(xen.as_ref().and_then(XenRelease::domctl_version).ok_or_else(|| {
+                    anyhow!("the running Xen's domctl interface version is unknown: cannot issue XEN_DOMCTL_memory_mapping")
+                })?)
+            }
+            Method::DomIo => None,
+        };
+        let mut x = LiveProbe::open(&src.dev, &src.proc, version).context("opening privcmd")?;
+        dom0scope_probe::run(&mut x, method, &targets, ports)
+    };
+    let expect = args.expect.map(|e| match e {
+        ExpectArg::Granted => Expect::Granted,
+        ExpectArg::Refused => Expect::Refused,
+    });
+    let bad: Vec<String> = expect
+        .map(|e| {
+            dom0scope_probe::contradictions(&report, e)
+                .iter()
+                .map(|r| describe(&r.target))
+                .collect()
+        })
+        .unwrap_or_default();
+    let out = match args.format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&report)?;
+            s.push('\n');
+            s
+        }
+        Format::Text => render(&report, args.expect, &bad),
+    };
+    emit(&out, args.output.as_deref())?;
+    Ok(if bad.is_empty() && report.stopped.is_none() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn default_scratch(src: &Sources) -> anyhow::Result<u64> {
+    let path = src.proc.join("iomem");
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut w = Vec::new();
+    let top: Vec<(u64, u64)> =
+        dom0scope_facts::linux::resources::parse(&path.display().to_string(), &bytes, &mut w)
+            .into_iter()
+            .filter(|e| e.depth == 0)
+            .map(|e| (e.start, e.end))
+            .collect();
+    if top.iter().all(|&(s, e)| s == 0 && e == 0) {
+        bail!(
+            "{}: every address reads 0 (not root?); cannot choose an unused guest frame, give --scratch-gfn",
+            path.display()
+        );
+    }
+    let cpuinfo = std::fs::read(src.proc.join("cpuinfo")).unwrap_or_default();
+    let bits = dom0scope_facts::linux::cpuinfo::parse("cpuinfo", &cpuinfo)
+        .and_then(|c| c.phys_bits)
+        .unwrap_or(36);
+    dom0scope_probe::scratch_gfn(&top, bits).ok_or_else(|| {
+        anyhow!("no unused guest frame above 4 GiB within {bits} physical address bits; give --scratch-gfn")
+    })
+}
+
+fn describe(t: &Target) -> String {
+    let r = match t.resource {
+        Resource::Iomem => "iomem",
+        Resource::Ioport => "ioport",
+    };
+    if t.first == t.last {
+        format!("{r} {:#x} ({})", t.first, t.what)
+    } else {
+        format!("{r} {:#x}-{:#x} ({})", t.first, t.last, t.what)
+    }
+}
+
+fn render(r: &Report, expect: Option<ExpectArg>, bad: &[String]) -> String {
+    let mut o = String::new();
+    let how = match r.method {
+        Method::DomIo => "read-only foreign mappings of DOMID_IO through privcmd".to_string(),
+        Method::SelfMap { scratch_gfn } => format!(
+            "XEN_DOMCTL_memory_mapping on dom0 itself at gfn {scratch_gfn:#x}, each removed at once"
+        ),
+    };
+    let _ = writeln!(o, "probe: {how}");
+    for x in &r.ranges {
+        let _ = writeln!(
+            o,
+            "  {:<11} {}  [{}]",
+            x.outcome.label(),
+            describe(&x.target),
+            x.target.origin
+        );
+        // The first sample always (it carries any bytes read), others where they differ.
+        for (i, smp) in x.samples.iter().enumerate() {
+            if let Some(d) = smp
+                .detail
+                .as_deref()
+                .filter(|_| i == 0 || smp.outcome != x.outcome)
+            {
+                let _ = writeln!(o, "      {:#x}: {} — {d}", smp.at, smp.outcome.label());
+            }
+        }
+        if let Some(n) = &x.note {
+            let _ = writeln!(o, "      {n}");
+        }
+    }
+    let count = |w: Outcome| r.ranges.iter().filter(|x| x.outcome == w).count();
+    let _ = writeln!(
+        o,
+        "summary: {} ranges: {} granted, {} refused, {} read 0xff, {} mixed, {} skipped, {} failed or unsupported",
+        r.ranges.len(),
+        count(Outcome::Granted),
+        count(Outcome::Refused),
+        count(Outcome::ReadsAllOnes),
+        count(Outcome::Mixed),
+        count(Outcome::Skipped),
+        count(Outcome::Failed) + count(Outcome::Unsupported),
+    );
+    if let Some(s) = &r.stopped {
+        let _ = writeln!(o, "STOPPED: {s}");
+    }
+    if let Some(e) = expect {
+        let want = match e {
+            ExpectArg::Granted => "granted",
+            ExpectArg::Refused => "refused",
+        };
+        if bad.is_empty() {
+            let kept = if r.ranges.iter().any(|x| x.target.kept) {
+                ", every range kept for dom0 granted"
+            } else {
+                ""
+            };
+            let _ = writeln!(o, "expectation met: every probed range {want}{kept}");
+        } else {
+            let _ = writeln!(o, "EXPECTATION FAILED ({want}): {}", bad.join("; "));
+        }
+    }
+    o
+}

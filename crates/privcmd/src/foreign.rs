@@ -1,0 +1,156 @@
+//! Read-only foreign mappings through privcmd (`IOCTL_PRIVCMD_MMAPBATCH_V2`), as
+//! libxenforeignmemory makes them: `mmap` of the privcmd device reserves a VMA, the ioctl asks
+//! Xen to fill it with frames of another domain, and a per-frame error array says which
+//! frames Xen refused. With domain `DOMID_IO` the frames are machine frames, and Xen grants
+//! them only where the *calling* domain's I/O memory rangeset allows (measured on real Xen
+//! 4.17, `shared/reference/measured-on-real-xen.md` §1–2): exactly what `probe` wants to know.
+//!
+//! The mapping is `PROT_READ`, so Xen is asked for a read-only page-table entry; nothing here
+//! ever writes through it. Reading from it is the caller's choice ([`Privcmd::map_foreign_ro`]
+//! copies bytes only when asked): a frame of device registers may have read side effects.
+
+use std::ffi::c_void;
+use std::os::fd::AsFd;
+
+use rustix::io::Errno;
+use rustix::ioctl::{Direction, Ioctl, IoctlOutput, Opcode, opcode};
+use rustix::mm::{MapFlags, ProtFlags};
+
+use crate::{PAGE, Privcmd};
+
+/// `DOMID_IO` (`xen/include/public/xen.h`): the pseudo-domain owning I/O memory.
+pub const DOMID_IO: u16 = 0x7ff1;
+
+/// `struct privcmd_mmapbatch_v2` from Linux's `include/uapi/xen/privcmd.h`:
+/// `unsigned int num; domid_t dom; __u64 addr; xen_pfn_t *arr; int *err;` (32 bytes).
+#[repr(C)]
+#[derive(Debug)]
+struct MmapBatchV2 {
+    num: u32,
+    dom: u16,
+    _pad: u16,
+    addr: u64,
+    arr: *const u64,
+    err: *mut i32,
+}
+
+/// `IOCTL_PRIVCMD_MMAPBATCH_V2`: `_IOC(_IOC_NONE, 'P', 4, sizeof(struct privcmd_mmapbatch_v2))`.
+const IOCTL_PRIVCMD_MMAPBATCH_V2: Opcode =
+    opcode::from_components(Direction::None, b'P', 4, std::mem::size_of::<MmapBatchV2>());
+
+struct MmapBatchIoctl<'a>(&'a mut MmapBatchV2);
+
+// SAFETY: the opcode is privcmd's MMAPBATCH_V2 ioctl. Its argument is a `privcmd_mmapbatch_v2`
+// whose `arr` points at one readable `u64` and `err` at one writable `i32`, both owned by the
+// caller for the duration of the call, and whose `addr` is the start of a one-page privcmd
+// mapping the caller owns; the kernel writes only `*err` and the page-table entries of that
+// mapping.
+unsafe impl Ioctl for MmapBatchIoctl<'_> {
+    type Output = IoctlOutput;
+    const IS_MUTATING: bool = true;
+
+    fn opcode(&self) -> Opcode {
+        IOCTL_PRIVCMD_MMAPBATCH_V2
+    }
+
+    fn as_ptr(&mut self) -> *mut c_void {
+        std::ptr::from_mut(self.0).cast()
+    }
+
+    unsafe fn output_from_ptr(
+        out: IoctlOutput,
+        _: *mut c_void,
+    ) -> rustix::io::Result<Self::Output> {
+        Ok(out)
+    }
+}
+
+/// Why a foreign mapping did not happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapError {
+    /// Xen refused the frame (its per-frame error: `EPERM` when the rangeset denies it,
+    /// `ESRCH` in a PVH dom0, where `DOMID_IO` is not a valid foreign domain).
+    Frame(Errno),
+    /// The kernel refused the request itself (mmap or ioctl).
+    Call(Errno),
+}
+
+impl std::fmt::Display for MapError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MapError::Frame(e) => write!(f, "Xen refused the frame: {e}"),
+            MapError::Call(e) => write!(f, "privcmd refused the request: {e}"),
+        }
+    }
+}
+
+/// A one-page privcmd VMA, unmapped on drop.
+struct Vma(*mut c_void);
+
+impl Drop for Vma {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the one page `map_foreign_ro` mapped; no reference into it
+        // outlives this guard.
+        let _ = unsafe { rustix::mm::munmap(self.0, PAGE) };
+    }
+}
+
+impl Privcmd {
+    /// Maps frame `gfn` of domain `dom` read-only for as long as it takes to copy
+    /// `peek.len()` bytes (at most a page) out of it, then unmaps it. `Ok` means Xen granted
+    /// the mapping. Pass an empty `peek` to map without reading.
+    pub fn map_foreign_ro(&self, dom: u16, gfn: u64, peek: &mut [u8]) -> Result<(), MapError> {
+        assert!(peek.len() <= PAGE);
+        // SAFETY: a fresh shared read-only mapping of the privcmd device, which only reserves
+        // a VMA for the ioctl below; no Rust object aliases it.
+        let addr = unsafe {
+            rustix::mm::mmap(
+                std::ptr::null_mut(),
+                PAGE,
+                ProtFlags::READ,
+                MapFlags::SHARED,
+                self.fd.as_fd(),
+                0,
+            )
+        }
+        .map_err(MapError::Call)?;
+        let vma = Vma(addr);
+        let arr = gfn;
+        let mut err: i32 = 0;
+        let mut batch = MmapBatchV2 {
+            num: 1,
+            dom,
+            _pad: 0,
+            addr: vma.0 as u64,
+            arr: &arr,
+            err: &mut err,
+        };
+        // SAFETY: `batch` describes the one-page VMA above and points at `arr` and `err`,
+        // which live until the call returns (see the `Ioctl` impl).
+        let rc = unsafe { rustix::ioctl::ioctl(self.fd.as_fd(), MmapBatchIoctl(&mut batch)) };
+        if err != 0 {
+            return Err(MapError::Frame(Errno::from_raw_os_error(-err)));
+        }
+        rc.map_err(MapError::Call)?;
+        if !peek.is_empty() {
+            // SAFETY: the page at `vma.0` is mapped readable (Xen granted it: `err == 0` and
+            // the ioctl succeeded) and stays mapped until `vma` drops after this copy; the
+            // caller chose to read it (RAM, not registers with read side effects).
+            unsafe {
+                std::ptr::copy_nonoverlapping(vma.0.cast::<u8>(), peek.as_mut_ptr(), peek.len())
+            };
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ioctl_number_matches_linux() {
+        assert_eq!(std::mem::size_of::<MmapBatchV2>(), 32);
+        assert_eq!(IOCTL_PRIVCMD_MMAPBATCH_V2, 0x0020_5004);
+    }
+}

@@ -1,0 +1,391 @@
+//! `dom0scope probe`: runtime proof, from inside dom0, of what Xen still lets dom0 map —
+//! beside the rangesets `enforce` reads, the thing an attacker in dom0 would actually try.
+//!
+//! - PV dom0: a read-only privcmd foreign mapping of `DOMID_IO` per frame; Xen grants it only
+//!   where dom0's I/O memory rangeset allows (measured on real Xen 4.17,
+//!   `shared/reference/measured-on-real-xen.md` §1–2). Nothing changes in Xen.
+//! - PVH dom0: that call always fails with `ESRCH`; the real path is
+//!   `XEN_DOMCTL_memory_mapping` on itself (§5). Probing that way maps the frame into an unused
+//!   guest frame and removes it at once: a change, though reversible, so only on request
+//!   ([`Method::SelfMap`]).
+//! - Ports, only on request and only registers whose reads have no side effects: one byte
+//!   read per port through `/dev/port`. Xen answers a denied port with 0xff and no fault
+//!   (§2), so an all-0xff read is consistent with "refused" but not proof of it.
+//!
+//! Large ranges are sampled (first, last and evenly spaced frames in between, [`MAX_SAMPLES`]);
+//! bytes are only ever read from frames the caller marks as RAM ([`Peek`]).
+
+pub mod abi;
+mod live;
+mod peek;
+mod scratch;
+
+use serde::Serialize;
+
+pub use dom0scope_privcmd::MapError;
+pub use live::LiveProbe;
+pub use peek::Peek;
+pub use rustix::io::Errno;
+pub use scratch::scratch_gfn;
+
+/// Frames probed per range at most.
+pub const MAX_SAMPLES: u64 = 16;
+
+/// Xen, as probe needs it. [`LiveProbe`] is the real one; tests supply their own.
+pub trait Xen {
+    /// A read-only foreign mapping of machine frame `mfn` through `DOMID_IO`, copying
+    /// `peek.len()` bytes out of it while mapped.
+    fn map_domio_ro(&mut self, mfn: u64, peek: &mut [u8]) -> Result<(), MapError>;
+    /// `XEN_DOMCTL_memory_mapping` on dom0 itself: one frame `mfn` at `gfn`, added or removed.
+    fn memory_mapping(&mut self, gfn: u64, mfn: u64, add: bool) -> Result<(), Errno>;
+    /// One byte from an I/O port.
+    fn read_port(&mut self, port: u16) -> std::io::Result<u8>;
+}
+
+/// What a range is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Resource {
+    Iomem,
+    Ioport,
+}
+
+/// One range to probe.
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    pub resource: Resource,
+    #[serde(serialize_with = "hex")]
+    pub first: u64,
+    /// Inclusive.
+    #[serde(serialize_with = "hex")]
+    pub last: u64,
+    pub what: String,
+    /// Where the range came from (`plan: planned`, `--mfn`).
+    pub origin: String,
+    /// Whether bytes may be read from the first frame, and what they should show.
+    pub peek: Peek,
+    /// For ports: a read has no side effects (probe reads nothing else).
+    pub read_safe: bool,
+    /// A range dom0 keeps (the plan refused to give it up): expected granted whatever the
+    /// caller expects of the rest.
+    pub kept: bool,
+}
+
+/// How frames are probed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Method {
+    /// Read-only foreign mapping of `DOMID_IO` (PV dom0).
+    DomIo,
+    /// Memory-mapping domctl on dom0 itself at `scratch_gfn`, removed at once (PVH dom0).
+    SelfMap {
+        #[serde(serialize_with = "hex")]
+        scratch_gfn: u64,
+    },
+}
+
+/// The answer for one frame or port, or for a whole range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Xen mapped the frame (or a port read returned something other than 0xff).
+    Granted,
+    /// Xen refused the frame (`EPERM`).
+    Refused,
+    /// Every byte read 0xff: what Xen returns for a denied port, and what some registers hold.
+    ReadsAllOnes,
+    /// Some sampled frames were granted, some refused.
+    Mixed,
+    /// This method cannot answer here (`ESRCH`: `DOMID_IO` in a PVH dom0).
+    Unsupported,
+    /// Not probed (ports without `--ports`, or a register whose read is not known to be safe).
+    Skipped,
+    /// Another error (the detail says which).
+    Failed,
+}
+
+impl Outcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Granted => "GRANTED",
+            Outcome::Refused => "REFUSED",
+            Outcome::ReadsAllOnes => "READS 0xff",
+            Outcome::Mixed => "MIXED",
+            Outcome::Unsupported => "UNSUPPORTED",
+            Outcome::Skipped => "skipped",
+            Outcome::Failed => "FAILED",
+        }
+    }
+}
+
+/// One probed frame or port.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sample {
+    #[serde(serialize_with = "hex")]
+    pub at: u64,
+    pub outcome: Outcome,
+    /// The error Xen or the kernel gave, or what the bytes showed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// One range's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct RangeResult {
+    pub target: Target,
+    pub outcome: Outcome,
+    /// Frames or ports in the range.
+    pub size: u64,
+    pub samples: Vec<Sample>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Everything probe found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub method: Method,
+    pub ports_read: bool,
+    pub ranges: Vec<RangeResult>,
+    /// Why probing stopped early, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+}
+
+fn hex<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{v:#x}"))
+}
+
+/// The frames probed for `first..=last`: all of a small range, else first, last and evenly
+/// spaced frames between, [`MAX_SAMPLES`] in all.
+pub fn sample_points(first: u64, last: u64) -> Vec<u64> {
+    let n = last - first;
+    if n < MAX_SAMPLES {
+        return (first..=last).collect();
+    }
+    let steps = MAX_SAMPLES - 1;
+    let mut v: Vec<u64> = (0..=steps)
+        .map(|i| first + ((u128::from(n) * u128::from(i)) / u128::from(steps)) as u64)
+        .collect();
+    v.dedup();
+    v
+}
+
+/// Probes every target. Stops early (and says why) when the method turns out not to work
+/// here, or when a self-mapping could not be removed again.
+pub fn run(xen: &mut dyn Xen, method: Method, targets: &[Target], ports: bool) -> Report {
+    let mut report = Report {
+        schema: "dom0scope-probe/1",
+        method,
+        ports_read: ports,
+        ranges: Vec::new(),
+        stopped: None,
+    };
+    for t in targets {
+        if report.stopped.is_some() {
+            break;
+        }
+        let size = t.last.saturating_sub(t.first).saturating_add(1);
+        let mut r = RangeResult {
+            target: t.clone(),
+            outcome: Outcome::Skipped,
+            size,
+            samples: Vec::new(),
+            note: None,
+        };
+        if t.first > t.last {
+            r.outcome = Outcome::Failed;
+            r.note = Some("empty range: first > last".into());
+            report.ranges.push(r);
+            continue;
+        }
+        match t.resource {
+            Resource::Ioport => probe_ports(xen, t, ports, &mut r),
+            Resource::Iomem => {
+                for mfn in sample_points(t.first, t.last) {
+                    let s = match method {
+                        Method::DomIo => domio(xen, t, mfn),
+                        Method::SelfMap { scratch_gfn } => match self_map(xen, scratch_gfn, mfn) {
+                            Ok(s) => s,
+                            Err(stop) => {
+                                r.samples.push(stop.0);
+                                report.stopped = Some(stop.1);
+                                break;
+                            }
+                        },
+                    };
+                    let unsupported = s.outcome == Outcome::Unsupported;
+                    r.samples.push(s);
+                    if unsupported {
+                        report.stopped = Some(
+                            "Xen refused DOMID_IO foreign mappings with ESRCH: this is a PVH \
+                             dom0, where only the memory-mapping domctl reaches machine frames \
+                             (re-run with --pvh-self-map)"
+                                .into(),
+                        );
+                        break;
+                    }
+                }
+                r.outcome = summarise(&r.samples);
+                if r.samples.len() as u64 != size && !r.samples.is_empty() {
+                    r.note = Some(format!("{} of {size} frames sampled", r.samples.len()));
+                }
+            }
+        }
+        report.ranges.push(r);
+    }
+    report
+}
+
+fn domio(xen: &mut dyn Xen, t: &Target, mfn: u64) -> Sample {
+    let mut buf = vec![0u8; if mfn == t.first { t.peek.len() } else { 0 }];
+    match xen.map_domio_ro(mfn, &mut buf) {
+        Ok(()) => Sample {
+            at: mfn,
+            outcome: Outcome::Granted,
+            detail: (!buf.is_empty()).then(|| t.peek.describe(&buf)),
+        },
+        Err(e) => from_error(mfn, e),
+    }
+}
+
+fn from_error(at: u64, e: MapError) -> Sample {
+    let outcome = match e {
+        MapError::Frame(Errno::PERM) => Outcome::Refused,
+        MapError::Frame(Errno::SRCH) => Outcome::Unsupported,
+        _ => Outcome::Failed,
+    };
+    Sample {
+        at,
+        outcome,
+        detail: Some(e.to_string()),
+    }
+}
+
+/// Maps `mfn` at `gfn` and removes it again. `Err` carries the sample and the reason to stop:
+/// the removal failed, so the frame is still mapped there.
+fn self_map(xen: &mut dyn Xen, gfn: u64, mfn: u64) -> Result<Sample, (Sample, String)> {
+    match xen.memory_mapping(gfn, mfn, true) {
+        Ok(()) => match xen.memory_mapping(gfn, mfn, false) {
+            Ok(()) => Ok(Sample {
+                at: mfn,
+                outcome: Outcome::Granted,
+                detail: Some(format!("mapped at gfn {gfn:#x} and removed")),
+            }),
+            Err(e) => {
+                let msg = format!(
+                    "frame {mfn:#x} was mapped at gfn {gfn:#x} but removing it failed ({e}): it is \
+                     STILL MAPPED in dom0's physical address space"
+                );
+                Err((
+                    Sample {
+                        at: mfn,
+                        outcome: Outcome::Granted,
+                        detail: Some(msg.clone()),
+                    },
+                    msg,
+                ))
+            }
+        },
+        Err(e) => Ok(Sample {
+            at: mfn,
+            outcome: if e == Errno::PERM {
+                Outcome::Refused
+            } else {
+                Outcome::Failed
+            },
+            detail: Some(format!("XEN_DOMCTL_memory_mapping: {e}")),
+        }),
+    }
+}
+
+fn probe_ports(xen: &mut dyn Xen, t: &Target, ports: bool, r: &mut RangeResult) {
+    if !ports {
+        r.note = Some("ports are read only with --ports".into());
+        return;
+    }
+    if !t.read_safe {
+        r.note =
+            Some("not read: reading this register is not known to be free of side effects".into());
+        return;
+    }
+    for port in t.first..=t.last {
+        let Ok(p) = u16::try_from(port) else { break };
+        r.samples.push(match xen.read_port(p) {
+            Ok(v) => Sample {
+                at: port,
+                outcome: if v == 0xff {
+                    Outcome::ReadsAllOnes
+                } else {
+                    Outcome::Granted
+                },
+                detail: Some(if v == 0xff {
+                    "read 0xff, which is what Xen returns for a port dom0 may not use".into()
+                } else {
+                    format!("read {v:#04x}")
+                }),
+            },
+            Err(e) => Sample {
+                at: port,
+                outcome: Outcome::Failed,
+                detail: Some(e.to_string()),
+            },
+        });
+    }
+    r.outcome = summarise(&r.samples);
+}
+
+/// One outcome for a range: all alike, else `Mixed` (granted and refused), else the first
+/// failure. A port range with any byte other than 0xff counts as granted.
+fn summarise(samples: &[Sample]) -> Outcome {
+    let Some(first) = samples.first() else {
+        return Outcome::Skipped;
+    };
+    if samples.iter().all(|s| s.outcome == first.outcome) {
+        return first.outcome;
+    }
+    let has = |o| samples.iter().any(|s| s.outcome == o);
+    if has(Outcome::Failed) {
+        Outcome::Failed
+    } else if has(Outcome::Unsupported) {
+        Outcome::Unsupported
+    } else if has(Outcome::ReadsAllOnes) && !has(Outcome::Refused) {
+        Outcome::Granted
+    } else {
+        Outcome::Mixed
+    }
+}
+
+/// What the caller expects of the probed ranges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    Granted,
+    Refused,
+}
+
+/// Ranges whose outcome contradicts `expect` (skipped ranges never do; kept ranges are
+/// expected granted). An all-0xff port read is taken as consistent with "refused", never with
+/// "granted".
+pub fn contradictions(report: &Report, expect: Expect) -> Vec<&RangeResult> {
+    report
+        .ranges
+        .iter()
+        .filter(|r| {
+            let expect = if r.target.kept {
+                Expect::Granted
+            } else {
+                expect
+            };
+            !matches!(
+                (expect, r.outcome),
+                (_, Outcome::Skipped)
+                    | (Expect::Granted, Outcome::Granted)
+                    | (Expect::Refused, Outcome::Refused | Outcome::ReadsAllOnes)
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
