@@ -4,8 +4,11 @@
 #   2. dom0scope harden before -o   -> plan.json
 #   3. dom0scope probe --expect granted   (runtime proof: the planned frames still map)
 #   4. dom0scope enforce --dry-run  (validation only, no hypercall)
-#   5. dom0scope enforce --regrant-test plan.json   (the real, irreversible step)
-#   6. dom0scope enforce plan.json  (again: must be idempotent, no domctl)
+#   5. the shipped early-boot step (packaging/common/dom0scope-early.sh, as the initramfs-tools
+#      and dracut hooks run it) with the plan installed at /etc/dom0scope/plan.json: the real,
+#      irreversible revocation
+#   6. dom0scope enforce --regrant-test plan.json  (again: must be idempotent, no domctl, and
+#      Xen must refuse to grant a revoked range back)
 #   7. dom0scope probe --expect refused   (runtime proof: they no longer map)
 #   8. dom0scope collect            -> after/
 #   9. xl info (dom0 still works)
@@ -52,8 +55,11 @@ step collect-before dom0scope collect -o "$O/before" --config "$NAME-before"
 step harden dom0scope harden "$O/before" -o "$O/plan.json"
 step probe-before dom0scope probe "$O/plan.json" $PROBE_ARGS --expect granted
 step enforce-dry dom0scope enforce --dry-run "$O/plan.json" --current "$O/before"
-step enforce dom0scope enforce --regrant-test "$O/plan.json"
-step enforce-again dom0scope enforce "$O/plan.json"
+mkdir -p /etc/dom0scope
+cp "$O/plan.json" /etc/dom0scope/plan.json
+echo ON_FAILURE=panic > /etc/dom0scope/initramfs.conf   # a failure returns 1 (we never panic here)
+step enforce sh -c '. /usr/lib/dom0scope/early.sh && dom0scope_early harness'
+step enforce-again dom0scope enforce --regrant-test "$O/plan.json"
 step probe-after dom0scope probe "$O/plan.json" $PROBE_ARGS --expect refused
 step collect-after dom0scope collect -o "$O/after" --config "$NAME-after"
 step xl-info xl info

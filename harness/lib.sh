@@ -98,3 +98,12 @@ run_qemu_watched() {
 # reached_init NAME: did dom0's /init start in the run's serial log? A boot that failed before
 # it (the dom0 kernel hanging under TCG, seen once in ~50 boots) says nothing about dom0scope.
 reached_init() { grep -a -q '===== HARNESS: dom0 /init started' "$HARNESS_WORK/runs/$1/serial.log" 2>/dev/null; }
+
+# tcg_svm_fault NAME: did a PVH dom0 die the way seen only under QEMU's TCG emulation of SVM
+# (docs/known-issues/README.md), also before any dom0scope change? Xen's `d0v0 Triple fault`,
+# or a Linux oops with CR2 in the CPU entry area (0xfffffe00...: IDT alias, entry stacks).
+tcg_svm_fault() {
+  local l=$HARNESS_WORK/runs/$1/serial.log
+  grep -a -q 'd0v0 Triple fault' "$l" 2>/dev/null && return 0
+  grep -a -q 'Kernel panic' "$l" 2>/dev/null && grep -a -q -E 'CR2: fffffe00[0-9a-f]{8}' "$l"
+}

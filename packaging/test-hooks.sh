@@ -25,6 +25,19 @@ ok() { pass=$((pass + 1)); echo "PASS $*"; }
 fail() { echo "FAIL $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || fail "run as root (mount namespace, mkinitramfs, dracut)"
+# Like the harness with QEMU: install what is missing (Debian packages) rather than skip.
+missing=
+for t in mkinitramfs lsinitramfs unmkinitramfs dracut lsinitrd unshare cpio shellcheck; do
+  command -v "$t" >/dev/null || missing=1
+done
+if [ -n "$missing" ]; then
+  echo "installing initramfs-tools-core dracut-core shellcheck cpio (apt-get)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    initramfs-tools-core dracut-core shellcheck cpio >/dev/null \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+           --no-install-recommends initramfs-tools-core dracut-core shellcheck cpio >/dev/null; } \
+    || fail "could not install initramfs-tools-core dracut-core shellcheck cpio"
+fi
 for t in mkinitramfs lsinitramfs unmkinitramfs dracut lsinitrd unshare cpio; do
   command -v "$t" >/dev/null || fail "$t is missing (apt-get install initramfs-tools-core dracut-core cpio)"
 done
@@ -103,7 +116,7 @@ grep -q "PLAN NOT ENFORCED: the initramfs lacks" "$r/dev/kmsg" || fail "missing 
 ok "boot-time logic: off Xen, domU, success, continue/panic/halt, cmdline only stricter, no plan"
 
 # --- 3./4. real images ---------------------------------------------------------------------
-BIN=${DOM0SCOPE_BIN:-$REPO/target/debug/dom0scope}
+BIN=${DOM0SCOPE_BIN:-${CARGO_TARGET_DIR:-$REPO/target}/debug/dom0scope}
 if [ ! -x "$BIN" ]; then
   (cd "$REPO" && cargo build -q -p dom0scope)
 fi

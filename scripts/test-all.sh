@@ -16,15 +16,29 @@ if [ "${1:-}" = --fast ]; then
 fi
 echo "== real Xen under QEMU: harness/matrix.sh"
 HARNESS_AUDIT=require harness/matrix.sh
-echo "== dom0 gives up what the plan says, on real Xen: harness/enforce.sh (4.17 PV)"
-# Each enforce run is retried once only if dom0 never reached /init (see harness/lib.sh).
+echo "== dom0 gives up what the plan says, on real Xen: harness/enforce.sh (4.17 PV, 4.20 PVH)"
+# An enforce run is retried, saying so, only when dom0 never reached /init (once), or when a
+# PVH dom0 died with the TCG-only signature of harness/lib.sh's tcg_svm_fault (at most twice;
+# seen in 2 of 12 4.20 PVH runs, also before enforce: docs/known-issues/README.md). Any other
+# failure fails the suite.
 enforce_run() {
-    local name=$1; shift
-    env "$@" harness/enforce.sh "$name" && return 0
-    (. harness/lib.sh && reached_init "$name") && return 1
-    echo "harness: $name: dom0 never reached /init (a QEMU/TCG boot hang): booting once more" >&2
-    env "$@" harness/enforce.sh "$name"
+    local name=$1 tries=0; shift
+    while :; do
+        env "$@" harness/enforce.sh "$name" && return 0
+        tries=$((tries + 1))
+        if ! (. harness/lib.sh && reached_init "$name"); then
+            [ "$tries" -le 1 ] || return 1
+            echo "harness: $name: dom0 never reached /init (a QEMU/TCG boot hang): booting once more" >&2
+        elif (. harness/lib.sh && tcg_svm_fault "$name"); then
+            [ "$tries" -le 2 ] || return 1
+            cp "harness/work/runs/$name/serial.log" "harness/work/runs/$name.tcg-fault-$tries.serial.log"
+            echo "harness: $name: the PVH dom0 died in exception entry (the TCG SVM fault in docs/known-issues; log kept as $name.tcg-fault-$tries.serial.log): booting again" >&2
+        else
+            return 1
+        fi
+    done
 }
 enforce_run enforce-x417-pv-q35-bios XEN=4.17 DOM0=pv
-# 4.20 PVH (XEN=4.20 DOM0=pvh) passed 3 of 4 runs; once its dom0 triple-faulted during the
-# collect after enforce. It stays out of the suite until that is understood.
+enforce_run enforce-x420-pvh-q35-bios XEN=4.20 DOM0=pvh
+echo "== the initramfs-tools and dracut hooks: packaging/test-hooks.sh"
+bash packaging/test-hooks.sh

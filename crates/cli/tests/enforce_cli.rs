@@ -25,7 +25,8 @@ fn plan(dir: &Path, snap: &str) -> PathBuf {
     out
 }
 
-/// A fake `/` for `snap`: DMI and /sys/hypervisor from the snapshot, dom0 capabilities.
+/// A fake `/` for `snap`: DMI and /sys/hypervisor from the snapshot, dom0 capabilities, and
+/// dom0's /proc/iomem and /proc/ioports as the snapshot recorded them.
 fn fake_root(dir: &Path, snap: &str) -> PathBuf {
     let root = dir.join("root");
     let s = testdata(snap);
@@ -33,6 +34,8 @@ fn fake_root(dir: &Path, snap: &str) -> PathBuf {
     copy_dir(&s.join("hypervisor"), &root.join("sys/hypervisor"));
     fs::create_dir_all(root.join("proc/xen")).unwrap();
     fs::write(root.join("proc/xen/capabilities"), "control_d\n").unwrap();
+    fs::copy(s.join("linux/iomem"), root.join("proc/iomem")).unwrap();
+    fs::copy(s.join("linux/ioports"), root.join("proc/ioports")).unwrap();
     fs::create_dir_all(root.join("dev")).unwrap();
     root
 }
@@ -73,7 +76,140 @@ fn dry_run_lists_the_planned_ranges_without_a_hypercall() {
         ))
         .stderr(predicate::str::contains(
             "keep ioport 0xcf9-0xcf9 (reset control (0xcf9)): refused in the plan",
-        ));
+        ))
+        .stderr(predicate::str::contains(format!(
+            "enforce: dom0's live {} (36 entries) and {} (25 entries): no planned range is in use",
+            root.join("proc/iomem").display(),
+            root.join("proc/ioports").display()
+        )));
+}
+
+/// Appends `line` to the fake root's `proc/<table>`; returns its `file:line` citation.
+fn claim(root: &Path, table: &str, line: &str) -> String {
+    let f = root.join("proc").join(table);
+    let mut text = fs::read_to_string(&f).unwrap();
+    text.push_str(line);
+    text.push('\n');
+    fs::write(&f, &text).unwrap();
+    format!("{}:{}", f.display(), text.lines().count())
+}
+
+#[test]
+fn a_planned_range_dom0_uses_now_refuses_the_dry_run() {
+    let d = tempfile::tempdir().unwrap();
+    let p = plan(d.path(), SNAP);
+    let root = fake_root(d.path(), SNAP);
+    let at = claim(&root, "ioports", "00b2-00b2 : some driver");
+    dom0scope()
+        .args(["enforce", "--dry-run", "--root"])
+        .arg(&root)
+        .arg(&p)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "refusing to enforce, nothing was changed: dom0 uses 1 planned range now, by its live /proc",
+        ))
+        .stderr(predicate::str::contains(format!(
+            "ioport 0xb2-0xb2 (ACPI SMI_CMD): dom0 uses it: {at}: b2-b2 : some driver"
+        )))
+        .stderr(predicate::str::contains("would revoke").not());
+}
+
+#[test]
+fn a_planned_range_dom0_uses_now_refuses_the_run_before_any_domctl() {
+    if !is_root() {
+        eprintln!("skipped: enforce (not --dry-run) refuses non-root, as it must");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let p = plan(d.path(), SNAP);
+    let root = fake_root(d.path(), SNAP);
+    // A driver over the FACS page (0x7ffe0000) and one on SMI_CMD.
+    let facs = claim(&root, "iomem", "7ffe0000-7ffe0fff : some driver");
+    let smi = claim(&root, "ioports", "00b2-00b2 : some driver");
+    let out = dom0scope()
+        .args(["enforce", "--root"])
+        .arg(&root)
+        .arg("--simulate-xen")
+        .arg(testdata(SNAP))
+        .arg(&p)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "refusing to enforce, nothing was changed: dom0 uses 2 planned ranges now",
+        ))
+        .stderr(predicate::str::contains(format!(
+            "iomem 0x7ffe0-0x7ffe0 (ACPI FACS page (S3 waking vectors)): dom0 uses it: {facs}: 7ffe0000-7ffe0fff : some driver"
+        )))
+        .stderr(predicate::str::contains(format!(
+            "{smi}: b2-b2 : some driver"
+        )))
+        .get_output()
+        .clone();
+    // Nothing reached the simulated Xen: not even its rangesets were read.
+    let log = String::from_utf8(out.stderr).unwrap();
+    for never in ["SIMULATED Xen", "dom0 before", "revoked", "domctls"] {
+        assert!(!log.contains(never), "{never:?} in {log}");
+    }
+    assert!(out.stdout.is_empty(), "no summary: nothing was applied");
+}
+
+#[test]
+fn a_live_proc_that_cannot_show_use_is_noted_in_a_dry_run_and_refuses_a_run() {
+    let d = tempfile::tempdir().unwrap();
+    let p = plan(d.path(), SNAP);
+    let root = fake_root(d.path(), SNAP);
+    // As a non-root reader sees it: every address zero.
+    let zeros: String = fs::read_to_string(root.join("proc/iomem"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (range, name) = l.split_once(" : ").unwrap();
+            let indent = range.len() - range.trim_start().len();
+            format!("{}00000000-00000000 : {name}\n", " ".repeat(indent))
+        })
+        .collect();
+    fs::write(root.join("proc/iomem"), zeros).unwrap();
+    dom0scope()
+        .args(["enforce", "--dry-run", "--root"])
+        .arg(&root)
+        .arg(&p)
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "enforce: dom0's live /proc NOT checked (a run without --dry-run refuses):",
+        ))
+        .stderr(predicate::str::contains("shows every address as zero"))
+        .stderr(predicate::str::contains("would revoke iomem 0x8f-0x90"));
+    if !is_root() {
+        return;
+    }
+    dom0scope()
+        .args(["enforce", "--root"])
+        .arg(&root)
+        .arg("--simulate-xen")
+        .arg(testdata(SNAP))
+        .arg(&p)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "refusing to enforce, nothing was changed: cannot check that dom0 does not use a planned range now: {} shows every address as zero",
+            root.join("proc/iomem").display()
+        )))
+        .stderr(predicate::str::contains("SIMULATED").not());
+    fs::remove_file(root.join("proc/iomem")).unwrap();
+    dom0scope()
+        .args(["enforce", "--root"])
+        .arg(&root)
+        .arg("--simulate-xen")
+        .arg(testdata(SNAP))
+        .arg(&p)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "cannot check that dom0 does not use a planned range now: cannot read {}",
+            root.join("proc/iomem").display()
+        )));
 }
 
 #[test]
@@ -98,6 +234,10 @@ fn simulated_apply_revokes_proves_and_refuses_regrant_then_is_idempotent() {
         ))
         .stdout(predicate::str::contains(
             "re-grant test: iomem 0x8f-0x90: refused by Xen",
+        ))
+        .stderr(predicate::str::contains("no planned range is in use"))
+        .stderr(predicate::str::contains(
+            "SIMULATED Xen received 4 permission domctls",
         ))
         .get_output()
         .clone();

@@ -156,3 +156,123 @@ fn missing_or_empty_input_is_exit_2() {
         .assert()
         .code(2);
 }
+
+/// The `(resource, first, last, status, closes)` of every range of a plan document.
+fn ranges(v: &serde_json::Value) -> Vec<(String, String, String, String, String)> {
+    v["revoke"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["resource"].to_string(),
+                r["first"].to_string(),
+                r["last"].to_string(),
+                r["status"].to_string(),
+                r["closes"].to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_snapshot_taken_after_enforce_still_plans_what_enforce_gave_up() {
+    // Real Xen 4.17: the plan made before enforce, and a snapshot collected after it, whose
+    // rangesets lack the trampoline, the FACS page and SMI_CMD.
+    let before: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(testdata("snapshots/e417-pv-q35-bios-plan.json")).unwrap(),
+    )
+    .unwrap();
+    let out = dom0scope()
+        .args(["harden", "--format", "json"])
+        .arg(testdata("snapshots/e417-pv-q35-bios-after.tar.gz"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let after: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(ranges(&after), ranges(&before));
+    let planned: Vec<(&str, &str, &str)> = after["revoke"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "planned")
+        .map(|r| {
+            (
+                r["resource"].as_str().unwrap(),
+                r["first"].as_str().unwrap(),
+                r["last"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        planned,
+        [
+            ("iomem", "0x8f", "0x90"),
+            ("iomem", "0x7ffe0", "0x7ffe0"),
+            ("ioport", "0xb2", "0xb2")
+        ]
+    );
+    for r in after["revoke"].as_array().unwrap() {
+        let absent = &r["already_absent"];
+        if r["status"] == "planned" {
+            assert_eq!(absent[0]["first"], r["first"], "{r}");
+            assert_eq!(absent[0]["last"], r["last"], "{r}");
+            let why = r["reason"].as_str().unwrap();
+            assert!(why.starts_with("safe: "), "{why}");
+            assert!(
+                why.contains("ALREADY ABSENT in this snapshot")
+                    && why.contains("xen/dmesg.txt:315")
+                    && why.contains("kept in the plan so that the next boot gives it up too"),
+                "{why}"
+            );
+        } else {
+            assert!(absent.is_null(), "written only when non-empty: {r}");
+        }
+    }
+    // The what-if and the changes only Xen can make are those of a fresh boot, as before.
+    assert_eq!(after["residual"], before["residual"]);
+    assert_eq!(after["xen_changes"], before["xen_changes"]);
+    assert!(
+        after["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("lack I/O Memory { 8f-90, 7ffe0 } and I/O Ports { b2 }")
+    );
+    // And loudly in text.
+    dom0scope()
+        .arg("harden")
+        .arg(testdata("snapshots/e417-pv-q35-bios-after.tar.gz"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "WARNING: this snapshot was taken after dom0 gave up ranges",
+        ))
+        .stdout(predicate::str::contains(
+            "the plan still names them: frames 0x8f-0x90, frames 0x7ffe0-0x7ffe0, ports 0xb2-0xb2",
+        ))
+        .stdout(predicate::str::contains(
+            "already absent in this snapshot: 0x8f-0x90",
+        ));
+}
+
+#[test]
+fn a_snapshot_taken_before_enforce_gives_the_committed_ranges_unchanged() {
+    // No range absent: the document is exactly as before `already_absent` existed.
+    let out = dom0scope()
+        .args(["harden", "--format", "json"])
+        .arg(testdata("snapshots/e417-pv-q35-bios-before.tar.gz"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let now: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let committed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(testdata("snapshots/e417-pv-q35-bios-plan.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(now["revoke"], committed["revoke"]);
+    assert!(
+        !String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("already_absent")
+    );
+}

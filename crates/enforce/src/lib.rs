@@ -10,7 +10,10 @@
 //!    release enforce knows, with sane ranges.
 //! 2. [`plan::check_host`]: the plan's DMI identity, Xen release and dom0 mode match the
 //!    running host.
-//! 3. [`apply`]: Xen's current rangesets for dom0 (debug key `q`, read back through
+//! 3. [`live::check`]: harden's "is it safe to give up" check again, on dom0's live
+//!    `/proc/iomem` and `/proc/ioports`: no planned range may be in use now (the plan was
+//!    checked against the snapshot's, perhaps of another boot or kernel).
+//! 4. [`apply`]: Xen's current rangesets for dom0 (debug key `q`, read back through
 //!    `XEN_SYSCTL_readconsole`); each planned range is revoked only where still present
 //!    (idempotent; Xen refuses a deny of a partly absent range), one logged domctl per
 //!    sub-range; then the rangesets are read again and every planned range must be gone.
@@ -20,6 +23,7 @@
 //! simulation of Xen's rules for tests and `--dry-run`-style checks.
 
 pub mod abi;
+pub mod live;
 pub mod plan;
 
 use std::io::Write;
@@ -653,6 +657,23 @@ mod tests {
             log.contains("would revoke ioport 0x22-0x23 (split)"),
             "{log}"
         );
+    }
+
+    #[test]
+    fn a_plan_from_an_after_snapshot_is_applied_like_the_original() {
+        // harden on a snapshot taken after enforce marks ranges already absent there; on a
+        // fresh boot they are present and revoked, on the same boot they are skipped.
+        let p = plan(
+            r#"{"resource":"iomem","first":"0x8f","last":"0x90","what":"tramp","status":"planned",
+                "already_absent":[{"first":"0x8f","last":"0x90"}]}"#,
+        );
+        let mut x = fake();
+        let o = apply(&p, &mut x, &mut Vec::new(), false).unwrap();
+        assert!(o.success());
+        assert_eq!(x.calls, ["iomem_permission(0x8f, 2, false)"]);
+        x.calls.clear();
+        let o = apply(&p, &mut x, &mut Vec::new(), false).unwrap();
+        assert!(o.success() && x.calls.is_empty());
     }
 
     #[test]

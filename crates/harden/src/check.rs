@@ -12,6 +12,10 @@
 //!   pseudo-physical addresses, in a PVH dom0 guest-physical ones, not machine
 //!   frames, so they say nothing about the machine frame at the same number;
 //!   with the dom0 mode unknown the range is left unchecked.
+//!
+//! `harden` runs the check on the snapshot (`judge`); `enforce` runs the same check
+//! ([`check_range`]) on dom0's live `/proc` just before it changes anything, because the
+//! drivers at enforce time (another boot, another kernel) need not be the snapshot's.
 
 use dom0scope_facts::evidence::hex;
 use dom0scope_facts::linux::Dom0View;
@@ -19,7 +23,7 @@ use dom0scope_facts::linux::resources::ResourceEntry;
 use dom0scope_facts::xenlog::Dom0Mode;
 use serde::{Deserialize, Serialize};
 
-use crate::{Candidate, Resource, Revocation, Status};
+use crate::{Candidate, Range, Resource, Revocation, Status};
 
 /// How an overlapping `/proc` entry bears on the range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,7 +106,7 @@ fn ioport_kind(name: &str) -> UseKind {
 
 fn overlapping(
     entries: &[ResourceEntry],
-    artifact: &'static str,
+    artifact: &str,
     start: u64,
     end: u64,
     kind: fn(&str) -> UseKind,
@@ -121,23 +125,96 @@ fn overlapping(
         .collect()
 }
 
-/// Decides a candidate's status against dom0's own use.
-pub(crate) fn judge(c: Candidate, view: Option<&Dom0View>, mode: Option<Dom0Mode>) -> Revocation {
-    let (start, end, table, artifact) = match c.resource {
-        Resource::Iomem => (
-            c.first << 12,
-            (c.last << 12) | 0xfff,
-            "/proc/iomem",
-            "linux/iomem",
-        ),
-        Resource::Ioport => (c.first, c.last, "/proc/ioports", "linux/ioports"),
+/// Where a [`Dom0View`]'s two tables came from, as the check cites them: `linux/iomem` and
+/// `linux/ioports` in a snapshot, `/proc/iomem` and `/proc/ioports` in a running dom0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewSource<'a> {
+    pub iomem: &'a str,
+    pub ioports: &'a str,
+}
+
+impl ViewSource<'static> {
+    /// A snapshot's `linux/iomem` and `linux/ioports`.
+    pub const SNAPSHOT: ViewSource<'static> = ViewSource {
+        iomem: "linux/iomem",
+        ioports: "linux/ioports",
     };
-    let uses = match (view, c.resource) {
+}
+
+/// The outcome of checking one range against dom0's own use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judgement {
+    /// `Planned` only when the range is safe to give up.
+    pub status: Status,
+    /// Why it is safe, refused or unchecked (claims cited as `file:line: entry`).
+    pub reason: String,
+    /// dom0's entries overlapping the range.
+    pub uses: Vec<Dom0Use>,
+}
+
+/// Checks a plan range against a dom0 view: the check `harden` makes on a snapshot, for
+/// `enforce` to repeat on dom0's live `/proc` before any change. `mode` matters for RAM
+/// entries, which are pseudo-physical (PV) or guest-physical (PVH) and say nothing about the
+/// machine frame of the same number; with the mode unknown such a range is unchecked.
+pub fn check_range(
+    range: &Range,
+    view: &Dom0View,
+    mode: Option<Dom0Mode>,
+    source: ViewSource<'_>,
+) -> Judgement {
+    assess(
+        range.resource,
+        range.first,
+        range.last,
+        (None, None),
+        Some(view),
+        mode,
+        source,
+    )
+}
+
+fn assess(
+    resource: Resource,
+    first: u64,
+    last: u64,
+    (refuse, doubt): (Option<&str>, Option<&str>),
+    view: Option<&Dom0View>,
+    mode: Option<Dom0Mode>,
+    source: ViewSource<'_>,
+) -> Judgement {
+    let (start, end, table, artifact) = match resource {
+        Resource::Iomem => (
+            first << 12,
+            (last << 12) | 0xfff,
+            "/proc/iomem",
+            source.iomem,
+        ),
+        Resource::Ioport => (first, last, "/proc/ioports", source.ioports),
+    };
+    let uses = match (view, resource) {
         (Some(v), Resource::Iomem) => overlapping(&v.iomem, artifact, start, end, iomem_kind),
         (Some(v), Resource::Ioport) => overlapping(&v.ioports, artifact, start, end, ioport_kind),
         (None, _) => Vec::new(),
     };
-    let (status, reason) = decide(&c, view, mode, table, &uses);
+    let (status, reason) = decide(resource, refuse, doubt, view, mode, table, &uses);
+    Judgement {
+        status,
+        reason,
+        uses,
+    }
+}
+
+/// Decides a candidate's status against dom0's own use (in the snapshot).
+pub(crate) fn judge(c: Candidate, view: Option<&Dom0View>, mode: Option<Dom0Mode>) -> Revocation {
+    let j = assess(
+        c.resource,
+        c.first,
+        c.last,
+        (c.refuse.as_deref(), c.doubt.as_deref()),
+        view,
+        mode,
+        ViewSource::SNAPSHOT,
+    );
     Revocation {
         resource: c.resource,
         first: c.first,
@@ -146,22 +223,25 @@ pub(crate) fn judge(c: Candidate, view: Option<&Dom0View>, mode: Option<Dom0Mode
         closes: c.closes,
         narrows: Vec::new(),
         loses: c.loses,
-        status,
-        reason,
-        dom0_use: uses,
+        status: j.status,
+        reason: j.reason,
+        dom0_use: j.uses,
         caveats: c.caveats,
+        already_absent: Vec::new(),
     }
 }
 
 fn decide(
-    c: &Candidate,
+    resource: Resource,
+    refuse: Option<&str>,
+    doubt: Option<&str>,
     view: Option<&Dom0View>,
     mode: Option<Dom0Mode>,
     table: &str,
     uses: &[Dom0Use],
 ) -> (Status, String) {
-    if let Some(why) = &c.refuse {
-        return (Status::Refused, why.clone());
+    if let Some(why) = refuse {
+        return (Status::Refused, why.to_owned());
     }
     let Some(view) = view else {
         return (
@@ -169,7 +249,7 @@ fn decide(
             "dom0's /proc/iomem and /proc/ioports are not in the snapshot: whether dom0 uses this range cannot be checked".into(),
         );
     };
-    let empty = match c.resource {
+    let empty = match resource {
         Resource::Iomem => view.iomem.is_empty(),
         Resource::Ioport => view.ioports.is_empty(),
     };
@@ -192,8 +272,8 @@ fn decide(
             format!("dom0 uses it: {}", claims.join("; ")),
         );
     }
-    if let Some(why) = &c.doubt {
-        return (Status::Unchecked, why.clone());
+    if let Some(why) = doubt {
+        return (Status::Unchecked, why.to_owned());
     }
     let ram: Vec<String> = uses
         .iter()

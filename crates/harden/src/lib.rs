@@ -28,14 +28,15 @@ use std::collections::BTreeMap;
 
 use dom0scope_facts::Facts;
 use dom0scope_inventory::{Inventory, Owner, PortOwner};
-use dom0scope_ranges::{FrameSet, PortSet};
+use dom0scope_ranges::{FrameSet, PortSet, Radix};
+use dom0scope_reach::Reach;
 use dom0scope_surface::Surface;
 use dom0scope_verdict::{Channel, Date, Inputs, Policy, Readings, Verdict};
 
-pub use check::{Dom0Use, UseKind};
+pub use check::{Dom0Use, Judgement, UseKind, ViewSource, check_range};
 pub use plan::{
     Change, ChannelChanges, FindingRef, MAX_PLAN_BYTES, Plan, PlanError, Range, Residual, Resource,
-    Revocation, SCHEMA, Status,
+    Revocation, SCHEMA, Span, Status,
 };
 pub use render::render_text;
 
@@ -56,9 +57,118 @@ pub struct Context<'a> {
     pub dom0_dmesg: Option<&'a [u8]>,
 }
 
+/// Frames and ports the model predicts Xen grants dom0 at boot that the snapshot's rangesets
+/// lack: given up earlier in the boot the snapshot was taken in (by `enforce`).
+#[derive(Debug)]
+struct AlreadyAbsent {
+    iomem: FrameSet,
+    ioports: PortSet,
+    /// The `q` dump that shows them absent (`xen/dmesg.txt:315`).
+    source: String,
+}
+
+impl AlreadyAbsent {
+    fn of(reach: &Reach) -> Option<AlreadyAbsent> {
+        let obs = reach.observed.as_ref()?;
+        let pred = reach.predicted.as_ref()?;
+        let iomem = pred.iomem.difference(&obs.iomem);
+        let ioports = obs
+            .ioports
+            .as_ref()
+            .map(|p| pred.ioports.difference(p))
+            .unwrap_or_default();
+        if iomem.is_empty() && ioports.is_empty() {
+            return None;
+        }
+        Some(AlreadyAbsent {
+            iomem,
+            ioports,
+            source: format!("{}:{}", obs.header.artifact, obs.header.line),
+        })
+    }
+
+    /// dom0's reach at the next boot: the observed reach plus what is already absent.
+    fn boot_reach(&self, reach: &Reach) -> Reach {
+        let mut r = reach.clone();
+        if let Some(o) = r.observed.as_mut() {
+            o.iomem = o.iomem.union(&self.iomem);
+            if let Some(p) = o.ioports.as_mut() {
+                *p = p.union(&self.ioports);
+            }
+        }
+        r
+    }
+
+    /// The parts of `r` already absent.
+    fn within(&self, r: &Range) -> Vec<Span> {
+        match r.resource {
+            Resource::Iomem => self
+                .iomem
+                .intersect_range(r.first..=r.last)
+                .ranges()
+                .map(|x| Span {
+                    first: *x.start(),
+                    last: *x.end(),
+                })
+                .collect(),
+            Resource::Ioport => match (u16::try_from(r.first), u16::try_from(r.last)) {
+                (Ok(a), Ok(b)) => self
+                    .ioports
+                    .intersect_range(a..=b)
+                    .ranges()
+                    .map(|x| Span {
+                        first: u64::from(*x.start()),
+                        last: u64::from(*x.end()),
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
 impl Plan {
-    /// Builds the plan and its what-if residual.
+    /// Builds the plan and its what-if residual, for dom0's reach **at boot**.
+    ///
+    /// The snapshot's rangesets show dom0's reach at the time of the snapshot. After
+    /// `enforce` ran in that boot they lack what it gave up, and a plan made from them alone
+    /// would leave those ranges out, so the next boot would not give them up. The model's
+    /// prediction (`dom0scope_reach::model::predict`, replaying Xen's
+    /// `dom0_setup_permissions()` for this host) says what Xen grants dom0 at boot, so
+    /// whatever it predicts and the rangesets lack is taken as given up earlier in this boot:
+    /// the plan is built on the observed reach plus those ranges (surface, verdict and
+    /// what-if alike), exactly as on a snapshot taken before `enforce`. A range the plan then
+    /// names keeps its status from the usual check against dom0's own use (so an absent range
+    /// dom0's drivers claim is still refused) and records the absent part in
+    /// `already_absent`, with its reason saying so and a plan note naming them all. `enforce`
+    /// skips already absent parts, so planning them costs nothing; leaving them out would
+    /// silently re-open them on the next boot. Planning rather than only warning is what
+    /// keeps the plan correct; it relies on the model, which agrees exactly with Xen on every
+    /// real boot in `testdata/`, and a range the model wrongly predicts is harmless (enforce
+    /// finds it absent).
     pub fn build(cx: &Context<'_>) -> Plan {
+        let Some(absent) = AlreadyAbsent::of(&cx.surface.reach) else {
+            return Plan::build_for(cx, None);
+        };
+        let surface = Surface::join(absent.boot_reach(&cx.surface.reach), cx.inventory);
+        let verdict =
+            Verdict::evaluate_with(&Inputs::new(&surface, cx.readings), cx.policy, cx.today);
+        let boot = Context {
+            facts: cx.facts,
+            inventory: cx.inventory,
+            surface: &surface,
+            verdict: &verdict,
+            readings: cx.readings,
+            policy: cx.policy,
+            today: cx.today,
+            host: cx.host.clone(),
+            snapshot: cx.snapshot.clone(),
+            dom0_dmesg: cx.dom0_dmesg,
+        };
+        Plan::build_for(&boot, Some(&absent))
+    }
+
+    fn build_for(cx: &Context<'_>, absent: Option<&AlreadyAbsent>) -> Plan {
         let mut notes = Vec::new();
         let dom0_mode = cx.surface.reach.dom0_mode;
         let view = cx
@@ -119,6 +229,68 @@ impl Plan {
             .map(|c| check::judge(c, view, dom0_mode))
             .collect();
         revoke.sort_by_key(|r| (r.resource == Resource::Ioport, r.first, r.last));
+        if let Some(a) = absent {
+            let mut named = Vec::new();
+            for r in &mut revoke {
+                r.already_absent = a.within(r);
+                if r.already_absent.is_empty() {
+                    continue;
+                }
+                let parts = r
+                    .already_absent
+                    .iter()
+                    .map(Span::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                r.reason = format!(
+                    "{}; ALREADY ABSENT in this snapshot ({} {parts} missing from Xen's rangesets at {} although the model predicts Xen grants {} at boot: given up earlier in this boot, e.g. by enforce): {}",
+                    r.reason,
+                    r.resource.label(),
+                    a.source,
+                    if r.already_absent.len() == 1 {
+                        "it"
+                    } else {
+                        "them"
+                    },
+                    if r.status == Status::Planned {
+                        "kept in the plan so that the next boot gives it up too"
+                    } else {
+                        "the next boot grants it again"
+                    }
+                );
+                named.push(format!("{} [{}]", r.describe(), r.status.label()));
+            }
+            let other = {
+                let mut m = a.iomem.clone();
+                let mut p = a.ioports.clone();
+                for r in &revoke {
+                    match r.resource {
+                        Resource::Iomem => m.remove(r.first..=r.last),
+                        Resource::Ioport => {
+                            if let (Ok(x), Ok(y)) = (u16::try_from(r.first), u16::try_from(r.last))
+                            {
+                                p.remove(x..=y);
+                            }
+                        }
+                    }
+                }
+                (m, p)
+            };
+            notes.push(format!(
+                "this snapshot was taken after dom0 gave up ranges (Xen's rangesets at {} lack I/O Memory {} and I/O Ports {} that the model predicts Xen grants at boot): the plan is made for dom0's reach at boot, so it still names {}",
+                a.source,
+                a.iomem.to_xen(Radix::Hex),
+                a.ioports.to_xen(Radix::Hex),
+                if named.is_empty() { "none of them".to_owned() } else { named.join(", ") }
+            ));
+            if !other.0.is_empty() || !other.1.is_empty() {
+                notes.push(format!(
+                    "absent but named by no rule of the plan (a model difference, or given up by hand): I/O Memory {}, I/O Ports {}; see `dom0scope verify`",
+                    other.0.to_xen(Radix::Hex),
+                    other.1.to_xen(Radix::Hex)
+                ));
+            }
+        }
         let residual = residual(cx, &revoke);
         let closed: Vec<String> = residual
             .as_ref()

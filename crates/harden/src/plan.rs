@@ -174,6 +174,29 @@ pub struct Range {
     /// Conditions the plan rests on.
     #[serde(default)]
     pub caveats: Vec<String>,
+    /// Parts of the range that Xen's rangesets in the snapshot already lack although the
+    /// model predicts Xen grants them at boot: given up earlier in the boot the snapshot was
+    /// taken in (by `enforce`). They stay in the plan so that the next boot gives them up
+    /// too. Added within `dom0scope-plan/1`: written only when non-empty, so plans without
+    /// it are unchanged and older plans read as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub already_absent: Vec<Span>,
+}
+
+/// A sub-range of a [`Range`], in the range's unit (frames or ports), inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Span {
+    #[serde(serialize_with = "hex::u64", deserialize_with = "de_u64")]
+    pub first: u64,
+    #[serde(serialize_with = "hex::u64", deserialize_with = "de_u64")]
+    pub last: u64,
+}
+
+impl std::fmt::Display for Span {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#x}-{:#x}", self.first, self.last)
+    }
 }
 
 /// The name the plan's ranges had before the model was shared.
@@ -404,6 +427,16 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Plan, PlanError> {
                 }
             )));
         }
+        if let Some(a) = r
+            .already_absent
+            .iter()
+            .find(|a| a.first > a.last || a.first < r.first || a.last > r.last)
+        {
+            return Err(bad(format!(
+                "already_absent {a} is not a sub-range of {:#x}-{:#x}",
+                r.first, r.last
+            )));
+        }
     }
     Ok(plan)
 }
@@ -496,6 +529,47 @@ mod tests {
         );
         let huge = vec![b' '; MAX_PLAN_BYTES as usize + 1];
         assert!(matches!(parse("p", &huge), Err(PlanError::TooLarge { .. })));
+    }
+
+    #[test]
+    fn already_absent_is_optional_additive_and_checked() {
+        // A plan written before the field existed (real Xen 4.17, harden on the before-snapshot).
+        let old = load(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../testdata/snapshots/e417-pv-q35-bios-plan.json"),
+        )
+        .unwrap();
+        assert!(old.ranges.iter().all(|r| r.already_absent.is_empty()));
+        assert!(!old.to_json().contains("already_absent"));
+        let with = r#"{"schema":"dom0scope-plan/1","revoke":[
+          {"resource":"iomem","first":"0x8f","last":"0x90","status":"planned",
+           "already_absent":[{"first":"0x8f","last":"0x90"}]}]}"#;
+        let p = parse("p", with.as_bytes()).unwrap();
+        assert_eq!(
+            p.ranges[0].already_absent,
+            [Span {
+                first: 0x8f,
+                last: 0x90
+            }]
+        );
+        assert!(p.to_json().contains(r#""first": "0x8f""#));
+        assert_eq!(parse("q", p.to_json().as_bytes()).unwrap(), p);
+        let bad = with.replace(
+            r#"{"first":"0x8f","last":"0x90"}"#,
+            r#"{"first":"0x8e","last":"0x90"}"#,
+        );
+        let e = parse("/p", bad.as_bytes()).unwrap_err().to_string();
+        assert!(
+            e.contains("range #1: already_absent 0x8e-0x90 is not a sub-range of 0x8f-0x90"),
+            "{e}"
+        );
+        let bad = with.replace(r#""last":"0x90"}]"#, r#""last":"0x90","x":1}]"#);
+        assert!(
+            parse("/p", bad.as_bytes())
+                .unwrap_err()
+                .to_string()
+                .contains("unknown field `x`")
+        );
     }
 
     #[test]

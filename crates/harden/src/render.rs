@@ -34,6 +34,19 @@ pub fn render_text(p: &Plan) -> String {
             "WARNING: dom0's own use could not be checked; every range below is UNCHECKED, not safe."
         );
     }
+    let absent: Vec<String> = p
+        .ranges
+        .iter()
+        .filter(|r| !r.already_absent.is_empty())
+        .map(|r| r.span())
+        .collect();
+    if !absent.is_empty() {
+        let _ = writeln!(
+            o,
+            "WARNING: this snapshot was taken after dom0 gave up ranges; they are absent from Xen's rangesets here but Xen grants them again at the next boot, so the plan still names them: {}",
+            absent.join(", ")
+        );
+    }
     for n in &p.notes {
         let _ = writeln!(o, "note: {n}");
     }
@@ -66,6 +79,14 @@ pub fn render_text(p: &Plan) -> String {
             }
             let _ = writeln!(o, "      dom0 loses: {}", r.loses);
             let _ = writeln!(o, "      {}", r.reason);
+            if !r.already_absent.is_empty() {
+                let parts: Vec<String> = r.already_absent.iter().map(|a| a.to_string()).collect();
+                let _ = writeln!(
+                    o,
+                    "      already absent in this snapshot: {}",
+                    parts.join(", ")
+                );
+            }
             for c in &r.caveats {
                 let _ = writeln!(o, "      caveat: {c}");
             }

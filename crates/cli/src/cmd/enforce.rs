@@ -5,7 +5,8 @@
 //! Exit codes: 0 = every planned range is absent from Xen's rangesets (or, with `--dry-run`,
 //! the plan is valid for this host); 1 = a domctl failed or a range is still present (or the
 //! re-grant test was granted); 2 = refused before any change (bad plan, another host, unknown
-//! Xen, not root, not dom0).
+//! Xen, not root, not dom0, a planned range dom0 uses by its live /proc, or a live /proc that
+//! cannot show it).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,7 +15,7 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow};
 use dom0scope_collect::{CollectError, Sources, preflight};
 use dom0scope_enforce::plan::{self, HostView, XenRelease};
-use dom0scope_enforce::{Dom0Rangesets, FakeXen, LiveXen, Outcome};
+use dom0scope_enforce::{Dom0Rangesets, FakeXen, LiveXen, Outcome, live};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -43,9 +44,11 @@ pub struct Args {
 }
 
 /// Log lines go to stderr and, in a live run, to the kernel log (one record per line), so the
-/// change is on record in dom0's dmesg too.
+/// change is on record in dom0's dmesg too. `/dev/kmsg` is opened per record: Linux
+/// rate-limits writers per open file (10 records per 5 s by default), and on real Xen that
+/// dropped the end of enforce's log from dmesg.
 struct Log {
-    kmsg: Option<std::fs::File>,
+    kmsg: Option<PathBuf>,
     line: Vec<u8>,
 }
 
@@ -55,7 +58,9 @@ impl Write for Log {
             self.line.push(b);
             if b == b'\n' {
                 std::io::stderr().write_all(&self.line)?;
-                if let Some(k) = &mut self.kmsg {
+                if let Some(path) = &self.kmsg
+                    && let Ok(mut k) = std::fs::OpenOptions::new().write(true).open(path)
+                {
                     let mut rec = b"dom0scope: ".to_vec();
                     rec.extend_from_slice(&self.line);
                     let _ = k.write_all(&rec);
@@ -124,14 +129,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let notes =
         plan::check_host(&plan, &shown, &host, args.force_host, !args.dry_run).map_err(refuse)?;
     let mut log = Log {
-        kmsg: if live {
-            std::fs::OpenOptions::new()
-                .write(true)
-                .open(src.dev.join("kmsg"))
-                .ok()
-        } else {
-            None
-        },
+        kmsg: live.then(|| src.dev.join("kmsg")),
         line: Vec::new(),
     };
     writeln!(
@@ -145,6 +143,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for n in notes {
         writeln!(log, "enforce: {n}")?;
     }
+    live_proc_check(&plan, &shown, &host, &src, args.dry_run, &mut log)?;
     let outcome = if args.dry_run {
         let cur = match &current {
             Some((s, b)) => Some(Dom0Rangesets::from_log(s, b).map_err(refuse)?),
@@ -160,7 +159,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else if let Some((s, b)) = &current {
         writeln!(log, "enforce: SIMULATED Xen from {s}: no hypercall is made")?;
         let mut x = FakeXen::new(Dom0Rangesets::from_log(s, b).map_err(refuse)?);
-        dom0scope_enforce::apply(&plan, &mut x, &mut log, args.regrant_test)?
+        let o = dom0scope_enforce::apply(&plan, &mut x, &mut log, args.regrant_test)?;
+        writeln!(
+            log,
+            "enforce: SIMULATED Xen received {} permission domctls",
+            x.calls.len()
+        )?;
+        o
     } else {
         let version = host
             .xen
@@ -182,6 +187,49 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// harden's "is it safe to give up" check, again, on dom0's live `/proc/iomem` and
+/// `/proc/ioports` (crates/enforce/src/live.rs): a planned range dom0 uses now refuses the
+/// whole run, dry or not. Tables that cannot show it (unreadable, empty, all zeros when not
+/// root) refuse a run that changes anything and are only noted in a dry run.
+fn live_proc_check(
+    plan: &plan::Plan,
+    shown: &str,
+    host: &HostView,
+    src: &Sources,
+    dry_run: bool,
+    log: &mut Log,
+) -> anyhow::Result<()> {
+    let mode = live::mode_of(host.guest_type.as_deref()).or(plan.dom0_mode);
+    match live::read(&src.proc) {
+        Ok(proc) => match live::check(plan, &proc, mode) {
+            Ok(line) => writeln!(log, "enforce: {line}")?,
+            Err(conflicts) => {
+                return Err(refuse(format!(
+                    "dom0 uses {} planned range{} now, by its live /proc (plan {shown} was checked against the /proc of snapshot {}); make the plan again from a snapshot of this boot: {}",
+                    conflicts.len(),
+                    if conflicts.len() == 1 { "" } else { "s" },
+                    plan.snapshot,
+                    conflicts
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )));
+            }
+        },
+        Err(problem) if dry_run => writeln!(
+            log,
+            "enforce: dom0's live /proc NOT checked (a run without --dry-run refuses): {problem}"
+        )?,
+        Err(problem) => {
+            return Err(refuse(format!(
+                "cannot check that dom0 does not use a planned range now: {problem}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn print_summary(o: &Outcome) {
