@@ -154,6 +154,10 @@ echo "Xen-only rules checked after: ${XEN_ONLY:-none}" >> "$RUN/rangesets.txt"
 check "audit after still reports what only Xen can fix (${XEN_ONLY:-none found})" bash -c \
   "test -n '$XEN_ONLY' && for r in $XEN_ONLY; do grep -a -q -E \"^ *(CRITICAL|HIGH|MEDIUM|LOW) +\$r\\b\" '$RUN/audit-after.txt' || exit 1; done"
 LEVELS=$(for s in before after; do grep -a -m1 -o 'DOM0:[0-3]!*' "$RUN/audit-$s.txt" 2>/dev/null || echo '?'; done | xargs)
+# The level after is what harden's what-if predicted for the plan (its residual level_after).
+WANT_LEVEL=$(grep -a -o '"level_after": "DOM0:[0-3]!*"' "$OUT/plan.json" 2>/dev/null | grep -o 'DOM0:[0-3]!*')
+check "audit after: level ${LEVELS#* } is the plan's predicted level_after (${WANT_LEVEL:-?})" \
+  test -n "$WANT_LEVEL" -a "${LEVELS#* }" = "$WANT_LEVEL"
 
 cat "$RUN/rangesets.txt" >&2
 sed 's/^/    /' "$CHECKS" >&2

@@ -23,7 +23,8 @@ use dom0scope_facts::linux::resources::ResourceEntry;
 use dom0scope_facts::xenlog::Dom0Mode;
 use serde::{Deserialize, Serialize};
 
-use crate::{Candidate, Range, Resource, Revocation, Status};
+use crate::candidates::Candidate;
+use crate::{Range, Resource, Revocation, Status};
 
 /// How an overlapping `/proc` entry bears on the range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,22 +1,26 @@
 //! The plan document, `dom0scope-plan/1`: the one model `dom0scope harden` writes and
 //! `dom0scope enforce` and `dom0scope verify --plan` read.
 //!
-//! Reading is strict, because a plan decides what dom0 gives up for good: the file is at most
-//! [`MAX_PLAN_BYTES`], names the schema [`SCHEMA`], has no field this model does not know (at
-//! any level), every field has its type, and every range has `first <= last` within what x86
-//! can address. Every error names the file (and, from the JSON parser, the line and column).
 //! Fields other than `schema`, `revoke` and a range's `resource`, `first`, `last` and `status`
-//! may be left out (a hand-written plan); `dom0scope harden` always writes them all.
+//! may be left out (a hand-written plan); `dom0scope harden` always writes them all. Reading a
+//! plan ([`load`], [`parse`]) is strict and kept apart from the model, in `read`.
+
+mod read;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use dom0scope_facts::evidence::hex;
 use dom0scope_facts::xenlog::Dom0Mode;
 use dom0scope_verdict::{Channel, Finding, Severity};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::check::Dom0Use;
+
+use read::de_dom0_mode;
+pub(crate) use read::de_u64;
+pub use read::{PlanError, load, parse};
 
 /// The plan document's schema name.
 pub const SCHEMA: &str = "dom0scope-plan/1";
@@ -54,19 +58,6 @@ impl Resource {
     }
 }
 
-impl<'de> Deserialize<'de> for Resource {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        match s.as_str() {
-            "iomem" => Ok(Resource::Iomem),
-            "ioport" => Ok(Resource::Ioport),
-            other => Err(serde::de::Error::custom(format!(
-                "unknown resource {other:?} (expected \"iomem\" or \"ioport\")"
-            ))),
-        }
-    }
-}
-
 /// What the plan says about one range; only `Planned` ranges are ever applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -87,55 +78,6 @@ impl Status {
             Status::Refused => "refused",
             Status::Unchecked => "unchecked",
         }
-    }
-}
-
-impl<'de> Deserialize<'de> for Status {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        match s.as_str() {
-            "planned" => Ok(Status::Planned),
-            "refused" => Ok(Status::Refused),
-            "unchecked" => Ok(Status::Unchecked),
-            other => Err(serde::de::Error::custom(format!(
-                "unknown status {other:?} (expected \"planned\", \"refused\" or \"unchecked\")"
-            ))),
-        }
-    }
-}
-
-/// A frame or port number: `"0x8f"` as harden writes it, a decimal string, or a JSON integer.
-pub(crate) fn de_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Num {
-        Int(u64),
-        Text(String),
-    }
-    let n = Num::deserialize(d).map_err(|_| {
-        serde::de::Error::custom("expected a frame or port number (\"0x8f\", \"143\" or 143)")
-    })?;
-    match n {
-        Num::Int(v) => Ok(v),
-        Num::Text(s) => {
-            let t = s.trim();
-            let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-                Some(h) => u64::from_str_radix(h, 16),
-                None => t.parse(),
-            };
-            r.map_err(|_| serde::de::Error::custom(format!("{s:?} is not a number")))
-        }
-    }
-}
-
-fn de_dom0_mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Dom0Mode>, D::Error> {
-    match Option::<String>::deserialize(d)?.as_deref() {
-        None => Ok(None),
-        Some("pv") => Ok(Some(Dom0Mode::Pv)),
-        Some("pvh") => Ok(Some(Dom0Mode::Pvh)),
-        Some(other) => Err(serde::de::Error::custom(format!(
-            "unknown dom0_mode {other:?} (expected \"pv\", \"pvh\" or null)"
-        ))),
     }
 }
 
@@ -335,248 +277,5 @@ impl Plan {
     /// The ranges `enforce` applies (status `planned`).
     pub fn planned(&self) -> impl Iterator<Item = &Range> {
         self.with_status(Status::Planned)
-    }
-}
-
-/// Why a plan file is refused.
-#[derive(Debug, thiserror::Error)]
-pub enum PlanError {
-    #[error("cannot read plan {path}: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("plan {path} is larger than {MAX_PLAN_BYTES} bytes: not a dom0scope plan")]
-    TooLarge { path: String },
-    #[error("plan {path} is malformed: {detail}")]
-    Malformed { path: String, detail: String },
-    #[error("plan {path} has schema {found:?}; dom0scope understands only {SCHEMA:?}")]
-    Schema { path: String, found: String },
-    #[error("plan {path}, range #{index}: {detail}; refusing the whole plan")]
-    BadRange {
-        path: String,
-        index: usize,
-        detail: String,
-    },
-}
-
-/// Reads and parses a plan file (at most [`MAX_PLAN_BYTES`]).
-pub fn load(path: &Path) -> Result<Plan, PlanError> {
-    use std::io::Read;
-    let shown = path.display().to_string();
-    let read = |e| PlanError::Read {
-        path: shown.clone(),
-        source: e,
-    };
-    let f = std::fs::File::open(path).map_err(read)?;
-    let mut bytes = Vec::new();
-    f.take(MAX_PLAN_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read)?;
-    parse(&shown, &bytes)
-}
-
-/// Parses and checks a plan document; `path` only names it in errors.
-pub fn parse(path: &str, bytes: &[u8]) -> Result<Plan, PlanError> {
-    if bytes.len() as u64 > MAX_PLAN_BYTES {
-        return Err(PlanError::TooLarge { path: path.into() });
-    }
-    let malformed = |detail: String| PlanError::Malformed {
-        path: path.into(),
-        detail,
-    };
-    // The schema first, so that another document (an audit report) is named as such rather
-    // than refused for its first unknown field.
-    #[derive(Deserialize)]
-    struct Head {
-        schema: Option<serde_json::Value>,
-    }
-    let head: Head = serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
-    match head.schema {
-        Some(serde_json::Value::String(s)) if s == SCHEMA => {}
-        Some(v) => {
-            return Err(PlanError::Schema {
-                path: path.into(),
-                found: v.as_str().map_or_else(|| v.to_string(), str::to_string),
-            });
-        }
-        None => return Err(malformed("no \"schema\" field".into())),
-    }
-    let plan: Plan = serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
-    for (i, r) in plan.ranges.iter().enumerate() {
-        let bad = |detail: String| PlanError::BadRange {
-            path: path.into(),
-            index: i + 1,
-            detail,
-        };
-        if r.first > r.last {
-            return Err(bad(format!(
-                "first {:#x} is above last {:#x}",
-                r.first, r.last
-            )));
-        }
-        let max = r.resource.max();
-        if r.last > max {
-            return Err(bad(format!(
-                "last {:#x} is beyond the largest {} ({max:#x})",
-                r.last,
-                match r.resource {
-                    Resource::Iomem => "machine frame",
-                    Resource::Ioport => "I/O port",
-                }
-            )));
-        }
-        if let Some(a) = r
-            .already_absent
-            .iter()
-            .find(|a| a.first > a.last || a.first < r.first || a.last > r.last)
-        {
-            return Err(bad(format!(
-                "already_absent {a} is not a sub-range of {:#x}-{:#x}",
-                r.first, r.last
-            )));
-        }
-    }
-    Ok(plan)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const MINIMAL: &str = r#"{"schema":"dom0scope-plan/1","xen_version":"4.17.7","revoke":[
-      {"resource":"iomem","first":"0x8f","last":143,"status":"planned"},
-      {"resource":"ioport","first":"1540","last":"0x605","what":"pm1","status":"refused","reason":"used"}]}"#;
-
-    #[test]
-    fn a_minimal_plan_parses_with_defaults() {
-        let p = parse("p", MINIMAL.as_bytes()).unwrap();
-        assert_eq!(p.ranges.len(), 2);
-        assert_eq!((p.ranges[0].first, p.ranges[0].last), (0x8f, 0x8f));
-        assert_eq!(p.ranges[1].first, 0x604);
-        assert_eq!(p.planned().count(), 1);
-        assert!(p.host.is_empty() && p.dom0_mode.is_none() && p.residual.is_none());
-        // Written back, it is a full document that parses to the same plan.
-        assert_eq!(parse("q", p.to_json().as_bytes()).unwrap(), p);
-    }
-
-    #[test]
-    fn refusals_name_the_file_and_the_fault() {
-        let e = |s: &str| parse("/etc/p.json", s.as_bytes()).unwrap_err().to_string();
-        let m = e("not json");
-        assert!(m.starts_with("plan /etc/p.json is malformed"), "{m}");
-        assert!(e("[]").contains("malformed"));
-        assert!(e(r#"{"revoke":[]}"#).contains("no \"schema\" field"));
-        assert!(
-            e(r#"{"schema":"dom0scope-audit/1","findings":[]}"#)
-                .contains("has schema \"dom0scope-audit/1\"")
-        );
-        assert!(e(r#"{"schema":7}"#).contains("has schema \"7\""));
-        assert!(e(r#"{"schema":"dom0scope-plan/1"}"#).contains("missing field `revoke`"));
-        assert!(
-            e(r#"{"schema":"dom0scope-plan/1","revoke":[],"extra":1}"#)
-                .contains("unknown field `extra`")
-        );
-        assert!(
-            e(r#"{"schema":"dom0scope-plan/1","revoke":[],"dom0_mode":"hvm"}"#)
-                .contains("unknown dom0_mode \"hvm\"")
-        );
-        assert!(
-            e(r#"{"schema":"dom0scope-plan/1","revoke":[],"host":{"a":1}}"#).contains("malformed")
-        );
-        let r = |x: &str| {
-            e(&format!(
-                r#"{{"schema":"dom0scope-plan/1","revoke":[{x}]}}"#
-            ))
-        };
-        let m = r(r#"{"resource":"iomem","first":"0x90","last":"0x8f","status":"planned"}"#);
-        assert!(
-            m.contains("range #1: first 0x90 is above last 0x8f") && m.contains("/etc/p.json"),
-            "{m}"
-        );
-        assert!(
-            r(r#"{"resource":"ioport","first":"0","last":"0x10000","status":"planned"}"#)
-                .contains("largest I/O port")
-        );
-        assert!(
-            r(r#"{"resource":"iomem","first":"0","last":"0x10000000000","status":"planned"}"#)
-                .contains("largest machine frame")
-        );
-        assert!(
-            r(r#"{"resource":"irq","first":"0","last":"1","status":"planned"}"#)
-                .contains("unknown resource \"irq\"")
-        );
-        assert!(
-            r(r#"{"resource":"iomem","first":"0","last":"1","status":"maybe"}"#)
-                .contains("unknown status \"maybe\"")
-        );
-        assert!(
-            r(r#"{"resource":"iomem","first":"0x","last":"1","status":"planned"}"#)
-                .contains("\"0x\" is not a number")
-        );
-        assert!(
-            r(r#"{"resource":"iomem","first":-1,"last":"1","status":"planned"}"#)
-                .contains("expected a frame or port number")
-        );
-        assert!(
-            r(r#"{"resource":"iomem","first":"0","last":"1","status":"planned","bogus":true}"#)
-                .contains("unknown field `bogus`")
-        );
-        assert!(
-            r(r#"{"resource":"iomem","first":"0","last":"1","status":"planned","dom0_use":[{"x":1}]}"#)
-                .contains("unknown field `x`")
-        );
-        let huge = vec![b' '; MAX_PLAN_BYTES as usize + 1];
-        assert!(matches!(parse("p", &huge), Err(PlanError::TooLarge { .. })));
-    }
-
-    #[test]
-    fn already_absent_is_optional_additive_and_checked() {
-        // A plan written before the field existed (real Xen 4.17, harden on the before-snapshot).
-        let old = load(
-            &Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../../testdata/snapshots/e417-pv-q35-bios-plan.json"),
-        )
-        .unwrap();
-        assert!(old.ranges.iter().all(|r| r.already_absent.is_empty()));
-        assert!(!old.to_json().contains("already_absent"));
-        let with = r#"{"schema":"dom0scope-plan/1","revoke":[
-          {"resource":"iomem","first":"0x8f","last":"0x90","status":"planned",
-           "already_absent":[{"first":"0x8f","last":"0x90"}]}]}"#;
-        let p = parse("p", with.as_bytes()).unwrap();
-        assert_eq!(
-            p.ranges[0].already_absent,
-            [Span {
-                first: 0x8f,
-                last: 0x90
-            }]
-        );
-        assert!(p.to_json().contains(r#""first": "0x8f""#));
-        assert_eq!(parse("q", p.to_json().as_bytes()).unwrap(), p);
-        let bad = with.replace(
-            r#"{"first":"0x8f","last":"0x90"}"#,
-            r#"{"first":"0x8e","last":"0x90"}"#,
-        );
-        let e = parse("/p", bad.as_bytes()).unwrap_err().to_string();
-        assert!(
-            e.contains("range #1: already_absent 0x8e-0x90 is not a sub-range of 0x8f-0x90"),
-            "{e}"
-        );
-        let bad = with.replace(r#""last":"0x90"}]"#, r#""last":"0x90","x":1}]"#);
-        assert!(
-            parse("/p", bad.as_bytes())
-                .unwrap_err()
-                .to_string()
-                .contains("unknown field `x`")
-        );
-    }
-
-    #[test]
-    fn load_names_a_missing_file() {
-        let e = load(Path::new("/nonexistent/plan.json"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("cannot read plan /nonexistent/plan.json"), "{e}");
     }
 }

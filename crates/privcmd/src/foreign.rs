@@ -13,10 +13,10 @@ use std::ffi::c_void;
 use std::os::fd::AsFd;
 
 use rustix::io::Errno;
-use rustix::ioctl::{Direction, Ioctl, IoctlOutput, Opcode, opcode};
+use rustix::ioctl::{Direction, Opcode, opcode};
 use rustix::mm::{MapFlags, ProtFlags};
 
-use crate::{PAGE, Privcmd};
+use crate::{ArgIoctl, PAGE, Privcmd};
 
 /// `DOMID_IO` (`xen/include/public/xen.h`): the pseudo-domain owning I/O memory.
 pub const DOMID_IO: u16 = 0x7ff1;
@@ -37,33 +37,6 @@ struct MmapBatchV2 {
 /// `IOCTL_PRIVCMD_MMAPBATCH_V2`: `_IOC(_IOC_NONE, 'P', 4, sizeof(struct privcmd_mmapbatch_v2))`.
 const IOCTL_PRIVCMD_MMAPBATCH_V2: Opcode =
     opcode::from_components(Direction::None, b'P', 4, std::mem::size_of::<MmapBatchV2>());
-
-struct MmapBatchIoctl<'a>(&'a mut MmapBatchV2);
-
-// SAFETY: the opcode is privcmd's MMAPBATCH_V2 ioctl. Its argument is a `privcmd_mmapbatch_v2`
-// whose `arr` points at one readable `u64` and `err` at one writable `i32`, both owned by the
-// caller for the duration of the call, and whose `addr` is the start of a one-page privcmd
-// mapping the caller owns; the kernel writes only `*err` and the page-table entries of that
-// mapping.
-unsafe impl Ioctl for MmapBatchIoctl<'_> {
-    type Output = IoctlOutput;
-    const IS_MUTATING: bool = true;
-
-    fn opcode(&self) -> Opcode {
-        IOCTL_PRIVCMD_MMAPBATCH_V2
-    }
-
-    fn as_ptr(&mut self) -> *mut c_void {
-        std::ptr::from_mut(self.0).cast()
-    }
-
-    unsafe fn output_from_ptr(
-        out: IoctlOutput,
-        _: *mut c_void,
-    ) -> rustix::io::Result<Self::Output> {
-        Ok(out)
-    }
-}
 
 /// Why a foreign mapping did not happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,9 +98,14 @@ impl Privcmd {
             arr: &arr,
             err: &mut err,
         };
-        // SAFETY: `batch` describes the one-page VMA above and points at `arr` and `err`,
-        // which live until the call returns (see the `Ioctl` impl).
-        let rc = unsafe { rustix::ioctl::ioctl(self.fd.as_fd(), MmapBatchIoctl(&mut batch)) };
+        // SAFETY: MMAPBATCH_V2 with its own struct: `batch` describes the one-page VMA above and
+        // points at `arr` and `err`, which live until the call returns.
+        let rc = unsafe {
+            rustix::ioctl::ioctl(
+                self.fd.as_fd(),
+                ArgIoctl(IOCTL_PRIVCMD_MMAPBATCH_V2, &mut batch),
+            )
+        };
         if err != 0 {
             return Err(MapError::Frame(Errno::from_raw_os_error(-err)));
         }

@@ -65,22 +65,25 @@ const IOCTL_PRIVCMD_HYPERCALL: Opcode = opcode::from_components(
     std::mem::size_of::<PrivcmdHypercall>(),
 );
 
-struct HypercallIoctl<'a>(&'a mut PrivcmdHypercall);
+/// A privcmd ioctl whose argument is a struct passed by pointer and whose return value is the
+/// result (`IOCTL_PRIVCMD_HYPERCALL`, `IOCTL_PRIVCMD_MMAPBATCH_V2`).
+struct ArgIoctl<'a, T>(Opcode, &'a mut T);
 
-// SAFETY: the opcode is privcmd's hypercall ioctl, whose argument is a `privcmd_hypercall`
-// the driver only reads; the return value is the hypercall's result (negative errno is
-// turned into an error by rustix). Any memory the hypercall writes is the hypercall buffer,
-// which `Privcmd` owns and only reads back after the call.
-unsafe impl Ioctl for HypercallIoctl<'_> {
+// SAFETY: used only with privcmd's opcodes and the `#[repr(C)]` struct each expects (checked
+// by the callers: `PrivcmdHypercall` for the hypercall ioctl, `MmapBatchV2` for mmapbatch).
+// The kernel reads the struct, and writes only memory the struct points at, which the caller
+// owns for the duration of the call (the hypercall buffer; mmapbatch's error word and VMA).
+// The return value is the ioctl's result; a negative errno becomes an error in rustix.
+unsafe impl<T> Ioctl for ArgIoctl<'_, T> {
     type Output = IoctlOutput;
     const IS_MUTATING: bool = true;
 
     fn opcode(&self) -> Opcode {
-        IOCTL_PRIVCMD_HYPERCALL
+        self.0
     }
 
     fn as_ptr(&mut self) -> *mut c_void {
-        std::ptr::from_mut(self.0).cast()
+        std::ptr::from_mut(self.1).cast()
     }
 
     unsafe fn output_from_ptr(
@@ -264,7 +267,12 @@ impl Privcmd {
         };
         // SAFETY: `call` is a valid privcmd_hypercall pointing at our own hypercall buffer,
         // which holds the struct the hypercall expects; Xen writes only within that buffer.
-        unsafe { rustix::ioctl::ioctl(self.fd.as_fd(), HypercallIoctl(&mut call)) }?;
+        unsafe {
+            rustix::ioctl::ioctl(
+                self.fd.as_fd(),
+                ArgIoctl(IOCTL_PRIVCMD_HYPERCALL, &mut call),
+            )
+        }?;
         Ok(())
     }
 

@@ -1,0 +1,319 @@
+//! The run itself: revoke each planned range where Xen still grants it, log every domctl,
+//! then prove the result from Xen's rangesets read afresh (or, in a dry run, only say what
+//! would be revoked).
+
+use std::io::Write;
+use std::ops::RangeInclusive;
+
+use dom0scope_ranges::{FrameSet, Radix};
+use rustix::io::Errno;
+
+use crate::plan::{self, Range, Resource, Status};
+use crate::{Dom0Rangesets, Domctl, RangesetSource};
+
+/// What happened to one range of the plan.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub range: Range,
+    /// Not applied: its status in the plan is not `planned`.
+    pub not_planned: bool,
+    /// Sub-ranges already absent before enforce.
+    pub absent_before: Vec<RangeInclusive<u64>>,
+    /// Sub-ranges revoked (or, in a dry run, to revoke).
+    pub revoked: Vec<RangeInclusive<u64>>,
+    /// A domctl that failed: the sub-range and the error.
+    pub failed: Option<(RangeInclusive<u64>, Errno)>,
+    /// Sub-ranges still in Xen's rangesets after enforce (None: not re-read, a dry run).
+    pub present_after: Option<Vec<RangeInclusive<u64>>>,
+}
+
+impl Entry {
+    /// The range is planned and, after enforce, wholly absent from Xen's rangesets.
+    pub fn proven(&self) -> bool {
+        !self.not_planned && self.present_after.as_ref().is_some_and(Vec::is_empty)
+    }
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub entries: Vec<Entry>,
+    pub before: Option<Dom0Rangesets>,
+    pub after: Option<Dom0Rangesets>,
+    /// The re-grant test: the range tried and Xen's answer.
+    pub regrant: Option<(String, Result<(), Errno>)>,
+    pub dry_run: bool,
+}
+
+impl Outcome {
+    /// Every planned range is gone (live run), nothing failed, and a re-grant (if tried) failed.
+    pub fn success(&self) -> bool {
+        let ranges_ok = self
+            .entries
+            .iter()
+            .all(|e| e.not_planned || (e.failed.is_none() && (self.dry_run || e.proven())));
+        let regrant_ok = !matches!(self.regrant, Some((_, Ok(()))));
+        ranges_ok && regrant_ok
+    }
+}
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum EnforceError {
+    #[error("cannot read Xen's rangesets for dom0 before enforcing: {0}")]
+    Before(String),
+    #[error(
+        "cannot read Xen's rangesets for dom0 after enforcing (the changes above were made): {0}"
+    )]
+    After(String),
+    #[error("writing the log: {0}")]
+    Log(#[from] std::io::Error),
+}
+
+fn fmt_range(r: &RangeInclusive<u64>) -> String {
+    format!("{:#x}-{:#x}", r.start(), r.end())
+}
+
+fn fmt_ranges(rs: &[RangeInclusive<u64>]) -> String {
+    rs.iter().map(fmt_range).collect::<Vec<_>>().join(", ")
+}
+
+/// The parts of `r` present in `cur`.
+fn present(cur: &Dom0Rangesets, res: Resource, r: RangeInclusive<u64>) -> Vec<RangeInclusive<u64>> {
+    match res {
+        Resource::Iomem => cur.iomem.intersect_range(r).ranges().collect(),
+        Resource::Ioport => {
+            let (a, b) = (*r.start(), *r.end());
+            if a > 0xffff {
+                return Vec::new();
+            }
+            let set = cur.ioports.intersect_range(a as u16..=b.min(0xffff) as u16);
+            set.ranges()
+                .map(|x| u64::from(*x.start())..=u64::from(*x.end()))
+                .collect()
+        }
+    }
+}
+
+fn absent(r: &RangeInclusive<u64>, pres: &[RangeInclusive<u64>]) -> Vec<RangeInclusive<u64>> {
+    let mut s = FrameSet::from(r.clone());
+    for p in pres {
+        s.remove(p.clone());
+    }
+    s.ranges().collect()
+}
+
+fn plan_entry(
+    r: &Range,
+    cur: Option<&Dom0Rangesets>,
+    log: &mut dyn Write,
+    verb: &str,
+) -> std::io::Result<(Entry, Vec<RangeInclusive<u64>>)> {
+    let mut e = Entry {
+        range: r.clone(),
+        not_planned: r.status != Status::Planned,
+        absent_before: Vec::new(),
+        revoked: Vec::new(),
+        failed: None,
+        present_after: None,
+    };
+    if e.not_planned {
+        writeln!(
+            log,
+            "enforce: keep {}: {} in the plan{}",
+            r.describe(),
+            r.status.label(),
+            if r.reason.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", r.reason)
+            }
+        )?;
+        return Ok((e, Vec::new()));
+    }
+    let todo = match cur {
+        Some(c) => present(c, r.resource, r.first..=r.last),
+        None => vec![r.first..=r.last],
+    };
+    e.absent_before = absent(&(r.first..=r.last), &todo);
+    if todo.is_empty() {
+        writeln!(
+            log,
+            "enforce: skip {}: already absent from Xen's rangesets ({})",
+            r.describe(),
+            cur.map_or("-", |c| c.source.as_str())
+        )?;
+    } else if !e.absent_before.is_empty() {
+        writeln!(
+            log,
+            "enforce: {}: already absent: {}; {verb} the rest",
+            r.describe(),
+            fmt_ranges(&e.absent_before)
+        )?;
+    }
+    Ok((e, todo))
+}
+
+fn domctl_name(res: Resource) -> &'static str {
+    match res {
+        Resource::Iomem => "XEN_DOMCTL_iomem_permission",
+        Resource::Ioport => "XEN_DOMCTL_ioport_permission",
+    }
+}
+
+fn call(
+    xen: &mut dyn Domctl,
+    res: Resource,
+    r: &RangeInclusive<u64>,
+    allow: bool,
+) -> Result<(), Errno> {
+    let nr = r.end() - r.start() + 1;
+    match res {
+        Resource::Iomem => xen.iomem_permission(*r.start(), nr, allow),
+        Resource::Ioport => xen.ioport_permission(*r.start() as u32, nr as u32, allow),
+    }
+}
+
+/// A dry run: validates nothing further and issues no hypercall (it takes no [`Domctl`]); with
+/// `current` (a fresh snapshot's rangesets) it skips what is already absent.
+pub fn dry_run(
+    plan: &plan::Plan,
+    current: Option<&Dom0Rangesets>,
+    log: &mut dyn Write,
+) -> Result<Outcome, EnforceError> {
+    let mut entries = Vec::new();
+    for r in &plan.ranges {
+        let (mut e, todo) = plan_entry(r, current, log, "would revoke")?;
+        for r in &todo {
+            writeln!(
+                log,
+                "enforce: would revoke {} {} ({}): {} d0 allow=0 (dry run, no hypercall)",
+                e.range.resource.label(),
+                fmt_range(r),
+                e.range.what,
+                domctl_name(e.range.resource)
+            )?;
+        }
+        e.revoked = todo;
+        entries.push(e);
+    }
+    Ok(Outcome {
+        entries,
+        before: current.cloned(),
+        after: None,
+        regrant: None,
+        dry_run: true,
+    })
+}
+
+/// Applies the plan's `planned` ranges to dom0 through `xen`, logging each change, then
+/// re-reads Xen's rangesets and checks each range is gone. With `regrant_test`, afterwards
+/// tries to grant the first revoked range back and expects Xen to refuse.
+pub fn apply<X: Domctl + RangesetSource>(
+    plan: &plan::Plan,
+    xen: &mut X,
+    log: &mut dyn Write,
+    regrant_test: bool,
+) -> Result<Outcome, EnforceError> {
+    let before = xen.dom0_rangesets().map_err(EnforceError::Before)?;
+    writeln!(
+        log,
+        "enforce: dom0 before: I/O Memory {}, I/O Ports {} ({})",
+        before.iomem.to_xen(Radix::Hex),
+        before.ioports.to_xen(Radix::Hex),
+        before.source
+    )?;
+    let mut entries = Vec::new();
+    for r in &plan.ranges {
+        let (mut e, todo) = plan_entry(r, Some(&before), log, "revoking")?;
+        for r in &todo {
+            let res = call(xen, e.range.resource, r, false);
+            let nr = r.end() - r.start() + 1;
+            match res {
+                Ok(()) => {
+                    writeln!(
+                        log,
+                        "enforce: revoked {} {} ({}): {} d0 first={:#x} nr={nr} allow=0 -> ok",
+                        e.range.resource.label(),
+                        fmt_range(r),
+                        e.range.what,
+                        domctl_name(e.range.resource),
+                        r.start()
+                    )?;
+                    e.revoked.push(r.clone());
+                }
+                Err(err) => {
+                    writeln!(
+                        log,
+                        "enforce: FAILED {} {} ({}): {} d0 first={:#x} nr={nr} allow=0 -> {err} (errno {})",
+                        e.range.resource.label(),
+                        fmt_range(r),
+                        e.range.what,
+                        domctl_name(e.range.resource),
+                        r.start(),
+                        err.raw_os_error()
+                    )?;
+                    e.failed = Some((r.clone(), err));
+                    break;
+                }
+            }
+        }
+        entries.push(e);
+    }
+    let after = xen.dom0_rangesets().map_err(EnforceError::After)?;
+    writeln!(
+        log,
+        "enforce: dom0 after: I/O Memory {}, I/O Ports {} ({})",
+        after.iomem.to_xen(Radix::Hex),
+        after.ioports.to_xen(Radix::Hex),
+        after.source
+    )?;
+    for e in entries.iter_mut().filter(|e| !e.not_planned) {
+        let still = present(&after, e.range.resource, e.range.first..=e.range.last);
+        if still.is_empty() {
+            writeln!(
+                log,
+                "enforce: proven: {} is absent from Xen's rangesets",
+                e.range.describe()
+            )?;
+        } else {
+            writeln!(
+                log,
+                "enforce: NOT REVOKED: {} still in Xen's rangesets: {}",
+                e.range.describe(),
+                fmt_ranges(&still)
+            )?;
+        }
+        e.present_after = Some(still);
+    }
+    let mut regrant = None;
+    if regrant_test && let Some(e) = entries.iter().find(|e| e.proven()) {
+        let r = e.range.first..=e.range.last;
+        let what = format!("{} {}", e.range.resource.label(), fmt_range(&r));
+        let res = call(xen, e.range.resource, &r, true);
+        match res {
+            Err(err) => writeln!(
+                log,
+                "enforce: re-grant test: {} d0 {what} allow=1 -> {err}: refused by Xen, as it must be",
+                domctl_name(e.range.resource)
+            )?,
+            Ok(()) => {
+                writeln!(
+                    log,
+                    "enforce: re-grant test: {} d0 {what} allow=1 -> ok: Xen GRANTED it back; revoking again",
+                    domctl_name(e.range.resource)
+                )?;
+                let again = call(xen, e.range.resource, &r, false);
+                writeln!(log, "enforce: revoke again {what} -> {again:?}")?;
+            }
+        }
+        regrant = Some((what, res));
+    }
+    Ok(Outcome {
+        entries,
+        before: Some(before),
+        after: Some(after),
+        regrant,
+        dry_run: false,
+    })
+}

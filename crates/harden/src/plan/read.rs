@@ -1,0 +1,177 @@
+//! Reading a plan, strictly, because a plan decides what dom0 gives up for good: the file is
+//! at most [`MAX_PLAN_BYTES`], names the schema [`SCHEMA`], has no field the model does not
+//! know (at any level), every field has its type, and every range has `first <= last` within
+//! what x86 can address. Every error names the file (and, from the JSON parser, the line and
+//! column).
+
+use std::path::Path;
+
+use dom0scope_facts::xenlog::Dom0Mode;
+use serde::{Deserialize, Deserializer};
+
+use super::{MAX_PLAN_BYTES, Plan, Resource, SCHEMA, Status};
+
+impl<'de> Deserialize<'de> for Resource {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.as_str() {
+            "iomem" => Ok(Resource::Iomem),
+            "ioport" => Ok(Resource::Ioport),
+            other => Err(serde::de::Error::custom(format!(
+                "unknown resource {other:?} (expected \"iomem\" or \"ioport\")"
+            ))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Status {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.as_str() {
+            "planned" => Ok(Status::Planned),
+            "refused" => Ok(Status::Refused),
+            "unchecked" => Ok(Status::Unchecked),
+            other => Err(serde::de::Error::custom(format!(
+                "unknown status {other:?} (expected \"planned\", \"refused\" or \"unchecked\")"
+            ))),
+        }
+    }
+}
+
+/// A frame or port number: `"0x8f"` as harden writes it, a decimal string, or a JSON integer.
+pub(crate) fn de_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Num {
+        Int(u64),
+        Text(String),
+    }
+    let n = Num::deserialize(d).map_err(|_| {
+        serde::de::Error::custom("expected a frame or port number (\"0x8f\", \"143\" or 143)")
+    })?;
+    match n {
+        Num::Int(v) => Ok(v),
+        Num::Text(s) => {
+            let t = s.trim();
+            let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+                Some(h) => u64::from_str_radix(h, 16),
+                None => t.parse(),
+            };
+            r.map_err(|_| serde::de::Error::custom(format!("{s:?} is not a number")))
+        }
+    }
+}
+
+pub(super) fn de_dom0_mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Dom0Mode>, D::Error> {
+    match Option::<String>::deserialize(d)?.as_deref() {
+        None => Ok(None),
+        Some("pv") => Ok(Some(Dom0Mode::Pv)),
+        Some("pvh") => Ok(Some(Dom0Mode::Pvh)),
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "unknown dom0_mode {other:?} (expected \"pv\", \"pvh\" or null)"
+        ))),
+    }
+}
+
+/// Why a plan file is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("cannot read plan {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("plan {path} is larger than {MAX_PLAN_BYTES} bytes: not a dom0scope plan")]
+    TooLarge { path: String },
+    #[error("plan {path} is malformed: {detail}")]
+    Malformed { path: String, detail: String },
+    #[error("plan {path} has schema {found:?}; dom0scope understands only {SCHEMA:?}")]
+    Schema { path: String, found: String },
+    #[error("plan {path}, range #{index}: {detail}; refusing the whole plan")]
+    BadRange {
+        path: String,
+        index: usize,
+        detail: String,
+    },
+}
+
+/// Reads and parses a plan file (at most [`MAX_PLAN_BYTES`]).
+pub fn load(path: &Path) -> Result<Plan, PlanError> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let read = |e| PlanError::Read {
+        path: shown.clone(),
+        source: e,
+    };
+    let f = std::fs::File::open(path).map_err(read)?;
+    let mut bytes = Vec::new();
+    f.take(MAX_PLAN_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read)?;
+    parse(&shown, &bytes)
+}
+
+/// Parses and checks a plan document; `path` only names it in errors.
+pub fn parse(path: &str, bytes: &[u8]) -> Result<Plan, PlanError> {
+    if bytes.len() as u64 > MAX_PLAN_BYTES {
+        return Err(PlanError::TooLarge { path: path.into() });
+    }
+    let malformed = |detail: String| PlanError::Malformed {
+        path: path.into(),
+        detail,
+    };
+    // The schema first, so that another document (an audit report) is named as such rather
+    // than refused for its first unknown field.
+    #[derive(Deserialize)]
+    struct Head {
+        schema: Option<serde_json::Value>,
+    }
+    let head: Head = serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
+    match head.schema {
+        Some(serde_json::Value::String(s)) if s == SCHEMA => {}
+        Some(v) => {
+            return Err(PlanError::Schema {
+                path: path.into(),
+                found: v.as_str().map_or_else(|| v.to_string(), str::to_string),
+            });
+        }
+        None => return Err(malformed("no \"schema\" field".into())),
+    }
+    let plan: Plan = serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
+    for (i, r) in plan.ranges.iter().enumerate() {
+        let bad = |detail: String| PlanError::BadRange {
+            path: path.into(),
+            index: i + 1,
+            detail,
+        };
+        if r.first > r.last {
+            return Err(bad(format!(
+                "first {:#x} is above last {:#x}",
+                r.first, r.last
+            )));
+        }
+        let max = r.resource.max();
+        if r.last > max {
+            return Err(bad(format!(
+                "last {:#x} is beyond the largest {} ({max:#x})",
+                r.last,
+                match r.resource {
+                    Resource::Iomem => "machine frame",
+                    Resource::Ioport => "I/O port",
+                }
+            )));
+        }
+        if let Some(a) = r
+            .already_absent
+            .iter()
+            .find(|a| a.first > a.last || a.first < r.first || a.last > r.last)
+        {
+            return Err(bad(format!(
+                "already_absent {a} is not a sub-range of {:#x}-{:#x}",
+                r.first, r.last
+            )));
+        }
+    }
+    Ok(plan)
+}

@@ -1,0 +1,122 @@
+//! What the plan leaves: the what-if verdict on the reach without the planned ranges, and
+//! the findings' remedies that only Xen, the firmware or dom0's kernel can deliver.
+
+use dom0scope_ranges::{FrameSet, PortSet};
+use dom0scope_surface::Surface;
+use dom0scope_verdict::{Channel, Inputs, Verdict};
+
+use crate::{Change, ChannelChanges, Context, FindingRef, Residual, Resource, Revocation, Status};
+
+/// The what-if: the verdict on the observed reach minus the planned ranges.
+pub(crate) fn residual(cx: &Context<'_>, revoke: &[Revocation]) -> Option<Residual> {
+    let mut reach = cx.surface.reach.clone();
+    let obs = reach.observed.as_ref()?;
+    let mut frames = FrameSet::new();
+    let mut ports = PortSet::new();
+    for r in revoke.iter().filter(|r| r.status == Status::Planned) {
+        match r.resource {
+            Resource::Iomem => frames.insert(r.first..=r.last),
+            Resource::Ioport => {
+                if let (Ok(a), Ok(b)) = (u16::try_from(r.first), u16::try_from(r.last)) {
+                    ports.insert(a..=b);
+                }
+            }
+        }
+    }
+    let frames_removed = obs.iomem.intersection(&frames).count();
+    // The model's prediction gets the same edit, so the what-if compares like with like.
+    if let Some(pred) = reach.predicted.as_mut() {
+        pred.iomem = pred.iomem.difference(&frames);
+        pred.ioports = pred.ioports.difference(&ports);
+    }
+    let obs = reach.observed.as_mut()?;
+    obs.iomem = obs.iomem.difference(&frames);
+    let mut ports_removed = 0;
+    if let Some(p) = obs.ioports.as_mut() {
+        ports_removed = p.intersection(&ports).count();
+        *p = p.difference(&ports);
+    }
+    let after_surface = Surface::join(reach, cx.inventory);
+    let after = Verdict::evaluate_with(
+        &Inputs::new(&after_surface, cx.readings),
+        cx.policy,
+        cx.today,
+    );
+    let before = cx.verdict;
+    let in_after = |id: &str| after.findings.iter().any(|f| f.id == id);
+    let in_before = |id: &str| before.findings.iter().any(|f| f.id == id);
+    Some(Residual {
+        level_before: before.level.label.clone(),
+        level_after: after.level.label.clone(),
+        closed: before
+            .findings
+            .iter()
+            .filter(|f| !in_after(&f.id))
+            .map(FindingRef::from)
+            .collect(),
+        remaining: after
+            .findings
+            .iter()
+            .filter(|f| in_before(&f.id))
+            .map(FindingRef::from)
+            .collect(),
+        opened: after
+            .findings
+            .iter()
+            .filter(|f| !in_before(&f.id))
+            .map(FindingRef::from)
+            .collect(),
+        frames_removed: u64::try_from(frames_removed).unwrap_or(u64::MAX),
+        ports_removed: u64::try_from(ports_removed).unwrap_or(u64::MAX),
+    })
+}
+
+fn is_xen_channel(c: Channel) -> bool {
+    matches!(
+        c,
+        Channel::XenCommandLine
+            | Channel::SignedBuiltinCommandLine
+            | Channel::Kconfig
+            | Channel::FlaskPolicy
+            | Channel::XenPatch
+    )
+}
+
+/// The findings' remedies outside self-revocation, by channel.
+pub(crate) fn changes(verdict: &Verdict, closed: &[String], xen: bool) -> Vec<ChannelChanges> {
+    const ORDER: [Channel; 7] = [
+        Channel::SignedBuiltinCommandLine,
+        Channel::XenCommandLine,
+        Channel::Kconfig,
+        Channel::FlaskPolicy,
+        Channel::XenPatch,
+        Channel::Dom0Kernel,
+        Channel::Firmware,
+    ];
+    ORDER
+        .into_iter()
+        .filter(|c| is_xen_channel(*c) == xen)
+        .filter_map(|channel| {
+            let changes: Vec<Change> = verdict
+                .findings
+                .iter()
+                .flat_map(|f| {
+                    f.remedies
+                        .iter()
+                        .filter(move |r| r.channel == channel)
+                        .map(move |r| Change {
+                            rule: f.id.clone(),
+                            title: f.title.clone(),
+                            text: r.text.clone(),
+                            closed_by_plan: closed.contains(&f.id),
+                        })
+                })
+                .collect();
+            (!changes.is_empty()).then(|| ChannelChanges {
+                channel,
+                label: channel.label().into(),
+                changes,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,381 @@
+//! Reading the model's inputs from the facts (the Xen log, the ACPI tables, dom0's cpuinfo),
+//! with a stated [`Assumption`] wherever they are silent.
+
+use dom0scope_facts::Facts;
+use dom0scope_facts::xenlog::{Dom0Mode, E820Kind};
+
+use super::{
+    Assumption, Mcfg, ModelInput, NoModel, Overrides, Release, SerialPort, Vendor, patch_of,
+};
+use crate::model::Cmdline;
+
+impl ModelInput {
+    /// Reads the model's inputs from the facts, applying overrides.
+    pub fn from_facts(facts: &Facts, ov: &Overrides) -> Result<ModelInput, NoModel> {
+        let log = facts
+            .xen
+            .as_ref()
+            .ok_or_else(|| NoModel("no Xen log in the snapshot".into()))?;
+        let mut assumptions = Vec::new();
+        let mut assume = |fact: &str, assumed: String, needs: &str| {
+            assumptions.push(Assumption {
+                fact: fact.into(),
+                assumed,
+                needs: needs.into(),
+            })
+        };
+
+        let xen = match (&ov.xen, &log.version) {
+            (Some(s), _) => Release::parse(s)
+                .ok_or_else(|| NoModel(format!("--xen {s:?} is not a Xen version like 4.20")))?,
+            (None, Some(v)) => Release {
+                major: v.major,
+                minor: v.minor,
+                patch: patch_of(&v.extra),
+                label: v.full(),
+                package: v.package.clone(),
+            },
+            (None, None) => {
+                return Err(NoModel(
+                    "the Xen version is not in the log (no `Xen version` banner); pass --xen"
+                        .into(),
+                ));
+            }
+        };
+
+        let mut cmdline_text = log
+            .cmdline
+            .as_ref()
+            .map(|c| c.value.clone())
+            .unwrap_or_default();
+        if log.cmdline.is_none() {
+            assume(
+                "Xen command line",
+                "empty (every option at its default)".into(),
+                "the `Command line:` line of the Xen log",
+            );
+        }
+        for (k, v) in &ov.set {
+            cmdline_text.push_str(&format!(" {k}={v}"));
+        }
+        let mut cmdline = Cmdline::parse(&cmdline_text);
+        for (k, v) in &ov.set {
+            cmdline.set(k, v);
+        }
+
+        let mode = match (ov.dom0, &log.dom0, cmdline.list("dom0").contains(&"pvh")) {
+            (Some(m), _, _) => m,
+            (None, Some(d), _) if ov.set.iter().all(|(k, _)| k != "dom0") => d.mode,
+            (None, _, true) => Dom0Mode::Pvh,
+            (None, Some(_), false) => Dom0Mode::Pv,
+            (None, None, false) => {
+                assume(
+                    "dom0 mode",
+                    "PV".into(),
+                    "the `*** Building a PV/PVH Dom0 ***` line",
+                );
+                Dom0Mode::Pv
+            }
+        };
+
+        let (vendor, family) = match (&log.cpu, &facts.cpuinfo) {
+            (Some(c), _) => (vendor_of(&c.vendor), c.family),
+            (None, Some(ci)) if ci.vendor_id.is_some() => (
+                vendor_of(ci.vendor_id.as_deref().unwrap_or("")),
+                ci.family.unwrap_or(0),
+            ),
+            _ => {
+                assume(
+                    "CPU vendor and family",
+                    "Intel".into(),
+                    "the `CPU Vendor:` line or linux/cpuinfo",
+                );
+                (Vendor::Intel, 6)
+            }
+        };
+
+        let paddr_bits = match facts.cpuinfo.as_ref().and_then(|c| c.phys_bits) {
+            Some(b) => b,
+            None => {
+                let (bits, why) = guess_paddr_bits(log, vendor, family);
+                assume(
+                    "physical address width",
+                    format!("{bits} bits ({why})"),
+                    "linux/cpuinfo `address sizes`",
+                );
+                bits
+            }
+        };
+
+        let lapic = match &log.acpi.local_apic_address {
+            Some(l) => l.value,
+            None => {
+                assume(
+                    "local APIC address",
+                    "0xfee00000 (the architectural default)".into(),
+                    "the MADT, or `ACPI: Local APIC address` (printed only at loglvl=all)",
+                );
+                0xfee0_0000
+            }
+        };
+
+        let ioapics: Vec<(u64, u32, u32)> = log
+            .acpi
+            .ioapics
+            .iter()
+            .map(|a| (a.address, a.gsi_base, a.gsi_end.unwrap_or(a.gsi_base + 23)))
+            .collect();
+        let nr_irqs_gsi = match ioapics.iter().map(|&(_, _, e)| e + 1).max() {
+            Some(n) => n.max(16),
+            None => {
+                assume(
+                    "IO-APIC GSI ranges",
+                    "24 GSIs".into(),
+                    "the `IOAPIC[n]: … GSI a-b` lines",
+                );
+                24
+            }
+        };
+
+        let hpet = match (
+            &log.acpi.hpet,
+            facts.acpi.as_ref().and_then(|a| a.hpet.as_ref()),
+        ) {
+            (_, Some(t)) => Some((t.base, t.page_protect)),
+            (Some(h), None) => {
+                assume(
+                    "HPET page protection",
+                    "none (so ro-hpet applies)".into(),
+                    "the HPET ACPI table (acpi/HPET)",
+                );
+                Some((h.base, 0))
+            }
+            (None, None) => None,
+        };
+
+        let pm_timer = log.acpi.pm_timer.as_ref().map(|p| p.port).or_else(|| {
+            facts
+                .acpi
+                .as_ref()
+                .and_then(|a| a.fadt.as_ref())
+                .and_then(|f| u16::try_from(f.pm_tmr_blk).ok())
+                .filter(|&p| p != 0)
+        });
+        let fadt = facts.acpi.as_ref().and_then(|a| a.fadt.as_ref());
+        let smi_cmd = match fadt {
+            Some(f) => u16::try_from(f.smi_cmd)
+                .ok()
+                .filter(|&p| p != 0 && (f.acpi_enable != 0 || f.acpi_disable != 0))
+                .map(Some)
+                .unwrap_or(None),
+            None => None,
+        };
+        let fadt_known = fadt.is_some();
+
+        let e820_unusable = log
+            .e820
+            .as_ref()
+            .map(|m| {
+                m.entries
+                    .iter()
+                    .filter(|e| e.kind == E820Kind::Unusable)
+                    .map(|e| (e.start, e.end))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if log.e820.is_none() {
+            assume(
+                "E820 map",
+                "no unusable ranges".into(),
+                "the `… RAM map:` block of the Xen log",
+            );
+        }
+
+        let mcfg = log
+            .mcfg
+            .iter()
+            .map(|m| Mcfg {
+                base: m.base,
+                bus_start: m.bus_start,
+                bus_end: m.bus_end,
+                used: m.used.unwrap_or(false),
+            })
+            .collect();
+
+        let iommu_enabled = log.iommu.enabled.as_ref().is_some_and(|e| e.value);
+        let mut vtd_drhd: Vec<u64> = match facts.acpi.as_ref().and_then(|a| a.dmar.as_ref()) {
+            Some(d) => d.drhd.iter().map(|u| u.base).collect(),
+            None => log.iommu.vtd_drhd.iter().map(|d| d.value).collect(),
+        };
+        if iommu_enabled && vtd_drhd.is_empty() && log.iommu.vtd_units > 0 {
+            vtd_drhd = (0..u64::from(log.iommu.vtd_units))
+                .map(|i| 0xfed9_0000 + 0x1000 * i)
+                .collect();
+            assume(
+                "VT-d register bases",
+                format!(
+                    "{} unit(s) from 0xfed90000 (the usual chipset and QEMU placement)",
+                    log.iommu.vtd_units
+                ),
+                "the DMAR table (acpi/DMAR, RMAD or XMAR) or Xen's iommu=verbose output",
+            );
+        }
+        let amd_iommu_units = log.iommu.amd_vi_units;
+        let amd_iommu_bases: Vec<u64> = facts
+            .acpi
+            .as_ref()
+            .and_then(|a| a.ivrs.as_ref())
+            .map(|i| {
+                let mut b: Vec<u64> = i.ivhd.iter().map(|h| h.base).collect();
+                b.sort_unstable();
+                b.dedup();
+                b
+            })
+            .unwrap_or_default();
+        if iommu_enabled && amd_iommu_units > 0 && amd_iommu_bases.is_empty() {
+            assume(
+                "AMD IOMMU register bases",
+                "unknown: their 16 KiB register windows are not modelled".into(),
+                "the IVRS table",
+            );
+        }
+
+        let serial = serial_ports(&cmdline, &mut assume);
+        let trampoline = crate::model::trampoline::locate(log);
+        let dma = crate::model::dma::reach(log, &cmdline, mode);
+        let pci_config = crate::model::pci::access(facts, mode);
+        if trampoline.is_none() {
+            assume(
+                "AP trampoline location",
+                "unknown: somewhere in the low 1 MiB".into(),
+                "the E820 map's low usable range, or the EFI memory map",
+            );
+        }
+
+        Ok(ModelInput {
+            xen,
+            mode,
+            cmdline,
+            cmdline_text,
+            vendor,
+            family,
+            paddr_bits,
+            lapic,
+            ioapics,
+            nr_irqs_gsi,
+            hpet,
+            pm_timer,
+            smi_cmd,
+            fadt_known,
+            e820_unusable,
+            mcfg,
+            iommu_enabled,
+            vtd_drhd,
+            amd_iommu_units,
+            amd_iommu_bases,
+            serial,
+            trampoline,
+            dma,
+            pci_config,
+            efi_boot: log.bootloader.as_ref().is_some_and(|b| b.value == "EFI")
+                || log.e820.as_ref().is_some_and(|m| m.label == "EFI"),
+            efi_map_known: log.efi_memory_map.is_some(),
+            assumptions,
+        })
+    }
+}
+
+fn vendor_of(s: &str) -> Vendor {
+    match s {
+        "Intel" | "GenuineIntel" => Vendor::Intel,
+        "AMD" | "AuthenticAMD" => Vendor::Amd,
+        "Hygon" | "HygonGenuine" => Vendor::Hygon,
+        _ => Vendor::Other,
+    }
+}
+
+/// Without `address sizes`: an E820 map ending exactly at 2^N (QEMU reserves up to
+/// the top of the physical space) says N; otherwise a typical width for the vendor.
+fn guess_paddr_bits(
+    log: &dom0scope_facts::XenLog,
+    vendor: Vendor,
+    family: u32,
+) -> (u8, &'static str) {
+    if let Some(end) = log
+        .e820
+        .as_ref()
+        .and_then(|m| m.entries.iter().map(|e| e.end).max())
+    {
+        let n = end.wrapping_add(1);
+        if n.is_power_of_two() && (36..=52).contains(&n.trailing_zeros()) {
+            return (
+                n.trailing_zeros() as u8,
+                "the E820 map ends at that power of two",
+            );
+        }
+    }
+    match vendor {
+        Vendor::Amd | Vendor::Hygon if family >= 0x17 => (48, "typical for AMD Zen"),
+        Vendor::Amd | Vendor::Hygon => (40, "typical for AMD before Zen"),
+        _ => (39, "typical for Intel client CPUs"),
+    }
+}
+
+/// Xen console UARTs on I/O ports (`console=` × `comN=`); MMIO and PCI UARTs
+/// are left out (Xen does not deny their ports).
+fn serial_ports(c: &Cmdline, assume: &mut impl FnMut(&str, String, &str)) -> Vec<SerialPort> {
+    let consoles: Vec<String> = if c.get("console").is_some() {
+        c.list("console").iter().map(|s| s.to_string()).collect()
+    } else {
+        assume(
+            "Xen console devices",
+            "Xen's default console (com1,vga)".into(),
+            "`console=` on the Xen command line",
+        );
+        vec!["com1".into(), "vga".into()]
+    };
+    let mut out = Vec::new();
+    for (name, default_base) in [("com1", 0x3f8u16), ("com2", 0x2f8)] {
+        if !consoles.iter().any(|s| s == name) {
+            continue;
+        }
+        let cfg = c.get(name).unwrap_or("");
+        match uart_io_base(cfg, default_base) {
+            Some(io_base) => out.push(SerialPort {
+                name: name.into(),
+                io_base,
+            }),
+            None => continue,
+        }
+    }
+    out
+}
+
+/// The I/O base from `comN=baud[/clock][,DPS[,io-base[,irq…]]]` or the
+/// `io-base=` keyword form; None for MMIO (base above 0xffff) or PCI UARTs.
+fn uart_io_base(cfg: &str, default: u16) -> Option<u16> {
+    let parse = |s: &str| {
+        let s = s.trim();
+        let v = s.strip_prefix("0x").map_or_else(
+            || s.parse::<u64>().ok(),
+            |h| u64::from_str_radix(h, 16).ok(),
+        )?;
+        Some(v)
+    };
+    if cfg.contains("pci") || cfg.contains("amt") {
+        return None;
+    }
+    for item in cfg.split(',') {
+        if let Some(v) = item
+            .strip_prefix("io-base=")
+            .or_else(|| item.strip_prefix("io_base="))
+        {
+            return parse(v).and_then(|b| u16::try_from(b).ok());
+        }
+    }
+    let fields: Vec<&str> = cfg.split(',').collect();
+    match fields.get(2).filter(|f| !f.is_empty() && !f.contains('=')) {
+        Some(f) => parse(f).and_then(|b| u16::try_from(b).ok()),
+        None => Some(default),
+    }
+}
