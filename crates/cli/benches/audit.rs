@@ -98,3 +98,12 @@ fn parse_synthetic_large_log(b: Bencher) {
     let bytes = synthetic_large_log();
     b.bench(|| dom0scope_facts::xenlog::parse("log", black_box(&bytes)));
 }
+
+/// The inventory stage alone (frame map, port map, device names) on the real
+/// snapshot's parsed facts.
+#[divan::bench]
+fn inventory_real_snapshot(b: Bencher) {
+    let s = Snapshot::open(&testdata("snapshots/x417-pv-q35-vtd-bios")).expect("snapshot");
+    let facts = Facts::extract(&s).expect("facts");
+    b.bench(|| Inventory::build(black_box(&facts)));
+}

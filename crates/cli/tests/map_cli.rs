@@ -227,3 +227,36 @@ fn explain_names_the_spi_controller_and_its_function() {
             "recognised by IDs and class as: SMBus controller",
         ));
 }
+
+#[test]
+fn explain_names_the_piix4_pm_and_smbus_ports_on_i440fx() {
+    for (port, owner, range, reg) in [
+        (
+            "port:0x630",
+            "Intel PIIX4 PMBA (PM1, GLBCTL, DEVCTL) (0000:00:01.3)",
+            "(ports 0x60c-0x63f)",
+            "PMBA at byte 0x40: 0x00000601, PMREGMISC at byte 0x80: 0x01 (PMIOSE)",
+        ),
+        (
+            "port:0x700",
+            "Intel PIIX4 SMBus (SMBBA) (0000:00:01.3)",
+            "(ports 0x700-0x70f)",
+            "SMBBA at byte 0x90: 0x00000701, SMBHSTCFG at byte 0xd2: 0x09 (SMB_HST_EN)",
+        ),
+    ] {
+        let out = dom0scope()
+            .arg("explain")
+            .arg(snap("x420-pv-pc-bios"))
+            .arg(port)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(&format!("{owner} {range}")), "{text}");
+        assert!(
+            text.contains(&format!("stated by pci/0000:00:01.3/config: {reg}")),
+            "{text}"
+        );
+        assert!(text.contains("dom0 access: Yes"), "{text}");
+    }
+}

@@ -12,6 +12,16 @@
 //! coreboot's inteltool also uses them). AMD: FCH LPC D14F3 offset A0h
 //! SPI_BASE_ADDR (64-byte aligned on SB8x0/Hudson, 256-byte from Zen on, as
 //! coreboot's soc/amd lpc.h define it).
+//!
+//! The i440FX/PIIX4 machine (QEMU `pc`) has no LPC bridge of that kind: its
+//! ACPI and SMBus I/O blocks are located by the power-management function
+//! 8086:7113 (Intel 82371AB/EB/MB PIIX4, datasheet 290562-001, Function 3
+//! PCI configuration registers): PMBA offset 40h (bits 15:6, 64 bytes; bit 0
+//! reads 1, I/O space) decoded when PMREGMISC offset 80h bit 0 (PMIOSE) is
+//! set, and SMBBA offset 90h (bits 15:4, 16 bytes; bit 0 reads 1) decoded
+//! when SMBHSTCFG offset D2h bit 0 (SMB_HST_EN) is set. The PMBA block holds
+//! PMSTS/PMEN/PMCNTRL/PMTMR (the FADT's PM1 and PM timer blocks) and the
+//! SMI controls GLBCTL and DEVCTL.
 
 use dom0scope_facts::Evidence;
 use dom0scope_facts::pci::PciFunction;
@@ -25,6 +35,7 @@ pub(crate) fn role(f: &PciFunction) -> Option<&'static str> {
         0x0601 if vendor == 0x8086 => Some("Intel ISA/LPC/eSPI bridge"),
         0x0601 if matches!(vendor, 0x1022 | 0x1002) => Some("AMD FCH LPC bridge"),
         0x0601 => Some("ISA/LPC bridge"),
+        _ if is_piix4_pm(f) => Some("Intel PIIX4 power management and SMBus"),
         0x0c05 => Some("SMBus controller"),
         0x0806 => Some("IOMMU"),
         0x0600 => Some("host bridge"),
@@ -67,6 +78,11 @@ const AMD_FCH_LPC: &[(u16, u16, u32)] = &[
 /// SPI registers claimed from SPIBAR: every generation's SPI register set
 /// ends below SPIBAR + 0x200.
 const SPI_SPAN: u64 = 0x200;
+
+/// The PIIX4 power-management function (82371AB/EB/MB, Function 3).
+fn is_piix4_pm(f: &PciFunction) -> bool {
+    f.vendor_id == 0x8086 && f.device_id == 0x7113
+}
 
 fn cfg32(f: &PciFunction, off: usize) -> Option<u32> {
     Some(u32::from_le_bytes(
@@ -182,10 +198,15 @@ pub(crate) struct PortBlock {
     pub source: Evidence,
 }
 
-/// The I/O blocks chipset registers locate (PMBASE when ACPI decode is on).
+/// The I/O blocks chipset registers locate: the ICH/PCH PMBASE when ACPI
+/// decode is on, the PIIX4 PMBA and SMBBA when their enable bits are set.
 pub(crate) fn port_blocks(facts: &dom0scope_facts::Facts) -> Vec<PortBlock> {
     let mut out = Vec::new();
     for f in &facts.pci {
+        if is_piix4_pm(f) {
+            piix4_port_blocks(f, &mut out);
+            continue;
+        }
         if rcba_lpc(f).is_none() {
             continue;
         }
@@ -210,4 +231,51 @@ pub(crate) fn port_blocks(facts: &dom0scope_facts::Facts) -> Vec<PortBlock> {
         });
     }
     out
+}
+
+/// PIIX4 Function 3: PMBA (64 ports) gated by PMREGMISC.PMIOSE and SMBBA
+/// (16 ports) gated by SMBHSTCFG.SMB_HST_EN.
+fn piix4_port_blocks(f: &PciFunction, out: &mut Vec<PortBlock>) {
+    let blocks = [
+        (
+            0x40,
+            "PMBA",
+            0xffc0u32,
+            0x80,
+            "PMREGMISC",
+            "PMIOSE",
+            "Intel PIIX4 PMBA (PM1, GLBCTL, DEVCTL)",
+        ),
+        (
+            0x90,
+            "SMBBA",
+            0xfff0,
+            0xd2,
+            "SMBHSTCFG",
+            "SMB_HST_EN",
+            "Intel PIIX4 SMBus (SMBBA)",
+        ),
+    ];
+    for (at, name, mask, en_at, en_name, en_bit, block) in blocks {
+        let (Some(reg), Some(en)) = (cfg32(f, at), f.config.get(en_at).copied()) else {
+            continue;
+        };
+        let base = reg & mask;
+        if en & 1 == 0 || base == 0 {
+            continue;
+        }
+        out.push(PortBlock {
+            start: base as u16,
+            // The mask keeps base + size - 1 within 16 bits.
+            end: (base | !mask & 0xffff) as u16,
+            sbdf: f.sbdf.clone(),
+            block,
+            source: cfg_evidence(
+                f,
+                format!(
+                    "{name} at byte {at:#x}: {reg:#010x}, {en_name} at byte {en_at:#x}: {en:#04x} ({en_bit})"
+                ),
+            ),
+        });
+    }
 }

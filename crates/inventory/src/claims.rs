@@ -97,22 +97,34 @@ pub(crate) fn gather(facts: &Facts) -> Vec<Claim> {
         }
         let a = &log.acpi;
         if let Some(l) = &a.local_apic_address {
-            push(l.value, l.value + 0xfff, Owner::Lapic, log.evidence(l.line));
+            push(
+                l.value,
+                l.value.saturating_add(0xfff),
+                Owner::Lapic,
+                log.evidence(l.line),
+            );
         }
         for io in &a.ioapics {
             push(
                 io.address,
-                io.address + 0xfff,
+                io.address.saturating_add(0xfff),
                 Owner::IoApic { id: io.id },
                 log.evidence(io.line),
             );
         }
         if let Some(h) = &a.hpet {
-            push(h.base, h.base + 0x3ff, Owner::Hpet, log.evidence(h.line));
+            push(
+                h.base,
+                h.base.saturating_add(0x3ff),
+                Owner::Hpet,
+                log.evidence(h.line),
+            );
         }
         for m in &log.mcfg {
-            let start = m.base + (u64::from(m.bus_start) << 20);
-            let end = m.base + ((u64::from(m.bus_end) + 1) << 20) - 1;
+            let start = m.base.saturating_add(u64::from(m.bus_start) << 20);
+            let end = m
+                .base
+                .saturating_add(((u64::from(m.bus_end) + 1) << 20) - 1);
             push(
                 start,
                 end,
@@ -139,7 +151,7 @@ pub(crate) fn gather(facts: &Facts) -> Vec<Claim> {
         for d in &log.iommu.vtd_drhd {
             push(
                 d.value,
-                d.value + 0xfff,
+                d.value.saturating_add(0xfff),
                 Owner::VtdRegisters,
                 log.evidence(d.line),
             );
@@ -167,7 +179,7 @@ pub(crate) fn gather(facts: &Facts) -> Vec<Claim> {
         if let Some(m) = &acpi.madt {
             push(
                 m.lapic_address,
-                m.lapic_address + 0xfff,
+                m.lapic_address.saturating_add(0xfff),
                 Owner::Lapic,
                 bin(
                     &m.artifact,
@@ -185,7 +197,7 @@ pub(crate) fn gather(facts: &Facts) -> Vec<Claim> {
             for io in &m.ioapics {
                 push(
                     io.address,
-                    io.address + 0xfff,
+                    io.address.saturating_add(0xfff),
                     Owner::IoApic {
                         id: u32::from(io.id),
                     },
@@ -202,8 +214,9 @@ pub(crate) fn gather(facts: &Facts) -> Vec<Claim> {
         if let Some(m) = &acpi.mcfg {
             for e in &m.entries {
                 push(
-                    e.base + (u64::from(e.bus_start) << 20),
-                    e.base + ((u64::from(e.bus_end) + 1) << 20) - 1,
+                    e.base.saturating_add(u64::from(e.bus_start) << 20),
+                    e.base
+                        .saturating_add(((u64::from(e.bus_end) + 1) << 20) - 1),
                     Owner::PciEcam {
                         segment: e.segment,
                         bus_start: e.bus_start,
@@ -240,7 +253,7 @@ pub(crate) fn gather(facts: &Facts) -> Vec<Claim> {
             for h in &i.ivhd {
                 push(
                     h.base,
-                    h.base + 0x3fff,
+                    h.base.saturating_add(0x3fff),
                     Owner::AmdIommuRegisters,
                     bin(
                         &i.artifact,
@@ -254,7 +267,7 @@ pub(crate) fn gather(facts: &Facts) -> Vec<Claim> {
                 let size = 0x1000u64 << u.size_pages_log2.min(20);
                 push(
                     u.base,
-                    u.base + size - 1,
+                    u.base.saturating_add(size - 1),
                     Owner::VtdRegisters,
                     bin(
                         &d.artifact,
@@ -269,7 +282,7 @@ pub(crate) fn gather(facts: &Facts) -> Vec<Claim> {
         {
             push(
                 h.base,
-                h.base + 0x3ff,
+                h.base.saturating_add(0x3ff),
                 Owner::Hpet,
                 bin(
                     &h.artifact,
@@ -285,7 +298,7 @@ pub(crate) fn gather(facts: &Facts) -> Vec<Claim> {
             if facs != 0 {
                 push(
                     facs,
-                    facs + 63,
+                    facs.saturating_add(63),
                     Owner::Facs,
                     bin(
                         &f.artifact,

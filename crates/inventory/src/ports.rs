@@ -23,7 +23,8 @@ pub enum PortOwner {
         role: Option<&'static str>,
     },
     /// An I/O block a chipset register (not a BAR) locates, e.g. the Intel
-    /// ICH/PCH PMBASE block with SMI_EN and the TCO watchdog.
+    /// ICH/PCH PMBASE block with SMI_EN and the TCO watchdog, or the PIIX4
+    /// PMBA and SMBus blocks.
     Chipset {
         sbdf: String,
         block: &'static str,
@@ -196,7 +197,7 @@ fn claims(facts: &Facts) -> Vec<PortClaim> {
                 {
                     out.push(PortClaim {
                         start: o as u16,
-                        end: u16::try_from(o + l - 1).unwrap_or(u16::MAX),
+                        end: u16::try_from(o.saturating_add(l - 1)).unwrap_or(u16::MAX),
                         owner: PortOwner::AmlRegion {
                             name: r.name.clone(),
                         },
@@ -244,38 +245,119 @@ fn claims(facts: &Facts) -> Vec<PortClaim> {
     out
 }
 
-/// Builds the port map, 0..=0xffff without gaps.
+/// Builds the port map, 0..=0xffff without gaps: the ports are cut at every
+/// claim boundary and each piece goes to its highest-precedence claim (ties to
+/// the earliest claim); neighbours with the same owner and source merge. Costs
+/// O(claims × pieces), not a pass over all 65,536 ports.
 pub(crate) fn build(facts: &Facts) -> Vec<PortRegion> {
     let claims = claims(facts);
-    let mut owner_of: Vec<Option<usize>> = vec![None; 0x10000];
-    for (i, c) in claims.iter().enumerate() {
-        for p in c.start..=c.end {
-            let slot = &mut owner_of[usize::from(p)];
-            if slot.is_none_or(|j| claims[j].owner.precedence() < c.owner.precedence()) {
-                *slot = Some(i);
-            }
-        }
+    let mut cuts: Vec<u32> = vec![0, 0x1_0000];
+    for c in claims.iter().filter(|c| c.start <= c.end) {
+        cuts.push(u32::from(c.start));
+        cuts.push(u32::from(c.end) + 1);
     }
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut by_start: Vec<usize> = (0..claims.len())
+        .filter(|&i| claims[i].start <= claims[i].end)
+        .collect();
+    by_start.sort_by_key(|&i| claims[i].start);
+    let mut next = 0;
+    let mut active: Vec<usize> = Vec::new();
     let mut out: Vec<PortRegion> = Vec::new();
-    for (p, slot) in owner_of.iter().enumerate() {
-        let p = p as u16;
-        let (owner, source) = match slot {
-            Some(i) => (claims[*i].owner.clone(), claims[*i].source.clone()),
-            None => (PortOwner::Unclaimed, None),
+    for w in cuts.windows(2) {
+        // Every cut is at most 0x10000, so both ends fit in a u16.
+        let (start, end) = (w[0] as u16, (w[1] - 1) as u16);
+        while next < by_start.len() && claims[by_start[next]].start <= start {
+            active.push(by_start[next]);
+            next += 1;
+        }
+        active.retain(|&i| claims[i].end >= start);
+        let best = active
+            .iter()
+            .copied()
+            .max_by_key(|&i| (claims[i].owner.precedence(), std::cmp::Reverse(i)));
+        let (owner, source) = match best {
+            Some(i) => (&claims[i].owner, &claims[i].source),
+            None => (&PortOwner::Unclaimed, &None),
         };
         if let Some(last) = out.last_mut()
-            && last.owner == owner
-            && last.source == source
+            && last.owner == *owner
+            && last.source == *source
         {
-            last.end = p;
+            last.end = end;
             continue;
         }
         out.push(PortRegion {
-            start: p,
-            end: p,
-            owner,
-            source,
+            start,
+            end,
+            owner: owner.clone(),
+            source: source.clone(),
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// The port map the obvious way: one winner per port, first claim wins ties.
+    fn per_port(facts: &Facts) -> Vec<PortRegion> {
+        let claims = claims(facts);
+        let mut out: Vec<PortRegion> = Vec::new();
+        for p in 0..=u16::MAX {
+            let mut best: Option<&PortClaim> = None;
+            for c in claims.iter().filter(|c| c.start <= p && p <= c.end) {
+                if best.is_none_or(|b| b.owner.precedence() < c.owner.precedence()) {
+                    best = Some(c);
+                }
+            }
+            let (owner, source) = best.map_or((PortOwner::Unclaimed, None), |c| {
+                (c.owner.clone(), c.source.clone())
+            });
+            match out.last_mut() {
+                Some(l) if l.owner == owner && l.source == source => l.end = p,
+                _ => out.push(PortRegion {
+                    start: p,
+                    end: p,
+                    owner,
+                    source,
+                }),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_sweep_gives_every_port_the_same_owner_as_a_per_port_pass() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/snapshots");
+        let mut seen = 0;
+        for e in std::fs::read_dir(dir).unwrap() {
+            let path = e.unwrap().path();
+            if !path.is_dir() {
+                continue;
+            }
+            let s = dom0scope_snapshot::Snapshot::open(&path).unwrap();
+            let mut facts = Facts::extract(&s).unwrap();
+            assert_eq!(build(&facts), per_port(&facts), "{}", path.display());
+            // Overlapping BARs of equal precedence, nested and adjacent.
+            let f = facts.pci.first_mut().unwrap();
+            let r = |index, start, end| dom0scope_facts::pci::Resource {
+                index,
+                start,
+                end,
+                io: true,
+                prefetchable: false,
+                line: 1,
+                text: String::new(),
+            };
+            f.resources
+                .extend([r(0, 0x5f0, 0x6ff), r(1, 0x600, 0x607), r(2, 0x700, 0xffff)]);
+            assert_eq!(build(&facts), per_port(&facts), "{}", path.display());
+            seen += 1;
+        }
+        assert!(seen >= 5);
+    }
 }

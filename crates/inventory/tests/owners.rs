@@ -454,3 +454,190 @@ fn unclaimed_bytes_count_whole_hole_frames_only() {
     assert_eq!(i.unclaimed_bytes_in(&frames), 0x2000);
     assert_eq!(i.unclaimed_bytes_in(&FrameSet::default()), 0);
 }
+
+#[test]
+fn piix4_pmba_and_smbus_blocks_on_the_real_i440fx_snapshot() {
+    let (f, i) = snapshot("x420-pv-pc-bios");
+    // The real config bytes of 00:01.3 (8086:7113): PMBA 0x00000601 at 0x40,
+    // PMREGMISC 0x01 at 0x80, SMBBA 0x00000701 at 0x90, SMBHSTCFG 0x09 at 0xd2.
+    let pm = f.pci.iter().find(|p| p.sbdf == "0000:00:01.3").unwrap();
+    assert_eq!((pm.vendor_id, pm.device_id), (0x8086, 0x7113));
+    assert_eq!(&pm.config[0x40..0x44], &[0x01, 0x06, 0, 0]);
+    assert_eq!((pm.config[0x80], pm.config[0xd2]), (0x01, 0x09));
+    let got: Vec<_> = i
+        .ports_overlapping(0x600, 0x70f)
+        .map(|p| (p.start, p.end, p.owner.label()))
+        .collect();
+    let pmba = "Intel PIIX4 PMBA (PM1, GLBCTL, DEVCTL) (0000:00:01.3)";
+    assert_eq!(
+        got,
+        vec![
+            // The FACP's blocks (PM1a_EVT 0x600/4, PM1a_CNT 0x604/2, PM_TMR
+            // 0x608/4) win inside PMBA's 64 ports.
+            (0x600, 0x603, "ACPI PM1a_EVT_BLK".into()),
+            (0x604, 0x605, "ACPI PM1a_CNT_BLK".into()),
+            (0x606, 0x607, pmba.into()),
+            (0x608, 0x60b, "ACPI PM_TMR_BLK".into()),
+            (0x60c, 0x63f, pmba.into()),
+            (0x640, 0x6ff, "unclaimed".into()),
+            (
+                0x700,
+                0x70f,
+                "Intel PIIX4 SMBus (SMBBA) (0000:00:01.3)".into()
+            ),
+        ]
+    );
+    let src = |port: u16| {
+        let p = i.ports_overlapping(port, port).next().unwrap();
+        p.source.as_ref().unwrap().to_string()
+    };
+    assert_eq!(
+        src(0x630),
+        "pci/0000:00:01.3/config: PMBA at byte 0x40: 0x00000601, PMREGMISC at byte 0x80: 0x01 (PMIOSE)"
+    );
+    assert_eq!(
+        src(0x700),
+        "pci/0000:00:01.3/config: SMBBA at byte 0x90: 0x00000701, SMBHSTCFG at byte 0xd2: 0x09 (SMB_HST_EN)"
+    );
+    assert_eq!(
+        i.device("0000:00:01.3").unwrap().role,
+        Some("Intel PIIX4 power management and SMBus")
+    );
+}
+
+#[test]
+fn piix4_blocks_need_their_enable_bits_and_whole_registers() {
+    let (f, _) = snapshot("x420-pv-pc-bios");
+    let pm = f.pci.iter().find(|p| p.sbdf == "0000:00:01.3").unwrap();
+    let chipset_ports = |config: Vec<u8>| {
+        let mut facts = empty();
+        let mut p = pm.clone();
+        p.config = config;
+        facts.pci = vec![p];
+        Inventory::build(&facts)
+            .ports
+            .into_iter()
+            .filter(|p| matches!(p.owner, PortOwner::Chipset { .. }))
+            .map(|p| (p.start, p.end))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        chipset_ports(pm.config.clone()),
+        vec![(0x600, 0x63f), (0x700, 0x70f)]
+    );
+    // PMIOSE clear: no PMBA; SMB_HST_EN clear: no SMBus block.
+    let mut c = pm.config.clone();
+    c[0x80] = 0;
+    assert_eq!(chipset_ports(c.clone()), vec![(0x700, 0x70f)]);
+    c[0xd2] &= !1;
+    assert_eq!(chipset_ports(c), vec![]);
+    // Truncated before a register or its enable byte: nothing from it.
+    for (cut, want) in [
+        (0x42, vec![]),
+        (0x80, vec![]),
+        (0x81, vec![(0x600, 0x63f)]),
+        (0xd2, vec![(0x600, 0x63f)]),
+        (0xd3, vec![(0x600, 0x63f), (0x700, 0x70f)]),
+    ] {
+        let mut c = pm.config.clone();
+        c.truncate(cut);
+        assert_eq!(chipset_ports(c), want, "cut at {cut:#x}");
+    }
+    // Bits above 15 and below the block alignment are ignored; an all-ones
+    // base ends at port 0xffff.
+    let mut c = pm.config.clone();
+    c[0x40..0x44].copy_from_slice(&0xffff_ffbfu32.to_le_bytes());
+    c[0x90..0x94].copy_from_slice(&0xffff_ffffu32.to_le_bytes());
+    assert_eq!(chipset_ports(c), vec![(0xff80, 0xffbf), (0xfff0, 0xffff)]);
+}
+
+/// A DSDT holding `OperationRegion (HUGE, SystemIO, 0x10, len)` with a
+/// QWordConst length (ACPI 6.5 §20.2.5.2, §20.2.3).
+fn dsdt_with_io_region(len: u64) -> Vec<u8> {
+    let mut body = vec![0x5b, 0x80, b'H', b'U', b'G', b'E', 0x01, 0x0a, 0x10, 0x0e];
+    body.extend_from_slice(&len.to_le_bytes());
+    let mut t = vec![0u8; 36];
+    t[..4].copy_from_slice(b"DSDT");
+    t[4..8].copy_from_slice(&((36 + body.len()) as u32).to_le_bytes());
+    t[8] = 2;
+    t.extend_from_slice(&body);
+    let sum = t.iter().fold(0u8, |a, b| a.wrapping_add(*b));
+    t[9] = 0u8.wrapping_sub(sum);
+    t
+}
+
+#[test]
+fn an_aml_io_region_with_a_huge_length_ends_at_port_0xffff() {
+    for (len, end) in [(4, 0x13u16), (0x1_0000, 0xffff), (u64::MAX, 0xffff)] {
+        let t = dsdt_with_io_region(len);
+        let mut facts = empty();
+        facts.acpi = Some(AcpiTables::parse([("acpi/DSDT", t.as_slice())]));
+        let i = Inventory::build(&facts);
+        let r = i.ports_overlapping(0x10, 0x10).next().unwrap();
+        assert_eq!(r.owner.label(), "AML OperationRegion HUGE", "{len:#x}");
+        assert_eq!(r.start, 0x10);
+        // AML outranks the PC/AT conventions, so the region runs to its end.
+        let last = i
+            .ports
+            .iter()
+            .rfind(|p| p.owner.label() == "AML OperationRegion HUGE")
+            .unwrap();
+        assert_eq!(last.end, end, "{len:#x}");
+    }
+}
+
+/// An ACPI table `sig` with `body` after the 36-byte header, checksummed.
+fn table(sig: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut t = vec![0u8; 36];
+    t[..4].copy_from_slice(sig);
+    t[4..8].copy_from_slice(&((36 + body.len()) as u32).to_le_bytes());
+    t[8] = 1;
+    t.extend_from_slice(body);
+    let sum = t.iter().fold(0u8, |a, b| a.wrapping_add(*b));
+    t[9] = 0u8.wrapping_sub(sum);
+    t
+}
+
+/// Found by the `inventory` fuzz target: an X_FIRMWARE_CTRL of all ones
+/// overflowed `facs + 63`. The same for every base the tables state: a range
+/// at the top of the 64-bit space ends at u64::MAX, not in a panic.
+#[test]
+fn table_bases_at_the_top_of_the_address_space_do_not_overflow() {
+    let top = u64::MAX - 0x10;
+    let mut fadt = vec![0u8; 244 - 36];
+    fadt[132 - 36..140 - 36].copy_from_slice(&u64::MAX.to_le_bytes());
+    let mut hpet = vec![0u8; 56 - 36];
+    hpet[44 - 36..52 - 36].copy_from_slice(&top.to_le_bytes());
+    let mut mcfg = vec![0u8; 8 + 16];
+    mcfg[8..16].copy_from_slice(&top.to_le_bytes());
+    mcfg[8 + 11] = 0xff; // buses 0-0xff
+    let mut dmar = vec![0u8; 12 + 16];
+    dmar[0] = 38; // host address width - 1
+    dmar[12 + 2] = 16; // DRHD length
+    dmar[12 + 5] = 20; // size: 2^20 pages
+    dmar[12 + 8..12 + 16].copy_from_slice(&top.to_le_bytes());
+    let tables = [
+        table(b"FACP", &fadt),
+        table(b"HPET", &hpet),
+        table(b"MCFG", &mcfg),
+        table(b"DMAR", &dmar),
+    ];
+    let acpi = AcpiTables::parse([
+        ("acpi/FACP", tables[0].as_slice()),
+        ("acpi/HPET", tables[1].as_slice()),
+        ("acpi/MCFG", tables[2].as_slice()),
+        ("acpi/DMAR", tables[3].as_slice()),
+    ]);
+    assert_eq!(
+        acpi.fadt.as_ref().and_then(|f| f.x_firmware_ctrl),
+        Some(u64::MAX)
+    );
+    assert_eq!(acpi.hpet.as_ref().map(|h| h.base), Some(top));
+    assert_eq!(acpi.mcfg.as_ref().map(|m| m.entries.len()), Some(1));
+    assert_eq!(acpi.dmar.as_ref().map(|d| d.drhd.len()), Some(1));
+    let mut facts = empty();
+    facts.acpi = Some(acpi);
+    let i = Inventory::build(&facts);
+    // The map stops at 2^52 - 1, so these claims lie beyond it.
+    assert_eq!(i.regions.last().unwrap().end, (1 << 52) - 1);
+}
