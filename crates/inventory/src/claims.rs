@@ -3,6 +3,8 @@
 
 use dom0scope_facts::{Evidence, Facts};
 
+use dom0scope_facts::xenlog::E820Kind;
+
 use crate::Owner;
 
 /// One source's statement about a byte range (inclusive).
@@ -147,6 +149,20 @@ pub(crate) fn gather(facts: &Facts) -> Vec<Claim> {
                 Owner::XenTrampoline,
                 source,
             );
+        }
+        if let (Some(base), Some(m)) = (&log.image_base, &log.e820)
+            && let Some(region) = m
+                .entries
+                .iter()
+                .find(|e| e.kind == E820Kind::Usable && (e.start..=e.end).contains(&base.value))
+        {
+            // Xen's setup (`__start_xen`, RELEASE-4.17.7 xen/arch/x86/setup.c: "Select
+            // relocation address") ends the image at a 2 MiB boundary at or below the
+            // aligned top of the RAM region it chose.
+            const MASK: u64 = (2 << 20) - 1;
+            let top = (region.end.saturating_add(1) & !MASK).saturating_sub(1);
+            let end = if top > base.value { top } else { region.end };
+            push(base.value, end, Owner::XenImage, log.evidence(base.line));
         }
         for d in &log.iommu.vtd_drhd {
             push(

@@ -243,10 +243,10 @@ mod tests {
             got,
             vec![
                 (0, 0x4ff, "real-mode IVT and BIOS data area".to_string()),
-                (0x500, 0x8efff, "usable RAM (E820)".to_string()),
+                (0x500, 0x8efff, "RAM, owner unknown".to_string()),
                 // Located as Xen places it: 64 KiB below the EBDA at 0x9fc00.
                 (0x8f000, 0x90fff, "Xen AP trampoline".to_string()),
-                (0x91000, 0x9fbff, "usable RAM (E820)".to_string()),
+                (0x91000, 0x9fbff, "RAM, owner unknown".to_string()),
                 (0x9fc00, 0x9ffff, "reserved (E820)".to_string()),
                 (0xa0000, 0xbffff, "legacy VGA window".to_string()),
                 (0xc0000, 0xdffff, "option ROM area".to_string()),

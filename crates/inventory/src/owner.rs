@@ -57,6 +57,11 @@ pub enum Owner {
     SpiController { sbdf: String, via: &'static str },
     /// Xen's AP start-up trampoline (executed on CPU bring-up and S3 resume).
     XenTrampoline,
+    /// Xen's own image where it relocated itself (`New Xen image base address`),
+    /// to the 2 MiB-aligned top of its E820 RAM region: Xen's setup places the
+    /// image's end there unless boot modules sit at the top, so the extent is an
+    /// upper bound.
+    XenImage,
     /// A PC/AT fixed memory region (IVT/BDA, VGA window, option ROMs, system BIOS,
     /// MSI address window), named by convention when no artifact says more.
     Legacy { what: &'static str },
@@ -80,7 +85,9 @@ impl Owner {
     pub fn label(&self) -> String {
         match self {
             Owner::E820 { kind } => match kind {
-                E820Kind::Usable => "usable RAM (E820)".into(),
+                // Which domain holds which RAM frame is not in a snapshot (Xen,
+                // dom0 or free): only the firmware's word that it is RAM.
+                E820Kind::Usable => "RAM, owner unknown".into(),
                 E820Kind::Reserved => "reserved (E820)".into(),
                 E820Kind::AcpiData => "ACPI data (E820)".into(),
                 E820Kind::AcpiNvs => "ACPI NVS (E820)".into(),
@@ -122,6 +129,7 @@ impl Owner {
                 format!("SPI controller ({sbdf} {via})")
             }
             Owner::XenTrampoline => "Xen AP trampoline".into(),
+            Owner::XenImage => "Xen image (upper bound)".into(),
             Owner::AmlRegion { name } => format!("AML OperationRegion {name}"),
             Owner::Legacy { what } => (*what).to_owned(),
             Owner::PciBar { sbdf, index, role } => {
@@ -157,6 +165,8 @@ impl Owner {
     /// - firmware statements about memory (85-60): FACS, EFI runtime ranges,
     ///   ACPI tables, DMA-mapped ranges (RMRR/IVMD), AML OperationRegions —
     ///   the more specific statement first;
+    /// - Xen's statement about its own image in RAM (50): below every
+    ///   firmware statement, since its extent is only an upper bound;
     /// - bridge windows (20): they only say where devices below may sit;
     /// - conventions and the E820 type (15, 10), then nothing (0).
     ///
@@ -182,6 +192,7 @@ impl Owner {
             Owner::AcpiTable { .. } => 70,
             Owner::Rmrr { .. } | Owner::Ivmd { .. } => 65,
             Owner::AmlRegion { .. } => 60,
+            Owner::XenImage => 50,
             Owner::Legacy { .. } => 15,
             Owner::E820 { .. } => 10,
             Owner::Hole => 0,
@@ -192,8 +203,8 @@ impl Owner {
     /// should never sit in RAM.
     pub(crate) fn is_device(&self) -> bool {
         match self {
-            // The trampoline lives in RAM by design.
-            Owner::XenTrampoline => false,
+            // The trampoline and Xen's image live in RAM by design.
+            Owner::XenTrampoline | Owner::XenImage => false,
             Owner::PciBar { index, .. } => *index <= 6,
             o => o.precedence() >= 88,
         }

@@ -641,3 +641,48 @@ fn table_bases_at_the_top_of_the_address_space_do_not_overflow() {
     // The map stops at 2^52 - 1, so these claims lie beyond it.
     assert_eq!(i.regions.last().unwrap().end, (1 << 52) - 1);
 }
+
+#[test]
+fn xen_image_from_its_relocation_line_bounded_by_its_ram_region() {
+    // Real Xen 4.17 on SeaBIOS: `New Xen image base address: 0x7f800000`, E820 RAM
+    // 0x100000-0x7ffdefff; the image ends at or below the 2 MiB-aligned top 0x7fe00000.
+    let (_, inv) = snapshot("x417-pv-q35-vtd-bios");
+    let r = at(&inv, 0x7f80_0000);
+    assert_eq!(r.owner, Owner::XenImage);
+    assert_eq!((r.start, r.end), (0x7f80_0000, 0x7fdf_ffff));
+    let src = r.source.as_ref().unwrap();
+    assert!(
+        src.text.contains("New Xen image base address: 0x7f800000"),
+        "{src:?}"
+    );
+    assert_eq!(r.owner.label(), "Xen image (upper bound)");
+    // Around it: RAM whose owner a snapshot cannot say.
+    assert_eq!(at(&inv, 0x7fe0_0000).owner.label(), "RAM, owner unknown");
+    assert_eq!(at(&inv, 0x7f7f_ffff).owner.label(), "RAM, owner unknown");
+    // xen.efi is not relocated that way: no such line, no such claim.
+    let (_, uefi) = snapshot("x417-pv-q35-uefi");
+    assert!(!uefi.regions.iter().any(|r| r.owner == Owner::XenImage));
+}
+
+#[test]
+fn xen_image_base_outside_ram_or_in_a_tiny_region_stays_bounded() {
+    let text = "(XEN) Xen-e820 RAM map:\n\
+                (XEN)  [0000000000000000, 000000000009fbff] (usable)\n\
+                (XEN)  [0000000000100000, 00000000001fffff] (usable)\n\
+                (XEN) New Xen image base address: 0x180000\n";
+    let mut f = empty();
+    f.xen = Some(log(text));
+    let inv = Inventory::build(&f);
+    let r = at(&inv, 0x18_0000);
+    assert_eq!(r.owner, Owner::XenImage);
+    assert_eq!(
+        r.end, 0x1f_ffff,
+        "no 2 MiB boundary above the base: the region's end"
+    );
+    let mut f = empty();
+    f.xen = Some(log(
+        "(XEN)  [0000000000000000, 000000000009fbff] (usable)\n(XEN) New Xen image base address: 0xfffffffffffff000\n",
+    ));
+    let inv = Inventory::build(&f);
+    assert!(!inv.regions.iter().any(|r| r.owner == Owner::XenImage));
+}
