@@ -292,3 +292,65 @@ fn a_revoked_trampoline_no_longer_fires_the_rule() {
             "INFO     DOM0_REACH_DIFFERS_FROM_MODEL",
         ));
 }
+
+#[test]
+fn summary_is_one_line_per_finding_with_the_same_result() {
+    let full = dom0scope()
+        .args(["audit"])
+        .arg(testdata("snapshots/x417-pv-q35-uefi"))
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let short = dom0scope()
+        .args(["audit", "--summary"])
+        .arg(testdata("snapshots/x417-pv-q35-uefi"))
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let (full, short) = (
+        String::from_utf8(full).unwrap(),
+        String::from_utf8(short).unwrap(),
+    );
+    let last = |s: &str| s.lines().last().unwrap().to_owned();
+    assert_eq!(last(&full), last(&short), "the same result line");
+    assert!(last(&short).starts_with("Result: "));
+    // Every finding of the full report is one line of the summary, and nothing more is said.
+    let ids: Vec<&str> = full
+        .lines()
+        .filter_map(|l| {
+            let t = l.trim_start();
+            let sev = ["CRITICAL ", "HIGH ", "MEDIUM ", "LOW ", "INFO "];
+            sev.iter()
+                .any(|s| t.starts_with(s))
+                .then(|| t.split_whitespace().nth(1).unwrap())
+        })
+        .collect();
+    assert!(ids.contains(&"DOM0_EFI_RUNTIME_WRITE"), "{ids:?}");
+    for id in &ids {
+        assert_eq!(
+            short
+                .lines()
+                .filter(|l| l.split_whitespace().nth(1) == Some(id))
+                .count(),
+            1,
+            "{id}"
+        );
+    }
+    assert!(!short.contains("evidence:") && !short.contains("fix ("));
+    assert!(short.contains("no artifact claims"));
+    assert!(
+        short.len() * 3 < full.len(),
+        "{} vs {}",
+        short.len(),
+        full.len()
+    );
+    dom0scope()
+        .args(["audit", "--summary", "--format", "json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--summary is a text view"));
+}

@@ -3,6 +3,7 @@
 //! `docs/json-schema/dom0scope-audit-1.json`; SARIF 2.1.0).
 
 mod sarif;
+mod summary;
 mod text;
 
 use dom0scope_facts::Facts;
@@ -12,6 +13,7 @@ use dom0scope_verdict::{Severity, Verdict};
 use serde::Serialize;
 
 pub use sarif::{SARIF_SCHEMA_URI, render_sarif};
+pub use summary::render_summary;
 pub use text::render_text;
 
 /// Version of the JSON document; bumped on any incompatible change.

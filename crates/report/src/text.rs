@@ -11,9 +11,9 @@ use crate::Audit;
 
 const BOLD: Style = Style::new().effects(Effects::BOLD);
 const DIM: Style = Style::new().effects(Effects::DIMMED);
-const HEAD: Style = Style::new().effects(Effects::BOLD.insert(Effects::UNDERLINE));
+pub(crate) const HEAD: Style = Style::new().effects(Effects::BOLD.insert(Effects::UNDERLINE));
 
-fn sev_style(s: Severity) -> Style {
+pub(crate) fn sev_style(s: Severity) -> Style {
     let c = match s {
         Severity::Critical => AnsiColor::BrightRed,
         Severity::High => AnsiColor::Red,
@@ -24,7 +24,7 @@ fn sev_style(s: Severity) -> Style {
     Style::new().fg_color(Some(c.into())).effects(Effects::BOLD)
 }
 
-fn styled(s: Style, text: &str) -> String {
+pub(crate) fn styled(s: Style, text: &str) -> String {
     format!("{}{text}{}", s.render(), s.render_reset())
 }
 
@@ -53,42 +53,7 @@ fn wrap(text: &str, indent: usize, width: usize) -> String {
 /// Renders the audit as text (with ANSI styles).
 pub fn render_text(a: &Audit) -> String {
     let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "{} — audit of {}",
-        styled(BOLD, &a.tool),
-        a.snapshot.label
-    );
-    let h = &a.host;
-    let xen = match (&h.xen_version, &h.xen_package) {
-        (Some(v), Some(p)) => format!("Xen {v} ({p})"),
-        (Some(v), None) => format!("Xen {v}"),
-        _ => "Xen version unknown".to_owned(),
-    };
-    let mode = h
-        .dom0_mode
-        .as_deref()
-        .map_or("dom0 mode unknown".to_owned(), |m| format!("{m} dom0"));
-    let _ = writeln!(o, "  {xen}, {mode}");
-    if let Some(c) = &h.cpu {
-        let _ = writeln!(o, "  CPU: {c}");
-    }
-    if let Some(c) = &h.xen_cmdline {
-        let _ = writeln!(o, "  Xen command line: {c}");
-    }
-    if let Some(i) = &h.iommu {
-        let _ = writeln!(o, "  IOMMU: {i}");
-    }
-    if a.snapshot.bare_log {
-        let _ = writeln!(
-            o,
-            "{}",
-            styled(
-                DIM,
-                "  (a bare Xen log: no ACPI tables, PCI config or dom0 view; `dom0scope collect` gives the full picture)"
-            )
-        );
-    }
+    header(&mut o, a);
     o.push('\n');
     reach(&mut o, a);
     findings(&mut o, a);
@@ -363,7 +328,7 @@ fn waivers(o: &mut String, a: &Audit) {
 
 /// The level and the few-line answer to "can dom0 be left outside the Secure
 /// Boot boundary?".
-fn verdict(o: &mut String, a: &Audit) {
+pub(crate) fn verdict(o: &mut String, a: &Audit) {
     let l = &a.verdict.level;
     let style = match l.level {
         0 => sev_style(Severity::Critical),
@@ -426,7 +391,7 @@ fn problems(o: &mut String, a: &Audit) {
     }
 }
 
-fn result(o: &mut String, a: &Audit) {
+pub(crate) fn result(o: &mut String, a: &Audit) {
     let v = &a.verdict;
     let n = v.findings.len();
     let mut by = Vec::new();
@@ -479,4 +444,44 @@ fn result(o: &mut String, a: &Audit) {
         styled(BOLD, "Result:"),
         v.level.label
     );
+}
+
+/// The banner: tool, snapshot, Xen, dom0 mode, CPU, command line, IOMMU.
+pub(crate) fn header(o: &mut String, a: &Audit) {
+    let _ = writeln!(
+        o,
+        "{} — audit of {}",
+        styled(BOLD, &a.tool),
+        a.snapshot.label
+    );
+    let h = &a.host;
+    let xen = match (&h.xen_version, &h.xen_package) {
+        (Some(v), Some(p)) => format!("Xen {v} ({p})"),
+        (Some(v), None) => format!("Xen {v}"),
+        _ => "Xen version unknown".to_owned(),
+    };
+    let mode = h
+        .dom0_mode
+        .as_deref()
+        .map_or("dom0 mode unknown".to_owned(), |m| format!("{m} dom0"));
+    let _ = writeln!(o, "  {xen}, {mode}");
+    if let Some(c) = &h.cpu {
+        let _ = writeln!(o, "  CPU: {c}");
+    }
+    if let Some(c) = &h.xen_cmdline {
+        let _ = writeln!(o, "  Xen command line: {c}");
+    }
+    if let Some(i) = &h.iommu {
+        let _ = writeln!(o, "  IOMMU: {i}");
+    }
+    if a.snapshot.bare_log {
+        let _ = writeln!(
+            o,
+            "{}",
+            styled(
+                DIM,
+                "  (a bare Xen log: no ACPI tables, PCI config or dom0 view; `dom0scope collect` gives the full picture)"
+            )
+        );
+    }
 }

@@ -8,7 +8,7 @@ use anyhow::Context;
 use dom0scope_facts::{Evidence, Facts};
 use dom0scope_inventory::Inventory;
 use dom0scope_reach::Reach;
-use dom0scope_report::{Audit, SnapshotInfo, render_sarif, render_text};
+use dom0scope_report::{Audit, SnapshotInfo, render_sarif, render_summary, render_text};
 use dom0scope_snapshot::Snapshot;
 use dom0scope_surface::Surface;
 use dom0scope_verdict::{
@@ -53,6 +53,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Text only: the short view (one line per finding, the level and the result).
+    #[arg(long)]
+    pub summary: bool,
     /// Write the report to FILE instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -69,6 +72,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.summary && args.format != Format::Text {
+        anyhow::bail!("--summary is a text view; JSON and SARIF always carry everything");
+    }
     let mut policy = Policy::builtin();
     for path in &args.policy {
         let text = std::fs::read_to_string(path)
@@ -114,6 +120,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.fail_on.into(),
     );
     let rendered = match args.format {
+        Format::Text if args.summary => render_summary(&audit),
         Format::Text => render_text(&audit),
         Format::Json => audit.to_json(),
         Format::Sarif => render_sarif(&audit),
