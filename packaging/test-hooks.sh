@@ -15,7 +15,11 @@
 #
 # Needs: initramfs-tools-core dracut-core (shellcheck optional), cargo for the binary.
 # Env: DOM0SCOPE_BIN (default: target/debug/dom0scope, built if missing),
-#      KERNEL_ROOT (default harness/work/xen-4.17/root).
+#      KERNEL_ROOT (default harness/work/xen-4.17/root),
+#      HOOKS_PLAN (the plan baked into the images; default the bundled
+#        testdata/snapshots/e417-pv-q35-bios-plan.json),
+#      KEEP_IMAGES=DIR (once every check passed, copy the two images there as
+#        initrd-tools.img and initrd-dracut.img: harness/hooks-boot.sh boots them).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 P=$REPO/packaging
@@ -134,7 +138,7 @@ KVER=${KVER%%/*}
 # The administrator's files, as docs/enforce.md installs them, under $W/etc.
 E=$W/etc/dom0scope
 mkdir -p "$E" "$W/share"
-cp "$REPO/testdata/snapshots/e417-pv-q35-bios-plan.json" "$E/plan.json"
+cp "${HOOKS_PLAN:-$REPO/testdata/snapshots/e417-pv-q35-bios-plan.json}" "$E/plan.json"
 cp "$P/common/dom0scope-early.sh" "$W/share/early.sh"
 printf 'DOM0SCOPE_BIN=%s\nPLAN=%s\nON_FAILURE=halt\n' "$BIN" "$E/plan.json" >"$E/initramfs.conf"
 export DOM0SCOPE_INITRAMFS_CONF=$E/initramfs.conf DOM0SCOPE_HELPERS=$W/share/early.sh
@@ -174,10 +178,12 @@ sh "$C/hooks/dom0scope" >"$W/hook.out" 2>&1
 # A whole image.
 mkinitramfs -d "$C" -o "$W/initrd-tools.img" "$KVER" >"$W/mkinitramfs.out" 2>&1
 
-# dracut: only base and our module, for the extracted kernel; no host configuration.
+# dracut: base, rootfs-block and our module, for the extracted kernel; no host configuration.
+# rootfs-block is what understands root=: without a root= handler dracut's /init dies in
+# its cmdline phase, before the pre-udev hook (harness/hooks-boot.sh boots this image).
 mkdir -p "$W/dracut.conf.d"
 dracut --quiet --force --no-hostonly --conf /dev/null --confdir "$W/dracut.conf.d" \
-  --modules "base dom0scope" --kver "$KVER" --gzip "$W/initrd-dracut.img" >"$W/dracut.out" 2>&1
+  --modules "base rootfs-block dom0scope" --kver "$KVER" --gzip "$W/initrd-dracut.img" >"$W/dracut.out" 2>&1
 EOS
 export W KVER KROOT P C
 t0=$(date +%s)
@@ -231,6 +237,11 @@ grep -q "hooks/pre-udev/10-dom0scope-enforce.sh\$" "$L" || fail "dracut image la
 grep -q "kernel/drivers/xen/xen-privcmd.ko" "$L" || fail "dracut image lacks xen-privcmd.ko"
 lsinitrd -f etc/dom0scope/plan.json "$W/initrd-dracut.img" | cmp -s - "$E/plan.json" ||
   fail "dracut image: plan differs"
-ok "dracut $KVER (modules base + dom0scope): lsinitrd lists binary, plan, config, helpers, pre-udev hook and xen-privcmd; the plan is byte-identical"
+ok "dracut $KVER (modules base + rootfs-block + dom0scope): lsinitrd lists binary, plan, config, helpers, pre-udev hook and xen-privcmd; the plan is byte-identical"
 
+if [ -n "${KEEP_IMAGES:-}" ]; then
+  mkdir -p "$KEEP_IMAGES"
+  cp "$W/initrd-tools.img" "$W/initrd-dracut.img" "$KEEP_IMAGES/"
+  echo "images kept in $KEEP_IMAGES"
+fi
 echo "all $pass checks passed in $(($(date +%s) - start)) s (images: $((t1 - t0)) s)"

@@ -42,3 +42,5 @@ enforce_run enforce-x417-pv-q35-bios XEN=4.17 DOM0=pv
 enforce_run enforce-x420-pvh-q35-bios XEN=4.20 DOM0=pvh
 echo "== the initramfs-tools and dracut hooks: packaging/test-hooks.sh"
 bash packaging/test-hooks.sh
+echo "== the hooks booted for real on Xen 4.17: harness/hooks-boot.sh"
+harness/hooks-boot.sh
