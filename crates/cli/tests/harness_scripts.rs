@@ -21,7 +21,11 @@ fn scripts_parse() {
         if !name.ends_with(".sh") {
             continue;
         }
-        let shell = if name.ends_with("init.sh") { "sh" } else { "bash" };
+        let shell = if name.ends_with("init.sh") {
+            "sh"
+        } else {
+            "bash"
+        };
         let st = Command::new(shell).arg("-n").arg(&p).status().unwrap();
         assert!(st.success(), "{name} does not parse");
         n += 1;

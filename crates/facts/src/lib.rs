@@ -3,10 +3,12 @@
 //! out); a damaged artifact yields warnings, not a failed audit.
 
 pub mod acpi;
+pub mod efi;
 pub mod evidence;
 pub mod linux;
 pub mod pci;
 pub mod trampoline;
+pub mod xen_config;
 pub mod xenlog;
 
 use dom0scope_snapshot::Snapshot;
@@ -30,7 +32,7 @@ pub struct Facts {
     pub cpuinfo: Option<linux::cpuinfo::Cpuinfo>,
     /// PCI functions from `pci/…` (empty for a bare log).
     pub pci: Vec<pci::PciFunction>,
-    /// dom0's own view (`linux/…`), None for a bare log.
+    /// dom0's own view (`linux/…`, and the UEFI variables dom0 read), None for a bare log.
     pub dom0: Option<linux::Dom0View>,
     /// Problems with artifacts: damage, parse failures, fallbacks taken.
     pub warnings: Vec<Warning>,
@@ -122,8 +124,15 @@ impl Facts {
             xen.pci_owners = qlog.pci_owners;
             xen.pci_owners_artifact = Some(q.path.clone());
         }
-        let has_linux = snapshot.artifacts.keys().any(|k| k.starts_with("linux/"));
-        let dom0 = has_linux.then(|| {
+        // The running Xen's build configuration, found by the version the log names.
+        let running = xen.version.as_ref().map(|v| v.full());
+        xen.build_config =
+            xen_config::find(snapshot, running.as_deref(), &mut xen.build_config_warnings);
+        let has_dom0 = snapshot
+            .artifacts
+            .keys()
+            .any(|k| k.starts_with("linux/") || k == efi::SECURE_BOOT_VAR);
+        let dom0 = has_dom0.then(|| {
             let text = |p: &str| {
                 snapshot
                     .get(p)
@@ -138,8 +147,16 @@ impl Facts {
             linux::Dom0View {
                 iomem: res("linux/iomem", &mut warnings),
                 ioports: res("linux/ioports", &mut warnings),
-                lockdown: text("linux/lockdown").and_then(|t| linux::lockdown_mode(&t)),
+                lockdown: snapshot
+                    .get("linux/lockdown")
+                    .and_then(|a| linux::lockdown::parse(&a.path, &a.bytes)),
                 cmdline: text("linux/cmdline"),
+                version: snapshot
+                    .get("linux/version")
+                    .and_then(|a| linux::version(&a.path, &a.bytes)),
+                secure_boot: snapshot
+                    .get(efi::SECURE_BOOT_VAR)
+                    .and_then(|a| efi::secure_boot(&a.path, &a.bytes)),
             }
         });
         Ok(Facts {

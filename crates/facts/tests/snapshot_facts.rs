@@ -22,7 +22,19 @@ fn a_collected_snapshot_yields_every_kind_of_fact() {
     assert_eq!(f.cpuinfo.as_ref().unwrap().phys_bits, Some(40));
     assert_eq!(f.pci.len(), 6);
     let d = f.dom0.as_ref().unwrap();
-    assert_eq!(d.lockdown.as_deref(), Some("none"));
+    let l = d.lockdown.as_ref().unwrap();
+    assert_eq!(l.mode, dom0scope_facts::linux::lockdown::Lockdown::None);
+    assert_eq!(
+        (l.evidence.artifact.as_str(), l.evidence.line),
+        ("linux/lockdown", 1)
+    );
+    assert!(
+        d.version
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("Linux version")
+    );
     assert!(
         d.iomem
             .iter()

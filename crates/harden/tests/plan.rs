@@ -32,12 +32,7 @@ fn plan_with(snap: &Snapshot, facts: &Facts, edit_reach: impl FnOnce(&mut Reach)
     let mut reach = Reach::derive(facts);
     edit_reach(&mut reach);
     let surface = Surface::join(reach, &inventory);
-    let readings = Readings::gather(
-        facts,
-        snap.artifacts
-            .iter()
-            .map(|(k, a)| (k.as_str(), a.bytes.as_slice())),
-    );
+    let readings = Readings::gather(facts);
     let policy = Policy::builtin();
     let today: Date = "2026-11-26".parse().unwrap();
     let verdict = Verdict::evaluate_with(&Inputs::new(&surface, &readings), &policy, today);

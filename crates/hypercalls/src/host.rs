@@ -3,16 +3,12 @@
 //! line, EFI boot, dom0 mode and XSM module; each fact with its evidence.
 
 use dom0scope_facts::Facts;
+use dom0scope_facts::xen_config::{self, KConfig, Value, XenConfig};
+use dom0scope_facts::xenlog::startup::{Startup, XsmLine};
 use dom0scope_facts::xenlog::{Dom0Mode, XenLog};
-use dom0scope_snapshot::Snapshot;
 use serde::Serialize;
 
 use crate::cmdline::{Cmdline, Origin, Word};
-use crate::config::{KConfig, Value};
-use crate::logscan::{self, LogScan, XsmLine};
-
-/// Where hypfs puts Xen's own `.config` (`CONFIG_HYPFS_CONFIG`).
-pub const HYPFS_CONFIG: &str = "xen/hypfs/cat/buildinfo/config";
 
 /// Debian's shipped configurations, carried as defaults for Debian builds whose
 /// snapshot holds none (provenance: `data/debian/README.md`).
@@ -141,18 +137,19 @@ pub struct Host {
     /// Xen knows a PM1a control block (`ACPI: SLEEP INFO`), needed for ACPI sleep.
     pub acpi_sleep: Option<(bool, Fact)>,
     pub xsm: (XsmMode, Vec<Fact>),
-    pub scan: LogScan,
+    /// The log's start-up lines (from the facts stage).
+    pub scan: Startup,
     pub log_artifact: String,
     pub warnings: Vec<String>,
 }
 
 impl Host {
-    /// Reads the host's facts from the parsed facts and the snapshot's raw config artifacts.
-    pub fn read(facts: &Facts, snapshot: &Snapshot) -> Host {
+    /// Reads the host's facts from the facts stage's output.
+    pub fn read(facts: &Facts) -> Host {
         let empty = XenLog::default();
         let xen = facts.xen.as_ref().unwrap_or(&empty);
         let art = xen.artifact.clone();
-        let mut warnings = Vec::new();
+        let warnings = xen.build_config_warnings.clone();
         let ev = |line: u32| xen.evidence(line).text;
         let version = xen.version.as_ref().map(|v| Version {
             release: format!("{}.{}", v.major, v.minor),
@@ -160,11 +157,8 @@ impl Host {
             package: v.package.clone(),
             fact: Fact::at(format!("Xen {}", v.full()), &art, v.line, ev(v.line)),
         });
-        let config = build_config(snapshot, version.as_ref(), &mut warnings);
-        let scan = snapshot
-            .get(&art)
-            .map(|a| logscan::scan(&a.bytes))
-            .unwrap_or_default();
+        let config = build_config(xen.build_config.as_ref(), version.as_ref());
+        let scan = xen.startup.clone();
 
         // Built-in command line: the config's CONFIG_CMDLINE, else Xen's own log line.
         let mut builtin: Option<(String, Fact)> = None;
@@ -281,63 +275,19 @@ fn efi_boot(xen: &XenLog, art: &str) -> Option<(bool, Fact)> {
     })
 }
 
-/// The running configuration: hypfs, then a matching /boot config, then Debian's default.
-fn build_config(
-    s: &Snapshot,
-    v: Option<&Version>,
-    warnings: &mut Vec<String>,
-) -> Option<BuildConfig> {
-    let usable = |path: &str, warnings: &mut Vec<String>| -> Option<KConfig> {
-        let a = s.get(path)?;
-        if a.is_damaged() {
-            warnings.push(format!(
-                "{path}: damaged (see the snapshot problems); not used"
-            ));
-            return None;
-        }
-        let k = KConfig::parse(&a.bytes);
-        warnings.extend(k.warnings.iter().map(|w| format!("{path}: {w}")));
-        if k.is_empty() {
-            warnings.push(format!("{path}: no CONFIG_ settings; not used"));
-            return None;
-        }
-        Some(k)
-    };
-    if let Some(k) = usable(HYPFS_CONFIG, warnings) {
+/// The running configuration as the facts stage found it (hypfs, then a
+/// matching /boot config), else Debian's shipped one for a Debian build.
+fn build_config(found: Option<&XenConfig>, v: Option<&Version>) -> Option<BuildConfig> {
+    if let Some(c) = found {
         return Some(BuildConfig {
-            source: ConfigSource::Hypfs,
-            artifact: HYPFS_CONFIG.to_owned(),
+            source: match c.source {
+                xen_config::Source::Hypfs => ConfigSource::Hypfs,
+                xen_config::Source::Boot => ConfigSource::Boot,
+            },
+            artifact: c.artifact.clone(),
             default_of: None,
-            kconfig: k,
+            kconfig: c.kconfig.clone(),
         });
-    }
-    let boot: Vec<&str> = s
-        .artifacts
-        .keys()
-        .filter(|k| k.starts_with("boot/xen") && k.ends_with(".config"))
-        .map(String::as_str)
-        .collect();
-    for path in boot {
-        let Some(k) = usable(path, warnings) else {
-            continue;
-        };
-        let matches = match (&k.header_version, v) {
-            (Some(h), Some(v)) => *h == v.full,
-            _ => false,
-        };
-        if matches {
-            return Some(BuildConfig {
-                source: ConfigSource::Boot,
-                artifact: path.to_owned(),
-                default_of: None,
-                kconfig: k,
-            });
-        }
-        warnings.push(format!(
-            "{path}: for Xen {}, not the running {}; not used",
-            k.header_version.as_deref().unwrap_or("(no version header)"),
-            v.map_or("(unknown)", |v| v.full.as_str())
-        ));
     }
     let v = v?;
     let debian = v
@@ -358,7 +308,7 @@ fn build_config(
 fn xsm_mode(
     config: Option<&BuildConfig>,
     cmdline: Option<&Cmdline>,
-    scan: &LogScan,
+    scan: &Startup,
     art: &str,
     cmdline_fact: Option<&Fact>,
 ) -> (XsmMode, Vec<Fact>) {

@@ -5,21 +5,18 @@
 //! read from, and evaluated per snapshot into "available", "not available
 //! (why)" or "unknown (needs X)", each with the evidence it rests on.
 //!
-//! Inputs: the facts stage's [`Facts`] (version, command line, memory map, dom0
-//! mode) and, from the [`Snapshot`], Xen's build configuration (hypfs or /boot)
-//! and a few console lines the facts stage does not parse yet ([`logscan`]).
+//! Input: the facts stage's [`Facts`] only (version, command line, memory map,
+//! dom0 mode, Xen's build configuration from hypfs or /boot, and the start-up
+//! console lines: XSM module, EFI runtime services, MCE, built-in command line).
 //! Debian's shipped configurations are carried as marked defaults for Debian
 //! builds whose snapshot holds none.
 
 pub mod cmdline;
-pub mod config;
 pub mod eval;
 pub mod host;
-pub mod logscan;
 pub mod table;
 
 use dom0scope_facts::Facts;
-use dom0scope_snapshot::Snapshot;
 use serde::Serialize;
 
 pub use eval::{Availability, OpSurface};
@@ -78,18 +75,14 @@ pub struct Summary {
     pub unknown: usize,
 }
 
-/// Evaluates the built-in table on a snapshot: the verdict stage's entry point.
-pub fn surface(facts: &Facts, snapshot: &Snapshot) -> HypercallSurface<'static> {
-    surface_with(Table::builtin(), facts, snapshot)
+/// Evaluates the built-in table on a snapshot's facts: the verdict stage's entry point.
+pub fn surface(facts: &Facts) -> HypercallSurface<'static> {
+    surface_with(Table::builtin(), facts)
 }
 
-/// Evaluates `table` on a snapshot.
-pub fn surface_with<'t>(
-    table: &'t Table,
-    facts: &Facts,
-    snapshot: &Snapshot,
-) -> HypercallSurface<'t> {
-    let host = Host::read(facts, snapshot);
+/// Evaluates `table` on a snapshot's facts.
+pub fn surface_with<'t>(table: &'t Table, facts: &Facts) -> HypercallSurface<'t> {
+    let host = Host::read(facts);
     let operations: Vec<OpSurface<'t>> = table
         .ops
         .iter()

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use dom0scope_facts::Facts;
-use dom0scope_hypercalls::host::HYPFS_CONFIG;
+use dom0scope_facts::xen_config::HYPFS_CONFIG;
 use dom0scope_hypercalls::surface;
 use dom0scope_snapshot::{Origin, Snapshot};
 
@@ -30,7 +30,7 @@ fn check(config: &[u8], cmdline: &str) {
     let Ok(facts) = Facts::extract(&s) else {
         return;
     };
-    let surf = surface(&facts, &s);
+    let surf = surface(&facts);
     let c = surf.summary;
     assert_eq!(c.available + c.not_available + c.unknown, c.total);
     assert_eq!(c.total, surf.operations.len());
@@ -40,7 +40,7 @@ fn check(config: &[u8], cmdline: &str) {
 fn the_minimal_log_parses_and_efi_no_rs_counts() {
     let s = snapshot(b"CONFIG_KEXEC=y\n# CONFIG_XSM is not set\n", "efi=no-rs");
     let facts = Facts::extract(&s).unwrap();
-    let surf = surface(&facts, &s);
+    let surf = surface(&facts);
     let set_var = surf
         .operations
         .iter()

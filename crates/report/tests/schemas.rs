@@ -35,13 +35,8 @@ fn audit(rel: &str, policy: &Policy) -> Audit {
     let facts = Facts::extract(&snap).unwrap();
     let inventory = Inventory::build(&facts);
     let surface = Surface::join(Reach::derive(&facts), &inventory);
-    let mut readings = Readings::gather(
-        &facts,
-        snap.artifacts
-            .iter()
-            .map(|(k, a)| (k.as_str(), a.bytes.as_slice())),
-    );
-    let hs = dom0scope_hypercalls::surface(&facts, &snap);
+    let mut readings = Readings::gather(&facts);
+    let hs = dom0scope_hypercalls::surface(&facts);
     readings.hypercalls = Some(HypercallView {
         ops: hs
             .operations

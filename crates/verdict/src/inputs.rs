@@ -1,14 +1,13 @@
-//! What the rules are evaluated over: the surface, plus readings the earlier
-//! stages do not carry yet — dom0's kernel lockdown, the raw PCI config dumps
-//! (for firmware lock bits), the UEFI Secure Boot variable, the Xen command
-//! line's source line, and the hypercall surface.
-//!
-//! The readings are parsed here from the snapshot's artifacts (bytes in, typed
-//! values with their source out), because `Facts` does not hold them; this is
-//! the seam to move into the facts stage.
+//! What the rules are evaluated over: the surface, plus readings taken from the
+//! facts stage — dom0's kernel lockdown, the PCI config dumps (for firmware
+//! lock bits), the UEFI Secure Boot variable, the Xen command line's source
+//! line — and the hypercall surface. Nothing here reads a snapshot artifact.
 
 use dom0scope_facts::{Evidence, Facts};
 use dom0scope_surface::Surface;
+
+pub use dom0scope_facts::efi::SECURE_BOOT_VAR;
+pub use dom0scope_facts::linux::lockdown::Lockdown;
 
 /// Everything a predicate may look at.
 #[derive(Debug, Clone, Copy)]
@@ -20,33 +19,6 @@ pub struct Inputs<'a> {
 impl<'a> Inputs<'a> {
     pub fn new(surface: &'a Surface, readings: &'a Readings) -> Inputs<'a> {
         Inputs { surface, readings }
-    }
-}
-
-/// dom0 kernel lockdown modes, ordered (`/sys/kernel/security/lockdown`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Lockdown {
-    None,
-    Integrity,
-    Confidentiality,
-}
-
-impl Lockdown {
-    pub fn parse(s: &str) -> Option<Lockdown> {
-        match s {
-            "none" => Some(Lockdown::None),
-            "integrity" => Some(Lockdown::Integrity),
-            "confidentiality" => Some(Lockdown::Confidentiality),
-            _ => None,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Lockdown::None => "none",
-            Lockdown::Integrity => "integrity",
-            Lockdown::Confidentiality => "confidentiality",
-        }
     }
 }
 
@@ -136,18 +108,13 @@ pub struct Readings {
     pub hypercalls: Option<HypercallView>,
 }
 
-/// efivarfs name of `SecureBoot` (EFI_GLOBAL_VARIABLE GUID).
-pub const SECURE_BOOT_VAR: &str = "efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c";
-
 impl Readings {
-    /// Reads what the rules need from the facts and the snapshot's artifacts
-    /// (path inside the snapshot, bytes). Unreadable artifacts are left out,
-    /// so the rules that need them say so.
-    pub fn gather<'b>(
-        facts: &Facts,
-        artifacts: impl IntoIterator<Item = (&'b str, &'b [u8])>,
-    ) -> Readings {
+    /// Takes what the rules need from the facts. What the snapshot lacked (or
+    /// the facts stage could not read) is left out, so the rules that need it
+    /// say so.
+    pub fn gather(facts: &Facts) -> Readings {
         let x = facts.xen.as_ref();
+        let dom0 = facts.dom0.as_ref();
         // The line as cited by the log parser, or the fact itself.
         let cite = |x: &dom0scope_facts::XenLog, line: u32, fallback: String| {
             let mut e = x.evidence(line);
@@ -156,7 +123,24 @@ impl Readings {
             }
             e
         };
-        let mut r = Readings {
+        Readings {
+            lockdown: dom0
+                .and_then(|d| d.lockdown.as_ref())
+                .map(|l| (l.mode, l.evidence.clone())),
+            dom0_linux: dom0.and_then(|d| d.version.clone()),
+            // A function's config dump counts from the standard header's 64 bytes.
+            pci: facts
+                .pci
+                .iter()
+                .filter(|f| f.config.len() >= 0x40)
+                .map(|f| PciConfig {
+                    sbdf: f.sbdf.clone(),
+                    bytes: f.config.clone(),
+                })
+                .collect(),
+            secure_boot: dom0
+                .and_then(|d| d.secure_boot.as_ref())
+                .map(|s| (s.enabled, s.evidence.clone())),
             xen_cmdline: x.and_then(|x| {
                 let c = x.cmdline.as_ref()?;
                 Some(cite(x, c.line, format!("Command line: {}", c.value)))
@@ -169,41 +153,8 @@ impl Readings {
                 let b = x.bootloader.as_ref()?;
                 Some(cite(x, b.line, format!("Bootloader: {}", b.value)))
             }),
-            ..Readings::default()
-        };
-        for (path, bytes) in artifacts {
-            if path == "linux/lockdown" {
-                r.lockdown = parse_lockdown(path, bytes);
-            } else if path == "linux/version" {
-                r.dom0_linux = first_line(bytes).map(|l| Evidence {
-                    artifact: path.into(),
-                    line: 1,
-                    text: l,
-                });
-            } else if path == SECURE_BOOT_VAR {
-                r.secure_boot = bytes.get(4).map(|v| {
-                    (
-                        *v == 1,
-                        Evidence {
-                            artifact: path.into(),
-                            line: 0,
-                            text: format!("byte 0x4 = {v:#04x} (SecureBoot {})", v == &1),
-                        },
-                    )
-                });
-            } else if let Some(sbdf) = path
-                .strip_prefix("pci/")
-                .and_then(|p| p.strip_suffix("/config"))
-                && !sbdf.contains('/')
-                && bytes.len() >= 0x40
-            {
-                r.pci.push(PciConfig {
-                    sbdf: sbdf.to_owned(),
-                    bytes: bytes.iter().take(4096).copied().collect(),
-                });
-            }
+            hypercalls: None,
         }
-        r
     }
 
     pub fn pci_function(&self, sbdf: &str) -> Option<&PciConfig> {
@@ -211,43 +162,9 @@ impl Readings {
     }
 }
 
-fn first_line(bytes: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(bytes.get(..bytes.len().min(4096))?).ok()?;
-    let line = text.lines().next()?.trim();
-    (!line.is_empty()).then(|| line.to_owned())
-}
-
-/// `[none] integrity confidentiality`: the bracketed word is the mode.
-fn parse_lockdown(path: &str, bytes: &[u8]) -> Option<(Lockdown, Evidence)> {
-    let line = first_line(bytes)?;
-    let selected = line.split_whitespace().find_map(|w| {
-        w.strip_prefix('[')
-            .and_then(|w| w.strip_suffix(']'))
-            .and_then(Lockdown::parse)
-    })?;
-    Some((
-        selected,
-        Evidence {
-            artifact: path.into(),
-            line: 1,
-            text: line,
-        },
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lockdown_mode_is_the_bracketed_word() {
-        let (l, e) =
-            parse_lockdown("linux/lockdown", b"none [integrity] confidentiality\n").unwrap();
-        assert_eq!(l, Lockdown::Integrity);
-        assert_eq!(e.line, 1);
-        assert!(parse_lockdown("linux/lockdown", b"\xff\xfe").is_none());
-        assert!(parse_lockdown("linux/lockdown", b"none integrity").is_none());
-    }
 
     #[test]
     fn pci_config_reads_little_endian_and_bounds() {

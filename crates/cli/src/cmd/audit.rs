@@ -9,7 +9,6 @@ use dom0scope_facts::{Evidence, Facts};
 use dom0scope_inventory::Inventory;
 use dom0scope_reach::Reach;
 use dom0scope_report::{Audit, SnapshotInfo, render_sarif, render_summary, render_text};
-use dom0scope_snapshot::Snapshot;
 use dom0scope_surface::Surface;
 use dom0scope_verdict::{
     Date, HypercallOp, HypercallView, Inputs, OpState, Policy, Readings, Severity, Verdict,
@@ -97,7 +96,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let inventory = Inventory::build(&facts);
     let reach = Reach::derive(&facts);
     let surface = Surface::join(reach, &inventory);
-    let readings = readings(&facts, &snapshot);
+    let readings = readings(&facts);
     let verdict = Verdict::evaluate_with(&Inputs::new(&surface, &readings), &policy, today);
     let info = SnapshotInfo {
         label,
@@ -135,22 +134,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// The verdict's readings beyond the surface: dom0's lockdown, PCI config
 /// dumps, the SecureBoot variable, and the hypercall surface.
-pub fn readings(facts: &Facts, snapshot: &Snapshot) -> Readings {
-    let mut r = Readings::gather(
-        facts,
-        snapshot
-            .artifacts
-            .iter()
-            .map(|(k, a)| (k.as_str(), a.bytes.as_slice())),
-    );
-    r.hypercalls = Some(hypercall_view(facts, snapshot));
+pub fn readings(facts: &Facts) -> Readings {
+    let mut r = Readings::gather(facts);
+    r.hypercalls = Some(hypercall_view(facts));
     r
 }
 
 /// The hypercall stage's table, as the verdict's predicates read it.
-fn hypercall_view(facts: &Facts, snapshot: &Snapshot) -> HypercallView {
+fn hypercall_view(facts: &Facts) -> HypercallView {
     use dom0scope_hypercalls::Availability;
-    let s = dom0scope_hypercalls::surface(facts, snapshot);
+    let s = dom0scope_hypercalls::surface(facts);
     HypercallView {
         ops: s
             .operations

@@ -36,7 +36,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (snapshot, facts) = super::input::load(args.snapshot.as_deref())?;
     let inventory = Inventory::build(&facts);
     let surface = Surface::join(Reach::derive(&facts), &inventory);
-    let readings = super::audit::readings(&facts, &snapshot);
+    let readings = super::audit::readings(&facts);
     let policy = Policy::builtin();
     let today = Date::today();
     let verdict = Verdict::evaluate_with(&Inputs::new(&surface, &readings), &policy, today);

@@ -31,7 +31,7 @@ struct Doc<'a> {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (snapshot, facts) = load(args.snapshot.as_deref())?;
-    let surface = dom0scope_hypercalls::surface(&facts, &snapshot);
+    let surface = dom0scope_hypercalls::surface(&facts);
     let label = snapshot.origin.label();
     let out = match args.format {
         Format::Json => {

@@ -15,6 +15,7 @@ pub mod model;
 mod pcidump;
 mod platform;
 mod rangesets;
+pub mod startup;
 mod summary;
 
 pub use model::*;
@@ -80,5 +81,6 @@ pub fn parse(artifact: &str, bytes: &[u8]) -> Result<XenLog, LogError> {
         xen_lines: u32::try_from(scan.lines.len()).unwrap_or(u32::MAX),
         overlong_lines_skipped: u32::try_from(scan.overlong.len()).unwrap_or(u32::MAX),
     };
+    log.startup = startup::scan(bytes);
     Ok(log)
 }

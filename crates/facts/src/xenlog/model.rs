@@ -5,7 +5,9 @@ use serde::{Serialize, Serializer};
 
 use crate::evidence::{Evidence, Warning, hex};
 
-/// Everything read from one Xen log artifact.
+/// Everything read from one Xen log artifact (and, when [`crate::Facts`]
+/// assembles it, what other artifacts say of the same Xen: `'Q'` owners, the
+/// build configuration).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct XenLog {
     pub artifact: String,
@@ -44,6 +46,20 @@ pub struct XenLog {
     /// Text of every line a fact above cites, for evidence.
     #[serde(skip)]
     pub cited: std::collections::BTreeMap<u32, String>,
+    /// Start-up lines read in a pass of their own (XSM module, EFI runtime
+    /// services turned off, MCE disabled, built-in command line); each cites
+    /// its own line and text.
+    #[serde(skip)]
+    pub startup: super::startup::Startup,
+    /// This Xen's build configuration, when the facts stage found it in the
+    /// snapshot (hypfs, or a `/boot` config of this version; see
+    /// [`crate::xen_config::find`]). Not read from the log, like `pci_owners_artifact`.
+    #[serde(skip)]
+    pub build_config: Option<crate::xen_config::XenConfig>,
+    /// Configuration artifacts not used and their parser's problems (`path: why`),
+    /// kept apart from `warnings`: the hypercall surface reports them.
+    #[serde(skip)]
+    pub build_config_warnings: Vec<String>,
 }
 
 /// A value with the line it was read from.

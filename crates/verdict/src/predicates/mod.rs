@@ -230,12 +230,7 @@ pub(crate) mod testing {
         let facts = Facts::extract(&snap).expect("facts");
         let inventory = Inventory::build(&facts);
         let surface = Surface::join(Reach::derive(&facts), &inventory);
-        let readings = Readings::gather(
-            &facts,
-            snap.artifacts
-                .iter()
-                .map(|(k, a)| (k.as_str(), a.bytes.as_slice())),
-        );
+        let readings = Readings::gather(&facts);
         (surface, readings)
     }
 }

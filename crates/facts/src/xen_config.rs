@@ -1,5 +1,7 @@
 //! Xen's build configuration (`.config`, as Kconfig writes it and hypfs
-//! `/buildinfo/config` returns it): `CONFIG_X=value` and `# CONFIG_X is not set`.
+//! `/buildinfo/config` returns it): `CONFIG_X=value` and `# CONFIG_X is not set`,
+//! and which artifact of a snapshot holds the running Xen's ([`find`]: hypfs,
+//! else a `/boot/xen-*.config` whose header names the running version).
 //!
 //! The bytes come from the snapshot, so they are hostile: the parser never
 //! panics, reads at most [`MAX_BYTES`], skips overlong lines, and keeps at most
@@ -7,6 +9,12 @@
 //! (Kconfig omits options whose menu is hidden, e.g. `GDBSX` without `EXPERT`).
 
 use std::collections::BTreeMap;
+
+use dom0scope_snapshot::Snapshot;
+use serde::Serialize;
+
+/// Where hypfs puts Xen's own `.config` (`CONFIG_HYPFS_CONFIG`).
+pub const HYPFS_CONFIG: &str = "xen/hypfs/cat/buildinfo/config";
 
 /// Real Xen configs are ~4 KiB; anything past 1 MiB is not one.
 pub const MAX_BYTES: usize = 1 << 20;
@@ -17,7 +25,8 @@ pub const MAX_ENTRIES: usize = 10_000;
 const MAX_NAME: usize = 128;
 
 /// One symbol's value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Value {
     /// `=y` (or `=m`, which Xen does not use but Kconfig allows).
     Yes,
@@ -30,7 +39,7 @@ pub enum Value {
 }
 
 /// A symbol with the line it was read from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Entry {
     pub value: Value,
     /// 1-based line number.
@@ -40,7 +49,7 @@ pub struct Entry {
 }
 
 /// A parsed `.config`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct KConfig {
     entries: BTreeMap<String, Entry>,
     /// `4.17.7` from the `# Xen/x86 4.17.7 Configuration` header, if present.
@@ -122,6 +131,86 @@ impl KConfig {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
+
+/// Which artifact the running Xen's configuration was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// hypfs `/buildinfo/config`: the running Xen's own.
+    Hypfs,
+    /// `/boot/xen-*.config` whose header names the running version.
+    Boot,
+}
+
+/// The running Xen's build configuration, as the snapshot holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct XenConfig {
+    pub source: Source,
+    /// Artifact path inside the snapshot.
+    pub artifact: String,
+    pub kconfig: KConfig,
+}
+
+/// The running configuration: hypfs, then a `/boot` config whose header names
+/// `running` (Xen's full version, e.g. `4.17.7`). Candidates not used, and the
+/// parser's problems with them, are pushed to `warnings` as `path: why`.
+pub fn find(
+    snapshot: &Snapshot,
+    running: Option<&str>,
+    warnings: &mut Vec<String>,
+) -> Option<XenConfig> {
+    let usable = |path: &str, warnings: &mut Vec<String>| -> Option<KConfig> {
+        let a = snapshot.get(path)?;
+        if a.is_damaged() {
+            warnings.push(format!(
+                "{path}: damaged (see the snapshot problems); not used"
+            ));
+            return None;
+        }
+        let k = KConfig::parse(&a.bytes);
+        warnings.extend(k.warnings.iter().map(|w| format!("{path}: {w}")));
+        if k.is_empty() {
+            warnings.push(format!("{path}: no CONFIG_ settings; not used"));
+            return None;
+        }
+        Some(k)
+    };
+    if let Some(k) = usable(HYPFS_CONFIG, warnings) {
+        return Some(XenConfig {
+            source: Source::Hypfs,
+            artifact: HYPFS_CONFIG.to_owned(),
+            kconfig: k,
+        });
+    }
+    let boot: Vec<&str> = snapshot
+        .artifacts
+        .keys()
+        .filter(|k| k.starts_with("boot/xen") && k.ends_with(".config"))
+        .map(String::as_str)
+        .collect();
+    for path in boot {
+        let Some(k) = usable(path, warnings) else {
+            continue;
+        };
+        let matches = match (&k.header_version, running) {
+            (Some(h), Some(v)) => h == v,
+            _ => false,
+        };
+        if matches {
+            return Some(XenConfig {
+                source: Source::Boot,
+                artifact: path.to_owned(),
+                kconfig: k,
+            });
+        }
+        warnings.push(format!(
+            "{path}: for Xen {}, not the running {}; not used",
+            k.header_version.as_deref().unwrap_or("(no version header)"),
+            running.unwrap_or("(unknown)")
+        ));
+    }
+    None
 }
 
 /// `# Xen/x86 4.17.7 Configuration` → `4.17.7`.
@@ -219,6 +308,59 @@ mod tests {
         assert_eq!(c.warnings.len(), 1);
         let huge = vec![b'\n'; MAX_BYTES + 10];
         assert!(KConfig::parse(&huge).is_empty());
+    }
+
+    fn snapshot(files: &[(&str, &[u8])]) -> Snapshot {
+        Snapshot::from_files(
+            dom0scope_snapshot::Origin::Directory {
+                path: "test".into(),
+            },
+            files
+                .iter()
+                .map(|(p, b)| ((*p).to_owned(), b.to_vec()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn hypfs_first_then_a_boot_config_of_the_running_version() {
+        let boot_old: &[u8] = b"# Xen/x86 4.17.6 Configuration\nCONFIG_KEXEC=y\n";
+        let boot: &[u8] = b"# Xen/x86 4.17.7 Configuration\nCONFIG_KEXEC=n\n";
+        let s = snapshot(&[
+            ("boot/xen-4.17-a.config", boot_old),
+            ("boot/xen-4.17-b.config", boot),
+        ]);
+        let mut w = Vec::new();
+        let c = find(&s, Some("4.17.7"), &mut w).unwrap();
+        assert_eq!(
+            (c.source, c.artifact.as_str()),
+            (Source::Boot, "boot/xen-4.17-b.config")
+        );
+        assert!(!c.kconfig.enabled("KEXEC"));
+        assert_eq!(
+            w,
+            ["boot/xen-4.17-a.config: for Xen 4.17.6, not the running 4.17.7; not used"]
+        );
+
+        let s = snapshot(&[
+            (HYPFS_CONFIG, b"CONFIG_KEXEC=y\n"),
+            ("boot/xen.config", boot),
+        ]);
+        let mut w = Vec::new();
+        let c = find(&s, None, &mut w).unwrap();
+        assert_eq!(c.source, Source::Hypfs);
+        assert!(w.is_empty());
+
+        let s = snapshot(&[(HYPFS_CONFIG, b"junk\nCONFIG_=y\n")]);
+        let mut w = Vec::new();
+        assert!(find(&s, Some("4.17.7"), &mut w).is_none());
+        assert_eq!(
+            w,
+            [
+                "xen/hypfs/cat/buildinfo/config: line 2: not a setting: CONFIG_=y",
+                "xen/hypfs/cat/buildinfo/config: no CONFIG_ settings; not used"
+            ]
+        );
     }
 
     proptest::proptest! {

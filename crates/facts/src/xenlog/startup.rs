@@ -1,11 +1,14 @@
-//! The few Xen console lines the hypercall surface needs and the facts stage
-//! does not parse yet: which XSM module started, whether EFI runtime services
-//! were turned off after a failed SetVirtualAddressMap, whether MCE was
-//! disabled, and the built-in command line. A candidate for `crates/facts`.
+//! Start-up lines of the Xen console the hypercall surface needs: which XSM
+//! module started, whether EFI runtime services were turned off after a failed
+//! SetVirtualAddressMap, whether MCE was disabled, and the built-in command
+//! line. Read by [`super::parse`] in a pass of its own over the artifact's
+//! bytes, so the line numbers are the artifact's.
 //!
 //! Only lines carrying Xen's `(XEN)` console prefix count, so dom0 console
 //! output interleaved in a serial capture cannot forge them. Bounded: lines
 //! longer than [`MAX_LINE`] are skipped, evidence text is cut to [`MAX_TEXT`].
+
+use serde::Serialize;
 
 /// Longest line looked at (Xen's console lines are short).
 pub const MAX_LINE: usize = 8192;
@@ -13,7 +16,7 @@ pub const MAX_LINE: usize = 8192;
 pub const MAX_TEXT: usize = 300;
 
 /// A matched line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hit {
     /// 1-based line number in the artifact.
     pub line: u32,
@@ -22,7 +25,8 @@ pub struct Hit {
 }
 
 /// What the XSM framework said when it started.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum XsmLine {
     FlaskEnforcing,
     FlaskPermissive,
@@ -33,8 +37,8 @@ pub enum XsmLine {
 }
 
 /// Everything found; for each kind the last line wins (the latest boot copy).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LogScan {
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Startup {
     pub xsm: Option<(XsmLine, Hit)>,
     /// `EFI: SetVirtualAddressMap() failed (…), disabling runtime services`.
     pub efi_rs_disabled: Option<Hit>,
@@ -45,8 +49,8 @@ pub struct LogScan {
 }
 
 /// Scans a Xen log artifact's bytes.
-pub fn scan(bytes: &[u8]) -> LogScan {
-    let mut s = LogScan::default();
+pub fn scan(bytes: &[u8]) -> Startup {
+    let mut s = Startup::default();
     for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
         if raw.len() > MAX_LINE || !contains(raw, b"(XEN)") {
             continue;
