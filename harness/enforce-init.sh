@@ -36,6 +36,10 @@ for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs; do
   insmod "$M/$m.ko" || say "insmod $m FAILED"
 done
 mount -t xenfs xenfs /proc/xen || say "mounting xenfs FAILED"
+if [ -d /sys/firmware/efi ]; then   # UEFI boots: variables go through Xen's runtime calls
+  [ -f "$M/efivarfs.ko" ] && insmod "$M/efivarfs.ko"
+  mount -t efivarfs efivarfs /sys/firmware/efi/efivars || say "mounting efivarfs FAILED"
+fi
 mkdir -p /run/xenstored /var/run/xenstored
 xenstored --pid-file /run/xenstored.pid || say "xenstored FAILED"
 timeout 60 xen-init-dom0 || say "xen-init-dom0 FAILED"

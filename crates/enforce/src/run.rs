@@ -182,9 +182,13 @@ pub fn dry_run(
     log: &mut dyn Write,
 ) -> Result<Outcome, EnforceError> {
     let mut entries = Vec::new();
+    let mut cur = current.cloned();
     for r in &plan.ranges {
-        let (mut e, todo) = plan_entry(r, current, log, "would revoke")?;
+        let (mut e, todo) = plan_entry(r, cur.as_ref(), log, "would revoke")?;
         for r in &todo {
+            if let Some(c) = cur.as_mut() {
+                take_out(c, e.range.resource, r);
+            }
             writeln!(
                 log,
                 "enforce: would revoke {} {} ({}): {} d0 allow=0 (dry run, no hypercall)",
@@ -206,6 +210,28 @@ pub fn dry_run(
     })
 }
 
+/// Takes a revoked (or, in a dry run, to-be-revoked) range out of the working copy of dom0's
+/// rangesets, so a later planned range overlapping it (the FACS page inside an ACPI NVS range)
+/// is computed against what is left: Xen refuses, with `EPERM`, a deny of a range that is
+/// already partly gone.
+fn take_out(cur: &mut Dom0Rangesets, resource: Resource, r: &RangeInclusive<u64>) {
+    if !cur.source.ends_with(LESS_THIS_RUN) {
+        cur.source.push_str(LESS_THIS_RUN);
+    }
+    match resource {
+        Resource::Iomem => cur.iomem.remove(r.clone()),
+        Resource::Ioport => {
+            let (Ok(a), Ok(b)) = (u16::try_from(*r.start()), u16::try_from(*r.end())) else {
+                return;
+            };
+            cur.ioports.remove(a..=b);
+        }
+    }
+}
+
+/// Appended to a rangeset source once this run has taken ranges out of it.
+const LESS_THIS_RUN: &str = ", after this run's earlier revocations";
+
 /// Applies the plan's `planned` ranges to dom0 through `xen`, logging each change, then
 /// re-reads Xen's rangesets and checks each range is gone. With `regrant_test`, afterwards
 /// tries to grant the first revoked range back and expects Xen to refuse.
@@ -224,8 +250,9 @@ pub fn apply<X: Domctl + RangesetSource>(
         before.source
     )?;
     let mut entries = Vec::new();
+    let mut cur = before.clone();
     for r in &plan.ranges {
-        let (mut e, todo) = plan_entry(r, Some(&before), log, "revoking")?;
+        let (mut e, todo) = plan_entry(r, Some(&cur), log, "revoking")?;
         for r in &todo {
             let res = call(xen, e.range.resource, r, false);
             let nr = r.end() - r.start() + 1;
@@ -241,6 +268,7 @@ pub fn apply<X: Domctl + RangesetSource>(
                         r.start()
                     )?;
                     e.revoked.push(r.clone());
+                    take_out(&mut cur, e.range.resource, r);
                 }
                 Err(err) => {
                     writeln!(
