@@ -103,32 +103,20 @@ pub fn render_text(p: &Plan) -> String {
             "  level: {} -> {}   ({} frame(s), {} port(s) removed)",
             r.level_before, r.level_after, r.frames_removed, r.ports_removed
         );
-        for f in &r.closed {
-            let _ = writeln!(
-                o,
-                "  closed     {:<8} {}  {}",
-                f.severity.label(),
-                f.id,
-                f.title
-            );
-        }
-        for f in &r.remaining {
-            let _ = writeln!(
-                o,
-                "  remaining  {:<8} {}  {}",
-                f.severity.label(),
-                f.id,
-                f.title
-            );
-        }
-        for f in &r.opened {
-            let _ = writeln!(
-                o,
-                "  OPENED     {:<8} {}  {}",
-                f.severity.label(),
-                f.id,
-                f.title
-            );
+        for (tag, list) in [
+            ("closed   ", &r.closed),
+            ("remaining", &r.remaining),
+            ("OPENED   ", &r.opened),
+        ] {
+            for f in list {
+                let _ = writeln!(
+                    o,
+                    "  {tag}  {:<8} {}  {}",
+                    f.severity.label(),
+                    f.id,
+                    f.title
+                );
+            }
         }
     }
 
