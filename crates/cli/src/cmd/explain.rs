@@ -18,6 +18,7 @@ pub struct Args {
     pub snapshot: PathBuf,
     /// A physical address (0xfed90000) or an I/O port (port:0xcf9).
     pub address: String,
+    /// Write to FILE instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 }

@@ -9,16 +9,14 @@ use std::process::ExitCode;
 use dom0scope_hypercalls::{Availability, ConfigSource, Fact, HypercallSurface, OpSurface};
 use serde::Serialize;
 
-use super::input::{Format, emit, load};
+use super::input::{Format, Output, emit, load};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Snapshot directory, .tar/.tar.gz, or bare Xen log (default: the bundled example).
     pub snapshot: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: Output,
 }
 
 /// The JSON document: the surface plus which snapshot it describes.
@@ -33,7 +31,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (snapshot, facts) = load(args.snapshot.as_deref())?;
     let surface = dom0scope_hypercalls::surface(&facts);
     let label = snapshot.origin.label();
-    let out = match args.format {
+    let out = match args.out.format {
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&Doc {
                 snapshot: label,
@@ -44,7 +42,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Format::Text => render(&surface, &label),
     };
-    emit(&out, args.output.as_deref())?;
+    emit(&out, args.out.output.as_deref())?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -2,7 +2,7 @@
 //! example), parsing its facts, and writing output.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use dom0scope_facts::Facts;
@@ -13,6 +13,17 @@ use dom0scope_snapshot::{Origin, Snapshot};
 pub enum Format {
     Text,
     Json,
+}
+
+/// `--format` and `-o`, as the analysing subcommands take them.
+#[derive(Debug, clap::Args)]
+pub struct Output {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// The example audited when no snapshot is given off a dom0 (see `bundled/README.md`):

@@ -10,7 +10,7 @@ use dom0scope_inventory::{Device, Inventory, Owner, PortOwner, human_size};
 use dom0scope_reach::Reach;
 use serde::Serialize;
 
-use super::input::{Format, emit, load};
+use super::input::{Format, Output, emit, load};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -19,10 +19,8 @@ pub struct Args {
     /// Also list unclaimed ranges and I/O ports.
     #[arg(long)]
     pub all: bool,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: Output,
 }
 
 /// dom0's access to a range.
@@ -70,7 +68,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let inventory = Inventory::build(&facts);
     let reach = Reach::derive(&facts);
     let rows = rows(&inventory, &reach, args.all);
-    let out = match args.format {
+    let out = match args.out.format {
         Format::Json => {
             #[derive(Serialize)]
             struct Doc<'a> {
@@ -106,7 +104,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             t
         }
     };
-    emit(&out, args.output.as_deref())?;
+    emit(&out, args.out.output.as_deref())?;
     Ok(ExitCode::SUCCESS)
 }
 

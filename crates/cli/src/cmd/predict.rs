@@ -10,7 +10,7 @@ use dom0scope_ranges::Radix;
 use dom0scope_reach::model::{self, Op, Prediction, Target};
 use dom0scope_reach::{ModelInput, Overrides};
 
-use super::input::{Format, emit, load};
+use super::input::{Format, Output, emit, load};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
@@ -31,10 +31,8 @@ pub struct Args {
     /// Set a Xen command-line option (repeatable), e.g. --set dom0_ioports_disable=2f8-2ff.
     #[arg(long = "set", value_name = "OPT=VAL")]
     pub set: Vec<String>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: Output,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -58,7 +56,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let input = ModelInput::from_facts(&facts, &ov)
         .map_err(|e| anyhow::anyhow!("{}: {e}", snapshot.origin.label()))?;
     let p = model::predict(&input);
-    let out = match args.format {
+    let out = match args.out.format {
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&p)?;
             s.push('\n');
@@ -66,7 +64,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Format::Text => render(&p, &snapshot.origin.label()),
     };
-    emit(&out, args.output.as_deref())?;
+    emit(&out, args.out.output.as_deref())?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -21,7 +21,7 @@ use dom0scope_probe::{
     Errno, Expect, LiveProbe, MapError, Method, Outcome, Peek, Report, Resource, Target, Xen,
 };
 
-use super::input::{Format, emit};
+use super::input::{Format, Output, emit};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -52,10 +52,8 @@ pub struct Args {
     /// ranges the plan keeps for dom0 (with --all) must be granted either way.
     #[arg(long, value_enum)]
     pub expect: Option<ExpectArg>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: Output,
     /// Read /proc, /sys and /dev under DIR instead of / (tests).
     #[arg(long, hide = true, value_name = "DIR")]
     pub root: Option<PathBuf>,
@@ -277,7 +275,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .collect()
         })
         .unwrap_or_default();
-    let out = match args.format {
+    let out = match args.out.format {
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&report)?;
             s.push('\n');
@@ -285,7 +283,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Format::Text => render(&report, args.expect, &bad),
     };
-    emit(&out, args.output.as_deref())?;
+    emit(&out, args.out.output.as_deref())?;
     Ok(if bad.is_empty() && report.stopped.is_none() {
         ExitCode::SUCCESS
     } else {

@@ -19,16 +19,14 @@ use dom0scope_reach::verify::{self, Comparison};
 use dom0scope_reach::{ModelInput, Overrides, Reach, model};
 use dom0scope_snapshot::Snapshot;
 
-use super::input::{Format, emit, load};
+use super::input::{Format, Output, emit, load};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Snapshot directory, .tar/.tar.gz, or bare Xen log (default: the bundled example).
     pub snapshot: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: Output,
     /// The plan `dom0scope enforce` applied before the snapshot was collected: its planned
     /// ranges are subtracted from the prediction (refused if it is for another host, Xen or
     /// dom0 mode).
@@ -200,7 +198,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         a
     });
     let cmp = verify::compare(&p, &observed);
-    let out = match args.format {
+    let out = match args.out.format {
         Format::Json => {
             #[derive(serde::Serialize)]
             struct Doc<'a> {
@@ -225,7 +223,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Format::Text => render(&label, &p, &observed, &cmp, applied.as_ref()),
     };
-    emit(&out, args.output.as_deref())?;
+    emit(&out, args.out.output.as_deref())?;
     Ok(if cmp.agrees {
         ExitCode::SUCCESS
     } else {
