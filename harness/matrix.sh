@@ -78,8 +78,9 @@ for n in "${NAMES[@]}"; do
   # NAME first: everything after "--" in ARGS goes to QEMU.
   if ! "$HARNESS_DIR/boot.sh" "$n" "${ARGS[@]}"; then
     if ! reached_init "$n"; then
-      # A boot that never reached dom0's /init is retried, once, and said so.
-      log "$n: dom0 never reached /init (a QEMU/TCG boot hang, before any dom0scope code): booting once more"
+      # A boot that never reached dom0's /init is retried, once, and said so; its log is kept.
+      cp "$HARNESS_WORK/runs/$n/serial.log" "$HARNESS_WORK/runs/$n.no-init.serial.log" 2>/dev/null
+      log "$n: dom0 never reached /init (before any dom0scope code; log kept as $n.no-init.serial.log): booting once more"
       "$HARNESS_DIR/boot.sh" "$n" "${ARGS[@]}" || failed=$((failed + 1))
     elif tcg_svm_fault "$n"; then
       # So is a PVH dom0 dying in exception entry under TCG (docs/known-issues/README.md).

@@ -28,7 +28,8 @@ enforce_run() {
         tries=$((tries + 1))
         if ! (. harness/lib.sh && reached_init "$name"); then
             [ "$tries" -le 1 ] || return 1
-            echo "harness: $name: dom0 never reached /init (a QEMU/TCG boot hang): booting once more" >&2
+            cp "harness/work/runs/$name/serial.log" "harness/work/runs/$name.no-init.serial.log" 2>/dev/null
+            echo "harness: $name: dom0 never reached /init (log kept as $name.no-init.serial.log): booting once more" >&2
         elif (. harness/lib.sh && tcg_svm_fault "$name"); then
             [ "$tries" -le 2 ] || return 1
             cp "harness/work/runs/$name/serial.log" "harness/work/runs/$name.tcg-fault-$tries.serial.log"
