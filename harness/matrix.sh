@@ -79,12 +79,12 @@ for n in "${NAMES[@]}"; do
   if ! "$HARNESS_DIR/boot.sh" "$n" "${ARGS[@]}"; then
     if ! reached_init "$n"; then
       # A boot that never reached dom0's /init is retried, once, and said so; its log is kept.
-      cp "$HARNESS_WORK/runs/$n/serial.log" "$HARNESS_WORK/runs/$n.no-init.serial.log" 2>/dev/null
+      cp "$HARNESS_WORK/runs/$n/serial.log" "$HARNESS_WORK/runs/$n.no-init.serial.log" 2>/dev/null || true
       log "$n: dom0 never reached /init (before any dom0scope code; log kept as $n.no-init.serial.log): booting once more"
       "$HARNESS_DIR/boot.sh" "$n" "${ARGS[@]}" || failed=$((failed + 1))
     elif tcg_svm_fault "$n"; then
       # So is a PVH dom0 dying in exception entry under TCG (docs/known-issues/README.md).
-      cp "$HARNESS_WORK/runs/$n/serial.log" "$HARNESS_WORK/runs/$n.tcg-fault.serial.log"
+      cp "$HARNESS_WORK/runs/$n/serial.log" "$HARNESS_WORK/runs/$n.tcg-fault.serial.log" || true
       log "$n: the PVH dom0 died in exception entry (the TCG SVM fault in docs/known-issues; log kept as $n.tcg-fault.serial.log): booting once more"
       "$HARNESS_DIR/boot.sh" "$n" "${ARGS[@]}" || failed=$((failed + 1))
     else

@@ -28,11 +28,11 @@ enforce_run() {
         tries=$((tries + 1))
         if ! (. harness/lib.sh && reached_init "$name"); then
             [ "$tries" -le 1 ] || return 1
-            cp "harness/work/runs/$name/serial.log" "harness/work/runs/$name.no-init.serial.log" 2>/dev/null
+            cp "harness/work/runs/$name/serial.log" "harness/work/runs/$name.no-init.serial.log" 2>/dev/null || true
             echo "harness: $name: dom0 never reached /init (log kept as $name.no-init.serial.log): booting once more" >&2
         elif (. harness/lib.sh && tcg_svm_fault "$name"); then
             [ "$tries" -le 2 ] || return 1
-            cp "harness/work/runs/$name/serial.log" "harness/work/runs/$name.tcg-fault-$tries.serial.log"
+            cp "harness/work/runs/$name/serial.log" "harness/work/runs/$name.tcg-fault-$tries.serial.log" || true
             echo "harness: $name: the PVH dom0 died in exception entry (the TCG SVM fault in docs/known-issues; log kept as $name.tcg-fault-$tries.serial.log): booting again" >&2
         else
             return 1
