@@ -107,3 +107,28 @@ tcg_svm_fault() {
   grep -a -q 'd0v0 Triple fault' "$l" 2>/dev/null && return 0
   grep -a -q 'Kernel panic' "$l" 2>/dev/null && grep -a -q -E 'CR2: fffffe00[0-9a-f]{8}' "$l"
 }
+
+# with_retries TCG_TRIES NAME CMD...: runs CMD, a boot of run NAME, and boots again only when
+# the failure says nothing about dom0scope: dom0 never reached /init (once), or a PVH dom0
+# died with the tcg_svm_fault signature (up to TCG_TRIES times). Each retry is said, and the
+# failed boot's serial log is kept as runs/NAME.<why>-<n>.serial.log. Any other failure, or one
+# retry too many, returns 1.
+with_retries() {
+  local tcg=$1 n=$2 fails=0 why msg
+  shift 2
+  while :; do
+    "$@" && return 0
+    fails=$((fails + 1))
+    if ! reached_init "$n"; then
+      [ "$fails" -le 1 ] || return 1
+      why=no-init msg="dom0 never reached /init (before any dom0scope code)"
+    elif tcg_svm_fault "$n"; then
+      [ "$fails" -le "$tcg" ] || return 1
+      why=tcg-fault msg="the PVH dom0 died in exception entry (the TCG SVM fault in docs/known-issues)"
+    else
+      return 1
+    fi
+    cp "$HARNESS_WORK/runs/$n/serial.log" "$HARNESS_WORK/runs/$n.$why-$fails.serial.log" 2>/dev/null || true
+    log "$n: $msg; log kept as $n.$why-$fails.serial.log: booting again"
+  done
+}

@@ -76,21 +76,8 @@ for n in "${NAMES[@]}"; do
   config "$n"
   log "=== $n: $DESC"
   # NAME first: everything after "--" in ARGS goes to QEMU.
-  if ! "$HARNESS_DIR/boot.sh" "$n" "${ARGS[@]}"; then
-    if ! reached_init "$n"; then
-      # A boot that never reached dom0's /init is retried, once, and said so; its log is kept.
-      cp "$HARNESS_WORK/runs/$n/serial.log" "$HARNESS_WORK/runs/$n.no-init.serial.log" 2>/dev/null || true
-      log "$n: dom0 never reached /init (before any dom0scope code; log kept as $n.no-init.serial.log): booting once more"
-      "$HARNESS_DIR/boot.sh" "$n" "${ARGS[@]}" || failed=$((failed + 1))
-    elif tcg_svm_fault "$n"; then
-      # So is a PVH dom0 dying in exception entry under TCG (docs/known-issues/README.md).
-      cp "$HARNESS_WORK/runs/$n/serial.log" "$HARNESS_WORK/runs/$n.tcg-fault.serial.log" || true
-      log "$n: the PVH dom0 died in exception entry (the TCG SVM fault in docs/known-issues; log kept as $n.tcg-fault.serial.log): booting once more"
-      "$HARNESS_DIR/boot.sh" "$n" "${ARGS[@]}" || failed=$((failed + 1))
-    else
-      failed=$((failed + 1))
-    fi
-  fi
+  # Retried only when the failure says nothing about dom0scope (lib.sh: with_retries).
+  with_retries 1 "$n" "$HARNESS_DIR/boot.sh" "$n" "${ARGS[@]}" || failed=$((failed + 1))
   cat "$HARNESS_WORK/runs/$n/result.txt" >> "$RES" 2>/dev/null || echo "name=$n status=FAIL why=\"no result\"" >> "$RES"
 done
 

@@ -22,22 +22,8 @@ echo "== dom0 gives up what the plan says, on real Xen: harness/enforce.sh (4.17
 # seen in 2 of 12 4.20 PVH runs, also before enforce: docs/known-issues/README.md). Any other
 # failure fails the suite.
 enforce_run() {
-    local name=$1 tries=0; shift
-    while :; do
-        env "$@" harness/enforce.sh "$name" && return 0
-        tries=$((tries + 1))
-        if ! (. harness/lib.sh && reached_init "$name"); then
-            [ "$tries" -le 1 ] || return 1
-            cp "harness/work/runs/$name/serial.log" "harness/work/runs/$name.no-init.serial.log" 2>/dev/null || true
-            echo "harness: $name: dom0 never reached /init (log kept as $name.no-init.serial.log): booting once more" >&2
-        elif (. harness/lib.sh && tcg_svm_fault "$name"); then
-            [ "$tries" -le 2 ] || return 1
-            cp "harness/work/runs/$name/serial.log" "harness/work/runs/$name.tcg-fault-$tries.serial.log" || true
-            echo "harness: $name: the PVH dom0 died in exception entry (the TCG SVM fault in docs/known-issues; log kept as $name.tcg-fault-$tries.serial.log): booting again" >&2
-        else
-            return 1
-        fi
-    done
+    local name=$1; shift
+    (. harness/lib.sh && with_retries 2 "$name" env "$@" harness/enforce.sh "$name")
 }
 enforce_run enforce-x417-pv-q35-bios XEN=4.17 DOM0=pv
 enforce_run enforce-x417-pv-q35-uefi XEN=4.17 DOM0=pv FIRMWARE=ovmf
