@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::ops::RangeInclusive;
 
-use dom0scope_ranges::{FrameSet, Radix};
+use dom0scope_ranges::FrameSet;
 use rustix::io::Errno;
 
 use crate::plan::{self, Range, Resource, Status};
@@ -242,13 +242,7 @@ pub fn apply<X: Domctl + RangesetSource>(
     regrant_test: bool,
 ) -> Result<Outcome, EnforceError> {
     let before = xen.dom0_rangesets().map_err(EnforceError::Before)?;
-    writeln!(
-        log,
-        "enforce: dom0 before: I/O Memory {}, I/O Ports {} ({})",
-        before.iomem.to_xen(Radix::Hex),
-        before.ioports.to_xen(Radix::Hex),
-        before.source
-    )?;
+    writeln!(log, "enforce: dom0 before: {before}")?;
     let mut entries = Vec::new();
     let mut cur = before.clone();
     for r in &plan.ranges {
@@ -289,13 +283,7 @@ pub fn apply<X: Domctl + RangesetSource>(
         entries.push(e);
     }
     let after = xen.dom0_rangesets().map_err(EnforceError::After)?;
-    writeln!(
-        log,
-        "enforce: dom0 after: I/O Memory {}, I/O Ports {} ({})",
-        after.iomem.to_xen(Radix::Hex),
-        after.ioports.to_xen(Radix::Hex),
-        after.source
-    )?;
+    writeln!(log, "enforce: dom0 after: {after}")?;
     for e in entries.iter_mut().filter(|e| !e.not_planned) {
         let still = present(&after, e.range.resource, e.range.first..=e.range.last);
         if still.is_empty() {

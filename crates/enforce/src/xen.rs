@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use dom0scope_ranges::{FrameSet, PortSet};
+use dom0scope_ranges::{FrameSet, PortSet, Radix};
 use rustix::io::Errno;
 
 use crate::{abi, plan};
@@ -23,6 +23,19 @@ pub struct Dom0Rangesets {
     pub ioports: PortSet,
     /// Where they were read (`Xen console after debug key 'q'`, a file).
     pub source: String,
+}
+
+/// As enforce logs them: `I/O Memory { … }, I/O Ports { … } (source)`.
+impl std::fmt::Display for Dom0Rangesets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "I/O Memory {}, I/O Ports {} ({})",
+            self.iomem.to_xen(Radix::Hex),
+            self.ioports.to_xen(Radix::Hex),
+            self.source
+        )
+    }
 }
 
 impl Dom0Rangesets {

@@ -23,12 +23,9 @@ pub struct Args {
     pub output: Option<PathBuf>,
 }
 
+/// An address or port, with `_` allowed as a digit separator (0xfed9_0000).
 fn number(s: &str) -> Option<u64> {
-    let s = s.trim();
-    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(h) => u64::from_str_radix(&h.replace('_', ""), 16).ok(),
-        None => s.replace('_', "").parse().ok(),
-    }
+    super::input::number(&s.replace('_', ""))
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {

@@ -82,3 +82,12 @@ fn default_snapshot() -> anyhow::Result<Snapshot> {
 fn is_dom0() -> bool {
     std::fs::read_to_string("/proc/xen/capabilities").is_ok_and(|c| c.contains("control_d"))
 }
+
+/// A number as the command line gives it: hex with `0x`, else decimal.
+pub fn number(s: &str) -> Option<u64> {
+    let s = s.trim();
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => s.parse().ok(),
+    }
+}

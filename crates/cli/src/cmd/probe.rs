@@ -75,12 +75,7 @@ pub enum ExpectArg {
 const READ_SAFE: &[&str] = &["SMI_CMD", "PM1a_CNT", "PM1b_CNT", "PM_TMR", "reset control"];
 
 fn parse_num(s: &str) -> anyhow::Result<u64> {
-    let t = s.trim();
-    let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        Some(h) => u64::from_str_radix(h, 16),
-        None => t.parse(),
-    };
-    r.map_err(|_| anyhow!("{s:?} is not a number (use 0x for hex)"))
+    super::input::number(s).ok_or_else(|| anyhow!("{s:?} is not a number (use 0x for hex)"))
 }
 
 fn parse_range(s: &str) -> anyhow::Result<(u64, u64)> {
