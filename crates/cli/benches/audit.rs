@@ -5,12 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use divan::{Bencher, black_box};
-use dom0scope_facts::Facts;
+use dom0scope_engine::Analysis;
 use dom0scope_inventory::Inventory;
-use dom0scope_reach::Reach;
 use dom0scope_snapshot::{Origin, Snapshot};
-use dom0scope_surface::Surface;
-use dom0scope_verdict::Verdict;
+use dom0scope_verdict::{Date, Policy};
 
 fn main() {
     divan::main();
@@ -52,11 +50,9 @@ fn synthetic_large_log() -> Vec<u8> {
     log.into_bytes()
 }
 
-fn audit(snapshot: &Snapshot) -> Verdict {
-    let facts = Facts::extract(snapshot).expect("facts");
-    let inventory = Inventory::build(&facts);
-    let surface = Surface::join(Reach::derive(&facts), &inventory);
-    Verdict::evaluate(&surface)
+/// The whole pipeline as `audit` runs it (hypercall surface included).
+fn audit(snapshot: &Snapshot) -> Analysis {
+    Analysis::of(snapshot, &Policy::builtin(), Date::today()).expect("facts")
 }
 
 /// Reading a real collected snapshot directory from disk (hash checks included).
@@ -104,6 +100,6 @@ fn parse_synthetic_large_log(b: Bencher) {
 #[divan::bench]
 fn inventory_real_snapshot(b: Bencher) {
     let s = Snapshot::open(&testdata("snapshots/x417-pv-q35-vtd-bios")).expect("snapshot");
-    let facts = Facts::extract(&s).expect("facts");
+    let facts = audit(&s).facts().clone();
     b.bench(|| Inventory::build(black_box(&facts)));
 }

@@ -35,8 +35,8 @@ const VGA_LAST: u64 = 0xbf;
 
 /// Every range the plan considers, before clipping to dom0's reach.
 pub(crate) fn candidates(cx: &Context<'_>, notes: &mut Vec<String>) -> Vec<Candidate> {
-    let s = cx.surface;
-    let fired = |id: &str| cx.verdict.findings.iter().any(|f| f.id == id);
+    let s = cx.analysis.surface();
+    let fired = |id: &str| cx.analysis.verdict().findings.iter().any(|f| f.id == id);
     let closes = |id: &str| {
         if fired(id) {
             vec![id.to_owned()]
@@ -47,7 +47,7 @@ pub(crate) fn candidates(cx: &Context<'_>, notes: &mut Vec<String>) -> Vec<Candi
     let mut out: Vec<Candidate> = Vec::new();
     let mut mem = |owner_is: &dyn Fn(&Owner) -> bool,
                    make: &dyn Fn(u64, u64, &Owner) -> Candidate| {
-        for m in s.memory.iter().filter(|m| owner_is(&m.owner)) {
+        for m in s.memory().iter().filter(|m| owner_is(&m.owner)) {
             out.push(make(m.first_frame, m.last_frame, &m.owner));
         }
     };
@@ -126,7 +126,7 @@ pub(crate) fn candidates(cx: &Context<'_>, notes: &mut Vec<String>) -> Vec<Candi
     // Ports by owner.
     let mut port = |owner_is: &dyn Fn(&PortOwner) -> bool,
                     make: &dyn Fn(&PortOwner) -> Candidate| {
-        for p in s.port_entries.iter().filter(|p| owner_is(&p.owner)) {
+        for p in s.port_entries().iter().filter(|p| owner_is(&p.owner)) {
             let mut c = make(&p.owner);
             c.first = u64::from(p.start);
             c.last = u64::from(p.end);
@@ -182,7 +182,7 @@ pub(crate) fn candidates(cx: &Context<'_>, notes: &mut Vec<String>) -> Vec<Candi
     );
     // Whatever else a finding names that a self-revocation can close.
     let handled = [TRAMPOLINE, EFI_RUNTIME, S3, IOMMU, PLATFORM_PORTS];
-    for f in &cx.verdict.findings {
+    for f in &cx.analysis.verdict().findings {
         let Some(remedy) = f
             .remedies
             .iter()
@@ -240,7 +240,8 @@ pub(crate) fn candidates(cx: &Context<'_>, notes: &mut Vec<String>) -> Vec<Candi
     }
     // Where the inventory's trampoline comes from: derived, or only bounded.
     let located = cx
-        .facts
+        .analysis
+        .facts()
         .xen
         .as_ref()
         .and_then(dom0scope_facts::trampoline::locate);
@@ -254,7 +255,7 @@ pub(crate) fn candidates(cx: &Context<'_>, notes: &mut Vec<String>) -> Vec<Candi
             ));
         }
     }
-    if fired(TRAMPOLINE) && !s.memory.iter().any(|m| m.owner == Owner::XenTrampoline) {
+    if fired(TRAMPOLINE) && !s.memory().iter().any(|m| m.owner == Owner::XenTrampoline) {
         notes.push("DOM0_LOWMEM_TRAMPOLINE fired but the trampoline could not be located in dom0's reach: its frames are not planned".into());
     }
     // dom0's VGA text console lives in the legacy VGA window.
@@ -293,13 +294,13 @@ pub(crate) fn candidates(cx: &Context<'_>, notes: &mut Vec<String>) -> Vec<Candi
             true
         }
     });
-    if !s.facs_known {
+    if !s.facs_known() {
         notes.push(
             "the FACS location is unknown (no FADT in the snapshot): its page cannot be planned"
                 .into(),
         );
     }
-    if !s.efi_map_known && s.efi_boot {
+    if !s.efi_map_known() && s.efi_boot() {
         notes.push(
             "the EFI memory map is not in the snapshot: EFI runtime code cannot be located".into(),
         );

@@ -28,12 +28,10 @@ mod residual;
 
 use std::collections::BTreeMap;
 
+use dom0scope_engine::Analysis;
 use dom0scope_facts::Facts;
-use dom0scope_inventory::Inventory;
 use dom0scope_ranges::{FrameSet, PortSet, Radix};
 use dom0scope_reach::Reach;
-use dom0scope_surface::Surface;
-use dom0scope_verdict::{Date, Inputs, Policy, Readings, Verdict};
 
 pub use check::{Dom0Use, Judgement, UseKind, ViewSource, check_range};
 pub use plan::{
@@ -48,14 +46,12 @@ use residual::{changes, residual};
 /// What the plan is built from.
 #[derive(Debug)]
 pub struct Context<'a> {
-    pub facts: &'a Facts,
-    pub inventory: &'a Inventory,
-    pub surface: &'a Surface,
-    pub verdict: &'a Verdict,
-    pub readings: &'a Readings,
-    pub policy: &'a Policy,
-    pub today: Date,
+    /// The snapshot analysed (its facts, inventory, surface, verdict and policy); the plan's
+    /// what-ifs are judged by the same engine.
+    pub analysis: &'a Analysis,
+    /// The host's DMI identity, which enforce checks before acting.
     pub host: BTreeMap<String, String>,
+    /// The snapshot's name, as the plan records it.
     pub snapshot: String,
     /// dom0's kernel log (`linux/dmesg`), if the snapshot has it: it tells
     /// whether dom0 drives a VGA text console in the legacy VGA window.
@@ -74,8 +70,8 @@ struct AlreadyAbsent {
 
 impl AlreadyAbsent {
     fn of(reach: &Reach) -> Option<AlreadyAbsent> {
-        let obs = reach.observed.as_ref()?;
-        let pred = reach.predicted.as_ref()?;
+        let obs = reach.observed()?;
+        let pred = reach.predicted()?;
         let iomem = pred.iomem.difference(&obs.iomem);
         let ioports = obs
             .ioports
@@ -94,14 +90,7 @@ impl AlreadyAbsent {
 
     /// dom0's reach at the next boot: the observed reach plus what is already absent.
     fn boot_reach(&self, reach: &Reach) -> Reach {
-        let mut r = reach.clone();
-        if let Some(o) = r.observed.as_mut() {
-            o.iomem = o.iomem.union(&self.iomem);
-            if let Some(p) = o.ioports.as_mut() {
-                *p = p.union(&self.ioports);
-            }
-        }
-        r
+        reach.granting(&self.iomem, &self.ioports)
     }
 
     /// The parts of `r` already absent.
@@ -152,20 +141,14 @@ impl Plan {
     /// real boot in `testdata/`, and a range the model wrongly predicts is harmless (enforce
     /// finds it absent).
     pub fn build(cx: &Context<'_>) -> Plan {
-        let Some(absent) = AlreadyAbsent::of(&cx.surface.reach) else {
+        let Some(absent) = AlreadyAbsent::of(cx.analysis.reach()) else {
             return Plan::build_for(cx, None);
         };
-        let surface = Surface::join(absent.boot_reach(&cx.surface.reach), cx.inventory);
-        let verdict =
-            Verdict::evaluate_with(&Inputs::new(&surface, cx.readings), cx.policy, cx.today);
+        let at_boot = cx
+            .analysis
+            .with_reach(absent.boot_reach(cx.analysis.reach()));
         let boot = Context {
-            facts: cx.facts,
-            inventory: cx.inventory,
-            surface: &surface,
-            verdict: &verdict,
-            readings: cx.readings,
-            policy: cx.policy,
-            today: cx.today,
+            analysis: &at_boot,
             host: cx.host.clone(),
             snapshot: cx.snapshot.clone(),
             dom0_dmesg: cx.dom0_dmesg,
@@ -175,27 +158,28 @@ impl Plan {
 
     fn build_for(cx: &Context<'_>, absent: Option<&AlreadyAbsent>) -> Plan {
         let mut notes = Vec::new();
-        let dom0_mode = cx.surface.reach.dom0_mode;
+        let dom0_mode = cx.analysis.surface().reach().dom0_mode();
         let view = cx
-            .facts
+            .analysis
+            .facts()
             .dom0
             .as_ref()
             .filter(|v| !v.iomem.is_empty() || !v.ioports.is_empty());
         if view.is_none() {
             notes.push("the snapshot has no dom0 /proc/iomem or /proc/ioports: dom0's own use of each range cannot be checked, so every range is marked unchecked (collect the snapshot with `dom0scope collect` inside dom0)".into());
         }
-        let Some(obs) = cx.surface.reach.observed.as_ref() else {
+        let Some(obs) = cx.analysis.surface().reach().observed() else {
             notes.push("dom0's observed reach is unknown (no debug-key 'q' dump of domain 0): nothing to revoke can be named".into());
             return Plan {
                 schema: SCHEMA.into(),
                 host: cx.host.clone(),
                 snapshot: cx.snapshot.clone(),
-                xen_version: xen_version(cx.facts),
+                xen_version: xen_version(cx.analysis.facts()),
                 dom0_mode,
                 dom0_use_checked: view.is_some(),
                 ranges: Vec::new(),
-                xen_changes: changes(cx.verdict, &[], true),
-                other_changes: changes(cx.verdict, &[], false),
+                xen_changes: changes(cx.analysis.verdict(), &[], true),
+                other_changes: changes(cx.analysis.verdict(), &[], false),
                 residual: None,
                 notes,
             };
@@ -315,12 +299,12 @@ impl Plan {
             schema: SCHEMA.into(),
             host: cx.host.clone(),
             snapshot: cx.snapshot.clone(),
-            xen_version: xen_version(cx.facts),
+            xen_version: xen_version(cx.analysis.facts()),
             dom0_mode,
             dom0_use_checked: view.is_some(),
             ranges: revoke,
-            xen_changes: changes(cx.verdict, &closed, true),
-            other_changes: changes(cx.verdict, &closed, false),
+            xen_changes: changes(cx.analysis.verdict(), &closed, true),
+            other_changes: changes(cx.analysis.verdict(), &closed, false),
             residual,
             notes,
         }

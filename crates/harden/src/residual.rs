@@ -2,15 +2,14 @@
 //! the findings' remedies that only Xen, the firmware or dom0's kernel can deliver.
 
 use dom0scope_ranges::{FrameSet, PortSet};
-use dom0scope_surface::Surface;
-use dom0scope_verdict::{Channel, Inputs, Verdict};
+use dom0scope_verdict::{Channel, Verdict};
 
 use crate::{Change, ChannelChanges, Context, FindingRef, Residual, Resource, Revocation, Status};
 
 /// The what-if: the verdict on the observed reach minus the planned ranges.
 pub(crate) fn residual(cx: &Context<'_>, revoke: &[Revocation]) -> Option<Residual> {
-    let mut reach = cx.surface.reach.clone();
-    let obs = reach.observed.as_ref()?;
+    let reach = cx.analysis.reach();
+    let obs = reach.observed()?;
     let mut frames = FrameSet::new();
     let mut ports = PortSet::new();
     for r in revoke.iter().filter(|r| r.status == Status::Planned) {
@@ -24,25 +23,13 @@ pub(crate) fn residual(cx: &Context<'_>, revoke: &[Revocation]) -> Option<Residu
         }
     }
     let frames_removed = obs.iomem.intersection(&frames).count();
-    // The model's prediction gets the same edit, so the what-if compares like with like.
-    if let Some(pred) = reach.predicted.as_mut() {
-        pred.iomem = pred.iomem.difference(&frames);
-        pred.ioports = pred.ioports.difference(&ports);
-    }
-    let obs = reach.observed.as_mut()?;
-    obs.iomem = obs.iomem.difference(&frames);
-    let mut ports_removed = 0;
-    if let Some(p) = obs.ioports.as_mut() {
-        ports_removed = p.intersection(&ports).count();
-        *p = p.difference(&ports);
-    }
-    let after_surface = Surface::join(reach, cx.inventory);
-    let after = Verdict::evaluate_with(
-        &Inputs::new(&after_surface, cx.readings),
-        cx.policy,
-        cx.today,
-    );
-    let before = cx.verdict;
+    let ports_removed = obs
+        .ioports
+        .as_ref()
+        .map_or(0, |p| p.intersection(&ports).count());
+    let what_if = cx.analysis.with_reach(reach.without(&frames, &ports));
+    let after = what_if.verdict();
+    let before = cx.analysis.verdict();
     let in_after = |id: &str| after.findings.iter().any(|f| f.id == id);
     let in_before = |id: &str| before.findings.iter().any(|f| f.id == id);
     Some(Residual {

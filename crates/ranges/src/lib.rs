@@ -70,6 +70,28 @@ pub fn bytes_of_frames(r: RangeInclusive<u64>) -> RangeInclusive<u64> {
     start..=end
 }
 
+/// The frame holding byte `addr`.
+#[must_use]
+pub const fn frame_of(addr: u64) -> u64 {
+    addr >> PAGE_SHIFT
+}
+
+/// The first byte of `frame`, saturating at `u64::MAX` for frames beyond the 64-bit byte
+/// space (so an out-of-range frame never aliases low memory).
+#[must_use]
+pub const fn frame_start(frame: u64) -> u64 {
+    frame.saturating_mul(1 << PAGE_SHIFT)
+}
+
+/// The last byte of `frame`, saturating like [`frame_start`].
+#[must_use]
+pub const fn frame_end(frame: u64) -> u64 {
+    match frame.checked_mul(1 << PAGE_SHIFT) {
+        Some(b) => b | PAGE_MASK,
+        None => u64::MAX,
+    }
+}
+
 #[expect(
     clippy::reversed_empty_ranges,
     reason = "an explicitly empty range is the point"

@@ -7,6 +7,10 @@ use dom0scope_facts::{Evidence, Facts};
 use dom0scope_ranges::{FrameSet, IrqSet, PortSet};
 use serde::Serialize;
 
+use crate::model::NoModel;
+use crate::verify::Comparison;
+use crate::{ModelInput, Overrides, Prediction};
+
 /// dom0's reach as Xen's own rangesets state it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Observed {
@@ -25,28 +29,110 @@ pub struct Observed {
     pub header: Evidence,
 }
 
-/// What dom0 may touch, and in which mode it runs.
+/// What dom0 may touch, and in which mode it runs. The model-vs-observed comparison is
+/// computed here, once, whenever either side changes; readers ask for it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Reach {
-    pub observed: Option<Observed>,
+    observed: Option<Observed>,
     /// The model's prediction for the same host (None if the model had no Xen log).
-    /// Reports carry the comparison instead (see `verify`).
+    /// Reports carry the comparison instead.
     #[serde(skip)]
-    pub predicted: Option<crate::Prediction>,
-    pub dom0_mode: Option<Dom0Mode>,
-    pub dom0_mode_source: Option<Evidence>,
+    predicted: Option<Prediction>,
+    /// Why there is no prediction.
+    #[serde(skip)]
+    no_model: Option<NoModel>,
+    #[serde(skip)]
+    comparison: Option<Comparison>,
+    dom0_mode: Option<Dom0Mode>,
+    dom0_mode_source: Option<Evidence>,
     /// Why parts of the reach are unknown.
-    pub notes: Vec<String>,
+    notes: Vec<String>,
 }
 
 impl Reach {
     /// Derives dom0's reach from the facts, with the model's default prediction.
     pub fn derive(facts: &Facts) -> Reach {
         let mut r = Reach::observe(facts);
-        r.predicted = crate::ModelInput::from_facts(facts, &crate::Overrides::default())
-            .ok()
-            .map(|i| crate::model::predict(&i));
+        match ModelInput::from_facts(facts, &Overrides::default()) {
+            Ok(i) => r.predicted = Some(crate::model::predict(&i)),
+            Err(e) => r.no_model = Some(e),
+        }
+        r.compare();
         r
+    }
+
+    /// Xen's rangesets for dom0 (None without a `q` dump of domain 0).
+    pub fn observed(&self) -> Option<&Observed> {
+        self.observed.as_ref()
+    }
+
+    /// The model's prediction for this host.
+    pub fn predicted(&self) -> Option<&Prediction> {
+        self.predicted.as_ref()
+    }
+
+    /// Why the model could not run, when it could not.
+    pub fn no_model(&self) -> Option<&NoModel> {
+        self.no_model.as_ref()
+    }
+
+    /// The prediction against Xen's rangesets (None when either is missing).
+    pub fn comparison(&self) -> Option<&Comparison> {
+        self.comparison.as_ref()
+    }
+
+    /// PV or PVH, when the log says.
+    pub fn dom0_mode(&self) -> Option<Dom0Mode> {
+        self.dom0_mode
+    }
+
+    /// The log line that states the dom0 mode.
+    pub fn dom0_mode_source(&self) -> Option<&Evidence> {
+        self.dom0_mode_source.as_ref()
+    }
+
+    /// Why parts of the reach are unknown.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// What-if: dom0 also holds `frames` and `ports` (what it gave up earlier in the boot the
+    /// snapshot was taken in). The prediction is unchanged.
+    pub fn granting(&self, frames: &FrameSet, ports: &PortSet) -> Reach {
+        let mut r = self.clone();
+        if let Some(o) = r.observed.as_mut() {
+            o.iomem = o.iomem.union(frames);
+            if let Some(p) = o.ioports.as_mut() {
+                *p = p.union(ports);
+            }
+        }
+        r.compare();
+        r
+    }
+
+    /// What-if: dom0 gave up `frames` and `ports`. The prediction gets the same edit, so the
+    /// comparison stays like with like.
+    pub fn without(&self, frames: &FrameSet, ports: &PortSet) -> Reach {
+        let mut r = self.clone();
+        if let Some(p) = r.predicted.as_mut() {
+            p.iomem = p.iomem.difference(frames);
+            p.ioports = p.ioports.difference(ports);
+        }
+        if let Some(o) = r.observed.as_mut() {
+            o.iomem = o.iomem.difference(frames);
+            if let Some(p) = o.ioports.as_mut() {
+                *p = p.difference(ports);
+            }
+        }
+        r.compare();
+        r
+    }
+
+    fn compare(&mut self) {
+        self.comparison = match (&self.predicted, &self.observed) {
+            (Some(p), Some(o)) => Some(crate::verify::compare(p, o)),
+            _ => None,
+        };
     }
 
     /// Only what Xen recorded.
@@ -57,6 +143,8 @@ impl Reach {
             return Reach {
                 observed: None,
                 predicted: None,
+                no_model: None,
+                comparison: None,
                 dom0_mode: None,
                 dom0_mode_source: None,
                 notes,
@@ -99,6 +187,8 @@ impl Reach {
         Reach {
             observed,
             predicted: None,
+            no_model: None,
+            comparison: None,
             dom0_mode,
             dom0_mode_source,
             notes,

@@ -126,7 +126,7 @@ impl Audit {
         }
         let fails = verdict.worst().is_some_and(|w| w >= fail_on);
         let mut host = HostInfo::from_facts(facts);
-        if let (Some(p), Some(i)) = (&surface.reach.predicted, &mut host.iommu)
+        if let (Some(p), Some(i)) = (surface.reach().predicted(), &mut host.iommu)
             && i.starts_with("enabled")
             && !p.dma.inferred
         {
@@ -141,21 +141,17 @@ impl Audit {
                 rest.unwrap_or_default()
             );
         }
-        let model = match (&surface.reach.predicted, &surface.reach.observed) {
-            (Some(p), Some(o)) => {
-                let c = dom0scope_reach::verify::compare(p, o);
-                Some(ModelCheck {
-                    agrees: c.agrees,
-                    differences: c.differences,
-                    assumptions: p.assumptions.clone(),
-                })
-            }
+        let model = match (surface.reach().predicted(), surface.reach().comparison()) {
+            (Some(p), Some(c)) => Some(ModelCheck {
+                agrees: c.agrees,
+                differences: c.differences.clone(),
+                assumptions: p.assumptions.clone(),
+            }),
             _ => None,
         };
         let unclaimed_reachable_bytes = surface
-            .reach
-            .observed
-            .as_ref()
+            .reach()
+            .observed()
             .map(|o| inventory.unclaimed_bytes_in(&o.iomem));
         Audit {
             schema: JSON_SCHEMA,

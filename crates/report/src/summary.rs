@@ -11,7 +11,7 @@ use crate::text::{HEAD, header, result, sev_style, styled, verdict};
 pub fn render_summary(a: &Audit) -> String {
     let mut o = String::new();
     header(&mut o, a);
-    if let Some(obs) = &a.surface.reach.observed {
+    if let Some(obs) = a.surface.reach().observed() {
         let ports = obs
             .ioports
             .as_ref()

@@ -66,9 +66,9 @@ pub fn render_text(a: &Audit) -> String {
 
 fn reach(o: &mut String, a: &Audit) {
     let s = &a.surface;
-    let Some(obs) = &s.reach.observed else {
+    let Some(obs) = s.reach().observed() else {
         let _ = writeln!(o, "{}", styled(HEAD, "dom0's reach"));
-        for n in &s.reach.notes {
+        for n in s.reach().notes() {
             let _ = writeln!(o, "{}", wrap(n, 2, 100));
         }
         o.push('\n');
@@ -98,7 +98,7 @@ fn reach(o: &mut String, a: &Audit) {
         "    {:<22} {:<36} {:<28} source",
         "frames", "bytes", "what lies there"
     );
-    for m in &s.memory {
+    for m in s.memory() {
         let frames = format!("{:#x}-{:#x}", m.first_frame, m.last_frame);
         let bytes = format!("{:#012x}-{:#012x}", m.start, m.end);
         let src = m.owner_source.as_ref().map_or(String::new(), |e| {
@@ -144,13 +144,13 @@ fn reach(o: &mut String, a: &Audit) {
         }
     }
     let unclaimed: u32 = s
-        .port_entries
+        .port_entries()
         .iter()
         .filter(|p| p.owner == dom0scope_inventory::PortOwner::Unclaimed)
         .map(|p| u32::from(p.end - p.start) + 1)
         .sum();
     for p in s
-        .port_entries
+        .port_entries()
         .iter()
         .filter(|p| p.owner != dom0scope_inventory::PortOwner::Unclaimed)
     {
@@ -211,7 +211,7 @@ fn reach(o: &mut String, a: &Audit) {
         };
         let _ = writeln!(o, "{}", wrap(&line, 2, 100));
     }
-    for n in s.reach.notes.iter().chain(&s.inventory_notes) {
+    for n in s.reach().notes().iter().chain(s.inventory_notes()) {
         let _ = writeln!(o, "{}", styled(DIM, &wrap(&format!("note: {n}"), 2, 100)));
     }
     o.push('\n');

@@ -5,15 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use dom0scope_facts::{Evidence, Facts};
-use dom0scope_inventory::Inventory;
-use dom0scope_reach::Reach;
+use dom0scope_engine::Analysis;
 use dom0scope_report::{Audit, SnapshotInfo, render_sarif};
 use dom0scope_snapshot::Snapshot;
-use dom0scope_surface::Surface;
-use dom0scope_verdict::{
-    Date, HypercallOp, HypercallView, Inputs, OpState, Policy, Readings, Severity, Verdict,
-};
+use dom0scope_verdict::{Date, Policy, Severity};
 use serde_json::Value;
 
 fn root() -> PathBuf {
@@ -29,51 +24,24 @@ fn schema(rel: &str) -> jsonschema::Validator {
         .unwrap_or_else(|e| panic!("{rel} is not a usable schema: {e}"))
 }
 
-/// The audit as the CLI assembles it (hypercall view included).
+/// The audit as the CLI assembles it, through the engine (hypercall view included).
 fn audit(rel: &str, policy: &Policy) -> Audit {
     let snap = Snapshot::open(&root().join("testdata").join(rel)).unwrap();
-    let facts = Facts::extract(&snap).unwrap();
-    let inventory = Inventory::build(&facts);
-    let surface = Surface::join(Reach::derive(&facts), &inventory);
-    let mut readings = Readings::gather(&facts);
-    let hs = dom0scope_hypercalls::surface(&facts);
-    readings.hypercalls = Some(HypercallView {
-        ops: hs
-            .operations
-            .iter()
-            .map(|o| HypercallOp {
-                id: o.op.id.clone(),
-                name: o.op.name.clone(),
-                state: match &o.availability {
-                    dom0scope_hypercalls::Availability::Available => OpState::Available,
-                    dom0scope_hypercalls::Availability::NotAvailable { why } => {
-                        OpState::NotAvailable(why.join("; "))
-                    }
-                    dom0scope_hypercalls::Availability::Unknown { needs } => {
-                        OpState::Unknown(needs.join("; "))
-                    }
-                },
-                assumed: o.assumed,
-                evidence: o
-                    .evidence
-                    .iter()
-                    .map(|f| Evidence {
-                        artifact: f.artifact.clone(),
-                        line: f.line,
-                        text: f.text.clone(),
-                    })
-                    .collect(),
-            })
-            .collect(),
-    });
     let today = Date::new(2026, 11, 26).unwrap();
-    let verdict = Verdict::evaluate_with(&Inputs::new(&surface, &readings), policy, today);
+    let parts = Analysis::of(&snap, policy, today).unwrap().into_parts();
     let info = SnapshotInfo {
         label: rel.to_owned(),
         bare_log: snap.is_bare_log(),
         problems: vec![],
     };
-    Audit::new(info, &facts, &inventory, surface, verdict, Severity::High)
+    Audit::new(
+        info,
+        &parts.facts,
+        &parts.inventory,
+        parts.surface,
+        parts.verdict,
+        Severity::High,
+    )
 }
 
 const INPUTS: &[&str] = &[
@@ -141,7 +109,7 @@ fn json_reports_validate_against_dom0scope_audit_1() {
             let value: Value = serde_json::from_str(&doc).unwrap();
             assert_eq!(
                 value["unclaimed_reachable_bytes"].is_u64(),
-                a.surface.reach.observed.is_some(),
+                a.surface.reach().observed().is_some(),
                 "{rel}"
             );
         }

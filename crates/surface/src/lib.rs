@@ -6,7 +6,7 @@
 use dom0scope_facts::Evidence;
 use dom0scope_facts::evidence::hex;
 use dom0scope_inventory::{Inventory, Owner, PortOwner};
-use dom0scope_ranges::{PortSet, bytes_of_frames};
+use dom0scope_ranges::{PortSet, bytes_of_frames, frame_of};
 use dom0scope_reach::Reach;
 use serde::Serialize;
 
@@ -38,37 +38,37 @@ pub struct PortEntry {
 /// Every range dom0 can touch, named by owner.
 #[derive(Debug, Clone, Serialize)]
 pub struct Surface {
-    pub reach: Reach,
+    reach: Reach,
     /// Empty when the observed reach is unknown.
-    pub memory: Vec<MemoryEntry>,
+    memory: Vec<MemoryEntry>,
     #[serde(serialize_with = "hex::opt_set")]
-    pub ports: Option<PortSet>,
+    ports: Option<PortSet>,
     /// dom0-reachable ports by owner (empty when the observed reach is unknown).
-    pub port_entries: Vec<PortEntry>,
-    pub inventory_notes: Vec<String>,
+    port_entries: Vec<PortEntry>,
+    inventory_notes: Vec<String>,
     /// The inventory knows where the FACS is.
-    pub facs_known: bool,
+    facs_known: bool,
     /// Xen was booted through UEFI.
-    pub efi_boot: bool,
+    efi_boot: bool,
     /// The snapshot shows the EFI memory map (so runtime regions are known).
-    pub efi_map_known: bool,
+    efi_map_known: bool,
     /// `efi=no-rs` (or equivalent) is on Xen's command line.
-    pub efi_runtime_disabled: bool,
+    efi_runtime_disabled: bool,
 }
 
 impl Surface {
     /// Joins reach and inventory.
     pub fn join(reach: Reach, inventory: &Inventory) -> Surface {
         let mut memory = Vec::new();
-        if let Some(obs) = &reach.observed {
+        if let Some(obs) = reach.observed() {
             for frames in obs.iomem.ranges() {
                 let bytes = bytes_of_frames(frames.clone());
                 for region in inventory.overlapping(*bytes.start(), *bytes.end()) {
                     let start = region.start.max(*bytes.start());
                     let end = region.end.min(*bytes.end());
                     memory.push(MemoryEntry {
-                        first_frame: start >> 12,
-                        last_frame: end >> 12,
+                        first_frame: frame_of(start),
+                        last_frame: frame_of(end),
                         start,
                         end,
                         owner: region.owner.clone(),
@@ -77,7 +77,7 @@ impl Surface {
                 }
             }
         }
-        let ports = reach.observed.as_ref().and_then(|o| o.ioports.clone());
+        let ports = reach.observed().and_then(|o| o.ioports.clone());
         let mut port_entries = Vec::new();
         if let Some(p) = &ports {
             for r in p.ranges() {
@@ -91,7 +91,7 @@ impl Surface {
                 }
             }
         }
-        let (efi_boot, efi_map_known, efi_runtime_disabled) = match &reach.predicted {
+        let (efi_boot, efi_map_known, efi_runtime_disabled) = match reach.predicted() {
             Some(p) => {
                 let c = &p.input.cmdline;
                 let no_rs = c.list("efi").iter().any(|o| *o == "no-rs" || *o == "rs=0")
@@ -111,6 +111,52 @@ impl Surface {
             efi_map_known,
             efi_runtime_disabled,
         }
+    }
+
+    /// dom0's reach the surface was joined from.
+    pub fn reach(&self) -> &Reach {
+        &self.reach
+    }
+
+    /// Every dom0-reachable stretch of frames, by owner (empty when the observed reach is
+    /// unknown).
+    pub fn memory(&self) -> &[MemoryEntry] {
+        &self.memory
+    }
+
+    /// dom0's I/O ports (None when the observed reach is unknown).
+    pub fn ports(&self) -> Option<&PortSet> {
+        self.ports.as_ref()
+    }
+
+    /// dom0-reachable ports by owner.
+    pub fn port_entries(&self) -> &[PortEntry] {
+        &self.port_entries
+    }
+
+    /// The inventory's notes (source disagreements, unknowns).
+    pub fn inventory_notes(&self) -> &[String] {
+        &self.inventory_notes
+    }
+
+    /// The inventory knows where the FACS is.
+    pub fn facs_known(&self) -> bool {
+        self.facs_known
+    }
+
+    /// Xen was booted through UEFI.
+    pub fn efi_boot(&self) -> bool {
+        self.efi_boot
+    }
+
+    /// The snapshot shows the EFI memory map (so runtime regions are known).
+    pub fn efi_map_known(&self) -> bool {
+        self.efi_map_known
+    }
+
+    /// `efi=no-rs` (or equivalent) is on Xen's command line.
+    pub fn efi_runtime_disabled(&self) -> bool {
+        self.efi_runtime_disabled
     }
 
     /// Reachable port entries owned as `pred` says.

@@ -5,14 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use dom0scope_facts::{Evidence, Facts};
-use dom0scope_inventory::Inventory;
-use dom0scope_reach::Reach;
 use dom0scope_report::{Audit, SnapshotInfo, render_sarif, render_summary, render_text};
-use dom0scope_surface::Surface;
-use dom0scope_verdict::{
-    Date, HypercallOp, HypercallView, Inputs, OpState, Policy, Readings, Severity, Verdict,
-};
+use dom0scope_verdict::{Date, Policy, Severity};
 
 /// Output format of `audit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -91,13 +85,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(t) => t.parse::<Date>().map_err(anyhow::Error::msg)?,
         None => Date::today(),
     };
-    let (snapshot, facts) = super::input::load(args.snapshot.as_deref())?;
+    let (snapshot, analysis) = super::input::analyse(args.snapshot.as_deref(), &policy, today)?;
     let label = snapshot.origin.label();
-    let inventory = Inventory::build(&facts);
-    let reach = Reach::derive(&facts);
-    let surface = Surface::join(reach, &inventory);
-    let readings = readings(&facts);
-    let verdict = Verdict::evaluate_with(&Inputs::new(&surface, &readings), &policy, today);
+    let parts = analysis.into_parts();
     let info = SnapshotInfo {
         label,
         bare_log: snapshot.is_bare_log(),
@@ -112,10 +102,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let audit = Audit::new(
         info,
-        &facts,
-        &inventory,
-        surface,
-        verdict,
+        &parts.facts,
+        &parts.inventory,
+        parts.surface,
+        parts.verdict,
         args.fail_on.into(),
     );
     let rendered = match args.format {
@@ -130,47 +120,4 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// The verdict's readings beyond the surface: dom0's lockdown, PCI config
-/// dumps, the SecureBoot variable, and the hypercall surface.
-pub fn readings(facts: &Facts) -> Readings {
-    let mut r = Readings::gather(facts);
-    r.hypercalls = Some(hypercall_view(facts));
-    r
-}
-
-/// The hypercall stage's table, as the verdict's predicates read it.
-fn hypercall_view(facts: &Facts) -> HypercallView {
-    use dom0scope_hypercalls::Availability;
-    let s = dom0scope_hypercalls::surface(facts);
-    HypercallView {
-        ops: s
-            .operations
-            .iter()
-            .map(|o| HypercallOp {
-                id: o.op.id.clone(),
-                name: o.op.name.clone(),
-                state: match &o.availability {
-                    Availability::Available => OpState::Available,
-                    Availability::NotAvailable { why } => OpState::NotAvailable(why.join("; ")),
-                    Availability::Unknown { needs } => OpState::Unknown(needs.join("; ")),
-                },
-                assumed: o.assumed,
-                evidence: o
-                    .evidence
-                    .iter()
-                    .map(|f| Evidence {
-                        artifact: f.artifact.clone(),
-                        line: f.line,
-                        text: if f.text.is_empty() {
-                            f.fact.clone()
-                        } else {
-                            f.text.clone()
-                        },
-                    })
-                    .collect(),
-            })
-            .collect(),
-    }
 }

@@ -42,9 +42,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if port && value > 0xffff {
         anyhow::bail!("I/O ports go up to 0xffff, not {value:#x}");
     }
-    let (snapshot, facts) = load(Some(&args.snapshot))?;
-    let inv = Inventory::build(&facts);
-    let reach = Reach::derive(&facts);
+    let (snapshot, analysis) = load(Some(&args.snapshot))?;
+    let inv = analysis.inventory();
+    let reach = analysis.reach();
     let mut o = String::new();
     let _ = writeln!(o, "In {}:", snapshot.origin.label());
     if port {
@@ -67,9 +67,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 let _ = writeln!(o, "  stated by: PC/AT convention (no artifact)");
             }
         }
-        device(&mut o, &inv, r.owner.sbdf());
-        let _ = writeln!(o, "  dom0 access: {:?}", port_access(&reach, p, p));
-        decided(&mut o, &reach, Target::Ports(p..=p));
+        device(&mut o, inv, r.owner.sbdf());
+        let _ = writeln!(o, "  dom0 access: {:?}", port_access(reach, p, p));
+        decided(&mut o, reach, Target::Ports(p..=p));
     } else {
         let Some(r) = inv.overlapping(value, value).next() else {
             anyhow::bail!(
@@ -87,7 +87,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if let Some(e) = &r.source {
             let _ = writeln!(o, "  stated by {e}");
         }
-        device(&mut o, &inv, r.owner.sbdf());
+        device(&mut o, inv, r.owner.sbdf());
         if let Some(k) = r.e820 {
             let _ = writeln!(o, "  the E820 map calls it {}", k.label());
         }
@@ -109,9 +109,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let _ = writeln!(
             o,
             "  dom0 access to frame {frame:#x}: {:?}",
-            memory_access(&reach, value, value)
+            memory_access(reach, value, value)
         );
-        decided(&mut o, &reach, Target::Frames(frame..=frame));
+        decided(&mut o, reach, Target::Frames(frame..=frame));
     }
     emit(&o, args.output.as_deref())?;
     Ok(ExitCode::SUCCESS)
@@ -128,7 +128,7 @@ fn device(o: &mut String, inv: &Inventory, sbdf: Option<&str>) {
 }
 
 fn decided(o: &mut String, reach: &Reach, t: Target) {
-    if let Some(p) = &reach.predicted
+    if let Some(p) = reach.predicted()
         && let Some(s) = p.last_step_for(&t)
     {
         let src = dom0scope_reach::model::RULES

@@ -6,10 +6,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use dom0scope_harden::{Context, Plan, render_text};
-use dom0scope_inventory::Inventory;
-use dom0scope_reach::Reach;
-use dom0scope_surface::Surface;
-use dom0scope_verdict::{Date, Inputs, Policy, Verdict};
 
 /// Output format of `harden` on standard output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -33,22 +29,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (snapshot, facts) = super::input::load(args.snapshot.as_deref())?;
-    let inventory = Inventory::build(&facts);
-    let surface = Surface::join(Reach::derive(&facts), &inventory);
-    let readings = super::audit::readings(&facts);
-    let policy = Policy::builtin();
-    let today = Date::today();
-    let verdict = Verdict::evaluate_with(&Inputs::new(&surface, &readings), &policy, today);
+    let (snapshot, analysis) = super::input::load(args.snapshot.as_deref())?;
     let manifest = snapshot.manifest.as_ref();
     let plan = Plan::build(&Context {
-        facts: &facts,
-        inventory: &inventory,
-        surface: &surface,
-        verdict: &verdict,
-        readings: &readings,
-        policy: &policy,
-        today,
+        analysis: &analysis,
         host: manifest.map(|m| m.host.clone()).unwrap_or_default(),
         snapshot: manifest
             .and_then(|m| m.config.clone())

@@ -28,19 +28,19 @@ struct Doc<'a> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (snapshot, facts) = load(args.snapshot.as_deref())?;
-    let surface = dom0scope_hypercalls::surface(&facts);
+    let (snapshot, analysis) = load(args.snapshot.as_deref())?;
+    let surface = analysis.hypercalls();
     let label = snapshot.origin.label();
     let out = match args.out.format {
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&Doc {
                 snapshot: label,
-                surface: &surface,
+                surface,
             })?;
             s.push('\n');
             s
         }
-        Format::Text => render(&surface, &label),
+        Format::Text => render(surface, &label),
     };
     emit(&out, args.out.output.as_deref())?;
     Ok(ExitCode::SUCCESS)

@@ -5,8 +5,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use dom0scope_facts::Facts;
+use dom0scope_engine::Analysis;
 use dom0scope_snapshot::{Origin, Snapshot};
+use dom0scope_verdict::{Date, Policy};
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -31,20 +32,29 @@ pub struct Output {
 const BUNDLED_NAME: &str = "x417-pv-q35-vtd-bios (Xen 4.17.7, PV dom0, q35 + VT-d, QEMU)";
 const BUNDLED_TAR: &[u8] = include_bytes!("../../bundled/x417-pv-q35-vtd-bios.tar.gz");
 
-/// Opens the snapshot (or the default) and parses its facts; errors name the file.
-pub fn load(path: Option<&Path>) -> anyhow::Result<(Snapshot, Facts)> {
+/// Opens the snapshot (or the default) and analyses it under the built-in policy, today.
+pub fn load(path: Option<&Path>) -> anyhow::Result<(Snapshot, Analysis)> {
+    analyse(path, &Policy::builtin(), Date::today())
+}
+
+/// Opens the snapshot (or the default) and runs the whole pipeline; errors name the file.
+pub fn analyse(
+    path: Option<&Path>,
+    policy: &Policy,
+    today: Date,
+) -> anyhow::Result<(Snapshot, Analysis)> {
     let snapshot = match path {
         Some(path) => Snapshot::open(path)?,
         None => default_snapshot()?,
     };
     let label = snapshot.origin.label();
-    let facts = Facts::extract(&snapshot).map_err(|e| match &snapshot.origin {
+    let analysis = Analysis::of(&snapshot, policy, today).map_err(|e| match &snapshot.origin {
         Origin::BareLog { path } if e.errors.len() == 1 => {
             anyhow::anyhow!("{}: {}", path.display(), e.errors[0].message)
         }
         _ => anyhow::anyhow!("{label}: {e}"),
     })?;
-    Ok((snapshot, facts))
+    Ok((snapshot, analysis))
 }
 
 /// Writes to FILE without escape codes, or to stdout (colour as the terminal wants).

@@ -64,10 +64,9 @@ struct Row {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (snapshot, facts) = load(args.snapshot.as_deref())?;
-    let inventory = Inventory::build(&facts);
-    let reach = Reach::derive(&facts);
-    let rows = rows(&inventory, &reach, args.all);
+    let (snapshot, analysis) = load(args.snapshot.as_deref())?;
+    let (inventory, reach) = (analysis.inventory(), analysis.reach());
+    let rows = rows(inventory, reach, args.all);
     let out = match args.out.format {
         Format::Json => {
             #[derive(Serialize)]
@@ -86,7 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 snapshot: snapshot.origin.label(),
                 phys_bits: inventory.phys_bits,
                 phys_bits_assumed: inventory.phys_bits_assumed,
-                unclaimed_reachable_bytes: unclaimed_reachable(&inventory, &reach),
+                unclaimed_reachable_bytes: unclaimed_reachable(inventory, reach),
                 rows: &rows,
                 notes: &inventory.notes,
             })?;
@@ -94,8 +93,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             s
         }
         Format::Text => {
-            let mut t = render(&snapshot.origin.label(), &inventory, &rows);
-            if let Some(u) = unclaimed_reachable(&inventory, &reach) {
+            let mut t = render(&snapshot.origin.label(), inventory, &rows);
+            if let Some(u) = unclaimed_reachable(inventory, reach) {
                 t.push_str(&format!(
                     "dom0 can reach {} of address space that no artifact claims (holes between everything named above)\n",
                     human_size(u)
@@ -110,7 +109,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// dom0's access to the frames of a byte range.
 pub fn memory_access(reach: &Reach, start: u64, end: u64) -> Access {
-    let Some(o) = &reach.observed else {
+    let Some(o) = reach.observed() else {
         return Access::Unknown;
     };
     let (first, last) = (start >> 12, end >> 12);
@@ -124,8 +123,7 @@ pub fn memory_access(reach: &Reach, start: u64, end: u64) -> Access {
         Access::Partial
     };
     let ro = reach
-        .predicted
-        .as_ref()
+        .predicted()
         .is_some_and(|p| p.ro_iomem.intersect_range(first..=last).count() == n);
     if access == Access::Yes && ro {
         Access::ReadOnly
@@ -136,7 +134,7 @@ pub fn memory_access(reach: &Reach, start: u64, end: u64) -> Access {
 
 /// dom0's access to a port range.
 pub fn port_access(reach: &Reach, start: u16, end: u16) -> Access {
-    let Some(p) = reach.observed.as_ref().and_then(|o| o.ioports.as_ref()) else {
+    let Some(p) = reach.observed().and_then(|o| o.ioports.as_ref()) else {
         return Access::Unknown;
     };
     let inside = p.intersect_range(start..=end);
@@ -187,7 +185,7 @@ fn rows(inv: &Inventory, reach: &Reach, all: bool) -> Vec<Row> {
 /// Bytes in unclaimed holes that dom0's I/O Memory rangeset covers (None
 /// without a `q` dump); the audit report states the same number.
 pub fn unclaimed_reachable(inv: &Inventory, reach: &Reach) -> Option<u64> {
-    Some(inv.unclaimed_bytes_in(&reach.observed.as_ref()?.iomem))
+    Some(inv.unclaimed_bytes_in(&reach.observed()?.iomem))
 }
 
 fn render(label: &str, inv: &Inventory, rows: &[Row]) -> String {

@@ -36,7 +36,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (snapshot, facts) = load(args.snapshot.as_deref())?;
+    let (snapshot, analysis) = load(args.snapshot.as_deref())?;
     let mut set = Vec::new();
     for s in &args.set {
         let (k, v) = s.split_once('=').map_or((s.as_str(), ""), |(k, v)| (k, v));
@@ -53,7 +53,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }),
         set,
     };
-    let input = ModelInput::from_facts(&facts, &ov)
+    let input = ModelInput::from_facts(analysis.facts(), &ov)
         .map_err(|e| anyhow::anyhow!("{}: {e}", snapshot.origin.label()))?;
     let p = model::predict(&input);
     let out = match args.out.format {

@@ -16,7 +16,7 @@ use dom0scope_enforce::plan::{self as enforce_plan, HostView, Range, Resource, X
 use dom0scope_facts::Facts;
 use dom0scope_ranges::{FrameSet, PortSet, Radix};
 use dom0scope_reach::verify::{self, Comparison};
-use dom0scope_reach::{ModelInput, Overrides, Reach, model};
+use dom0scope_reach::{Reach, model};
 use dom0scope_snapshot::Snapshot;
 
 use super::input::{Format, Output, emit, load};
@@ -100,7 +100,7 @@ fn snapshot_host(snapshot: &Snapshot, facts: &Facts, reach: &Reach) -> HostView 
             .as_ref()
             .and_then(|x| x.version.as_ref())
             .and_then(|v| XenRelease::parse(&v.full())),
-        guest_type: reach.dom0_mode.map(|m| m.label().to_lowercase()),
+        guest_type: reach.dom0_mode().map(|m| m.label().to_lowercase()),
     }
 }
 
@@ -139,7 +139,7 @@ fn applied_plan(
             }
         }
     }
-    let observed = reach.observed.as_ref();
+    let observed = reach.observed();
     let still_granted = plan
         .planned()
         .filter(|r| match (r.resource, observed) {
@@ -170,34 +170,38 @@ fn applied_plan(
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (snapshot, facts) = load(args.snapshot.as_deref())?;
+    let (snapshot, analysis) = load(args.snapshot.as_deref())?;
     let label = snapshot.origin.label();
-    let reach = Reach::observe(&facts);
+    let (facts, reach) = (analysis.facts(), analysis.reach());
     let applied = match &args.plan {
         Some(path) => Some(applied_plan(
             path,
             args.force_host,
             &label,
             &snapshot,
-            &facts,
-            &reach,
+            facts,
+            reach,
         )?),
         None => None,
     };
-    let Some(observed) = reach.observed else {
+    let Some(observed) = reach.observed() else {
         anyhow::bail!(
             "{label}: nothing to verify against: {}",
-            reach.notes.join("; ")
+            reach.notes().join("; ")
         );
     };
-    let input = ModelInput::from_facts(&facts, &Overrides::default())
-        .map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
-    let mut p = model::predict(&input);
+    let Some(p) = reach.predicted() else {
+        let why = reach
+            .no_model()
+            .map_or_else(String::new, ToString::to_string);
+        anyhow::bail!("{label}: {why}");
+    };
+    let mut p = p.clone();
     let applied = applied.map(|(a, frames, ports)| {
         p = verify::without_revoked(&p, &frames, &ports);
         a
     });
-    let cmp = verify::compare(&p, &observed);
+    let cmp = verify::compare(&p, observed);
     let out = match args.out.format {
         Format::Json => {
             #[derive(serde::Serialize)]
@@ -221,7 +225,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             s.push('\n');
             s
         }
-        Format::Text => render(&label, &p, &observed, &cmp, applied.as_ref()),
+        Format::Text => render(&label, &p, observed, &cmp, applied.as_ref()),
     };
     emit(&out, args.out.output.as_deref())?;
     Ok(if cmp.agrees {

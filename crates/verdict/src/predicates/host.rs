@@ -15,9 +15,8 @@ pub const NEEDS_LOG: &str = "a Xen log the model can read (version, dom0 mode, c
 
 fn predicted<'a>(i: &Inputs<'a>) -> Result<&'a Prediction, Truth> {
     i.surface
-        .reach
-        .predicted
-        .as_ref()
+        .reach()
+        .predicted()
         .ok_or_else(|| Truth::Unknown(NEEDS_LOG.into()))
 }
 
@@ -135,13 +134,13 @@ pub fn pci_writable(i: &Inputs<'_>, class: PciClass) -> Truth {
 
 /// `dom0_mode = "pv" | "pvh"`.
 pub fn dom0_mode(i: &Inputs<'_>, mode: Dom0Mode) -> Truth {
-    let r = &i.surface.reach;
-    match r.dom0_mode {
+    let r = i.surface.reach();
+    match r.dom0_mode() {
         None => Truth::Unknown("the dom0 build line in Xen's log (PV or PVH)".into()),
         Some(m) if m == mode => Truth::Holds(
             Detail::default()
                 .var("dom0_mode", m.label())
-                .evidence(r.dom0_mode_source.clone()),
+                .evidence(r.dom0_mode_source().cloned()),
         ),
         Some(m) => Truth::Fails(format!("dom0 is {}", m.label())),
     }
@@ -237,13 +236,13 @@ pub fn efi_boot(i: &Inputs<'_>, want: bool) -> Truth {
 /// are on (no `efi=no-rs`, `efi=rs=0` or `noefi`).
 pub fn efi_runtime_services(i: &Inputs<'_>) -> Truth {
     let s = i.surface;
-    if s.reach.predicted.is_none() {
+    if s.reach().predicted().is_none() {
         return Truth::Unknown(NEEDS_LOG.into());
     }
-    if s.efi_runtime_disabled {
+    if s.efi_runtime_disabled() {
         return Truth::Fails("EFI runtime services are off (efi=no-rs)".into());
     }
-    if !s.efi_boot {
+    if !s.efi_boot() {
         return Truth::Fails("Xen was not booted through UEFI".into());
     }
     Truth::Holds(Detail::default().evidence(i.readings.xen_cmdline.clone()))
@@ -282,13 +281,12 @@ pub fn cpu_vendor(i: &Inputs<'_>, v: CpuVendor) -> Truth {
 /// prediction (the observed ones are what every other rule judges). Vars:
 /// `differences`.
 pub fn model_differs(i: &Inputs<'_>) -> Truth {
-    let r = &i.surface.reach;
-    let (Some(p), Some(o)) = (&r.predicted, &r.observed) else {
+    let r = i.surface.reach();
+    let (Some(c), Some(o)) = (r.comparison(), r.observed()) else {
         return Truth::Unknown(
             "both Xen's rangesets ('q' dump) and a Xen log the model reads".into(),
         );
     };
-    let c = dom0scope_reach::verify::compare(p, o);
     if c.agrees {
         return Truth::Fails("the model predicts exactly Xen's rangesets".into());
     }

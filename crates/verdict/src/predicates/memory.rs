@@ -84,12 +84,14 @@ impl OwnerKind {
     /// What the inventory must know before "not reached" can be trusted.
     fn inventory_gap(self, s: &Surface) -> Option<&'static str> {
         match self {
-            OwnerKind::EfiRuntime | OwnerKind::EfiRuntimeCode if s.efi_boot && !s.efi_map_known => {
+            OwnerKind::EfiRuntime | OwnerKind::EfiRuntimeCode
+                if s.efi_boot() && !s.efi_map_known() =>
+            {
                 Some(
                     "the EFI memory map (printed by Xen 4.17 at the default log level, by 4.18+ only with loglvl=all)",
                 )
             }
-            OwnerKind::Facs if !s.facs_known => {
+            OwnerKind::Facs if !s.facs_known() => {
                 Some("the FACS address (ACPI table lines or acpi/FACP)")
             }
             _ => None,
@@ -110,10 +112,14 @@ fn range_of(m: &MemoryEntry) -> FrameRange {
 /// that owner. Vars: `frames_count`, `code_frames`, `first_address`, `owners`.
 pub fn reaches_owner(i: &Inputs<'_>, kind: OwnerKind) -> Truth {
     let s = i.surface;
-    let Some(obs) = &s.reach.observed else {
+    let Some(obs) = s.reach().observed() else {
         return Truth::Unknown(NEEDS_IOMEM.into());
     };
-    let hit: Vec<&MemoryEntry> = s.memory.iter().filter(|m| kind.matches(&m.owner)).collect();
+    let hit: Vec<&MemoryEntry> = s
+        .memory()
+        .iter()
+        .filter(|m| kind.matches(&m.owner))
+        .collect();
     if hit.is_empty() {
         if let Some(gap) = kind.inventory_gap(s) {
             return Truth::Unknown(gap.into());
@@ -152,7 +158,7 @@ pub fn reaches_owner(i: &Inputs<'_>, kind: OwnerKind) -> Truth {
 /// `reaches_frames = ["0xa0-0xbf", …]`: dom0's observed I/O memory includes any
 /// of these frames. Vars: `frames`.
 pub fn reaches_frames(i: &Inputs<'_>, ranges: &[(u64, u64)]) -> Truth {
-    let Some(obs) = &i.surface.reach.observed else {
+    let Some(obs) = i.surface.reach().observed() else {
         return Truth::Unknown(NEEDS_IOMEM.into());
     };
     let want: FrameSet = ranges.iter().map(|(a, b)| *a..=*b).collect();
@@ -185,18 +191,14 @@ const LOW_1M_LAST_FRAME: u64 = 0xff;
 /// the trampoline is not located). Worded per dom0 mode. Vars: `low_frames`.
 pub fn trampoline_reachable(i: &Inputs<'_>) -> Truth {
     let s = i.surface;
-    let Some(obs) = &s.reach.observed else {
+    let Some(obs) = s.reach().observed() else {
         return Truth::Unknown(NEEDS_IOMEM.into());
     };
     let low = obs.iomem.intersect_range(0..=LOW_1M_LAST_FRAME);
     if low.is_empty() {
         return Truth::Fails("dom0 reaches nothing below 1 MiB".into());
     }
-    let located = s
-        .reach
-        .predicted
-        .as_ref()
-        .and_then(|p| p.trampoline.as_ref());
+    let located = s.reach().predicted().and_then(|p| p.trampoline.as_ref());
     let (frames_set, where_) = match located {
         Some(t) => {
             let t_set = obs.iomem.intersect_range(t.first_frame..=t.last_frame);
@@ -227,7 +229,7 @@ pub fn trampoline_reachable(i: &Inputs<'_>) -> Truth {
         .map(|r| format!("{:#x}-{:#x}", r.start(), r.end()))
         .collect::<Vec<_>>()
         .join(", ");
-    let how = match s.reach.dom0_mode {
+    let how = match s.reach().dom0_mode() {
         Some(Dom0Mode::Pv) => {
             "This PV dom0 maps those frames directly: a privcmd foreign mapping of DOMID_IO (mmu_update) is granted for any frame in its I/O Memory rangeset, writable."
         }
@@ -246,7 +248,7 @@ pub fn trampoline_reachable(i: &Inputs<'_>) -> Truth {
     if let Some(t) = located {
         d = d.evidence(t.evidence.iter().cloned());
     }
-    if let Some(e) = &s.reach.dom0_mode_source {
+    if let Some(e) = s.reach().dom0_mode_source() {
         d = d.evidence([e.clone()]);
     }
     if located.is_none() {
@@ -266,17 +268,17 @@ pub fn trampoline_reachable(i: &Inputs<'_>) -> Truth {
 /// into use, so it is not in `mmio_ro_ranges` and writes bypass Xen's filters.
 pub fn ecam_unmediated(i: &Inputs<'_>) -> Truth {
     let s = i.surface;
-    let Some(p) = &s.reach.predicted else {
+    let Some(p) = s.reach().predicted() else {
         return Truth::Unknown("a Xen log".into());
     };
-    if s.reach.observed.is_none() {
+    if s.reach().observed().is_none() {
         return Truth::Unknown(NEEDS_IOMEM.into());
     }
     if p.mode != Dom0Mode::Pv {
         return Truth::Fails("a PVH dom0 reaches config space through vPCI only".into());
     }
     let unused: Vec<&MemoryEntry> = s
-        .memory
+        .memory()
         .iter()
         .filter(|m| match &m.owner {
             Owner::PciEcam { bus_start, .. } => p.input.mcfg.iter().any(|w| {

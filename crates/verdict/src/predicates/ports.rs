@@ -49,7 +49,7 @@ impl PortOwnerKind {
 /// `ports_disable` (the `dom0_ioports_disable=` syntax).
 pub fn ports_reachable(i: &Inputs<'_>, specs: &[PortSpec]) -> Truth {
     let s = i.surface;
-    let Some(ports) = &s.ports else {
+    let Some(ports) = &s.ports() else {
         return Truth::Unknown(NEEDS_IOPORTS.into());
     };
     let hit: Vec<&PortSpec> = specs
@@ -74,16 +74,11 @@ pub fn ports_reachable(i: &Inputs<'_>, specs: &[PortSpec]) -> Truth {
     let mut d = Detail::summary(format!("dom0's I/O Ports rangeset includes {list}."))
         .var("ports", list)
         .var("ports_disable", disable);
-    if let Some(e) = s
-        .reach
-        .observed
-        .as_ref()
-        .and_then(|o| o.ioports_source.clone())
-    {
+    if let Some(e) = s.reach().observed().and_then(|o| o.ioports_source.clone()) {
         d = d.evidence([e]);
     }
     d = d.evidence(
-        s.port_entries
+        s.port_entries()
             .iter()
             .filter(|e| hit.iter().any(|p| e.start <= p.last && e.end >= p.first))
             .filter_map(|e| e.owner_source.clone()),
@@ -95,7 +90,7 @@ pub fn ports_reachable(i: &Inputs<'_>, specs: &[PortSpec]) -> Truth {
 /// owner. Vars: `ports`, `ports_disable`.
 pub fn ports_reachable_owner(i: &Inputs<'_>, kind: PortOwnerKind) -> Truth {
     let s = i.surface;
-    if s.ports.is_none() {
+    if s.ports().is_none() {
         return Truth::Unknown(NEEDS_IOPORTS.into());
     }
     let hit: Vec<_> = s.ports_where(|o| kind.matches(o)).collect();
@@ -114,12 +109,7 @@ pub fn ports_reachable_owner(i: &Inputs<'_>, kind: PortOwnerKind) -> Truth {
             disable_syntax(hit.iter().map(|p| (p.start, p.end))),
         )
         .evidence(hit.iter().filter_map(|p| p.owner_source.clone()));
-    if let Some(e) = s
-        .reach
-        .observed
-        .as_ref()
-        .and_then(|o| o.ioports_source.clone())
-    {
+    if let Some(e) = s.reach().observed().and_then(|o| o.ioports_source.clone()) {
         d = d.evidence([e]);
     }
     Truth::Holds(d)
