@@ -17,6 +17,7 @@
 //! The permanent part Xen executes on CPU bring-up and S3 resume is the first
 //! page; measured `trampoline_start..trampoline_end` spanned two frames on 4.17.
 
+use dom0scope_ranges::frame_of;
 use serde::Serialize;
 
 use crate::Evidence;
@@ -68,8 +69,8 @@ pub fn locate(log: &crate::XenLog) -> Option<Trampoline> {
                 .filter(|e| e.kind == 2 && e.end < 0x10_0000)
                 .max_by_key(|e| e.start)?;
             return Some(Trampoline {
-                first_frame: best.start >> 12,
-                last_frame: (best.end >> 12).min((best.start >> 12) + TRAMPOLINE_FRAMES - 1),
+                first_frame: frame_of(best.start),
+                last_frame: frame_of(best.end).min(frame_of(best.start) + TRAMPOLINE_FRAMES - 1),
                 certainty: Certainty::Derived,
                 how: format!(
                     "EFI boot: the highest EfiLoaderData range below 1 MiB ({:#x}-{:#x}), where Xen's top-down AllocatePages put it",
@@ -79,7 +80,7 @@ pub fn locate(log: &crate::XenLog) -> Option<Trampoline> {
             });
         }
         let low = low_usable(log)?;
-        let top = (low.0 + 1) >> 12;
+        let top = frame_of(low.0 + 1);
         return Some(Trampoline {
             first_frame: top.saturating_sub(16),
             last_frame: top.saturating_sub(1),
@@ -101,8 +102,8 @@ pub fn locate(log: &crate::XenLog) -> Option<Trampoline> {
     let seg = (ebda_seg - 0x1000) & 0xff00;
     let phys = seg << 4;
     Some(Trampoline {
-        first_frame: phys >> 12,
-        last_frame: (phys >> 12) + TRAMPOLINE_FRAMES - 1,
+        first_frame: frame_of(phys),
+        last_frame: frame_of(phys) + TRAMPOLINE_FRAMES - 1,
         certainty: Certainty::Derived,
         how: format!(
             "BIOS boot: 64 KiB below the EBDA at {:#x} (where the E820 map's low usable RAM ends), 4 KiB-aligned: {phys:#x}",

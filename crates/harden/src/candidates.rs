@@ -3,6 +3,7 @@
 //! against dom0's own use (`check`).
 
 use dom0scope_inventory::{Owner, PortOwner};
+use dom0scope_ranges::{frame_end, frame_start};
 use dom0scope_verdict::Channel;
 
 use crate::{Context, Resource};
@@ -195,7 +196,7 @@ pub(crate) fn candidates(cx: &Context<'_>, notes: &mut Vec<String>) -> Vec<Candi
         }
         for fr in &f.frames {
             let owners: Vec<String> = s
-                .memory_in(fr.first_frame << 12, (fr.last_frame << 12) | 0xfff)
+                .memory_in(frame_start(fr.first_frame), frame_end(fr.last_frame))
                 .map(|m| m.owner.label())
                 .fold(Vec::new(), |mut v, l| {
                     if !v.contains(&l) {
@@ -224,7 +225,7 @@ pub(crate) fn candidates(cx: &Context<'_>, notes: &mut Vec<String>) -> Vec<Candi
                 c.caveats.push(remedy.text.clone());
                 // AML that names the range must keep it.
                 let aml: Vec<String> = s
-                    .memory_in(fr.first_frame << 12, (fr.last_frame << 12) | 0xfff)
+                    .memory_in(frame_start(fr.first_frame), frame_end(fr.last_frame))
                     .filter(|m| matches!(m.owner, Owner::AmlRegion { .. }))
                     .map(|m| m.owner.label())
                     .collect();

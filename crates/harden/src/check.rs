@@ -21,6 +21,7 @@ use dom0scope_facts::evidence::hex;
 use dom0scope_facts::linux::Dom0View;
 use dom0scope_facts::linux::resources::ResourceEntry;
 use dom0scope_facts::xenlog::Dom0Mode;
+use dom0scope_ranges::{frame_end, frame_start};
 use serde::{Deserialize, Serialize};
 
 use crate::candidates::Candidate;
@@ -185,8 +186,8 @@ fn assess(
 ) -> Judgement {
     let (start, end, table, artifact) = match resource {
         Resource::Iomem => (
-            first << 12,
-            (last << 12) | 0xfff,
+            frame_start(first),
+            frame_end(last),
             "/proc/iomem",
             source.iomem,
         ),

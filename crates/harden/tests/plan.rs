@@ -2,6 +2,7 @@
 //! of them (no /proc views, a driver claiming a planned range, unknown dom0
 //! mode, no observed reach).
 
+use dom0scope_ranges::{frame_end, frame_start};
 use std::path::{Path, PathBuf};
 
 use dom0scope_engine::Analysis;
@@ -163,7 +164,7 @@ fn no_planned_range_overlaps_anything_dom0_claims_on_any_snapshot() {
             // Independently of the classification: no planned range touches a
             // /proc entry outside the known firmware-map and RAM names.
             let (tree, a, b) = match r.resource {
-                Resource::Iomem => (&view.iomem, r.first << 12, (r.last << 12) | 0xfff),
+                Resource::Iomem => (&view.iomem, frame_start(r.first), frame_end(r.last)),
                 Resource::Ioport => (&view.ioports, r.first, r.last),
             };
             for e in tree.iter().filter(|e| e.start <= b && e.end >= a) {

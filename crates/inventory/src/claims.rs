@@ -2,6 +2,7 @@
 //! the line or table offset that makes it.
 
 use dom0scope_facts::{Evidence, Facts};
+use dom0scope_ranges::{frame_end, frame_start};
 
 use dom0scope_facts::xenlog::E820Kind;
 
@@ -144,8 +145,8 @@ pub(crate) fn gather(facts: &Facts) -> Vec<Claim> {
             let mut source = ev.clone();
             source.text = format!("{} — {}", t.how, ev.text);
             push(
-                t.first_frame << 12,
-                (t.last_frame << 12) | 0xfff,
+                frame_start(t.first_frame),
+                frame_end(t.last_frame),
                 Owner::XenTrampoline,
                 source,
             );

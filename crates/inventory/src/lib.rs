@@ -20,6 +20,7 @@ use dom0scope_facts::evidence::hex;
 use dom0scope_facts::xenlog::E820Kind;
 use dom0scope_facts::{Evidence, Facts};
 use dom0scope_ranges::FrameSet;
+use dom0scope_ranges::frame_of;
 use serde::Serialize;
 
 pub use devices::Device;
@@ -109,7 +110,7 @@ impl Inventory {
         let mut total = 0u128;
         for r in self.regions.iter().filter(|r| r.owner == Owner::Hole) {
             let first = r.start.div_ceil(4096);
-            let Some(last) = (r.end.wrapping_add(1) >> 12).checked_sub(1) else {
+            let Some(last) = frame_of(r.end.wrapping_add(1)).checked_sub(1) else {
                 continue;
             };
             if first <= last {

@@ -50,7 +50,7 @@ pub fn frames_of_bytes(start: u64, end_inclusive: u64) -> RangeInclusive<u64> {
     if start > end_inclusive {
         return empty_u64_range();
     }
-    (start >> PAGE_SHIFT)..=(end_inclusive >> PAGE_SHIFT)
+    frame_of(start)..=frame_of(end_inclusive)
 }
 
 /// Byte range spanned by the frames `r`: `(first << 12) ..= ((last << 12) | 0xfff)`.
@@ -63,11 +63,7 @@ pub fn bytes_of_frames(r: RangeInclusive<u64>) -> RangeInclusive<u64> {
     if first > last {
         return empty_u64_range();
     }
-    let start = first.saturating_mul(1 << PAGE_SHIFT);
-    let end = last
-        .checked_mul(1 << PAGE_SHIFT)
-        .map_or(u64::MAX, |b| b | PAGE_MASK);
-    start..=end
+    frame_start(first)..=frame_end(last)
 }
 
 /// The frame holding byte `addr`.

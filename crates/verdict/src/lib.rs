@@ -20,6 +20,7 @@ mod template;
 
 use dom0scope_facts::Evidence;
 use dom0scope_facts::evidence::hex;
+use dom0scope_ranges::{frame_end, frame_start};
 use dom0scope_surface::Surface;
 use serde::{Deserialize, Serialize};
 
@@ -127,8 +128,8 @@ impl FrameRange {
         FrameRange {
             first_frame: first,
             last_frame: last,
-            start: first << 12,
-            end: (last << 12) | 0xfff,
+            start: frame_start(first),
+            end: frame_end(last),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `dom0scope explain`: what is at one address or port, who owns it, where that
 //! is stated, and whether dom0 can touch it (observed, and which model rule decided).
 
+use dom0scope_ranges::{frame_end, frame_of, frame_start};
 use std::fmt::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -91,9 +92,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if let Some(k) = r.e820 {
             let _ = writeln!(o, "  the E820 map calls it {}", k.label());
         }
-        let frame = value >> 12;
+        let frame = frame_of(value);
         let mut sharing: Vec<String> = inv
-            .overlapping(frame << 12, (frame << 12) | 0xfff)
+            .overlapping(frame_start(frame), frame_end(frame))
             .filter(|x| x.start != r.start && x.owner != r.owner)
             .map(|x| x.owner.label())
             .collect();

@@ -1,6 +1,7 @@
 //! `dom0scope map`: the owner-tagged map of the whole machine, with dom0's
 //! access per range (from Xen's rangesets, and the model's read-only set).
 
+use dom0scope_ranges::frame_of;
 use std::fmt::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -112,7 +113,7 @@ pub fn memory_access(reach: &Reach, start: u64, end: u64) -> Access {
     let Some(o) = reach.observed() else {
         return Access::Unknown;
     };
-    let (first, last) = (start >> 12, end >> 12);
+    let (first, last) = (frame_of(start), frame_of(end));
     let inside = o.iomem.intersect_range(first..=last);
     let n = u128::from(last - first) + 1;
     let access = if inside.count() == n {

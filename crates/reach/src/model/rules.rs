@@ -4,6 +4,7 @@
 //! rangesets of `testdata/`); see `docs/model-sources.md` for the reading.
 
 use dom0scope_facts::xenlog::Dom0Mode;
+use dom0scope_ranges::frame_of;
 
 use super::input::{ModelInput, Vendor};
 use super::{Op, Step, Target};
@@ -224,8 +225,8 @@ fn setup_permissions(o: &mut Out<'_>) {
     o.frames(
         DENY_LAPIC,
         Op::Deny,
-        i.lapic >> 12,
-        i.lapic >> 12,
+        frame_of(i.lapic),
+        frame_of(i.lapic),
         format!("LAPIC at {:#x}", i.lapic),
         lapic_assumed,
     );
@@ -254,8 +255,8 @@ fn setup_permissions(o: &mut Out<'_>) {
             o.frames(
                 DENY_IOAPIC,
                 Op::Deny,
-                addr >> 12,
-                addr >> 12,
+                frame_of(addr),
+                frame_of(addr),
                 format!("IO-APIC at {addr:#x}"),
                 false,
             );
@@ -263,8 +264,8 @@ fn setup_permissions(o: &mut Out<'_>) {
             o.frames(
                 RO_IOAPIC,
                 Op::ReadOnly,
-                addr >> 12,
-                addr >> 12,
+                frame_of(addr),
+                frame_of(addr),
                 format!("IO-APIC at {addr:#x}"),
                 false,
             );
@@ -277,7 +278,7 @@ fn setup_permissions(o: &mut Out<'_>) {
             u32::from(i.paddr_bits)
         };
         let end = (1u64 << (n - 12)) - 1;
-        let start = end + 1 - ((3u64 << 32) >> 12);
+        let start = end + 1 - (frame_of(3u64 << 32));
         o.frames(
             DENY_HT_HOLE,
             Op::Deny,
@@ -288,14 +289,14 @@ fn setup_permissions(o: &mut Out<'_>) {
         );
     }
     for &(s, e) in &i.e820_unusable {
-        let s = (s >> 12).max(0x100);
-        let e = e >> 12;
+        let s = frame_of(s).max(0x100);
+        let e = frame_of(e);
         if s <= e {
             o.frames(DENY_UNUSABLE, Op::Deny, s, e, "E820 unusable", false);
         }
     }
     if let Some((base, prot)) = i.hpet {
-        let f = base >> 12;
+        let f = frame_of(base);
         let assumed = o.assumed("HPET page protection");
         match prot {
             1 => o.frames(
@@ -326,8 +327,8 @@ fn setup_permissions(o: &mut Out<'_>) {
         }
     }
     for m in &i.mcfg {
-        let start = (m.base >> 12) + (u64::from(m.bus_start) << 8);
-        let end = (m.base >> 12) + ((u64::from(m.bus_end) + 1) << 8) - 1;
+        let start = frame_of(m.base) + (u64::from(m.bus_start) << 8);
+        let end = frame_of(m.base) + ((u64::from(m.bus_end) + 1) << 8) - 1;
         if pvh && v420 {
             o.frames(
                 DENY_MCFG_PVH,
@@ -360,8 +361,8 @@ fn iommu_hwdom_init(o: &mut Out<'_>) {
         o.frames(
             DENY_AMD_IOMMU,
             Op::Deny,
-            base >> 12,
-            (base + 0x3fff) >> 12,
+            frame_of(base),
+            frame_of(base + 0x3fff),
             format!("AMD IOMMU at {base:#x}"),
             false,
         );
@@ -371,8 +372,8 @@ fn iommu_hwdom_init(o: &mut Out<'_>) {
         o.frames(
             DENY_VTD,
             Op::Deny,
-            base >> 12,
-            base >> 12,
+            frame_of(base),
+            frame_of(base),
             format!("VT-d unit at {base:#x}"),
             assumed,
         );

@@ -4,6 +4,7 @@
 use dom0scope_facts::xenlog::Dom0Mode;
 use dom0scope_inventory::Owner;
 use dom0scope_ranges::FrameSet;
+use dom0scope_ranges::frame_of;
 use dom0scope_reach::model::trampoline::Certainty;
 use dom0scope_surface::{MemoryEntry, Surface};
 use serde::Deserialize;
@@ -282,7 +283,7 @@ pub fn ecam_unmediated(i: &Inputs<'_>) -> Truth {
         .iter()
         .filter(|m| match &m.owner {
             Owner::PciEcam { bus_start, .. } => p.input.mcfg.iter().any(|w| {
-                !w.used && (w.base + (u64::from(*bus_start) << 20)) >> 12 <= m.first_frame
+                !w.used && frame_of(w.base + (u64::from(*bus_start) << 20)) <= m.first_frame
             }),
             _ => false,
         })
