@@ -19,11 +19,13 @@
 //! ```
 
 mod int;
+mod number;
 mod serde_impl;
 mod set;
 mod xen_syntax;
 
 pub use int::RangeInt;
+pub use number::{parse_number, parse_number_range};
 pub use set::RangeSet;
 pub use xen_syntax::{Radix, XenSyntaxError};
 

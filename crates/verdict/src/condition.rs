@@ -4,6 +4,8 @@
 //! false even when another one cannot be decided; otherwise an undecidable
 //! predicate makes the rule "not evaluated", with what it needs.
 
+use std::ops::RangeInclusive;
+
 use std::ops::Range;
 
 use dom0scope_facts::xenlog::Dom0Mode;
@@ -105,18 +107,7 @@ fn err(span: Range<usize>, message: impl Into<String>) -> SpanError {
 
 /// `0xa0-0xbf` or `0xa0`: inclusive frame or port numbers.
 pub(crate) fn parse_range(s: &str) -> Option<(u64, u64)> {
-    let num = |t: &str| {
-        let t = t.trim();
-        match t.strip_prefix("0x") {
-            Some(h) => u64::from_str_radix(h, 16).ok(),
-            None => t.parse().ok(),
-        }
-    };
-    let (a, b) = match s.split_once('-') {
-        Some((a, b)) => (num(a)?, num(b)?),
-        None => (num(s)?, num(s)?),
-    };
-    (a <= b).then_some((a, b))
+    dom0scope_ranges::parse_number_range(s).map(RangeInclusive::into_inner)
 }
 
 impl ConditionDef {

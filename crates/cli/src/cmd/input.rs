@@ -95,9 +95,5 @@ fn is_dom0() -> bool {
 
 /// A number as the command line gives it: hex with `0x`, else decimal.
 pub fn number(s: &str) -> Option<u64> {
-    let s = s.trim();
-    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(h) => u64::from_str_radix(h, 16).ok(),
-        None => s.parse().ok(),
-    }
+    dom0scope_ranges::parse_number(s)
 }

@@ -51,14 +51,8 @@ pub(crate) fn de_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     })?;
     match n {
         Num::Int(v) => Ok(v),
-        Num::Text(s) => {
-            let t = s.trim();
-            let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-                Some(h) => u64::from_str_radix(h, 16),
-                None => t.parse(),
-            };
-            r.map_err(|_| serde::de::Error::custom(format!("{s:?} is not a number")))
-        }
+        Num::Text(s) => dom0scope_ranges::parse_number(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not a number"))),
     }
 }
 

@@ -354,14 +354,7 @@ fn serial_ports(c: &Cmdline, assume: &mut impl FnMut(&str, String, &str)) -> Vec
 /// The I/O base from `comN=baud[/clock][,DPS[,io-base[,irq…]]]` or the
 /// `io-base=` keyword form; None for MMIO (base above 0xffff) or PCI UARTs.
 fn uart_io_base(cfg: &str, default: u16) -> Option<u16> {
-    let parse = |s: &str| {
-        let s = s.trim();
-        let v = s.strip_prefix("0x").map_or_else(
-            || s.parse::<u64>().ok(),
-            |h| u64::from_str_radix(h, 16).ok(),
-        )?;
-        Some(v)
-    };
+    let parse = dom0scope_ranges::parse_number;
     if cfg.contains("pci") || cfg.contains("amt") {
         return None;
     }
