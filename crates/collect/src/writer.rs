@@ -11,25 +11,17 @@ use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
+use dom0scope_snapshot::{MANIFEST_PATH, ManifestEntry, relative_path_parts};
 
 use crate::CollectError;
 use crate::manifest::{self, Meta};
 
 pub(crate) const CAPTURE_LOG: &str = "capture-log.txt";
-pub(crate) const MANIFEST: &str = "manifest.json";
-
-/// sha256 and size of one written file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Entry {
-    pub sha256: String,
-    pub size: u64,
-}
 
 #[derive(Debug)]
 pub(crate) struct SnapshotWriter {
     root: PathBuf,
-    files: BTreeMap<String, Entry>,
+    files: BTreeMap<String, ManifestEntry>,
     log: Vec<String>,
     failures: usize,
 }
@@ -104,17 +96,11 @@ impl SnapshotWriter {
 
     /// Writes `bytes` to `rel` inside the snapshot and records it for the manifest.
     pub fn write(&mut self, rel: &str, bytes: &[u8]) -> Result<(), CollectError> {
-        if rel == MANIFEST {
+        if rel == MANIFEST_PATH {
             return Err(CollectError::UnsafePath { rel: rel.into() });
         }
         self.write_raw(rel, bytes)?;
-        self.files.insert(
-            rel.to_string(),
-            Entry {
-                sha256: hex(&Sha256::digest(bytes)),
-                size: bytes.len() as u64,
-            },
-        );
+        self.files.insert(rel.to_string(), ManifestEntry::of(bytes));
         Ok(())
     }
 
@@ -154,36 +140,20 @@ impl SnapshotWriter {
         let mut log = self.log.join("\n");
         log.push('\n');
         self.write(CAPTURE_LOG, log.as_bytes())?;
-        let text = manifest::render(meta, &self.files);
-        self.write_raw(MANIFEST, text.as_bytes())?;
-        Ok(Finished {
+        let finished = Finished {
             files: self.files.len(),
             bytes: self.files.values().map(|e| e.size).sum(),
             failures: self.failures,
-        })
+        };
+        let text = manifest::build(meta, std::mem::take(&mut self.files)).to_json();
+        self.write_raw(MANIFEST_PATH, text.as_bytes())?;
+        Ok(finished)
     }
 }
 
 /// Splits a snapshot-relative path into plain components, or refuses it.
-pub(crate) fn safe_components(rel: &str) -> Result<Vec<&str>, CollectError> {
-    let parts: Vec<&str> = rel.split('/').collect();
-    let bad = rel.is_empty()
-        || parts
-            .iter()
-            .any(|p| p.is_empty() || *p == "." || *p == ".." || p.contains('\0'));
-    if bad {
-        return Err(CollectError::UnsafePath { rel: rel.into() });
-    }
-    Ok(parts)
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+fn safe_components(rel: &str) -> Result<Vec<&str>, CollectError> {
+    relative_path_parts(rel).ok_or_else(|| CollectError::UnsafePath { rel: rel.into() })
 }
 
 #[cfg(test)]
@@ -200,7 +170,7 @@ mod tests {
             "a//b",
             "./a",
             "a/",
-            MANIFEST,
+            MANIFEST_PATH,
         ] {
             let t = tempfile::tempdir().unwrap();
             let mut w = SnapshotWriter::create(t.path(), false).unwrap();

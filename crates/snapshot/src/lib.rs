@@ -2,19 +2,30 @@
 //! what their manifest says about them. Nothing is parsed here (so an old snapshot
 //! can be re-audited by a newer tool); this stage only finds the bytes, bounds
 //! them, and checks them against the manifest so damage is reported, not hidden.
+//!
+//! It also owns the snapshot format itself (the manifest, its hashing, its writing and its
+//! strict check), so the collector that writes snapshots and the tools that read them cannot
+//! disagree about it.
 
+mod digest;
 mod dir;
 mod error;
 mod manifest;
 mod tarball;
+mod verify;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub use digest::{sha256_hex, sha256_hex_reader};
 pub use error::SnapshotError;
-pub use manifest::{Manifest, ManifestEntry};
+pub use manifest::{
+    FORMAT, KNOWN_FORMATS, MANIFEST_PATH, Manifest, ManifestEntry, SAMPLE_FORMAT,
+    relative_path_parts,
+};
+pub use verify::{ManifestDefect, VerifyError, VerifyReport, verify_snapshot};
 
 /// Largest single artifact read; real ones are below 1 MiB (a console ring is at
 /// most a few MiB), so anything larger is damage or hostility.

@@ -1,15 +1,23 @@
 //! `manifest.json`: sha256 and size of every file, so damage is detected.
 //! (Hashes detect damage, not a lying host: the host wrote them too.)
+//!
+//! This module owns the format: the type, the text collect writes (`Manifest::to_json`),
+//! and the reading that audits rely on. Keeping them together is what stops the writer and
+//! the readers from drifting apart.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::{Artifact, Integrity, Issue, Origin, Snapshot};
+use crate::{Artifact, Integrity, Issue, Origin, Snapshot, sha256_hex};
 
-/// Formats this reader understands: ours, and the sample captures in the corpus.
-pub const KNOWN_FORMATS: &[&str] = &["dom0scope-snapshot/1", "dom0-snapshot-sample"];
+/// The format collect writes.
+pub const FORMAT: &str = "dom0scope-snapshot/1";
+/// The hand-collected samples in the corpus: same layout, older name.
+pub const SAMPLE_FORMAT: &str = "dom0-snapshot-sample";
+/// Formats this reader understands; the first is what an unknown one is read as.
+pub const KNOWN_FORMATS: &[&str] = &[FORMAT, SAMPLE_FORMAT];
 
 /// The parsed manifest. Unknown fields are ignored so newer collectors stay readable.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -35,16 +43,83 @@ pub struct ManifestEntry {
     pub size: u64,
 }
 
+impl ManifestEntry {
+    /// The entry for `bytes`, hashed the one way every checker expects.
+    pub fn of(bytes: &[u8]) -> Self {
+        ManifestEntry {
+            sha256: sha256_hex(bytes),
+            size: bytes.len() as u64,
+        }
+    }
+}
+
+/// Where the manifest sits in a snapshot; it never lists itself.
 pub const MANIFEST_PATH: &str = "manifest.json";
 
-/// Lower-case hex sha256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
-    for b in digest.iter() {
-        out.push_str(&format!("{b:02x}"));
+impl Manifest {
+    /// The `manifest.json` text. Laid out by hand, not by serde's pretty printer: keys in a
+    /// fixed order, `host` always present, and one line per file so two snapshots diff file
+    /// by file. Strings go through serde_json, so the text always reads back as this manifest.
+    pub fn to_json(&self) -> String {
+        let mut s = String::from("{\n");
+        let _ = writeln!(s, "  \"format\": {},", quote(&self.format));
+        for (key, value) in [
+            ("tool", &self.tool),
+            ("created", &self.created),
+            ("config", &self.config),
+        ] {
+            if let Some(v) = value {
+                let _ = writeln!(s, "  {}: {},", quote(key), quote(v));
+            }
+        }
+        s.push_str("  \"host\": ");
+        object(
+            &mut s,
+            self.host
+                .iter()
+                .map(|(k, v)| format!("{}: {}", quote(k), quote(v))),
+        );
+        s.push_str(",\n  \"files\": ");
+        object(
+            &mut s,
+            self.files.iter().map(|(path, e)| {
+                format!(
+                    "{}: {{\"sha256\": {}, \"size\": {}}}",
+                    quote(path),
+                    quote(&e.sha256),
+                    e.size
+                )
+            }),
+        );
+        s.push_str("\n}\n");
+        s
     }
-    out
+}
+
+fn quote(s: &str) -> String {
+    serde_json::to_string(s).expect("a string always serialises")
+}
+
+/// A second-level object: `{}` when empty, else one member per line.
+fn object(out: &mut String, members: impl Iterator<Item = String>) {
+    let lines: Vec<String> = members.map(|m| format!("    {m}")).collect();
+    if lines.is_empty() {
+        out.push_str("{}");
+    } else {
+        let _ = write!(out, "{{\n{}\n  }}", lines.join(",\n"));
+    }
+}
+
+/// The components of a snapshot-relative path, or `None` if it is empty, absolute, or has
+/// an empty, `.`, `..` or NUL-bearing part. One rule for the writer and the checker, so
+/// collect never writes a path that verification would call an escape.
+pub fn relative_path_parts(rel: &str) -> Option<Vec<&str>> {
+    let parts: Vec<&str> = rel.split('/').collect();
+    let bad = rel.is_empty()
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || *p == "." || *p == ".." || p.contains('\0'));
+    (!bad).then_some(parts)
 }
 
 /// Parses the manifest, reporting (not failing on) a bad one.
@@ -177,11 +252,74 @@ fn check(path: &str, bytes: &[u8], m: Option<&Manifest>, issues: &mut Vec<Issue>
 mod tests {
     use super::*;
 
+    fn sample() -> Manifest {
+        Manifest {
+            format: FORMAT.into(),
+            tool: Some("dom0scope 0.1.0".into()),
+            created: Some("2026-01-02T03:04:05Z".into()),
+            config: Some("x420 \"pvh\"".into()),
+            host: BTreeMap::from([
+                ("sys_vendor".into(), "QEMU".into()),
+                ("bios_vendor".into(), "SeaBIOS".into()),
+            ]),
+            files: BTreeMap::from([
+                ("xen/dmesg.txt".into(), ManifestEntry::of(b"(XEN) hi\n")),
+                ("acpi/DSDT".into(), ManifestEntry::of(b"")),
+            ]),
+        }
+    }
+
     #[test]
-    fn sha256_of_empty_is_the_known_constant() {
+    fn writes_the_layout_collect_has_always_written() {
+        let want = r#"{
+  "format": "dom0scope-snapshot/1",
+  "tool": "dom0scope 0.1.0",
+  "created": "2026-01-02T03:04:05Z",
+  "config": "x420 \"pvh\"",
+  "host": {
+    "bios_vendor": "SeaBIOS",
+    "sys_vendor": "QEMU"
+  },
+  "files": {
+    "acpi/DSDT": {"sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "size": 0},
+    "xen/dmesg.txt": {"sha256": "ad25d2dbe7f9a9d4268fc6af9c0bad23a7d6e4401c12a9ff736d8f9955318e86", "size": 9}
+  }
+}
+"#;
+        assert_eq!(sample().to_json(), want);
+    }
+
+    #[test]
+    fn empty_host_and_files_stay_present_and_optional_fields_drop_out() {
+        let m = Manifest {
+            format: FORMAT.into(),
+            ..Manifest::default()
+        };
         assert_eq!(
-            sha256_hex(b""),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+            m.to_json(),
+            "{\n  \"format\": \"dom0scope-snapshot/1\",\n  \"host\": {},\n  \"files\": {}\n}\n"
         );
+    }
+
+    #[test]
+    fn what_is_written_reads_back_as_the_same_manifest() {
+        let mut m = sample();
+        m.files.insert(
+            "odd/\"name\"\n\u{1}é".into(),
+            ManifestEntry {
+                sha256: "00".into(),
+                size: u64::MAX,
+            },
+        );
+        let back: Manifest = serde_json::from_str(&m.to_json()).unwrap();
+        assert_eq!(back, m);
+    }
+
+    #[test]
+    fn path_rule_refuses_what_could_leave_the_snapshot() {
+        assert_eq!(relative_path_parts("a/b"), Some(vec!["a", "b"]));
+        for bad in ["", "/a", "a/", "a//b", "./a", "a/..", "a\0b"] {
+            assert_eq!(relative_path_parts(bad), None, "{bad:?}");
+        }
     }
 }
