@@ -39,20 +39,13 @@ pub struct Facts {
 }
 
 /// Why a snapshot has nothing to audit.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct NoFacts {
     pub message: String,
     /// Per-artifact reasons, when artifacts were tried.
     pub errors: Vec<xenlog::LogError>,
 }
-
-impl std::fmt::Display for NoFacts {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for NoFacts {}
 
 impl Facts {
     /// Parses what the snapshot holds. Fails only when no artifact yields a Xen log.

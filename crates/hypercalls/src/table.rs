@@ -165,13 +165,30 @@ struct RowsFile {
     op: Vec<Operation>,
 }
 
+/// A table file that does not parse, named.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {source}")]
+pub struct TableError {
+    /// `table.toml` or the rows file.
+    pub file: String,
+    /// What TOML or the row schema said.
+    #[source]
+    pub source: toml::de::Error,
+}
+
 impl Table {
     /// Parses the table from its files' text; errors name the file.
-    pub fn parse(meta: &str, rows: &[(&str, &str)]) -> Result<Table, String> {
-        let m: Meta = toml::from_str(meta).map_err(|e| format!("table.toml: {e}"))?;
+    pub fn parse(meta: &str, rows: &[(&str, &str)]) -> Result<Table, TableError> {
+        let m: Meta = toml::from_str(meta).map_err(|source| TableError {
+            file: "table.toml".into(),
+            source,
+        })?;
         let mut ops = Vec::new();
         for (name, text) in rows {
-            let f: RowsFile = toml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+            let f: RowsFile = toml::from_str(text).map_err(|source| TableError {
+                file: (*name).to_owned(),
+                source,
+            })?;
             ops.extend(f.op);
         }
         Ok(Table {

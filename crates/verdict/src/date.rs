@@ -49,12 +49,17 @@ impl Date {
     }
 }
 
+/// Text that is not a valid `YYYY-MM-DD` date.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a date (YYYY-MM-DD)")]
+pub struct DateError(pub String);
+
 impl std::str::FromStr for Date {
-    type Err = String;
+    type Err = DateError;
 
     /// `YYYY-MM-DD`.
-    fn from_str(s: &str) -> Result<Date, String> {
-        let bad = || format!("`{s}` is not a date (YYYY-MM-DD)");
+    fn from_str(s: &str) -> Result<Date, DateError> {
+        let bad = || DateError(s.to_owned());
         let mut it = s.splitn(3, '-');
         let (Some(y), Some(m), Some(d)) = (it.next(), it.next(), it.next()) else {
             return Err(bad());

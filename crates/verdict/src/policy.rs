@@ -50,7 +50,8 @@ pub struct Policy {
 
 /// A policy file that could not be used. `Display` gives the rendered,
 /// located diagnostics (no colour).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{rendered_plain}")]
 pub struct PolicyError {
     pub file: String,
     /// (byte span, message), in file order.
@@ -99,14 +100,6 @@ impl PolicyError {
         Some((line, col))
     }
 }
-
-impl std::fmt::Display for PolicyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.rendered_plain)
-    }
-}
-
-impl std::error::Error for PolicyError {}
 
 /// A span inside `text`, on char boundaries, never empty when text is not.
 fn clamp(span: &Range<usize>, text: &str) -> Range<usize> {

@@ -82,7 +82,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let today = match &args.today {
-        Some(t) => t.parse::<Date>().map_err(anyhow::Error::msg)?,
+        Some(t) => t.parse::<Date>()?,
         None => Date::today(),
     };
     let (snapshot, analysis) = super::input::analyse(args.snapshot.as_deref(), &policy, today)?;

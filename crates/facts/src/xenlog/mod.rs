@@ -23,19 +23,12 @@ pub use model::*;
 use crate::evidence::Warning;
 
 /// Why nothing at all could be read from a log.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{artifact}: {message}")]
 pub struct LogError {
     pub artifact: String,
     pub message: String,
 }
-
-impl std::fmt::Display for LogError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.artifact, self.message)
-    }
-}
-
-impl std::error::Error for LogError {}
 
 /// Parses one log artifact. Fails only when the bytes hold no Xen console line.
 pub fn parse(artifact: &str, bytes: &[u8]) -> Result<XenLog, LogError> {

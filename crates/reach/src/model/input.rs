@@ -148,13 +148,6 @@ pub struct Overrides {
 }
 
 /// Why the model cannot run at all.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct NoModel(pub String);
-
-impl std::fmt::Display for NoModel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for NoModel {}
