@@ -15,6 +15,7 @@ pub mod ports;
 use std::collections::BTreeMap;
 
 use dom0scope_facts::Evidence;
+use dom0scope_ranges::FrameSet;
 
 use dom0scope_facts::xenlog::Dom0Mode;
 
@@ -94,20 +95,23 @@ impl Detail {
         }
     }
 
-    /// Frames sorted, with touching or overlapping ranges merged.
+    /// Frames sorted, with touching or overlapping ranges merged; a merged range spans the
+    /// bytes of everything merged into it.
     pub fn normalize_frames(&mut self) {
-        self.frames.sort_by_key(|f| (f.first_frame, f.start));
-        let mut out: Vec<FrameRange> = Vec::new();
-        for f in self.frames.drain(..) {
-            match out.last_mut() {
-                Some(l) if f.first_frame <= l.last_frame.saturating_add(1) => {
-                    l.last_frame = l.last_frame.max(f.last_frame);
-                    l.end = l.end.max(f.end);
-                }
-                _ => out.push(f),
-            }
-        }
-        self.frames = out;
+        let set = FrameSet::from_ranges(self.frames.iter().map(|f| f.first_frame..=f.last_frame));
+        let parts = std::mem::take(&mut self.frames);
+        self.frames = set
+            .ranges()
+            .filter_map(|r| {
+                let inside = || parts.iter().filter(|f| r.contains(&f.first_frame));
+                Some(FrameRange {
+                    first_frame: *r.start(),
+                    last_frame: *r.end(),
+                    start: inside().map(|f| f.start).min()?,
+                    end: inside().map(|f| f.end).max()?,
+                })
+            })
+            .collect();
     }
 }
 
