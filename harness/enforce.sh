@@ -14,9 +14,9 @@
 #   - the second enforce changed nothing (every range "already absent");
 #   - dom0 still works (second collect and `xl info` exit 0) and powers off cleanly.
 # Uses the cached packages and initramfs of the matrix (fetch.sh 4.17, build-initrd.sh 4.17)
-# and the static binary (build-dom0scope.sh); the fresh binary and this /init ride in a cpio
-# archive appended to the initramfs. Writes harness/work/runs/NAME/ (serial.log, out/,
-# checks.txt). Exit status 0 only if every check passes.
+# and the static binary (build-dom0scope.sh); the fresh binary, this /init and dom0-lib.sh
+# ride in a cpio archive appended to the initramfs. Writes harness/work/runs/NAME/
+# (serial.log, out/, checks.txt). Exit status 0 only if every check passes.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 XEN=${XEN:-4.17} DOM0=${DOM0:-pv} FIRMWARE=${FIRMWARE:-seabios} TIMEOUT=${TIMEOUT:-400}
