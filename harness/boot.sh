@@ -6,7 +6,7 @@
 # stops QEMU whatever happens (watchdog). The snapshot lands in
 #   harness/work/runs/NAME/snapshot/        (serial log: harness/work/runs/NAME/serial.log)
 # Prerequisites: setup-host.sh, fetch.sh XEN, build-dom0scope.sh, build-initrd.sh XEN
-# (run-one.sh does all of them).
+# (run.sh does all of them).
 #
 # Every dimension is an option (or the environment variable in brackets):
 #   --xen 4.17|4.20            Xen release / Debian suite                  [XEN=4.17]
@@ -28,11 +28,10 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-DEFAULT_XEN_CMDLINE="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=1024M,max:1024M conring_size=1m"
 XEN=${XEN:-4.17} MACHINE=${MACHINE:-q35} CPU=${CPU:-qemu64} MEM=${MEM:-2048} SMP=${SMP:-2}
 FIRMWARE=${FIRMWARE:-seabios} DOM0=${DOM0:-pv} CONSOLE=${CONSOLE:-com1} ESP_BUS=${ESP_BUS:-ide}
 XEN_CMDLINE=${XEN_CMDLINE:-$DEFAULT_XEN_CMDLINE} XEN_CMDLINE_EXTRA=${XEN_CMDLINE_EXTRA:-}
-DOM0_CMDLINE=${DOM0_CMDLINE:-console=hvc0 earlyprintk=xen rdinit=/init}
+DOM0_CMDLINE=${DOM0_CMDLINE:-$DEFAULT_DOM0_CMDLINE}
 COLLECT_ARGS=${COLLECT_ARGS:-} TIMEOUT=${TIMEOUT:-300} OUT=${OUT:-}
 read -r -a QEMU_EXTRA <<< "${QEMU_EXTRA:-}"
 NAME=
@@ -60,68 +59,32 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$NAME" ] || die "usage: boot.sh [OPTIONS] NAME [-- QEMU_ARGS] (see --help)"
-case "$NAME" in *[!A-Za-z0-9._-]*) die "NAME may only use A-Z a-z 0-9 . _ -" ;; esac
+check_name "$NAME"
 case "$DOM0" in pv) ;; pvh) XEN_CMDLINE_EXTRA="$XEN_CMDLINE_EXTRA dom0=pvh" ;; *) die "--dom0 pv|pvh" ;; esac
 XEN_ARGS=$(echo "$XEN_CMDLINE $XEN_CMDLINE_EXTRA" | xargs)
 D=$(xen_dir "$XEN")
 [ -f "$D/initrd.cpio.gz" ] || die "no initramfs for Xen $XEN: run fetch.sh $XEN, build-dom0scope.sh, build-initrd.sh $XEN"
 RUN=${OUT:-$HARNESS_WORK/runs/$NAME}
-# Only ever delete a previous run directory (it has our serial.log), never a user's directory.
-if [ -d "$RUN" ] && [ -n "$(ls -A "$RUN")" ] && [ ! -f "$RUN/serial.log" ]; then
-  die "$RUN exists, is not empty and is not a harness run directory"
-fi
-rm -rf "$RUN"; mkdir -p "$RUN"
+fresh_run_dir "$RUN"
 LOG=$RUN/serial.log
 
-# The console UART is wired to our stdout; the data UART is the next free ISA serial slot.
-case "$CONSOLE" in
-  com1) SERIAL=(-serial mon:stdio); DATA_INDEX=1 ;;
-  com2) SERIAL=(-serial null -serial mon:stdio); DATA_INDEX=2 ;;
-  *) die "--console com1|com2" ;;
-esac
-DATA_TTY=/dev/ttyS$DATA_INDEX
-
-# Per-boot settings travel in a second cpio archive appended to the initramfs, so the dom0
-# command line is exactly the configuration's.
+# The console UART is wired to our stdout; the data UART (DATA_TTY) is the next ISA slot.
+qemu_cmd "$MACHINE" "$CPU" "$SMP" "$MEM" "$CONSOLE" "$RUN"
 mkdir -p "$RUN/conf/etc"
-{
-  printf 'NAME=%q\nDATA_TTY=%q\nCOLLECT_ARGS=%q\n' "$NAME" "$DATA_TTY" "$COLLECT_ARGS"
-} > "$RUN/conf/etc/harness.conf"
-(cd "$RUN/conf" && find . | cpio -o -H newc --quiet -R 0:0 | gzip -1) > "$RUN/conf.cpio.gz"
-cat "$D/initrd.cpio.gz" "$RUN/conf.cpio.gz" > "$RUN/initrd.cpio.gz"
-
-QEMU=(qemu-system-x86_64 -accel tcg -machine "$MACHINE" -cpu "$CPU" -smp "$SMP" -m "$MEM"
-      -nographic -no-reboot "${SERIAL[@]}"
-      -chardev "file,id=data,path=$RUN/data.bin" -device "isa-serial,chardev=data,index=$DATA_INDEX")
-case "$FIRMWARE" in
-  seabios)
-    # QEMU's multiboot loader: modules are "file args", separated by commas (",," = a comma).
-    QEMU+=(-kernel "$D/xen" -append "$XEN_ARGS"
-           -initrd "$D/vmlinuz ${DOM0_CMDLINE//,/,,},$RUN/initrd.cpio.gz") ;;
-  ovmf)
-    OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
-    OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
-    E=$RUN/esp/EFI/BOOT; mkdir -p "$E"
-    cp "$D/xen.efi" "$E/BOOTX64.EFI"; cp "$D/vmlinuz" "$E/vmlinuz"; cp "$RUN/initrd.cpio.gz" "$E/initrd.gz"
-    printf '[global]\ndefault=xen\n\n[xen]\noptions=%s\nkernel=vmlinuz %s\nramdisk=initrd.gz\n' \
-      "$XEN_ARGS" "$DOM0_CMDLINE" > "$E/BOOTX64.cfg"
-    cp "$OVMF_VARS" "$RUN/vars.fd"
-    QEMU+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
-           -drive "if=pflash,format=raw,unit=1,file=$RUN/vars.fd"
-           -drive "file=fat:rw:$RUN/esp,format=raw,if=$ESP_BUS") ;;
-  *) die "--firmware seabios|ovmf" ;;
-esac
+printf 'NAME=%q\nDATA_TTY=%q\nCOLLECT_ARGS=%q\n' "$NAME" "$DATA_TTY" "$COLLECT_ARGS" > "$RUN/conf/etc/harness.conf"
+initrd_with_conf "$D" "$RUN"
+qemu_boot_xen "$FIRMWARE" "$D" "$RUN" "$XEN_ARGS" "$DOM0_CMDLINE" "$RUN/initrd.cpio.gz" "$ESP_BUS"
 QEMU+=("${QEMU_EXTRA[@]}")
 
-xen_ver=$(awk -v p="xen-hypervisor-$XEN-amd64" '$1 == p {print $2}' "$D/VERSIONS")
+xen_ver=$(pkg_version "$D" "xen-hypervisor-$XEN-amd64")
 k_pkg=linux-image-$(cat "$D/KERNEL_RELEASE")
-k_ver=$(awk -v p="$k_pkg" '$1 == p {print $2}' "$D/VERSIONS")
+k_ver=$(pkg_version "$D" "$k_pkg")
 {
   echo "# harness boot $NAME $(date -u +%FT%TZ)"
   echo "# xen-hypervisor-$XEN-amd64 $xen_ver; $k_pkg $k_ver"
   echo "# xen cmdline: $XEN_ARGS"
   echo "# dom0 cmdline: $DOM0_CMDLINE"
-  printf '# qemu:'; printf ' %q' "${QEMU[@]}"; echo
+  qemu_comment
 } > "$LOG"
 grep '^# qemu:' "$LOG" | cut -c9- > "$RUN/qemu-cmd.txt"
 log "$NAME: Xen $XEN ($xen_ver), $k_pkg ($k_ver), $MACHINE, $CPU, $FIRMWARE, dom0 $DOM0"
@@ -140,25 +103,7 @@ COLLECT_RC=$(grep -a -m1 '===== HARNESS: COLLECT END' "$LOG" | sed -n 's/.*rc=\(
 STATUS=ok; WHY=
 fail() { [ "$STATUS" = FAIL ] || { STATUS=FAIL; WHY=$1; }; }
 SNAP=$RUN/snapshot
-tr -d '\r' < "$RUN/data.bin" > "$RUN/data.txt" 2>/dev/null || : > "$RUN/data.txt"
-endline=$(grep -a -m1 "^===== SNAPSHOT END $NAME " "$RUN/data.txt")
-if ! grep -a -q "^===== SNAPSHOT BEGIN $NAME =====" "$RUN/data.txt" || [ -z "$endline" ]; then
-  fail "no snapshot on the data UART ($END)"
-else
-  sed -n "/^===== SNAPSHOT BEGIN $NAME =====\$/,/^===== SNAPSHOT END $NAME /p" "$RUN/data.txt" \
-    | sed '1d;$d' | base64 -d > "$RUN/snapshot.tgz" 2>/dev/null || fail "snapshot: bad base64"
-  want_sha=$(sed -n 's/.*sha256=\([0-9a-f]*\).*/\1/p' <<< "$endline")
-  want_size=$(sed -n 's/.* size=\([0-9]*\).*/\1/p' <<< "$endline")
-  if [ "$(sha256sum < "$RUN/snapshot.tgz" | cut -d' ' -f1)" != "$want_sha" ] \
-     || [ "$(stat -c %s "$RUN/snapshot.tgz")" != "$want_size" ]; then
-    fail "snapshot damaged in transfer (sha256/size differ from the END line)"
-  else
-    mkdir -p "$RUN/untar"
-    tar -xzf "$RUN/snapshot.tgz" -C "$RUN/untar" --no-same-owner && mv "$RUN/untar/$NAME" "$SNAP" \
-      || fail "snapshot: cannot unpack"
-    rm -rf "$RUN/untar"
-  fi
-fi
+receive_tarball "$RUN" "$NAME" "$RUN/snapshot.tgz" "$SNAP" || fail "$RECV_WHY"
 VERIFY=$TARGET_DIR/debug/examples/verify-snapshot
 if [ -d "$SNAP" ]; then
   if "$VERIFY" "$SNAP" > "$RUN/verify.txt" 2>&1; then :; else fail "manifest check: $(sed -n 2p "$RUN/verify.txt")"; fi

@@ -6,9 +6,10 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO_DIR"
 BIN=$DOM0SCOPE_BIN
+read -r -a CARGO_FLAGS <<< "${HARNESS_CARGO_FLAGS:-}"   # extra cargo build arguments, split on blanks
 if [ "$BIN" = "$DOM0SCOPE_BUILT" ]; then
   RUSTFLAGS="-C target-feature=+crt-static" \
-    cargo build -q ${HARNESS_CARGO_FLAGS:-} --release --target x86_64-unknown-linux-gnu -p dom0scope
+    cargo build -q "${CARGO_FLAGS[@]}" --release --target x86_64-unknown-linux-gnu -p dom0scope
 else
   log "DOM0SCOPE_BIN is set: using $BIN, not building the tree"
 fi
@@ -18,5 +19,5 @@ if command -v file >/dev/null; then
 else   # no file(1): a static binary has neither an ELF interpreter nor a dynamic section
   ! readelf -lW "$BIN" | grep -q 'INTERP' || die "$BIN is not statically linked (has PT_INTERP)"
 fi
-cargo build -q ${HARNESS_CARGO_FLAGS:-} -p dom0scope-collect --example verify-snapshot
+cargo build -q "${CARGO_FLAGS[@]}" -p dom0scope-collect --example verify-snapshot
 log "dom0scope: $(du -h "$BIN" | cut -f1), statically linked ($BIN)"

@@ -5,8 +5,9 @@
 # unpacked: the suite's busybox-static, xl, xenstored, xen-init-dom0, xenhypfs, every shared
 # library they need (resolved from ELF NEEDED entries inside the unpacked tree only, never from
 # the host), the ELF interpreter, the Xen kernel modules (and efivarfs) decompressed to plain
-# .ko for busybox insmod, Xen's build configuration in /boot, the static dom0scope binary and
-# init.sh as /init. A per-boot archive (boot.sh) is appended to it and carries the run's settings.
+# .ko for busybox insmod, Xen's build configuration in /boot, the static dom0scope binary,
+# init.sh as /init and dom0-lib.sh (the dom0 side both init.sh and enforce-init.sh source). A
+# per-boot archive (boot.sh) is appended to it and carries the run's settings.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 XEN=${1:-}; [ -n "$XEN" ] || die "usage: build-initrd.sh 4.17|4.20 [dom0scope-binary]"
@@ -91,6 +92,7 @@ cp "$R/boot/xen-$XEN-amd64.config" "$I/boot/" 2>/dev/null || true
 
 install -m 0755 "$BIN" "$I/usr/bin/dom0scope"
 install -m 0755 "$HARNESS_DIR/init.sh" "$I/init"
+install -D -m 0644 "$HARNESS_DIR/dom0-lib.sh" "$I/usr/lib/harness/dom0-lib.sh"   # what both /init scripts source
 cp "$D/VERSIONS" "$I/etc/harness-versions"
 echo "XEN=$XEN" > "$I/etc/harness-release"
 echo 'root:x:0:0:root:/root:/bin/sh' > "$I/etc/passwd"
@@ -99,8 +101,9 @@ echo 'root:x:0:' > "$I/etc/group"
 # On the host, in a chroot of the initramfs (only ITS ld.so and libraries), every tool must link.
 if [ "$(id -u)" = 0 ]; then
   for t in "${TOOLS[@]}"; do
-    out=$(chroot "$I" "$interp" --list "/$t" 2>&1) && ! grep -q 'not found' <<<"$out" \
-      || die "in the initramfs, $t does not link: $out"
+    if ! out=$(chroot "$I" "$interp" --list "/$t" 2>&1) || grep -q 'not found' <<<"$out"; then
+      die "in the initramfs, $t does not link: $out"
+    fi
   done
 fi
 

@@ -14,35 +14,15 @@
 #   9. xl info (dom0 still works)
 # and sends everything as base64 of a tar.gz over the data UART, then powers off.
 # Settings come from /etc/harness.conf (appended by enforce.sh).
-export PATH=/usr/bin:/usr/sbin:/bin:/sbin
-export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
-exec </dev/console >/dev/console 2>&1
+# shellcheck source=dom0-lib.sh
+. /usr/lib/harness/dom0-lib.sh
+dom0_early no-securityfs   # as the enforce runs have always booted
 
 NAME=enforce DATA_TTY=/dev/ttyS1 PROBE_ARGS=--ports
-. /etc/harness-release
-[ -f /etc/harness.conf ] && . /etc/harness.conf
-export PATH=$PATH:/usr/lib/xen-$XEN/bin
-say() { echo "===== HARNESS: $* ====="; }
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
+dom0_settings
 
 say "dom0 /init started: $NAME (enforce), Xen $XEN, kernel $(uname -r), uptime=$(uptime_s)"
-M=/usr/lib/modules/$(uname -r)
-for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs; do
-  insmod "$M/$m.ko" || say "insmod $m FAILED"
-done
-mount -t xenfs xenfs /proc/xen || say "mounting xenfs FAILED"
-if [ -d /sys/firmware/efi ]; then   # UEFI boots: variables go through Xen's runtime calls
-  [ -f "$M/efivarfs.ko" ] && insmod "$M/efivarfs.ko"
-  mount -t efivarfs efivarfs /sys/firmware/efi/efivars || say "mounting efivarfs FAILED"
-fi
-mkdir -p /run/xenstored /var/run/xenstored
-xenstored --pid-file /run/xenstored.pid || say "xenstored FAILED"
-timeout 60 xen-init-dom0 || say "xen-init-dom0 FAILED"
+dom0_prepare
 
 O=/tmp/out/$NAME
 mkdir -p "$O"
@@ -69,19 +49,5 @@ step collect-after dom0scope collect -o "$O/after" --config "$NAME-after"
 step xl-info xl info
 dmesg | grep 'dom0scope:' > "$O/kmsg-dom0scope.txt"
 
-tar -C /tmp/out -czf /tmp/out.tgz "$NAME"
-sha=$(sha256sum /tmp/out.tgz | cut -d' ' -f1)
-size=$(wc -c < /tmp/out.tgz)
-stty -F "$DATA_TTY" raw -echo 115200 || say "stty $DATA_TTY FAILED"
-if timeout 120 sh -c "{ echo '===== SNAPSHOT BEGIN $NAME ====='; base64 /tmp/out.tgz;
-      echo '===== SNAPSHOT END $NAME sha256=$sha size=$size ====='; } > $DATA_TTY"; then
-  say "OUTPUT SENT on $DATA_TTY: $size bytes, sha256 $sha"
-else
-  say "OUTPUT SEND FAILED on $DATA_TTY"
-fi
-say "DONE uptime=$(uptime_s)"
-sync
-poweroff -f
-sleep 10
-say "poweroff returned; rebooting"
-reboot -f
+dom0_send OUTPUT /tmp/out "$NAME"
+dom0_power_off

@@ -14,9 +14,9 @@
 #   - the second enforce changed nothing (every range "already absent");
 #   - dom0 still works (second collect and `xl info` exit 0) and powers off cleanly.
 # Uses the cached packages and initramfs of the matrix (fetch.sh 4.17, build-initrd.sh 4.17)
-# and the static binary (build-dom0scope.sh); the fresh binary and this /init ride in a cpio
-# archive appended to the initramfs. Writes harness/work/runs/NAME/ (serial.log, out/,
-# checks.txt). Exit status 0 only if every check passes.
+# and the static binary (build-dom0scope.sh); the fresh binary, this /init and dom0-lib.sh
+# ride in a cpio archive appended to the initramfs. Writes harness/work/runs/NAME/
+# (serial.log, out/, checks.txt). Exit status 0 only if every check passes.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 XEN=${XEN:-4.17} DOM0=${DOM0:-pv} FIRMWARE=${FIRMWARE:-seabios} TIMEOUT=${TIMEOUT:-400}
@@ -27,83 +27,54 @@ case "$FIRMWARE" in
   *) die "FIRMWARE=seabios|ovmf" ;;
 esac
 NAME=${1:-enforce-x${XEN/./}-$DOM0-q35-$FW}
-case "$NAME" in *[!A-Za-z0-9._-]*) die "NAME may only use A-Z a-z 0-9 . _ -" ;; esac
+check_name "$NAME"
 D=$(xen_dir "$XEN")
 [ -f "$D/initrd.cpio.gz" ] || die "no initramfs for Xen $XEN: run fetch.sh $XEN, build-dom0scope.sh, build-initrd.sh $XEN"
 [ -x "$DOM0SCOPE_BIN" ] || die "no static dom0scope at $DOM0SCOPE_BIN (run build-dom0scope.sh)"
 RUN=$HARNESS_WORK/runs/$NAME
-if [ -d "$RUN" ] && [ -n "$(ls -A "$RUN")" ] && [ ! -f "$RUN/serial.log" ]; then
-  die "$RUN exists, is not empty and is not a harness run directory"
-fi
-rm -rf "$RUN"; mkdir -p "$RUN/conf/etc" "$RUN/conf/usr/bin"
+fresh_run_dir "$RUN"
 LOG=$RUN/serial.log
+
+XEN_ARGS=$DEFAULT_XEN_CMDLINE MACHINE=q35 CPU=qemu64 EXTRA=()
+case "$DOM0" in
+  pv) ;;
+  pvh) XEN_ARGS="$XEN_ARGS dom0=pvh" MACHINE=q35,kernel-irqchip=split CPU=qemu64,+svm,+npt
+       EXTRA=(-device "intel-iommu,intremap=on") ;;
+  *) die "DOM0=pv|pvh" ;;
+esac
+qemu_cmd "$MACHINE" "$CPU" 2 2048 com1 "$RUN"
+
 PROBE_ARGS=--ports
 [ "$DOM0" = pvh ] && PROBE_ARGS="--ports --pvh-self-map"
-printf 'NAME=%q\nDATA_TTY=/dev/ttyS1\nPROBE_ARGS=%q\n' "$NAME" "$PROBE_ARGS" > "$RUN/conf/etc/harness.conf"
+mkdir -p "$RUN/conf/etc" "$RUN/conf/usr/bin"
+printf 'NAME=%q\nDATA_TTY=%q\nPROBE_ARGS=%q\n' "$NAME" "$DATA_TTY" "$PROBE_ARGS" > "$RUN/conf/etc/harness.conf"
 install -m 0755 "$HARNESS_DIR/enforce-init.sh" "$RUN/conf/init"
+# This tree's dom0 library, should the initramfs predate it.
+install -D -m 0644 "$HARNESS_DIR/dom0-lib.sh" "$RUN/conf/usr/lib/harness/dom0-lib.sh"
 install -m 0755 "$DOM0SCOPE_BIN" "$RUN/conf/usr/bin/dom0scope"
 # The early-boot step as the initramfs-tools and dracut hooks ship it, where they install it.
 install -D -m 0644 "$REPO_DIR/packaging/common/dom0scope-early.sh" "$RUN/conf/usr/lib/dom0scope/early.sh"
 mkdir -p "$RUN/conf/usr/sbin" && ln -s /usr/bin/dom0scope "$RUN/conf/usr/sbin/dom0scope"
-(cd "$RUN/conf" && find . | cpio -o -H newc --quiet -R 0:0 | gzip -1) > "$RUN/conf.cpio.gz"
-cat "$D/initrd.cpio.gz" "$RUN/conf.cpio.gz" > "$RUN/initrd.cpio.gz"
+initrd_with_conf "$D" "$RUN"
 
-XEN_ARGS="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=1024M,max:1024M conring_size=1m"
-DOM0_CMDLINE="console=hvc0 earlyprintk=xen rdinit=/init"
-MACHINE=q35 CPU=qemu64 EXTRA=()
-case "$DOM0" in
-  pv) ;;
-  pvh) XEN_ARGS="$XEN_ARGS dom0=pvh" MACHINE=q35,kernel-irqchip=split CPU=qemu64,+svm,+npt
-       EXTRA=(-device intel-iommu,intremap=on) ;;
-  *) die "DOM0=pv|pvh" ;;
-esac
-QEMU=(qemu-system-x86_64 -accel "${QEMU_ACCEL:-tcg}" -machine "$MACHINE" -cpu "$CPU" -smp 2 -m 2048
-      -nographic -no-reboot -serial mon:stdio
-      -chardev "file,id=data,path=$RUN/data.bin" -device "isa-serial,chardev=data,index=1")
-if [ "$FIRMWARE" = ovmf ]; then   # as boot.sh: xen.efi from a vvfat ESP, its own config file
-  E=$RUN/esp/EFI/BOOT; mkdir -p "$E"
-  cp "$D/xen.efi" "$E/BOOTX64.EFI"; cp "$D/vmlinuz" "$E/vmlinuz"; cp "$RUN/initrd.cpio.gz" "$E/initrd.gz"
-  printf '[global]\ndefault=xen\n\n[xen]\noptions=%s\nkernel=vmlinuz %s\nramdisk=initrd.gz\n' \
-    "$XEN_ARGS" "$DOM0_CMDLINE" > "$E/BOOTX64.cfg"
-  cp "${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}" "$RUN/vars.fd"
-  QEMU+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}"
-         -drive "if=pflash,format=raw,unit=1,file=$RUN/vars.fd"
-         -drive "file=fat:rw:$RUN/esp,format=raw,if=ide")
-else
-  QEMU+=(-kernel "$D/xen" -append "$XEN_ARGS"
-         -initrd "$D/vmlinuz ${DOM0_CMDLINE//,/,,},$RUN/initrd.cpio.gz")
-fi
+qemu_boot_xen "$FIRMWARE" "$D" "$RUN" "$XEN_ARGS" "$DEFAULT_DOM0_CMDLINE" "$RUN/initrd.cpio.gz"
 QEMU+=("${EXTRA[@]}")
 {
   echo "# harness enforce boot $NAME $(date -u +%FT%TZ)"
-  printf '# qemu:'; printf ' %q' "${QEMU[@]}"; echo
+  qemu_comment
 } > "$LOG"
-log "$NAME: Xen $XEN ($(awk -v p="xen-hypervisor-$XEN-amd64" '$1 == p {print $2}' "$D/VERSIONS")), $MACHINE, $CPU, $FIRMWARE, $DOM0 dom0: collect, harden, enforce, collect"
+log "$NAME: Xen $XEN ($(pkg_version "$D" "xen-hypervisor-$XEN-amd64")), $MACHINE, $CPU, $FIRMWARE, $DOM0 dom0: collect, harden, enforce, collect"
 
 run_qemu_watched "$RUN" "$LOG" "$TIMEOUT"
 
 CHECKS=$RUN/checks.txt; : > "$CHECKS"
 FAILS=0
-check() {   # check DESCRIPTION CONDITION...
-  local what=$1; shift
-  if "$@"; then echo "PASS $what" >> "$CHECKS"; else echo "FAIL $what" >> "$CHECKS"; FAILS=$((FAILS + 1)); fi
-}
+# shellcheck disable=SC2317  # reached: check runs it as "$@"
 has() { grep -a -q -- "$2" "$1" 2>/dev/null; }
 
 # Bring the output back.
 OUT=$RUN/out
-tr -d '\r' < "$RUN/data.bin" > "$RUN/data.txt" 2>/dev/null || : > "$RUN/data.txt"
-endline=$(grep -a -m1 "^===== SNAPSHOT END $NAME " "$RUN/data.txt")
-if [ -n "$endline" ]; then
-  sed -n "/^===== SNAPSHOT BEGIN $NAME =====\$/,/^===== SNAPSHOT END $NAME /p" "$RUN/data.txt" \
-    | sed '1d;$d' | base64 -d > "$RUN/out.tgz" 2>/dev/null
-  want=$(sed -n 's/.*sha256=\([0-9a-f]*\).*/\1/p' <<< "$endline")
-  got=$(sha256sum < "$RUN/out.tgz" | cut -d' ' -f1)
-  if [ "$want" = "$got" ]; then
-    mkdir -p "$RUN/untar" && tar -xzf "$RUN/out.tgz" -C "$RUN/untar" --no-same-owner \
-      && mv "$RUN/untar/$NAME" "$OUT"; rm -rf "$RUN/untar"
-  fi
-fi
+receive_tarball "$RUN" "$NAME" "$RUN/out.tgz" "$OUT"
 check "output came back intact over the data UART" test -d "$OUT"
 rc_of() { sed -n "s/^$1 rc=//p" "$OUT/steps.txt" 2>/dev/null; }
 for s in collect-before harden probe-before enforce-dry enforce enforce-again probe-after collect-after xl-info; do
@@ -173,6 +144,7 @@ check "dom0 powered off cleanly after DONE (qemu exited by itself: $END)" test "
 for s in before after; do
   [ -d "$OUT/$s" ] && "$DOM0SCOPE_BIN" audit "$OUT/$s" > "$RUN/audit-$s.txt" 2>&1
 done
+# shellcheck disable=SC2317  # reached: check runs it as "$@"
 finding() { grep -a -q -E "^ *CRITICAL +$2\b" "$RUN/audit-$1.txt" 2>/dev/null; }
 check "audit before reports DOM0_LOWMEM_TRAMPOLINE" finding before DOM0_LOWMEM_TRAMPOLINE
 check "audit after no longer reports DOM0_LOWMEM_TRAMPOLINE" bash -c "test -s '$RUN/audit-after.txt' && ! grep -a -q -E '^ *CRITICAL +DOM0_LOWMEM_TRAMPOLINE\b' '$RUN/audit-after.txt'"

@@ -52,7 +52,7 @@ PKGS=(
 # alone would fetch again, and --print-uris omits what the current directory already holds).
 cd "$D/debs"
 want=()
-while read -r uri file size hash; do
+while read -r _ file _ hash; do   # URI, file name, size, SHA256:hash
   want+=("$file")
   sha=${hash#SHA256:}
   if [ -f "$file" ] && [ "$(sha256sum "$file" | cut -d' ' -f1)" = "$sha" ]; then continue; fi

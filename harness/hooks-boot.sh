@@ -44,16 +44,10 @@ D=$(xen_dir "$XEN")
 command -v qemu-system-x86_64 > /dev/null || die "no qemu-system-x86_64 (run harness/setup-host.sh)"
 
 RUN=$HARNESS_WORK/runs/$NAME
-if [ -d "$RUN" ] && [ -n "$(ls -A "$RUN")" ] && [ ! -f "$RUN/checks.txt" ] && [ ! -f "$RUN/test-hooks.out" ]; then
-  die "$RUN exists, is not empty and is not a hooks-boot run directory"
-fi
-rm -rf "$RUN"; mkdir -p "$RUN/images"
+fresh_run_dir "$RUN" checks.txt test-hooks.out
+mkdir -p "$RUN/images"
 CHECKS=$RUN/checks.txt; : > "$CHECKS"
 FAILS=0
-check() {   # check DESCRIPTION CONDITION...
-  local what=$1; shift
-  if "$@"; then echo "PASS $what" >> "$CHECKS"; else echo "FAIL $what" >> "$CHECKS"; FAILS=$((FAILS + 1)); fi
-}
 finish() {
   sed 's/^/    /' "$CHECKS" >&2
   if [ "$FAILS" = 0 ]; then log "$NAME: OK ($(grep -c '^PASS' "$CHECKS") checks)$1"; exit 0; fi
@@ -73,13 +67,14 @@ check "packaging/test-hooks.sh built and checked both images (exit $TH, $(elapse
 [ "$FAILS" = 0 ] || { tail -n 20 "$RUN/test-hooks.out" >&2; finish ""; }
 
 # --- Boots. ---------------------------------------------------------------------------------
-XEN_ARGS="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=1024M,max:1024M conring_size=1m"
 KARGS="console=hvc0 earlyprintk=xen loglevel=7"
 # Only the console's own lines (stamped "[  12.345] "), never the log's '#' header and end
 # lines. RE is an ERE; write alternatives as (a|b).
+# shellcheck disable=SC2317  # reached: check runs it as "$@"
 has() { grep -a -q -E -- "^\[ *[0-9]+\.[0-9]+\] .*$2" "$1" 2>/dev/null; }
 count() { grep -a -c -E -- "^\[ *[0-9]+\.[0-9]+\] .*$2" "$1" 2>/dev/null; }
 first_line() { grep -a -n -m1 -E -- "^\[ *[0-9]+\.[0-9]+\] .*$2" "$1" 2>/dev/null | cut -d: -f1; }
+# shellcheck disable=SC2317  # reached: check runs it as "$@"
 before() {   # before LOG RE1 RE2: RE1's first line comes before RE2's first line
   local a b; a=$(first_line "$1" "$2"); b=$(first_line "$1" "$3")
   [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]
@@ -89,14 +84,11 @@ boot() {   # boot FLAVOUR IMAGE MODE ROOT_PHASE_RE DOM0_CMDLINE_EXTRA
   local flavour=$1 img=$2 mode=$3 rootre=$4 extra=$5 r log cmdline
   r=$RUN/$flavour; mkdir -p "$r"; log=$r/serial.log
   cmdline="$KARGS $extra"
-  QEMU=(qemu-system-x86_64 -accel "${QEMU_ACCEL:-tcg}" -machine q35 -cpu qemu64 -smp 2 -m 2048
-        -nographic -no-reboot -serial mon:stdio
-        -chardev "file,id=data,path=$r/data.bin" -device "isa-serial,chardev=data,index=1"
-        -kernel "$D/xen" -append "$XEN_ARGS"
-        -initrd "$D/vmlinuz ${cmdline//,/,,},$img")
+  qemu_cmd q35 qemu64 2 2048 com1 "$r"
+  qemu_boot_xen seabios "$D" "$r" "$DEFAULT_XEN_CMDLINE" "$cmdline" "$img"
   {
     echo "# harness hooks boot $NAME $flavour $(date -u +%FT%TZ)"
-    printf '# qemu:'; printf ' %q' "${QEMU[@]}"; echo
+    qemu_comment
   } > "$log"
   log "$NAME: $flavour: Xen $XEN, q35, qemu64, SeaBIOS, PV dom0; dom0: $cmdline"
   run_qemu_watched "$r" "$log" "$TIMEOUT"

@@ -32,6 +32,7 @@ xen_dir() { echo "$HARNESS_WORK/xen-$1"; }
 # an empty dpkg status, so neither the host's apt configuration nor its state is touched.
 apt_private_opts() {
   local a=$HARNESS_WORK/apt/$1
+  # shellcheck disable=SC2034  # for fetch.sh, the caller
   APT_OPTS=(
     -o "Dir::Etc::SourceList=$a/sources.list"
     -o "Dir::Etc::SourceParts=/dev/null"
@@ -45,6 +46,89 @@ apt_private_opts() {
     -o "APT::Sandbox::User=root"
   )
 }
+
+# What every boot starts from: Xen's and dom0's command lines (boot.sh's defaults; enforce.sh
+# and hooks-boot.sh boot with this Xen command line, matrix.sh varies it).
+# shellcheck disable=SC2034  # for the scripts that source lib.sh
+DEFAULT_XEN_CMDLINE="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=1024M,max:1024M conring_size=1m"
+# shellcheck disable=SC2034  # for the scripts that source lib.sh
+DEFAULT_DOM0_CMDLINE="console=hvc0 earlyprintk=xen rdinit=/init"
+
+# check_name NAME: a run's name becomes a directory and the marker on the data UART.
+check_name() {
+  case "$1" in *[!A-Za-z0-9._-]*) die "NAME may only use A-Z a-z 0-9 . _ -" ;; esac
+}
+
+# pkg_version DIR PACKAGE: the version of PACKAGE unpacked into xen_dir DIR (fetch.sh's VERSIONS).
+pkg_version() { awk -v p="$2" '$1 == p {print $2}' "$1/VERSIONS"; }
+
+# fresh_run_dir DIR [MARKER...]: an empty DIR for a new run. Only ever deletes a previous run's
+# directory, one holding a MARKER file (default serial.log), never a user's directory.
+fresh_run_dir() {
+  local dir=$1 m ours=
+  shift
+  [ $# -gt 0 ] || set -- serial.log
+  if [ -d "$dir" ] && [ -n "$(ls -A "$dir")" ]; then
+    for m in "$@"; do [ -f "$dir/$m" ] && ours=1; done
+    [ -n "$ours" ] || die "$dir exists, is not empty and is not a harness run directory"
+  fi
+  rm -rf "$dir"; mkdir -p "$dir"
+}
+
+# initrd_with_conf DIR RUN: $RUN/initrd.cpio.gz is xen_dir DIR's initramfs with a cpio archive
+# of $RUN/conf/ appended: the run's settings (etc/harness.conf) and files. The kernel unpacks
+# both, so the dom0 command line stays exactly the configuration's and later files win.
+initrd_with_conf() {
+  (cd "$2/conf" && find . | cpio -o -H newc --quiet -R 0:0 | gzip -1) > "$2/conf.cpio.gz"
+  cat "$1/initrd.cpio.gz" "$2/conf.cpio.gz" > "$2/initrd.cpio.gz"
+}
+
+# qemu_cmd MACHINE CPU SMP MEM CONSOLE RUN: sets QEMU to what every boot runs: TCG (QEMU_ACCEL
+# overrides it), no display, -no-reboot (dom0's power-off or a reboot ends the run), the
+# console UART (com1|com2) on stdout, and the data UART in the next ISA slot writing
+# $RUN/data.bin. Sets DATA_INDEX and DATA_TTY (that UART as dom0 sees it).
+qemu_cmd() {
+  local machine=$1 cpu=$2 smp=$3 mem=$4 console=$5 run=$6 serial
+  case "$console" in
+    com1) serial=(-serial mon:stdio); DATA_INDEX=1 ;;
+    com2) serial=(-serial null -serial mon:stdio); DATA_INDEX=2 ;;
+    *) die "--console com1|com2" ;;
+  esac
+  # shellcheck disable=SC2034  # for the caller's harness.conf
+  DATA_TTY=/dev/ttyS$DATA_INDEX
+  QEMU=(qemu-system-x86_64 -accel "${QEMU_ACCEL:-tcg}" -machine "$machine" -cpu "$cpu" -smp "$smp" -m "$mem"
+        -nographic -no-reboot "${serial[@]}"
+        -chardev "file,id=data,path=$run/data.bin" -device "isa-serial,chardev=data,index=$DATA_INDEX")
+}
+
+# qemu_boot_xen FIRMWARE DIR RUN XEN_ARGS DOM0_CMDLINE INITRD [ESP_BUS]: appends to QEMU the
+# way Xen (from xen_dir DIR) starts with dom0's kernel and INITRD.
+#   seabios: QEMU's multiboot loader; modules are "file args" separated by commas, so a comma
+#            in dom0's command line is doubled.
+#   ovmf:    xen.efi as the removable-media loader of a vvfat ESP with xen.efi's own config
+#            file; the ESP on ESP_BUS (default ide: the machine's own controller, no PCI
+#            device) and a fresh copy of the variable store per run.
+qemu_boot_xen() {
+  local fw=$1 d=$2 run=$3 xen_args=$4 dom0_cmdline=$5 initrd=$6 esp_bus=${7:-ide} e
+  local code=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd} vars=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
+  case "$fw" in
+    seabios)
+      QEMU+=(-kernel "$d/xen" -append "$xen_args" -initrd "$d/vmlinuz ${dom0_cmdline//,/,,},$initrd") ;;
+    ovmf)
+      e=$run/esp/EFI/BOOT; mkdir -p "$e"
+      cp "$d/xen.efi" "$e/BOOTX64.EFI"; cp "$d/vmlinuz" "$e/vmlinuz"; cp "$initrd" "$e/initrd.gz"
+      printf '[global]\ndefault=xen\n\n[xen]\noptions=%s\nkernel=vmlinuz %s\nramdisk=initrd.gz\n' \
+        "$xen_args" "$dom0_cmdline" > "$e/BOOTX64.cfg"
+      cp "$vars" "$run/vars.fd"
+      QEMU+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$code"
+             -drive "if=pflash,format=raw,unit=1,file=$run/vars.fd"
+             -drive "file=fat:rw:$run/esp,format=raw,if=$esp_bus") ;;
+    *) die "--firmware seabios|ovmf" ;;
+  esac
+}
+
+# qemu_comment: the serial log's "# qemu: ..." header line, QEMU quoted to paste into a shell.
+qemu_comment() { printf '# qemu:'; printf ' %q' "${QEMU[@]}"; echo; }
 
 # Monotonic-enough wall clock in seconds with sub-second precision (bash 5).
 now() { printf '%s' "${EPOCHREALTIME}"; }
@@ -64,7 +148,7 @@ stamp() {
 # Xen, Linux or the firmware, 30 s after dom0 printed '===== HARNESS: DONE' without powering
 # off, or after TIMEOUT seconds. Sets END (why it ended), QRC and WALL, and logs the end.
 run_qemu_watched() {
-  local run=$1 log=$2 timeout=$3 fatal fifo logger t0 qpid done_at= m
+  local run=$1 log=$2 timeout=$3 fatal fifo logger t0 qpid done_at='' m
   fatal='Hardware Dom0 halted|Hardware Dom0 crashed|Panic on CPU|Kernel panic - not syncing|Access Denied|Could not construct domain 0'
   fifo=$run/console.fifo; mkfifo "$fifo"
   sed -u -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[()][A-Z0-9]//g' -e 's/\x1b[c=>]//g' < "$fifo" \
@@ -93,6 +177,42 @@ run_qemu_watched() {
   WALL=$(elapsed "$t0")
   [ -n "$END" ] || END="qemu exited (rc=$QRC)"
   echo "# end: $END; wall ${WALL} s" >> "$log"
+}
+
+# receive_tarball RUN NAME TGZ DEST: what dom0 sent on the data UART (harness/dom0-lib.sh's
+# dom0_send): base64 of a tar.gz between '===== SNAPSHOT BEGIN NAME =====' and an END line
+# with its sha256 and size, in $RUN/data.bin. Writes TGZ and, when it arrived intact, unpacks
+# its top directory NAME as DEST. Returns 1 with the first problem in RECV_WHY otherwise.
+receive_tarball() {
+  local run=$1 name=$2 tgz=$3 dest=$4 endline want_sha want_size
+  RECV_WHY=
+  tr -d '\r' < "$run/data.bin" > "$run/data.txt" 2>/dev/null || : > "$run/data.txt"
+  endline=$(grep -a -m1 "^===== SNAPSHOT END $name " "$run/data.txt")
+  if ! grep -a -q "^===== SNAPSHOT BEGIN $name =====" "$run/data.txt" || [ -z "$endline" ]; then
+    RECV_WHY="no snapshot on the data UART ($END)"   # END: how run_qemu_watched's boot ended
+    return 1
+  fi
+  sed -n "/^===== SNAPSHOT BEGIN $name =====\$/,/^===== SNAPSHOT END $name /p" "$run/data.txt" \
+    | sed '1d;$d' | base64 -d > "$tgz" 2>/dev/null || RECV_WHY="snapshot: bad base64"
+  want_sha=$(sed -n 's/.*sha256=\([0-9a-f]*\).*/\1/p' <<< "$endline")
+  want_size=$(sed -n 's/.* size=\([0-9]*\).*/\1/p' <<< "$endline")
+  if [ "$(sha256sum < "$tgz" | cut -d' ' -f1)" != "$want_sha" ] || [ "$(stat -c %s "$tgz")" != "$want_size" ]; then
+    RECV_WHY=${RECV_WHY:-"snapshot damaged in transfer (sha256/size differ from the END line)"}
+    return 1
+  fi
+  mkdir -p "$run/untar"
+  tar -xzf "$tgz" -C "$run/untar" --no-same-owner && mv "$run/untar/$name" "$dest" \
+    || RECV_WHY=${RECV_WHY:-"snapshot: cannot unpack"}
+  rm -rf "$run/untar"
+  [ -z "$RECV_WHY" ]
+}
+
+# check DESCRIPTION CMD...: runs CMD and appends "PASS|FAIL DESCRIPTION" to $CHECKS, counting
+# failures in FAILS (the callers set both).
+check() {
+  local what=$1
+  shift
+  if "$@"; then echo "PASS $what" >> "$CHECKS"; else echo "FAIL $what" >> "$CHECKS"; FAILS=$((FAILS + 1)); fi
 }
 
 # reached_init NAME: did dom0's /init start in the run's serial log? A boot that failed before

@@ -11,8 +11,8 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-XC="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=1024M,max:1024M conring_size=1m"
-VTD=(--machine q35,kernel-irqchip=split --cpu qemu64,+svm,+npt)
+XC=$DEFAULT_XEN_CMDLINE
+VTD=(--machine "q35,kernel-irqchip=split" --cpu "qemu64,+svm,+npt")
 NAMES=(
   x417-pv-q35-bios x417-pv-q35-vtd-bios x417-pvh-q35-amdvi-bios x417-pv-q35-uefi
   x417-pv-q35-ioports x417-pv-q35-intel
@@ -23,20 +23,20 @@ config() {   # sets DESC and ARGS for configuration $1
     x417-pv-q35-bios) DESC="baseline: q35, SeaBIOS, PV, no IOMMU"
       ARGS=(--xen 4.17) ;;
     x417-pv-q35-vtd-bios) DESC="q35 + emulated VT-d, PV"
-      ARGS=(--xen 4.17 "${VTD[@]}" -- -device intel-iommu,intremap=on) ;;
+      ARGS=(--xen 4.17 "${VTD[@]}" -- -device "intel-iommu,intremap=on") ;;
     x417-pvh-q35-amdvi-bios) DESC="PVH dom0 + emulated AMD-Vi; console ring via privcmd, not xl"
-      ARGS=(--xen 4.17 --cpu qemu64,+svm,+npt --dom0 pvh --collect-args "--xen-access privcmd"
-            -- -device amd-iommu,intremap=on) ;;
+      ARGS=(--xen 4.17 --cpu "qemu64,+svm,+npt" --dom0 pvh --collect-args "--xen-access privcmd"
+            -- -device "amd-iommu,intremap=on") ;;
     x417-pv-q35-uefi) DESC="OVMF + xen.efi, PV"
       ARGS=(--xen 4.17 --firmware ovmf --timeout 400) ;;
     x417-pv-q35-ioports) DESC="dom0_ioports_disable= list (COM4, LPT1)"
       ARGS=(--xen 4.17 --xen-cmdline-extra "dom0_ioports_disable=0x2e8-0x2ef,0x378-0x37f") ;;
     x417-pv-q35-intel) DESC="-cpu qemu64,vendor=GenuineIntel, PV"
-      ARGS=(--xen 4.17 --cpu qemu64,vendor=GenuineIntel) ;;
+      ARGS=(--xen 4.17 --cpu "qemu64,vendor=GenuineIntel") ;;
     x420-pv-pc-bios) DESC="i440fx (pc), SeaBIOS, PV"
       ARGS=(--xen 4.20 --machine pc) ;;
     x420-pvh-q35-vtd-bios) DESC="PVH dom0 + emulated VT-d"
-      ARGS=(--xen 4.20 "${VTD[@]}" --dom0 pvh -- -device intel-iommu,intremap=on) ;;
+      ARGS=(--xen 4.20 "${VTD[@]}" --dom0 pvh -- -device "intel-iommu,intremap=on") ;;
     x420-pv-pc-uefi) DESC="i440fx + OVMF + xen.efi, PV"
       ARGS=(--xen 4.20 --machine pc --firmware ovmf --timeout 400) ;;
     x420-pv-q35-com2) DESC="Xen console on COM2 (data on COM3)"

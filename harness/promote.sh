@@ -5,7 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 NAME=${1:-}; [ -n "$NAME" ] || die "usage: promote.sh NAME"
 RUN=$HARNESS_WORK/runs/$NAME
-[ -f "$RUN/result.txt" ] && grep -q ' status=ok ' "$RUN/result.txt" || die "$NAME: no successful run in $RUN"
+grep -q ' status=ok ' "$RUN/result.txt" 2>/dev/null || die "$NAME: no successful run in $RUN"
 "$REPO_DIR/target/debug/examples/verify-snapshot" "$RUN/snapshot" >/dev/null || die "$NAME: snapshot does not verify"
 OUTD=$HARNESS_DIR/out
 rm -rf "${OUTD:?}/$NAME"; mkdir -p "$OUTD"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, the fast tests (no QEMU, no network), then the
-# real-Xen boots (harness/matrix.sh: Debian's Xen 4.17 and 4.20 under QEMU; needs root to
-# install QEMU/OVMF once and the Debian archive to fetch Xen). `--fast` stops before the boots.
+# The whole test suite: formatting, lints (clippy, shellcheck), the fast tests (no QEMU, no
+# network), then the real-Xen boots (harness/matrix.sh: Debian's Xen 4.17 and 4.20 under QEMU;
+# needs root to install QEMU/OVMF once and the Debian archive to fetch Xen). `--fast` stops
+# before the boots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,8 @@ echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== shellcheck on every shell script (scripts/shellcheck.sh; .ci/run installs shellcheck)"
+scripts/shellcheck.sh
 echo "== cargo test (fast tests)"
 cargo test --workspace
 if [ "${1:-}" = --fast ]; then

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # dom0scope early-boot enforcement: shared by the initramfs-tools script
 # (scripts/init-top/dom0scope) and the dracut hook (90dom0scope/dom0scope-enforce.sh).
 # Sourced, not run: POSIX sh, busybox-compatible. Installed into the initramfs as

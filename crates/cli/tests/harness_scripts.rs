@@ -21,7 +21,8 @@ fn scripts_parse() {
         if !name.ends_with(".sh") {
             continue;
         }
-        let shell = if name.ends_with("init.sh") {
+        // dom0's side (the /init scripts and dom0-lib.sh) is busybox sh.
+        let shell = if name.ends_with("init.sh") || name.starts_with("dom0-") {
             "sh"
         } else {
             "bash"
@@ -31,6 +32,31 @@ fn scripts_parse() {
         n += 1;
     }
     assert!(n >= 12, "only {n} scripts found in harness/");
+}
+
+#[test]
+fn dom0_library_is_where_both_init_scripts_source_it() {
+    // build-initrd.sh puts dom0-lib.sh into every initramfs, enforce.sh into its appended
+    // archive, and both /init scripts source it from there: one path in all four.
+    let lib = "/usr/lib/harness/dom0-lib.sh";
+    let read = |f: &str| std::fs::read_to_string(harness().join(f)).unwrap();
+    for init in ["init.sh", "enforce-init.sh"] {
+        assert!(
+            read(init).lines().any(|l| l.trim() == format!(". {lib}")),
+            "{init} does not source {lib}"
+        );
+    }
+    for builder in ["build-initrd.sh", "enforce.sh"] {
+        let installs = |l: &str| {
+            l.starts_with("install ")
+                && l.contains("\"$HARNESS_DIR/dom0-lib.sh\"")
+                && l.contains(&format!("{lib}\""))
+        };
+        assert!(
+            read(builder).lines().any(installs),
+            "{builder} does not install dom0-lib.sh as {lib}"
+        );
+    }
 }
 
 #[test]
