@@ -48,7 +48,7 @@ dom0scope_policy() {
 	if [ -r "$_r$DOM0SCOPE_CONF_IN_IMAGE" ]; then
 		# Written by the administrator and copied in by the hook: plain VAR=value lines. Read
 		# in a subshell, so that only ON_FAILURE is taken from it.
-		# shellcheck disable=SC1090
+		# shellcheck disable=SC1090  # the administrator's config: its path is only known at run time
 		_conf=$(
 			ON_FAILURE=
 			. "$_r$DOM0SCOPE_CONF_IN_IMAGE" >/dev/null 2>&1

@@ -11,7 +11,7 @@ dom0scope_conf() {
     DOM0SCOPE_BIN=
     PLAN=/etc/dom0scope/plan.json
     if [[ -r $DOM0SCOPE_CONF ]]; then
-        # shellcheck disable=SC1090
+        # shellcheck disable=SC1090  # the administrator's config: its path is only known at run time
         . "$DOM0SCOPE_CONF"
     fi
     [[ -n $DOM0SCOPE_BIN ]] || DOM0SCOPE_BIN=$(command -v dom0scope || echo /usr/sbin/dom0scope)
