@@ -41,6 +41,7 @@ pub struct Facts {
 /// Why a snapshot has nothing to audit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoFacts {
+    /// Why, for people: each artifact tried with its error, or the artifacts looked for.
     pub message: String,
     /// Per-artifact reasons, when artifacts were tried.
     pub errors: Vec<xenlog::LogError>,

@@ -25,7 +25,9 @@ use crate::evidence::Warning;
 /// Why nothing at all could be read from a log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogError {
+    /// Artifact path inside the snapshot.
     pub artifact: String,
+    /// Why: binary data or no `(XEN)` line, with the number of lines looked at.
     pub message: String,
 }
 
