@@ -84,7 +84,7 @@ pub mod hex {
         s.serialize_str(&format!("{v:#x}"))
     }
 
-    /// [`u64`] for an optional value (None stays null).
+    /// [`u64()`] for an optional value (None stays null).
     pub fn opt_u64<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
         match v {
             Some(v) => s.serialize_str(&format!("{v:#x}")),
