@@ -28,9 +28,11 @@ impl std::fmt::Display for Evidence {
 /// A problem with one input line: it looked like a known line but did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Warning {
+    /// Artifact path inside the snapshot (e.g. `xen/dmesg.txt`).
     pub artifact: String,
     /// 1-based line number, 0 when the warning concerns the whole artifact.
     pub line: u32,
+    /// What was wrong with it, and what was done instead.
     pub message: String,
 }
 
@@ -77,10 +79,12 @@ pub mod hex {
         }
     }
 
+    /// A `u64` as a `0x…` hex string.
     pub fn u64<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&format!("{v:#x}"))
     }
 
+    /// [`u64()`] for an optional value (None stays null).
     pub fn opt_u64<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
         match v {
             Some(v) => s.serialize_str(&format!("{v:#x}")),

@@ -42,6 +42,7 @@ pub struct Facts {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct NoFacts {
+    /// Why, for people: each artifact tried with its error, or the artifacts looked for.
     pub message: String,
     /// Per-artifact reasons, when artifacts were tried.
     pub errors: Vec<xenlog::LogError>,

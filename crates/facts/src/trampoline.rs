@@ -40,8 +40,11 @@ pub struct Trampoline {
     pub first_frame: u64,
     /// Last frame of the region that must be protected (inclusive).
     pub last_frame: u64,
+    /// Derived the way Xen computes it, or only bounded.
     pub certainty: Certainty,
+    /// How it was located, for people: which rule, from which range.
     pub how: String,
+    /// The memory-map line it was located from.
     pub evidence: Vec<Evidence>,
 }
 
@@ -49,7 +52,9 @@ pub struct Trampoline {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BootPath {
+    /// BIOS or multiboot(1) boot: 64 KiB below the EBDA.
     Bios,
+    /// xen.efi, or multiboot2 on EFI: the highest EfiLoaderData range below 1 MiB.
     Efi,
 }
 

@@ -41,6 +41,7 @@ pub enum Value {
 /// A symbol with the line it was read from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Entry {
+    /// The symbol's value.
     pub value: Value,
     /// 1-based line number.
     pub line: u32,
@@ -128,6 +129,7 @@ impl KConfig {
         self.entries.len()
     }
 
+    /// No symbol was read.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -146,9 +148,11 @@ pub enum Source {
 /// The running Xen's build configuration, as the snapshot holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct XenConfig {
+    /// Which kind of artifact it came from.
     pub source: Source,
     /// Artifact path inside the snapshot.
     pub artifact: String,
+    /// The parsed `.config`.
     pub kconfig: KConfig,
 }
 

@@ -22,13 +22,16 @@ pub enum Origin {
 /// One option.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
+    /// The option as written, e.g. `efi=no-rs`.
     pub text: String,
+    /// Which command line it came from.
     pub origin: Origin,
 }
 
 /// The effective command line, in the order Xen parses it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Cmdline {
+    /// Every option in the order Xen parses them (built-in first), GRUB's `placeholder` dropped, cut at `--`.
     pub words: Vec<Word>,
 }
 

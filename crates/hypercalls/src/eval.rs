@@ -14,13 +14,16 @@ use crate::table::{Need, Operation, Table};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Availability {
+    /// Every condition is positively shown (or is Xen's documented default).
     Available,
     /// Why not (each a short reason, e.g. `no EFI`, `efi=no-rs`).
     NotAvailable {
+        /// One reason per condition that fails, deduplicated, in check order.
         why: Vec<String>,
     },
     /// What would decide it.
     Unknown {
+        /// What would decide each open condition, deduplicated, in check order.
         needs: Vec<String>,
     },
 }
@@ -38,8 +41,10 @@ impl std::fmt::Display for Availability {
 /// One table row with its availability here.
 #[derive(Debug, Clone, Serialize)]
 pub struct OpSurface<'t> {
+    /// The table row.
     #[serde(flatten)]
     pub op: &'t Operation,
+    /// Its availability on this host.
     pub availability: Availability,
     /// True when the verdict rests on a default the tool carries (Debian's config).
     pub assumed: bool,

@@ -36,6 +36,7 @@ pub struct Fact {
     pub artifact: String,
     /// 1-based line; 0 when the fact is about the whole artifact (e.g. a symbol absent).
     pub line: u32,
+    /// The cited line's text (for an absent Kconfig symbol, a note saying so).
     pub text: String,
     /// True when it comes from a default the tool carries, not from this snapshot.
     pub assumed: bool,
@@ -68,11 +69,13 @@ pub enum ConfigSource {
 /// A build configuration and its origin.
 #[derive(Debug, Clone)]
 pub struct BuildConfig {
+    /// Where it was read from.
     pub source: ConfigSource,
     /// Artifact path, or `dom0scope:…` for a carried default.
     pub artifact: String,
     /// For a default: the package version it was read from.
     pub default_of: Option<String>,
+    /// The parsed `.config`.
     pub kconfig: KConfig,
 }
 
@@ -103,10 +106,13 @@ pub enum XsmMode {
     Dummy,
     /// SILO: the dummy actions for dom0's privileged operations.
     Silo,
+    /// FLASK enforcing its policy: whether dom0 holds the permission depends on the policy.
     FlaskEnforcing,
+    /// FLASK permissive: denials are logged, not enforced.
     FlaskPermissive,
     /// `flask=late`: allowed until dom0 loads a policy.
     FlaskLate,
+    /// Neither an XSM start-up line nor a build configuration says.
     Unknown,
 }
 
@@ -117,7 +123,9 @@ pub struct Version {
     pub release: String,
     /// `4.17.7`.
     pub full: String,
+    /// Distribution package version from the banner (e.g. `Debian 4.17.7+13-…`).
     pub package: Option<String>,
+    /// The `Xen version` banner line.
     #[serde(skip)]
     pub fact: Fact,
 }
@@ -125,21 +133,29 @@ pub struct Version {
 /// Everything the rules read about the host.
 #[derive(Debug, Clone)]
 pub struct Host {
+    /// From the `Xen version` banner.
     pub version: Option<Version>,
+    /// The build configuration: hypfs, a matching `/boot` config, or Debian's carried default.
     pub config: Option<BuildConfig>,
     /// The effective command line, or None when the log has no `Command line:`.
     pub cmdline: Option<Cmdline>,
     /// Evidence for each command-line origin (`Command line:` / built-in source).
     pub cmdline_loader: Option<Fact>,
+    /// Evidence for the built-in command line: `CONFIG_CMDLINE`, else Xen's `Built-in command line:` line.
     pub cmdline_builtin: Option<Fact>,
+    /// Whether Xen booted through EFI (memory-map label, `Bootloader: EFI`, or the EFI memory map dump), with its evidence.
     pub efi_boot: Option<(bool, Fact)>,
+    /// dom0's mode, from the `*** Building a PV/PVH Dom0 ***` line.
     pub dom0: Option<(Dom0Mode, Fact)>,
     /// Xen knows a PM1a control block (`ACPI: SLEEP INFO`), needed for ACPI sleep.
     pub acpi_sleep: Option<(bool, Fact)>,
+    /// The XSM module in force, with the facts it was decided on.
     pub xsm: (XsmMode, Vec<Fact>),
     /// The log's start-up lines (from the facts stage).
     pub scan: Startup,
+    /// The Xen log's artifact path (cited for start-up lines).
     pub log_artifact: String,
+    /// Configuration artifacts not used and their parser's problems (`path: why`).
     pub warnings: Vec<String>,
 }
 

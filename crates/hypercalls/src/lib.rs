@@ -29,13 +29,17 @@ pub const SCHEMA: &str = "dom0scope-hypercalls/1";
 /// The table evaluated on one snapshot.
 #[derive(Debug, Clone, Serialize)]
 pub struct HypercallSurface<'t> {
+    /// Always [`SCHEMA`].
     pub schema: &'static str,
+    /// The host facts every row was judged against.
     pub host: HostSummary,
+    /// Counts of rows by availability.
     pub summary: Summary,
     /// The Xen versions (and tags) the table was checked against.
     pub checked: &'t [Checked],
     /// Why no row carries a "privileged command" / "control plane" class yet.
     pub class_note: &'t str,
+    /// Every row of the table, in table order, with its availability here.
     pub operations: Vec<OpSurface<'t>>,
     /// Problems with the inputs (unusable config artifacts, parser warnings).
     pub warnings: Vec<String>,
@@ -44,23 +48,36 @@ pub struct HypercallSurface<'t> {
 /// The host facts every row was judged against.
 #[derive(Debug, Clone, Serialize)]
 pub struct HostSummary {
+    /// The Xen version from the `Xen version` banner.
     pub xen: Option<host::Version>,
+    /// The banner line.
     pub xen_evidence: Option<Fact>,
+    /// Where the build configuration came from, if one was found or assumed.
     pub config: Option<ConfigSummary>,
+    /// Evidence for the boot loader's command line (`Command line:`).
     pub cmdline: Option<Fact>,
+    /// Evidence for the built-in command line (`CONFIG_CMDLINE` or `Built-in command line:`).
     pub builtin_cmdline: Option<Fact>,
+    /// Xen booted through EFI; None when the log does not say.
     pub efi_boot: Option<bool>,
+    /// The line that shows how Xen booted.
     pub efi_boot_evidence: Option<Fact>,
+    /// dom0's mode, `PV` or `PVH`, from the dom0 build line.
     pub dom0: Option<&'static str>,
+    /// The dom0 build line.
     pub dom0_evidence: Option<Fact>,
+    /// The XSM module in force.
     pub xsm: XsmMode,
+    /// The lines or config symbols the XSM module was decided on.
     pub xsm_evidence: Vec<Fact>,
 }
 
 /// Where the build configuration came from.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConfigSummary {
+    /// hypfs, a matching `/boot` config, or Debian's carried default.
     pub source: ConfigSource,
+    /// Artifact path, or `dom0scope:…` for a carried default.
     pub artifact: String,
     /// For a carried default: the package version it was read from.
     pub default_of: Option<String>,
@@ -69,9 +86,13 @@ pub struct ConfigSummary {
 /// Counts by availability.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
+    /// Rows evaluated.
     pub total: usize,
+    /// Rows dom0 can use on this host.
     pub available: usize,
+    /// Rows ruled out on this host.
     pub not_available: usize,
+    /// Rows whose availability the snapshot cannot decide.
     pub unknown: usize,
 }
 

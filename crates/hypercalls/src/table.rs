@@ -20,34 +20,55 @@ const ROWS: &[(&str, &str)] = &[
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Operation {
+    /// Stable identifier, `hypercall.cmd[.sub]`; never reused.
     pub id: String,
+    /// `__HYPERVISOR_*` name without the prefix (e.g. `platform_op`).
     pub hypercall: String,
+    /// Its hypercall number (e.g. 7 for `platform_op`).
     pub hypercall_number: u32,
+    /// The command (`XENPF_*`, `XEN_SYSCTL_*`, `XEN_DOMCTL_*`, `KEXEC_CMD_*` …).
     pub cmd: String,
+    /// The command's number.
     pub number: u32,
+    /// The sub-operation (an EFI runtime sub-op, a kexec image type …), when the row is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub: Option<String>,
+    /// The sub-operation's number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_number: Option<u32>,
+    /// Short human name (e.g. `EFI GetTime`).
     pub name: String,
+    /// What the operation lets dom0 do to Xen or the firmware.
     pub effect: String,
+    /// The XSM hook Xen calls for it (e.g. `xsm_platform_op`).
     pub xsm_hook: String,
+    /// The dummy (default) XSM module's action for that hook (e.g. `XSM_PRIV`).
     pub dummy: String,
+    /// Whether that default action lets dom0 (the control domain) through.
     pub dummy_allows_dom0: bool,
+    /// The FLASK permission checked (`class:perm`, several joined by ` + `), or `unknown` when FLASK has no case for it.
     pub flask: String,
+    /// Kconfig options (without `CONFIG_`) that must all be `y` for the operation to exist.
     #[serde(default)]
     pub kconfig: Vec<String>,
+    /// Xen command-line switches that remove it, `, `-separated; `(no X)` means leaving X off, Xen's default.
     #[serde(default)]
     pub cmdline: String,
+    /// Host conditions the evaluator checks.
     #[serde(default)]
     pub needs: Vec<Need>,
+    /// The checked releases (`4.17`, `4.20`) the operation exists in.
     pub versions: Vec<String>,
+    /// The Xen community's classification, only where it published one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class: Option<Class>,
+    /// Where the Xen community singled the operation out (a citation), if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub community: Option<String>,
+    /// Anything else the verdict should know.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// The dispatch site in Xen's source at each checked tag that has the operation.
     pub source: Vec<SourceRef>,
 }
 
@@ -102,8 +123,10 @@ pub enum Need {
 /// The Xen community's two-way classification (Xen Summit 2025), where published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Class {
+    /// The community's "privileged command" class.
     #[serde(rename = "privileged command")]
     PrivilegedCommand,
+    /// The community's "control plane" class.
     #[serde(rename = "control plane")]
     ControlPlane,
 }
@@ -112,7 +135,9 @@ pub enum Class {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceRef {
+    /// `TAG:path:line` in xen.git, e.g. `RELEASE-4.17.7:xen/common/efi/runtime.c:379`.
     pub at: String,
+    /// The text on that line (`tests/table.rs` re-checks it against a xen.git clone when `DOM0SCOPE_XEN_GIT` is set).
     pub text: String,
 }
 
@@ -130,15 +155,20 @@ impl SourceRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Checked {
+    /// The release, `major.minor` (e.g. `4.17`), as rows' `versions` name it.
     pub version: String,
+    /// The xen.git tag read for it (e.g. `RELEASE-4.17.7`).
     pub tag: String,
 }
 
 /// The whole table.
 #[derive(Debug, Clone, Serialize)]
 pub struct Table {
+    /// The releases (and tags) the table was checked against.
     pub checked: Vec<Checked>,
+    /// Why no row carries a community class yet.
     pub class_note: String,
+    /// Every row, in file order (platform, EFI, control, PV).
     pub ops: Vec<Operation>,
 }
 

@@ -16,7 +16,9 @@ pub struct Device {
     pub class: String,
     /// The platform role it was recognised in, by IDs and class.
     pub role: Option<&'static str>,
+    /// Vendor name from the compiled-in PCI ID database; None when it does not list the vendor.
     pub vendor_name: Option<&'static str>,
+    /// Device name from the same database; None when it does not list the device.
     pub device_name: Option<&'static str>,
     /// Subclass name (prog-if when the database has one).
     pub class_name: Option<&'static str>,

@@ -33,11 +33,13 @@ pub const MAX_PHYS_BITS: u8 = 52;
 /// One byte range with its owner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Region {
+    /// First byte of the range.
     #[serde(serialize_with = "hex::u64")]
     pub start: u64,
     /// Inclusive.
     #[serde(serialize_with = "hex::u64")]
     pub end: u64,
+    /// Who or what owns it (the highest-precedence claim).
     pub owner: Owner,
     /// The line that says so; None for holes.
     pub source: Option<Evidence>,

@@ -9,28 +9,43 @@ use serde::Serialize;
 #[serde(tag = "owner", rename_all = "snake_case")]
 pub enum Owner {
     /// What the E820 map says lies there.
-    E820 { kind: E820Kind },
+    E820 {
+        /// The type Xen's E820 map gives the range.
+        kind: E820Kind,
+    },
     /// Not described by any source (MMIO, or nothing).
     Hole,
     /// UEFI runtime services code: firmware that Xen runs in ring 0 on dom0's
     /// EFI runtime calls.
     EfiRuntimeCode,
     /// UEFI runtime services data (and other EFI_MEMORY_RUNTIME ranges).
-    EfiRuntimeData { efi_type: u32 },
+    EfiRuntimeData {
+        /// The descriptor's `EFI_MEMORY_TYPE` (6 = runtime services data, or another type marked EFI_MEMORY_RUNTIME).
+        efi_type: u32,
+    },
     /// An ACPI table, by signature.
-    AcpiTable { signature: String },
+    AcpiTable {
+        /// The table's signature as Xen's `ACPI:` line prints it (e.g. `DSDT`).
+        signature: String,
+    },
     /// The Firmware ACPI Control Structure: the S3 waking vectors.
     Facs,
     /// The local APIC register page.
     Lapic,
     /// An IO-APIC register page.
-    IoApic { id: u32 },
+    IoApic {
+        /// The IO-APIC's id (Xen's `ACPI: IOAPIC` line or the MADT entry).
+        id: u32,
+    },
     /// The HPET register block.
     Hpet,
     /// A PCI Express ECAM (MMCONFIG) window.
     PciEcam {
+        /// PCI segment (MCFG / Xen's `PCI: MCFG configuration` line).
         segment: u16,
+        /// First bus the window decodes.
         bus_start: u8,
+        /// Last bus the window decodes (inclusive).
         bus_end: u8,
     },
     /// A VT-d remapping unit's registers.
@@ -39,10 +54,18 @@ pub enum Owner {
     AmdIommuRegisters,
     /// Memory the firmware keeps DMA-mapped for the listed devices through the
     /// IOMMU (DMAR RMRR): a device may write it at any time.
-    Rmrr { devices: Vec<String> },
+    Rmrr {
+        /// The RMRR's device scopes, named (`SSSS:BB:DD.F`, or the hops behind a bridge).
+        devices: Vec<String>,
+    },
     /// The AMD counterpart of an RMRR (IVRS IVMD): unity-mapped or excluded
     /// from translation for the listed devices.
-    Ivmd { what: &'static str, devices: String },
+    Ivmd {
+        /// `exclusion range` (flags bit 3) or `unity-mapped range`.
+        what: &'static str,
+        /// Which devices it applies to: all (type 0x20), one (0x21), or a range of device ids (0x22).
+        devices: String,
+    },
     /// The TPM's CRB locality page holding the control area (TPM2 table).
     TpmCrb,
     /// The TPM localities 0-4 window the PC Client PTP fixes at 0xfed40000.
@@ -51,10 +74,20 @@ pub enum Owner {
     FlashWindow,
     /// A chipset register block located by a config-space register, not a BAR
     /// (Intel RCBA, …).
-    ChipsetRegisters { sbdf: String, block: &'static str },
+    ChipsetRegisters {
+        /// The function whose config register locates the block (`SSSS:BB:DD.F`).
+        sbdf: String,
+        /// Which block, e.g. `Intel RCBA chipset registers`.
+        block: &'static str,
+    },
     /// The SPI flash controller's registers when a chipset register, not a BAR,
     /// locates them (Intel RCBA + 0x3800, AMD FCH LPC 0xa0).
-    SpiController { sbdf: String, via: &'static str },
+    SpiController {
+        /// The LPC bridge whose register locates it (`SSSS:BB:DD.F`).
+        sbdf: String,
+        /// The register used: `RCBA+0x3800`, `RCBA+0x3020` or `SPI_BASE_ADDR`.
+        via: &'static str,
+    },
     /// Xen's AP start-up trampoline (executed on CPU bring-up and S3 resume).
     XenTrampoline,
     /// Xen's own image where it relocated itself (`New Xen image base address`),
@@ -64,14 +97,23 @@ pub enum Owner {
     XenImage,
     /// A PC/AT fixed memory region (IVT/BDA, VGA window, option ROMs, system BIOS,
     /// MSI address window), named by convention when no artifact says more.
-    Legacy { what: &'static str },
+    Legacy {
+        /// The conventional region's name, e.g. `legacy VGA window`.
+        what: &'static str,
+    },
     /// An AML `OperationRegion` in SystemMemory (firmware code touches it).
-    AmlRegion { name: String },
+    AmlRegion {
+        /// The region's AML name path (e.g. `\_SB.GNVS`).
+        name: String,
+    },
     /// A PCI function's memory BAR (index 0-5) or expansion ROM (6); `role`
     /// names a platform-critical function (SPI controller, SMBus, LPC bridge).
     PciBar {
+        /// The function (`SSSS:BB:DD.F`).
         sbdf: String,
+        /// Index of the line in sysfs `resource`: 0-5 BARs, 6 the expansion ROM, 7+ bridge windows.
         index: u8,
+        /// The function's platform role (SPI controller, SMBus, LPC bridge …), when it has one.
         #[serde(skip_serializing_if = "Option::is_none")]
         role: Option<&'static str>,
     },

@@ -13,12 +13,16 @@ use serde::Serialize;
 pub enum PortOwner {
     /// A fixed-hardware block from the FADT (PM1a_CNT, GPE0, SMI_CMD …).
     Acpi {
+        /// The FADT field name (`PM1a_CNT_BLK`, `GPE0_BLK`, `SMI_CMD` …).
         block: String,
     },
     /// A PCI function's I/O BAR; `role` names a platform-critical function.
     PciBar {
+        /// The function (`SSSS:BB:DD.F`).
         sbdf: String,
+        /// Index of the line in sysfs `resource` (the BAR number).
         index: u8,
+        /// The function's platform role (SMBus controller, LPC bridge …), when it has one.
         #[serde(skip_serializing_if = "Option::is_none")]
         role: Option<&'static str>,
     },
@@ -26,21 +30,27 @@ pub enum PortOwner {
     /// ICH/PCH PMBASE block with SMI_EN and the TCO watchdog, or the PIIX4
     /// PMBA and SMBus blocks.
     Chipset {
+        /// The function whose config register locates the block (`SSSS:BB:DD.F`).
         sbdf: String,
+        /// Which block, e.g. `Intel PMBASE (PM1, SMI_EN, TCO)`.
         block: &'static str,
     },
     /// An AML `OperationRegion` in SystemIO.
     AmlRegion {
+        /// The region's AML name path.
         name: String,
     },
     /// A PC/AT legacy device at its conventional address.
     Legacy {
+        /// The conventional device's name, e.g. `8254 PIT`.
         device: &'static str,
     },
+    /// No source and no convention names the range.
     Unclaimed,
 }
 
 impl PortOwner {
+    /// Short label for reports.
     pub fn label(&self) -> String {
         match self {
             PortOwner::Acpi { block } => format!("ACPI {block}"),
@@ -80,9 +90,13 @@ impl PortOwner {
 /// One port range with its owner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PortRegion {
+    /// First port of the range.
     pub start: u16,
+    /// Last port of the range (inclusive).
     pub end: u16,
+    /// Who answers there.
     pub owner: PortOwner,
+    /// The FADT field, `resource` line, config register or AML declaration that says so; None for conventions and unclaimed ranges.
     pub source: Option<Evidence>,
 }
 

@@ -17,13 +17,17 @@ pub struct Observed {
     /// Machine frames dom0 may map (`I/O Memory`).
     #[serde(serialize_with = "hex::set")]
     pub iomem: FrameSet,
+    /// The dump's `I/O Memory` line.
     pub iomem_source: Evidence,
     /// I/O ports dom0 may access (`I/O Ports`); None when the dump has no such set
     /// (non-x86 dumps).
     #[serde(serialize_with = "hex::opt_set")]
     pub ioports: Option<PortSet>,
+    /// The dump's `I/O Ports` line, when present.
     pub ioports_source: Option<Evidence>,
+    /// IRQs dom0 may use (`Interrupts`); None when the dump has no such set.
     pub irqs: Option<IrqSet>,
+    /// The dump's `Interrupts` line, when present.
     pub irqs_source: Option<Evidence>,
     /// The dump's header line.
     pub header: Evidence,

@@ -10,15 +10,19 @@ use crate::model::{Prediction, RULES, Target};
 /// Which rangeset a difference is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Set {
+    /// Xen's `I/O Memory` rangeset: machine frames.
     #[serde(rename = "I/O Memory")]
     IoMemory,
+    /// Xen's `I/O Ports` rangeset.
     #[serde(rename = "I/O Ports")]
     IoPorts,
+    /// Xen's `Interrupts` rangeset: IRQs.
     #[serde(rename = "Interrupts")]
     Interrupts,
 }
 
 impl Set {
+    /// The rangeset's name as the `'q'` dump prints it.
     pub fn label(self) -> &'static str {
         match self {
             Set::IoMemory => "I/O Memory",
@@ -31,6 +35,7 @@ impl Set {
 /// One range on which model and Xen disagree.
 #[derive(Debug, Clone, Serialize)]
 pub struct Difference {
+    /// The rangeset the range is in.
     pub set: Set,
     /// Hex (memory, ports) or decimal (interrupts), inclusive.
     pub range: String,
@@ -38,7 +43,9 @@ pub struct Difference {
     pub observed_only: bool,
     /// The rule whose step decided this range in the model, if any.
     pub rule: Option<&'static str>,
+    /// The Xen source (file and function) of that rule, from [`RULES`].
     pub rule_source: Option<&'static str>,
+    /// That step's reason on this host (e.g. `PM timer at 0x608`).
     pub why: Option<String>,
     /// The deciding step rested on an assumed fact.
     pub follows_from_assumption: bool,
@@ -47,7 +54,9 @@ pub struct Difference {
 /// The comparison.
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
+    /// No differences: the model reproduces Xen's rangesets exactly.
     pub agrees: bool,
+    /// Every range on which they disagree, per set observed-only first.
     pub differences: Vec<Difference>,
 }
 

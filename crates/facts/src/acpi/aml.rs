@@ -13,21 +13,29 @@ use crate::evidence::hex;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Space {
+    /// RegionSpace 0: physical memory.
     SystemMemory,
+    /// RegionSpace 1: I/O ports.
     SystemIo,
+    /// RegionSpace 2: PCI configuration space.
     PciConfig,
+    /// RegionSpace 3: the embedded controller.
     EmbeddedControl,
+    /// Any other space id the scan accepts (0x04-0x0a, or OEM-defined 0x80-0xff).
     Other(u8),
 }
 
 /// One `OperationRegion`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OpRegion {
+    /// Name path as declared (e.g. `\_SB.GNVS`), each segment's trailing `_` padding dropped.
     pub name: String,
+    /// The RegionSpace byte.
     pub space: Space,
     /// None when computed at run time.
     #[serde(serialize_with = "hex::opt_u64")]
     pub offset: Option<u64>,
+    /// Length in bytes; None when computed at run time.
     #[serde(serialize_with = "hex::opt_u64")]
     pub length: Option<u64>,
     /// Byte offset of the declaration in the table.

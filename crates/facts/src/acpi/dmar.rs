@@ -11,8 +11,10 @@ use crate::evidence::hex;
 /// One remapping hardware unit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Drhd {
+    /// Register base address (DRHD offset 8).
     #[serde(serialize_with = "hex::u64")]
     pub base: u64,
+    /// PCI segment the unit serves (DRHD offset 6).
     pub segment: u16,
     /// INCLUDE_PCI_ALL.
     pub include_all: bool,
@@ -20,6 +22,7 @@ pub struct Drhd {
     pub size_pages_log2: u8,
     /// Byte offset of the structure in the table, for evidence.
     pub offset: usize,
+    /// Device scopes (from DRHD offset 16): the devices the unit covers.
     pub scopes: Vec<DeviceScope>,
 }
 
@@ -28,7 +31,9 @@ pub struct Drhd {
 pub struct DeviceScope {
     /// 1 endpoint, 2 bridge, 3 IO-APIC, 4 HPET, 5 ACPI namespace device.
     pub kind: u8,
+    /// Enumeration ID (scope offset 4): the IO-APIC id, HPET number or ACPI device number for kinds 3-5.
     pub enumeration_id: u8,
+    /// Bus the path starts at (scope offset 5).
     pub start_bus: u8,
     /// (device, function) hops from `start_bus`.
     pub path: Vec<(u8, u8)>,
@@ -37,34 +42,49 @@ pub struct DeviceScope {
 /// Reserved memory the firmware keeps identity-mapped for devices (§8.4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rmrr {
+    /// PCI segment (RMRR offset 6).
     pub segment: u16,
+    /// First byte of the region (RMRR offset 8).
     #[serde(serialize_with = "hex::u64")]
     pub base: u64,
     /// Inclusive.
     #[serde(serialize_with = "hex::u64")]
     pub limit: u64,
+    /// Byte offset of the structure in the table, for evidence.
     pub offset: usize,
+    /// The devices the region is kept mapped for (from RMRR offset 24).
     pub scopes: Vec<DeviceScope>,
 }
 
 /// Root ports that support Address Translation Services (§8.5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Atsr {
+    /// PCI segment (ATSR offset 6).
     pub segment: u16,
+    /// ALL_PORTS (ATSR offset 4, bit 0): every root port of the segment supports ATS.
     pub all_ports: bool,
+    /// Byte offset of the structure in the table, for evidence.
     pub offset: usize,
+    /// The root ports listed (from ATSR offset 8).
     pub scopes: Vec<DeviceScope>,
 }
 
+/// The DMA Remapping table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Dmar {
+    /// Artifact path inside the snapshot.
     pub artifact: String,
     /// The signature as found (`DMAR`, or `RMAD`/`XMAR` when Xen hid it).
     pub signature: String,
+    /// DMA physical address width in bits (the table stores it minus one at offset 36).
     pub host_address_width: u8,
+    /// Flags (offset 37): bit 0 INTR_REMAP, bit 1 X2APIC_OPT_OUT, bit 2 DMA_CTRL_PLATFORM_OPT_IN.
     pub flags: u8,
+    /// Remapping hardware units (structure type 0), in table order.
     pub drhd: Vec<Drhd>,
+    /// Reserved memory regions (structure type 1), in table order.
     pub rmrr: Vec<Rmrr>,
+    /// Root-port ATS reports (structure type 2), in table order.
     pub atsr: Vec<Atsr>,
 }
 

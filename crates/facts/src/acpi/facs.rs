@@ -6,10 +6,14 @@ use serde::Serialize;
 use super::{u32_at, u64_at};
 use crate::evidence::hex;
 
+/// The FACS, recognised by its signature (it has no checksum).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Facs {
+    /// Artifact path inside the snapshot.
     pub artifact: String,
+    /// Length field (byte 0x04), in bytes.
     pub length: u32,
+    /// Hardware signature (byte 0x08), which firmware changes when the hardware configuration changes.
     #[serde(serialize_with = "hex::u64")]
     pub hardware_signature: u64,
     /// 32-bit real-mode waking vector (byte 0x0c).
@@ -18,6 +22,7 @@ pub struct Facs {
     /// 64-bit waking vector (byte 0x18), which Xen never clears.
     #[serde(serialize_with = "hex::u64")]
     pub x_waking_vector: u64,
+    /// Flags (byte 0x14): bit 0 S4BIOS_F, bit 1 64BIT_WAKE_SUPPORTED_F.
     pub flags: u32,
 }
 

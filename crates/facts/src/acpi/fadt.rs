@@ -7,33 +7,56 @@ use serde::Serialize;
 use super::{TableInfo, u8_at, u16_at, u32_at, u64_at};
 use crate::evidence::hex;
 
+/// The Fixed ACPI Description Table (signature `FACP`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Fadt {
+    /// Artifact path inside the snapshot.
     pub artifact: String,
+    /// Table revision, from the header (byte 8).
     pub revision: u8,
+    /// 32-bit FACS address (FIRMWARE_CTRL, offset 36).
     #[serde(serialize_with = "hex::u64")]
     pub firmware_ctrl: u64,
+    /// 64-bit FACS address (X_FIRMWARE_CTRL, offset 132); None when the table is shorter.
     #[serde(serialize_with = "hex::opt_u64")]
     pub x_firmware_ctrl: Option<u64>,
+    /// SMI command I/O port (SMI_CMD, offset 48); 0 when there is none.
     pub smi_cmd: u32,
     /// Values written to SMI_CMD to enter and leave ACPI mode.
     pub acpi_enable: u8,
+    /// Value written to SMI_CMD to leave ACPI mode (ACPI_DISABLE, offset 53; ACPI_ENABLE is offset 52).
     pub acpi_disable: u8,
+    /// PM1a event block I/O port (offset 56).
     pub pm1a_evt_blk: u32,
+    /// PM1b event block I/O port (offset 60); 0 when absent.
     pub pm1b_evt_blk: u32,
+    /// PM1a control block I/O port (offset 64).
     pub pm1a_cnt_blk: u32,
+    /// PM1b control block I/O port (offset 68); 0 when absent.
     pub pm1b_cnt_blk: u32,
+    /// PM2 control block I/O port (offset 72); 0 when absent.
     pub pm2_cnt_blk: u32,
+    /// PM timer block I/O port (offset 76).
     pub pm_tmr_blk: u32,
+    /// GPE0 block I/O port (offset 80); 0 when absent.
     pub gpe0_blk: u32,
+    /// GPE1 block I/O port (offset 84); 0 when absent.
     pub gpe1_blk: u32,
+    /// Bytes each PM1 event block decodes (offset 88).
     pub pm1_evt_len: u8,
+    /// Bytes each PM1 control block decodes (offset 89).
     pub pm1_cnt_len: u8,
+    /// Bytes the PM2 control block decodes (offset 90).
     pub pm2_cnt_len: u8,
+    /// Bytes the PM timer block decodes (offset 91; 4 when there is one).
     pub pm_tmr_len: u8,
+    /// Bytes the GPE0 block decodes (offset 92).
     pub gpe0_blk_len: u8,
+    /// Bytes the GPE1 block decodes (offset 93).
     pub gpe1_blk_len: u8,
+    /// IA-PC boot architecture flags (offset 109: legacy devices, 8042, VGA not present …); None when the table is shorter.
     pub iapc_boot_arch: Option<u16>,
+    /// Fixed feature flags (offset 112; bit 20 HW_REDUCED_ACPI); None when the table is shorter.
     pub flags: Option<u32>,
 }
 

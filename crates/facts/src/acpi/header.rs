@@ -8,31 +8,49 @@ use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
 #[derive(Debug, FromBytes, KnownLayout, Immutable, Unaligned)]
 #[repr(C)]
 pub struct SdtHeader {
+    /// Table signature, e.g. `APIC` (offset 0).
     pub signature: [u8; 4],
+    /// Length of the whole table in bytes, header included (offset 4).
     pub length: U32,
+    /// Revision (offset 8).
     pub revision: u8,
+    /// Checksum (offset 9): makes the table's bytes sum to 0 mod 256.
     pub checksum: u8,
+    /// OEM ID (offset 10).
     pub oem_id: [u8; 6],
+    /// OEM table ID (offset 16).
     pub oem_table_id: [u8; 8],
+    /// OEM revision (offset 24).
     pub oem_revision: U32,
+    /// Vendor ID of the ASL compiler that built the table (offset 28).
     pub creator_id: [u8; 4],
+    /// Revision of that compiler (offset 32).
     pub creator_revision: U32,
 }
 
 /// What a table's header says, and whether its bytes agree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TableInfo {
+    /// Artifact path inside the snapshot.
     pub artifact: String,
+    /// Signature as text (non-printable bytes shown as `.`).
     pub signature: String,
+    /// Signature as found, for matching.
     #[serde(skip)]
     pub signature_bytes: [u8; 4],
+    /// The header's length field, in bytes.
     pub length: u32,
     /// Bytes actually present in the artifact.
     pub present: usize,
+    /// The artifact holds fewer bytes than `length`.
     pub truncated: bool,
+    /// The header's revision.
     pub revision: u8,
+    /// OEM ID as text, trailing spaces trimmed.
     pub oem_id: String,
+    /// OEM table ID as text, trailing spaces trimmed.
     pub oem_table_id: String,
+    /// The bytes up to `length` are all present and sum to 0 (the FACS has no checksum and passes).
     pub checksum_ok: bool,
 }
 

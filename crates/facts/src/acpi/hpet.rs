@@ -7,15 +7,20 @@ use serde::Serialize;
 use super::{TableInfo, u8_at, u32_at, u64_at};
 use crate::evidence::hex;
 
+/// The HPET description table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HpetTable {
+    /// Artifact path inside the snapshot.
     pub artifact: String,
+    /// Event Timer Block ID (offset 36): vendor id, comparator count and revision of the timer block.
     #[serde(serialize_with = "hex::u64")]
     pub event_timer_block_id: u64,
     /// Address space of the base (0 = memory).
     pub space: u8,
+    /// Register block base address (offset 44, in the generic address at offset 40).
     #[serde(serialize_with = "hex::u64")]
     pub base: u64,
+    /// HPET sequence number (offset 52).
     pub number: u8,
     /// Low nibble of the page-protection byte: 0 none, 1 = 4 KiB, 2 = 64 KiB.
     pub page_protect: u8,

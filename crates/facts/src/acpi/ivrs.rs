@@ -7,34 +7,48 @@ use serde::Serialize;
 use super::{TableInfo, u8_at, u16_at, u64_at};
 use crate::evidence::hex;
 
+/// One IOMMU's hardware definition (IVHD) block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Ivhd {
+    /// Block type: 0x10, 0x11 or 0x40.
     pub kind: u8,
     /// PCI device id of the IOMMU function.
     pub device_id: u16,
+    /// IOMMU register base address (IVHD offset 8).
     #[serde(serialize_with = "hex::u64")]
     pub base: u64,
+    /// Byte offset of the block in the table, for evidence.
     pub offset: usize,
 }
 
 /// A memory range firmware requires to stay mapped for devices (IVMD, types 0x20-0x22).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Ivmd {
+    /// Block type: 0x20 all devices, 0x21 one device, 0x22 a range of devices.
     pub kind: u8,
+    /// IVMD flags (offset 1): bit 0 unity map, bits 1-2 read/write permission, bit 3 exclusion range.
     pub flags: u8,
+    /// Device id (bus << 8 | devfn, offset 4): the device, or the first of the range for type 0x22.
     pub device_id: u16,
     /// Auxiliary data: the last device id of the range for type 0x22.
     pub aux: u16,
+    /// First byte of the range (offset 16).
     #[serde(serialize_with = "hex::u64")]
     pub start: u64,
+    /// Length of the range in bytes (offset 24).
     pub length: u64,
+    /// Byte offset of the block in the table, for evidence.
     pub offset: usize,
 }
 
+/// The I/O Virtualization Reporting Structure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Ivrs {
+    /// Artifact path inside the snapshot.
     pub artifact: String,
+    /// One entry per IVHD block, in table order (one IOMMU may have blocks of several types).
     pub ivhd: Vec<Ivhd>,
+    /// Memory definitions (IVMD blocks), in table order.
     pub ivmd: Vec<Ivmd>,
 }
 

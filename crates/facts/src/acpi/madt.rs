@@ -6,24 +6,35 @@ use serde::Serialize;
 use super::{TableInfo, u8_at, u32_at, u64_at};
 use crate::evidence::hex;
 
+/// An I/O APIC entry (MADT structure type 1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MadtIoApic {
+    /// I/O APIC id (entry offset 2).
     pub id: u8,
+    /// Register base address (entry offset 4).
     #[serde(serialize_with = "hex::u64")]
     pub address: u64,
+    /// First GSI it serves (entry offset 8).
     pub gsi_base: u32,
+    /// Byte offset of the entry in the table, for evidence.
     pub offset: usize,
 }
 
+/// The Multiple APIC Description Table (signature `APIC`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Madt {
+    /// Artifact path inside the snapshot.
     pub artifact: String,
     /// The effective LAPIC base: the override (type 5) if present.
     #[serde(serialize_with = "hex::u64")]
     pub lapic_address: u64,
+    /// A Local APIC Address Override (type 5) replaced the 32-bit address at offset 36.
     pub lapic_override: bool,
+    /// Processor Local APIC entries (type 0), enabled or not.
     pub lapics: u32,
+    /// Processor Local x2APIC entries (type 9), enabled or not.
     pub x2apics: u32,
+    /// I/O APIC entries, in table order.
     pub ioapics: Vec<MadtIoApic>,
 }
 

@@ -6,19 +6,28 @@ use serde::Serialize;
 use super::{TableInfo, u8_at, u16_at, u64_at};
 use crate::evidence::hex;
 
+/// One ECAM window (a configuration space base address allocation structure).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct McfgEntry {
+    /// ECAM base address of the window (allocation offset 0; where bus 0 would be).
     #[serde(serialize_with = "hex::u64")]
     pub base: u64,
+    /// PCI segment group (allocation offset 8).
     pub segment: u16,
+    /// First bus decoded (allocation offset 10).
     pub bus_start: u8,
+    /// Last bus decoded, inclusive (allocation offset 11).
     pub bus_end: u8,
+    /// Byte offset of the allocation in the table, for evidence.
     pub offset: usize,
 }
 
+/// The PCI Express memory-mapped configuration table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Mcfg {
+    /// Artifact path inside the snapshot.
     pub artifact: String,
+    /// The ECAM windows, 16 bytes each from offset 44, in table order.
     pub entries: Vec<McfgEntry>,
 }
 

@@ -31,17 +31,27 @@ use crate::evidence::Warning;
 /// The tables the model and inventory use, with a note of every table seen.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AcpiTables {
+    /// The header of every table whose header parsed (the FACS, which has none, excepted), in artifact order.
     pub tables: Vec<TableInfo>,
+    /// The HPET table (`HPET`).
     pub hpet: Option<HpetTable>,
+    /// The DMA remapping table, under any of [`DMAR_SIGNATURES`].
     pub dmar: Option<Dmar>,
+    /// The FADT (`FACP`).
     pub fadt: Option<Fadt>,
+    /// The AMD IOMMU table (`IVRS`).
     pub ivrs: Option<Ivrs>,
+    /// The MADT (`APIC`).
     pub madt: Option<Madt>,
+    /// The PCIe ECAM table (`MCFG`).
     pub mcfg: Option<Mcfg>,
+    /// The FACS.
     pub facs: Option<Facs>,
+    /// The TPM 2.0 table (`TPM2`).
     pub tpm2: Option<Tpm2>,
     /// `OperationRegion`s in the DSDT and SSDTs, per table artifact.
     pub op_regions: Vec<(String, Vec<aml::OpRegion>)>,
+    /// Per-table problems: unreadable headers, bad checksums, truncation, parse errors.
     pub warnings: Vec<Warning>,
 }
 

@@ -5,9 +5,12 @@ use serde::Serialize;
 use super::{TableInfo, u32_at, u64_at};
 use crate::evidence::hex;
 
+/// The TPM 2.0 table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Tpm2 {
+    /// Artifact path inside the snapshot.
     pub artifact: String,
+    /// Physical address of the CRB control area (offset 40).
     #[serde(serialize_with = "hex::u64")]
     pub control_area: u64,
     /// 2 = ACPI start, 6 = memory-mapped (TIS), 7 = CRB, 8 = CRB + ACPI start, …

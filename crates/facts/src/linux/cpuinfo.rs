@@ -4,13 +4,20 @@
 
 use serde::Serialize;
 
+/// The first processor's block of dom0's `/proc/cpuinfo` (`linux/cpuinfo`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Cpuinfo {
+    /// Artifact path inside the snapshot.
     pub artifact: String,
+    /// `vendor_id`, e.g. `GenuineIntel`, `AuthenticAMD`.
     pub vendor_id: Option<String>,
+    /// `cpu family`, decimal.
     pub family: Option<u32>,
+    /// `model`, decimal.
     pub model: Option<u32>,
+    /// Physical address bits from `address sizes`; None when missing or outside 32-64.
     pub phys_bits: Option<u8>,
+    /// Virtual address bits from `address sizes`.
     pub virt_bits: Option<u8>,
     /// 1-based line of the `address sizes` entry.
     pub address_sizes_line: Option<u32>,

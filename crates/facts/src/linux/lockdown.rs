@@ -9,12 +9,16 @@ use crate::evidence::Evidence;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Lockdown {
+    /// `none`: no lockdown.
     None,
+    /// `integrity`: features that let user space modify the running kernel are off.
     Integrity,
+    /// `confidentiality`: features that let user space read kernel secrets are off too.
     Confidentiality,
 }
 
 impl Lockdown {
+    /// The mode the kernel's word `s` names; None for any other word.
     pub fn parse(s: &str) -> Option<Lockdown> {
         match s {
             "none" => Some(Lockdown::None),
@@ -24,6 +28,7 @@ impl Lockdown {
         }
     }
 
+    /// The kernel's word for the mode.
     pub fn label(self) -> &'static str {
         match self {
             Lockdown::None => "none",
@@ -36,6 +41,7 @@ impl Lockdown {
 /// The selected mode with the line it was read from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LockdownMode {
+    /// The bracketed (selected) mode.
     pub mode: Lockdown,
     /// Line 1 of the artifact.
     pub evidence: Evidence,

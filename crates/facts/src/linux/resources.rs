@@ -10,13 +10,17 @@ use crate::evidence::{Warning, hex};
 /// One resource line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResourceEntry {
+    /// First address of the range.
     #[serde(serialize_with = "hex::u64")]
     pub start: u64,
+    /// Last address of the range (inclusive, as the kernel prints it).
     #[serde(serialize_with = "hex::u64")]
     pub end: u64,
+    /// What the kernel calls the range (e.g. `System RAM`, `PCI Bus 0000:00`).
     pub name: String,
     /// Nesting depth (0 = top level).
     pub depth: u8,
+    /// 1-based line in the artifact.
     pub line: u32,
 }
 

@@ -9,10 +9,15 @@ use crate::evidence::hex;
 /// A BAR register's content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Bar {
+    /// BAR number, 0-5 (a 64-bit BAR also uses the next register).
     pub index: u8,
+    /// An I/O-space BAR (bit 0 set).
     pub io: bool,
+    /// A 64-bit memory BAR (type bits 2:1 = 10b).
     pub is_64: bool,
+    /// Prefetchable memory (bit 3).
     pub prefetchable: bool,
+    /// Base address as programmed, flag bits masked (with the upper half for a 64-bit BAR).
     #[serde(serialize_with = "hex::u64")]
     pub base: u64,
 }
@@ -20,19 +25,28 @@ pub struct Bar {
 /// A capability in the standard (0x40-0xff) or extended (0x100+) list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Capability {
+    /// Capability ID (8 bits in the standard list, 16 in the extended one).
     pub id: u16,
+    /// Offset of the capability in config space.
     pub offset: u16,
+    /// In the extended list (0x100 and up) rather than the standard one.
     pub extended: bool,
+    /// A human name for the ID (`other` when not known here).
     pub name: &'static str,
 }
 
 /// MSI-X table and PBA location (BAR index and offset).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MsiX {
+    /// BAR holding the MSI-X table (Table BIR, capability offset 4, bits 2:0).
     pub table_bar: u8,
+    /// Offset of the table in that BAR.
     pub table_offset: u32,
+    /// BAR holding the Pending Bit Array (PBA BIR, capability offset 8, bits 2:0).
     pub pba_bar: u8,
+    /// Offset of the PBA in that BAR.
     pub pba_offset: u32,
+    /// Number of table entries (Message Control bits 10:0, plus one).
     pub entries: u16,
 }
 

@@ -16,12 +16,15 @@ use crate::evidence::{Warning, hex};
 pub struct Resource {
     /// 0-5 BARs, 6 the expansion ROM, 7+ bridge windows.
     pub index: u8,
+    /// First address (I/O port or memory).
     #[serde(serialize_with = "hex::u64")]
     pub start: u64,
+    /// Last address (inclusive).
     #[serde(serialize_with = "hex::u64")]
     pub end: u64,
     /// I/O ports (IORESOURCE_IO) rather than memory.
     pub io: bool,
+    /// Prefetchable memory (IORESOURCE_PREFETCH).
     pub prefetchable: bool,
     /// 1-based line in the `resource` file.
     pub line: u32,
@@ -34,20 +37,28 @@ pub struct Resource {
 pub struct PciFunction {
     /// `SSSS:BB:DD.F`.
     pub sbdf: String,
+    /// PCI segment (domain).
     pub segment: u16,
+    /// Bus number.
     pub bus: u8,
+    /// Device number (0-31).
     pub device: u8,
+    /// Function number (0-7).
     pub function: u8,
+    /// Vendor ID (config offset 0x0, else sysfs `vendor`; 0xffff when neither is there).
     pub vendor_id: u16,
+    /// Device ID (config offset 0x2, else sysfs `device`; 0xffff when neither is there).
     pub device_id: u16,
     /// Class code: base class << 16 | subclass << 8 | prog-if.
     pub class: u32,
+    /// Header type (config offset 0xe, multi-function bit masked): 0 endpoint, 1 PCI-PCI bridge, 2 CardBus bridge.
     pub header_type: Option<u8>,
     /// Bytes of config space captured (256, or 4096 for PCIe as root).
     pub config_len: usize,
     /// The captured config space itself (at most 4096 bytes).
     #[serde(skip)]
     pub config: Vec<u8>,
+    /// Memory and I/O ranges from sysfs `resource` (empty and unset lines skipped; none for lspci dumps).
     pub resources: Vec<Resource>,
 }
 

@@ -19,8 +19,11 @@ pub struct XenLine<'a> {
 /// Result of scanning a capture.
 #[derive(Debug, Default)]
 pub struct Scan<'a> {
+    /// The `(XEN)` lines, in order.
     pub lines: Vec<XenLine<'a>>,
+    /// Lines in the capture (a trailing newline does not start another).
     pub total_lines: u32,
+    /// Line numbers of lines skipped for being longer than [`MAX_LINE`].
     pub overlong: Vec<u32>,
 }
 

@@ -26,7 +26,9 @@ use crate::evidence::Warning;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{artifact}: {message}")]
 pub struct LogError {
+    /// Artifact path inside the snapshot.
     pub artifact: String,
+    /// Why: binary data or no `(XEN)` line, with the number of lines looked at.
     pub message: String,
 }
 

@@ -10,10 +10,15 @@ use crate::evidence::{Evidence, Warning, hex};
 /// build configuration).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct XenLog {
+    /// Artifact path inside the snapshot (e.g. `xen/dmesg.txt`).
     pub artifact: String,
+    /// The `Xen version` banner.
     pub version: Option<XenVersion>,
+    /// `build-id:` (hex).
     pub build_id: Option<Located<String>>,
+    /// `Bootloader:` (e.g. `GRUB 2.06`; `EFI` for xen.efi).
     pub bootloader: Option<Located<String>>,
+    /// `Command line:`: the boot loader's command line for Xen (empty when printed bare).
     pub cmdline: Option<Located<String>>,
     /// `Xen image load base address` (0 for a multiboot1 load).
     #[serde(serialize_with = "opt_loc_hex")]
@@ -21,15 +26,23 @@ pub struct XenLog {
     /// `New Xen image base address`: where Xen relocated itself (BIOS/multiboot).
     #[serde(serialize_with = "opt_loc_hex")]
     pub image_base: Option<Located<u64>>,
+    /// `CPU Vendor: …, Family …, Model …, Stepping …`.
     pub cpu: Option<Cpu>,
     /// Hardware-assisted paging (`HVM: Hardware Assisted Paging (HAP) detected`).
     pub hap: Option<Located<bool>>,
+    /// The sanitised E820 map (`<label> RAM map:`), not the `Initial … RAM map:` before it.
     pub e820: Option<E820Map>,
+    /// Xen's dump of the UEFI memory map (a debug-level line from 4.18 on).
     pub efi_memory_map: Option<EfiMemoryMap>,
+    /// `ACPI: SIG ADDR, LEN …` table lines, in log order.
     pub acpi_tables: Vec<AcpiTable>,
+    /// Platform facts from the MADT, HPET, PM timer, sleep and wakeup lines.
     pub acpi: AcpiFacts,
+    /// `PCI: MCFG configuration` lines, with whether Xen used each.
     pub mcfg: Vec<McfgArea>,
+    /// IOMMU state as Xen reported it.
     pub iommu: Iommu,
+    /// The dom0 build block.
     pub dom0: Option<Dom0Build>,
     /// `Disabling dom0 access to ioport range` lines (`dom0_ioports_disable=`).
     pub ioport_disables: Vec<PortRange>,
@@ -41,7 +54,9 @@ pub struct XenLog {
     pub pci_owners_artifact: Option<String>,
     /// How many copies of the boot log the capture holds (console, then `xl dmesg`).
     pub boot_copies: u32,
+    /// How much of the capture was Xen's.
     pub stats: Stats,
+    /// Lines that looked like a known family but did not parse, over-long lines, disagreeing boot copies.
     pub warnings: Vec<Warning>,
     /// Text of every line a fact above cites, for evidence.
     #[serde(skip)]
@@ -65,7 +80,9 @@ pub struct XenLog {
 /// A value with the line it was read from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Located<T> {
+    /// The value read.
     pub value: T,
+    /// 1-based line in the artifact it was read from.
     pub line: u32,
 }
 
@@ -89,8 +106,11 @@ fn opt_loc_hex<S: Serializer>(v: &Option<Located<u64>>, s: S) -> Result<S::Ok, S
 /// Counts that say how much of the capture was Xen's.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Stats {
+    /// Lines in the artifact.
     pub total_lines: u32,
+    /// Lines carrying Xen's `(XEN)` prefix.
     pub xen_lines: u32,
+    /// Lines over 1 MiB, skipped as not Xen console lines.
     pub overlong_lines_skipped: u32,
 }
 
@@ -98,16 +118,21 @@ pub struct Stats {
 /// version where the build puts it in front (Debian, Ubuntu).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct XenVersion {
+    /// Major version (`4` in 4.17.7).
     pub major: u32,
+    /// Minor version (`17` in 4.17.7).
     pub minor: u32,
     /// Everything after `major.minor`: `.7`, `.5-pre`, `-unstable`.
     pub extra: String,
     /// Distribution package version, e.g. `Debian 4.17.7+13-g2445b30a44-0+deb12u1`.
     pub package: Option<String>,
+    /// `user@domain` of the build (the banner's group holding an `@`).
     pub compiled_by: Option<String>,
+    /// The compiler group that follows, e.g. `gcc (Debian 12.2.0-14) 12.2.0`.
     pub compiler: Option<String>,
     /// `debug=y|n`; absent in old versions.
     pub debug: Option<bool>,
+    /// Line of the banner.
     pub line: u32,
 }
 
@@ -121,10 +146,15 @@ impl XenVersion {
 /// `CPU Vendor: AMD, Family 15 (0xf), Model 107 (0x6b), Stepping 1 (raw 00060fb1)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Cpu {
+    /// Vendor as Xen prints it (`Intel`, `AMD`, `Hygon` …).
     pub vendor: String,
+    /// CPU family, decimal (the extended family already added, e.g. 25 for Zen 3).
     pub family: u32,
+    /// CPU model, decimal.
     pub model: u32,
+    /// Stepping, decimal.
     pub stepping: u32,
+    /// Line of the `CPU Vendor:` line.
     pub line: u32,
 }
 
@@ -135,18 +165,24 @@ pub struct E820Map {
     pub label: String,
     /// The old (Xen 4.1) `start - end` format with an exclusive end.
     pub legacy_format: bool,
+    /// Line of the `RAM map:` header.
     pub header_line: u32,
+    /// The ranges, in log order.
     pub entries: Vec<E820Entry>,
 }
 
 /// One E820 range; `end` is inclusive whatever the source format.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct E820Entry {
+    /// First byte.
     #[serde(serialize_with = "hex::u64")]
     pub start: u64,
+    /// Last byte (inclusive).
     #[serde(serialize_with = "hex::u64")]
     pub end: u64,
+    /// The type Xen printed.
     pub kind: E820Kind,
+    /// Line of the entry.
     pub line: u32,
 }
 
@@ -154,11 +190,17 @@ pub struct E820Entry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum E820Kind {
+    /// `usable` (type 1): RAM.
     Usable,
+    /// `reserved` (type 2).
     Reserved,
+    /// `ACPI data` (type 3): ACPI tables, reclaimable once read.
     AcpiData,
+    /// `ACPI NVS` (type 4): firmware storage kept across sleep states.
     AcpiNvs,
+    /// `unusable` (type 5): memory with errors.
     Unusable,
+    /// Any other type, printed as `type N`.
     Other(u32),
 }
 
@@ -179,21 +221,27 @@ impl E820Kind {
 /// Xen's dump of the UEFI memory map (`EFI memory map:`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EfiMemoryMap {
+    /// Line of the `EFI memory map:` header.
     pub header_line: u32,
+    /// The descriptors, in log order.
     pub entries: Vec<EfiMemoryDescriptor>,
 }
 
 /// One UEFI memory descriptor; `end` inclusive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EfiMemoryDescriptor {
+    /// First byte.
     #[serde(serialize_with = "hex::u64")]
     pub start: u64,
+    /// Last byte (inclusive).
     #[serde(serialize_with = "hex::u64")]
     pub end: u64,
     /// `EFI_MEMORY_TYPE` number (5 = runtime code, 6 = runtime data, …).
     pub kind: u32,
+    /// Attribute bits (`EFI_MEMORY_*`; bit 63 is EFI_MEMORY_RUNTIME).
     #[serde(serialize_with = "hex::u64")]
     pub attr: u64,
+    /// Line of the descriptor.
     pub line: u32,
 }
 
@@ -207,24 +255,36 @@ impl EfiMemoryDescriptor {
 /// `ACPI: SIG ADDR, LEN (rREV OEMID OEMTABLEID …)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AcpiTable {
+    /// Signature as printed (`RSDP`, `XSDT`, `FACP`, `DSDT` …).
     pub signature: String,
+    /// Physical address of the table.
     #[serde(serialize_with = "hex::u64")]
     pub address: u64,
+    /// Length in bytes.
     pub length: u32,
+    /// Revision (`rN`); None when the line has no parenthesised part.
     pub revision: Option<u32>,
+    /// OEM ID: the first word in the parentheses after the revision.
     pub oem_id: Option<String>,
+    /// Line of the table line.
     pub line: u32,
 }
 
 /// Platform facts from the MADT, FADT, HPET and FACS lines.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AcpiFacts {
+    /// `ACPI: Local APIC address 0x…`.
     #[serde(serialize_with = "opt_loc_hex")]
     pub local_apic_address: Option<Located<u64>>,
+    /// `ACPI: LAPIC (…)` and `ACPI: X2APIC (…)` lines, one per processor entry.
     pub lapics: Vec<Lapic>,
+    /// IO-APICs, one per register address.
     pub ioapics: Vec<IoApic>,
+    /// `ACPI: HPET id: … base: …`.
     pub hpet: Option<Hpet>,
+    /// `ACPI: PM-Timer IO Port: …`.
     pub pm_timer: Option<PmTimer>,
+    /// `ACPI: SLEEP INFO: …`.
     pub sleep: Option<SleepInfo>,
     /// FACS address derived from `wakeup_vec` (`wakeup_vec - 0xc`).
     #[serde(serialize_with = "opt_loc_hex")]
@@ -234,57 +294,79 @@ pub struct AcpiFacts {
 /// `ACPI: LAPIC (acpi_id[..] lapic_id[..] enabled)` and the X2APIC form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Lapic {
+    /// ACPI processor UID (`acpi_id[…]`, or `uid[…]` on the X2APIC line).
     pub acpi_id: u32,
+    /// Local APIC id (`lapic_id[…]`, or `apic_id[…]` on the X2APIC line).
     pub apic_id: u32,
+    /// `enabled` rather than `disabled`.
     pub enabled: bool,
+    /// Line of the entry.
     pub line: u32,
 }
 
 /// An IO-APIC, merged from `ACPI: IOAPIC (…)` and `IOAPIC[n]: …` lines.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IoApic {
+    /// IO-APIC id (`id[…]` of `ACPI: IOAPIC`, or `apic_id` of `IOAPIC[n]:`).
     pub id: u32,
+    /// Register base address.
     #[serde(serialize_with = "hex::u64")]
     pub address: u64,
+    /// First GSI it serves.
     pub gsi_base: u32,
     /// Last GSI, from the `IOAPIC[n]: … GSI a-b` line.
     pub gsi_end: Option<u32>,
+    /// IO-APIC version, from the `IOAPIC[n]:` line.
     pub version: Option<u32>,
+    /// Line that first described it.
     pub line: u32,
 }
 
 /// `ACPI: HPET id: … base: …` (page protection is not printed: read the table).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hpet {
+    /// Event timer block id (`id:`).
     #[serde(serialize_with = "hex::u64")]
     pub id: u64,
+    /// Register block base address (`base:`).
     #[serde(serialize_with = "hex::u64")]
     pub base: u64,
+    /// Line of the HPET line.
     pub line: u32,
 }
 
 /// `ACPI: PM-Timer IO Port: 0x608 (24 bits)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PmTimer {
+    /// I/O port of the PM timer.
     pub port: u16,
+    /// Counter width (24 or 32), when printed.
     pub bits: Option<u32>,
+    /// Line of the PM-Timer line.
     pub line: u32,
 }
 
 /// `ACPI: SLEEP INFO: pm1x_cnt[space:addr,space:addr], pm1x_evt[…]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SleepInfo {
+    /// PM1a control block.
     pub pm1a_cnt: GenericAddress,
+    /// PM1b control block (address 0 when there is none).
     pub pm1b_cnt: GenericAddress,
+    /// PM1a event block.
     pub pm1a_evt: GenericAddress,
+    /// PM1b event block (address 0 when there is none).
     pub pm1b_evt: GenericAddress,
+    /// Line of the SLEEP INFO line.
     pub line: u32,
 }
 
 /// An ACPI generic address: space 0 = memory, 1 = I/O port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct GenericAddress {
+    /// Address space: 0 memory, 1 I/O port.
     pub space: u8,
+    /// Address in that space.
     #[serde(serialize_with = "hex::u64")]
     pub address: u64,
 }
@@ -292,13 +374,18 @@ pub struct GenericAddress {
 /// `PCI: MCFG configuration N: base … segment … buses a - b`, plus whether Xen used it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct McfgArea {
+    /// ECAM base address (as the MCFG gives it: where bus 0 would be).
     #[serde(serialize_with = "hex::u64")]
     pub base: u64,
+    /// PCI segment.
     pub segment: u16,
+    /// First bus decoded.
     pub bus_start: u8,
+    /// Last bus decoded (inclusive).
     pub bus_end: u8,
     /// `Using MCFG` (true) / `Not using MCFG` (false); None if not said.
     pub used: Option<bool>,
+    /// Line of the `MCFG configuration` line.
     pub line: u32,
 }
 
@@ -309,6 +396,7 @@ pub struct Iommu {
     pub enabled: Option<Located<bool>>,
     /// ` - Dom0 mode: Passthrough|Strict|Relaxed`.
     pub dom0_mode: Option<Located<Dom0IommuMode>>,
+    /// `Interrupt remapping enabled|disabled`.
     pub interrupt_remapping: Option<Located<bool>>,
     /// Number of VT-d units (`Intel VT-d iommu N supported page sizes`).
     pub vtd_units: u32,
@@ -324,21 +412,28 @@ pub struct Iommu {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Dom0IommuMode {
+    /// `Passthrough`: dom0's devices DMA untranslated, to all memory.
     Passthrough,
+    /// `Strict`: dom0's devices reach only dom0's own pages (and reserved ranges).
     Strict,
+    /// `Relaxed`: dom0's devices reach all RAM except Xen's own (the PV default).
     Relaxed,
 }
 
 /// The dom0 build block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Dom0Build {
+    /// PV or PVH, from `*** Building a PV|PVH Dom0 ***` (old Xen's `*** LOADING DOMAIN 0 ***` counts as PV).
     pub mode: Dom0Mode,
+    /// Line of that header.
     pub line: u32,
     /// ` Dom0 kernel: …, paddr A -> B`.
     pub kernel_paddr: Option<(u64, u64)>,
     /// ` Dom0 alloc.: A->B (N pages to be allocated)` (PV).
     pub alloc: Option<(u64, u64)>,
+    /// Pages to be allocated, from ` Dom0 alloc.:` (PV).
     pub pages: Option<u64>,
+    /// `Dom0 has maximum N VCPUs`.
     pub max_vcpus: Option<u32>,
 }
 
@@ -346,11 +441,14 @@ pub struct Dom0Build {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Dom0Mode {
+    /// Paravirtualised dom0.
     Pv,
+    /// PVH dom0: a hardware-virtualised container without emulated devices.
     Pvh,
 }
 
 impl Dom0Mode {
+    /// `PV` or `PVH`, as Xen's build line prints it.
     pub fn label(self) -> &'static str {
         match self {
             Dom0Mode::Pv => "PV",
@@ -362,8 +460,11 @@ impl Dom0Mode {
 /// An inclusive port range with its line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PortRange {
+    /// First port.
     pub start: u16,
+    /// Last port (inclusive).
     pub end: u16,
+    /// Line of the `Disabling dom0 access to ioport range` line.
     pub line: u32,
 }
 
@@ -374,7 +475,9 @@ pub struct PciOwner {
     pub sbdf: String,
     /// `d0`, `d[XEN]` (hidden or read-only), `d[IO]`, `DomIO:…` (quarantined).
     pub owner: String,
+    /// Line of the device's entry.
     pub line: u32,
+    /// The entry's text after `(XEN)`, trimmed.
     pub text: String,
 }
 
@@ -388,14 +491,19 @@ impl PciOwner {
 /// One domain's block in a `'q'` dump.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DomainRangesets {
+    /// Domain id (`Rangesets belonging to domain N:`).
     pub domain: u32,
     /// Which dump (0-based, in log order) this block belongs to.
     pub dump: u32,
+    /// Line of that header.
     pub header_line: u32,
+    /// `Interrupts`: IRQs the domain may use (decimal in the dump).
     #[serde(serialize_with = "opt_set::<u32, _>")]
     pub interrupts: Option<Located<IrqSet>>,
+    /// `I/O Memory`: machine frames the domain may map (hex in the dump).
     #[serde(serialize_with = "opt_set::<u64, _>")]
     pub iomem: Option<Located<FrameSet>>,
+    /// `I/O Ports`: I/O ports the domain may access (hex in the dump).
     #[serde(serialize_with = "opt_set::<u16, _>")]
     pub ioports: Option<Located<PortSet>>,
     /// Other named rangesets (log-dirty, ioreq servers), raw text.
@@ -428,6 +536,7 @@ where
 
 /// The radix Xen prints a set of this element type in.
 pub trait XenRadix {
+    /// Hex for frames and ports, decimal for IRQs.
     const RADIX: Radix;
 }
 impl XenRadix for u64 {

@@ -28,17 +28,22 @@ pub struct Hit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum XsmLine {
+    /// `Flask:  Starting in enforcing mode.`
     FlaskEnforcing,
+    /// `Flask:  Starting in permissive mode.`
     FlaskPermissive,
     /// `flask=late`: no access control until dom0 loads a policy.
     FlaskLate,
+    /// `Flask:  Disabled at boot.`: the dummy module's default actions apply.
     FlaskDisabled,
+    /// `Initialising XSM SILO mode`.
     Silo,
 }
 
 /// Everything found; for each kind the last line wins (the latest boot copy).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Startup {
+    /// The last XSM start-up line, and what it says.
     pub xsm: Option<(XsmLine, Hit)>,
     /// `EFI: SetVirtualAddressMap() failed (…), disabling runtime services`.
     pub efi_rs_disabled: Option<Hit>,

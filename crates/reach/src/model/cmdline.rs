@@ -11,6 +11,7 @@ pub struct Cmdline {
 }
 
 impl Cmdline {
+    /// Parses Xen's command line: whitespace-separated `key[=value]` words, the last occurrence winning.
     pub fn parse(text: &str) -> Cmdline {
         let mut opts = BTreeMap::new();
         for (i, word) in text.split_whitespace().enumerate() {
@@ -29,6 +30,7 @@ impl Cmdline {
         self.opts.insert(key.replace('-', "_"), value.to_owned());
     }
 
+    /// The value of `key` as written (`""` for a bare `key`); `-` and `_` in the name are alike.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.opts.get(&key.replace('-', "_")).map(String::as_str)
     }

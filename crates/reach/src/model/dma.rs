@@ -27,11 +27,14 @@ pub enum IommuMode {
 /// The DMA reach and where it was read from.
 #[derive(Debug, Clone, Serialize)]
 pub struct DmaReach {
+    /// The IOMMU mode dom0's DMA is under.
     pub mode: IommuMode,
     /// True when dom0's devices can write memory Xen uses for itself or other
     /// domains (page tables, `struct domain`, guests' RAM).
     pub reaches_xen_heap: bool,
+    /// What that mode lets dom0's devices reach, and where the mode was read from.
     pub how: String,
+    /// The Xen log lines the mode was read from (empty when inferred).
     pub evidence: Vec<Evidence>,
     /// True when the mode was inferred from the command line, not printed by Xen.
     pub inferred: bool,

@@ -14,7 +14,9 @@ use super::cmdline::Cmdline;
 /// A Xen release as the model keys it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Release {
+    /// Major version (`4` in 4.20.5).
     pub major: u32,
+    /// Minor version (`20` in 4.20.5).
     pub minor: u32,
     /// Stable patch level; a `-pre` build of 4.20.5 counts as 5 (it already holds
     /// the stable branch's backports).
@@ -26,10 +28,12 @@ pub struct Release {
 }
 
 impl Release {
+    /// The release is `major.minor` or newer (the patch level is ignored).
     pub fn at_least(&self, major: u32, minor: u32) -> bool {
         (self.major, self.minor) >= (major, minor)
     }
 
+    /// The release is `major.minor.patch` or newer (a `-pre` build counts as its patch level).
     pub fn at_least_patch(&self, major: u32, minor: u32, patch: u32) -> bool {
         (self.major, self.minor, self.patch) >= (major, minor, patch)
     }
@@ -64,9 +68,13 @@ impl Release {}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Vendor {
+    /// `GenuineIntel` (Xen's `CPU Vendor: Intel`).
     Intel,
+    /// `AuthenticAMD`: the HyperTransport-hole and C1E-quirk rules apply.
     Amd,
+    /// `HygonGenuine`: the HyperTransport-hole rule applies as for AMD.
     Hygon,
+    /// Any other vendor: no vendor-specific rule applies.
     Other,
 }
 
@@ -84,47 +92,70 @@ pub struct Assumption {
 /// An I/O-port UART Xen uses as its console.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SerialPort {
+    /// `com1` or `com2`.
     pub name: String,
+    /// First of its eight I/O ports (`comN=` io-base; default 0x3f8 for com1, 0x2f8 for com2).
     pub io_base: u16,
 }
 
 /// One MCFG (ECAM) window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Mcfg {
+    /// ECAM base address from Xen's `PCI: MCFG configuration` line (where bus 0's config space would be).
     pub base: u64,
+    /// First bus the window decodes.
     pub bus_start: u8,
+    /// Last bus the window decodes (inclusive).
     pub bus_end: u8,
+    /// Xen printed `Using MCFG` for its segment (a PV dom0 then gets the window read-only); false when not said.
     pub used: bool,
 }
 
 /// Everything the model reads.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelInput {
+    /// The release to model: the `Xen version` banner, or `--xen`.
     pub xen: Release,
+    /// dom0 mode: `--dom0`, else the `*** Building a PV/PVH Dom0 ***` line, else `dom0=pvh` on the command line; PV is assumed without any.
     pub mode: Dom0Mode,
+    /// The command line below, parsed.
     #[serde(skip)]
     pub cmdline: Cmdline,
+    /// Xen's command line as logged, with each `--set` appended as ` key=value`.
     pub cmdline_text: String,
+    /// From the `CPU Vendor:` line, else dom0's cpuinfo `vendor_id`; Intel is assumed without either.
     pub vendor: Vendor,
+    /// CPU family (decimal), from the same source as `vendor`; 6 when assumed.
     pub family: u32,
+    /// Physical address width in bits: cpuinfo `address sizes`, else guessed (an assumption); bounds dom0's I/O memory grant.
     pub paddr_bits: u8,
+    /// Local APIC base address: Xen's `ACPI: Local APIC address` line, else 0xfee00000 (assumed).
     pub lapic: u64,
     /// (address, first GSI, last GSI).
     pub ioapics: Vec<(u64, u32, u32)>,
+    /// One past the highest IO-APIC GSI (at least 16; 24 assumed without IO-APIC lines): dom0 is granted IRQs 1 to this minus 1.
     pub nr_irqs_gsi: u32,
     /// (base, page-protection nibble).
     pub hpet: Option<(u64, u8)>,
+    /// ACPI PM timer I/O port: Xen's `ACPI: PM-Timer IO Port` line, else the FADT's PM_TMR_BLK when non-zero and below 0x10000.
     pub pm_timer: Option<u16>,
+    /// The FADT's SMI_CMD port; None without a FADT, when it is 0 or above 0xffff, or when ACPI_ENABLE and ACPI_DISABLE are both 0.
     pub smi_cmd: Option<u16>,
     /// The FADT was captured (so an absent SMI_CMD is a fact, not a gap).
     pub fadt_known: bool,
     /// Inclusive byte ranges typed unusable in the E820 map.
     pub e820_unusable: Vec<(u64, u64)>,
+    /// ECAM windows from Xen's `PCI: MCFG configuration` lines.
     pub mcfg: Vec<Mcfg>,
+    /// Xen printed `I/O virtualisation enabled`.
     pub iommu_enabled: bool,
+    /// VT-d remapping-unit register bases: the DMAR's DRHDs, else Xen's `[VT-D] dmaru->address` lines, else assumed from 0xfed90000.
     pub vtd_drhd: Vec<u64>,
+    /// AMD IOMMUs Xen enabled (count of `AMD-Vi: IOMMU N Enabled.` lines).
     pub amd_iommu_units: u32,
+    /// AMD IOMMU register bases from the IVRS's IVHD blocks, sorted and deduplicated (empty without an IVRS).
     pub amd_iommu_bases: Vec<u64>,
+    /// I/O-port UARTs Xen uses as its console (`console=` × `comN=`).
     pub serial: Vec<SerialPort>,
     /// The AP trampoline, located from the memory maps.
     pub trampoline: Option<super::trampoline::Trampoline>,
@@ -136,14 +167,18 @@ pub struct ModelInput {
     pub efi_boot: bool,
     /// The log holds Xen's EFI memory map.
     pub efi_map_known: bool,
+    /// Every fact that was missing, and what was assumed instead.
     pub assumptions: Vec<Assumption>,
 }
 
 /// What the user asked to change (`predict --xen --dom0 --set`).
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
+    /// `--xen`: the Xen version to model (e.g. `4.20`, `4.20.5-pre`) instead of the logged one.
     pub xen: Option<String>,
+    /// `--dom0`: the dom0 mode to model instead of the logged one.
     pub dom0: Option<Dom0Mode>,
+    /// `--set OPT=VAL`: Xen command-line options added after the logged ones (the last occurrence wins).
     pub set: Vec<(String, String)>,
 }
 

@@ -27,7 +27,9 @@ pub use rules::{RULES, RuleDoc};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
+    /// Add the target to dom0's rangeset (Xen's `iomem_permit_access()` and kin).
     Permit,
+    /// Remove the target from dom0's rangeset (Xen's `iomem_deny_access()` and kin).
     Deny,
     /// Stays mappable, read-only (`mmio_ro_ranges`).
     ReadOnly,
@@ -37,8 +39,11 @@ pub enum Op {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
+    /// Machine frame numbers (4 KiB pages), inclusive.
     Frames(#[serde(serialize_with = "hex_range")] RangeInclusive<u64>),
+    /// I/O ports, inclusive.
     Ports(#[serde(serialize_with = "hex_range")] RangeInclusive<u16>),
+    /// IRQ numbers, inclusive.
     Irqs(RangeInclusive<u32>),
 }
 
@@ -54,7 +59,9 @@ fn hex_range<T: std::fmt::LowerHex, S: serde::Serializer>(
 pub struct Step {
     /// Rule id (see [`RULES`] for its source citation).
     pub rule: &'static str,
+    /// Grant, denial, or read-only marking.
     pub op: Op,
+    /// The frames, ports or IRQs it applies to.
     pub target: Target,
     /// Why, for this host (e.g. "PM timer at 0x608").
     pub why: String,
@@ -65,12 +72,17 @@ pub struct Step {
 /// The model's answer for one host.
 #[derive(Debug, Clone, Serialize)]
 pub struct Prediction {
+    /// The release the rules were keyed on (the logged one, or `--xen`).
     pub xen: Release,
+    /// The dom0 mode the rules were keyed on.
     pub mode: Dom0Mode,
+    /// Frames dom0 may map after every step (Xen's `I/O Memory` rangeset).
     #[serde(serialize_with = "hex::set")]
     pub iomem: FrameSet,
+    /// I/O ports dom0 may access after every step (Xen's `I/O Ports` rangeset).
     #[serde(serialize_with = "hex::set")]
     pub ioports: PortSet,
+    /// IRQs dom0 may use after every step (Xen's `Interrupts` rangeset).
     pub irqs: IrqSet,
     /// Frames dom0 may map read-only only (PV).
     #[serde(serialize_with = "hex::set")]
@@ -78,7 +90,9 @@ pub struct Prediction {
     /// Ports in the rangeset that a PV dom0 reaches only through Xen's emulation.
     #[serde(serialize_with = "hex::set")]
     pub emulated_ports: PortSet,
+    /// Every grant and denial, in Xen's order.
     pub steps: Vec<Step>,
+    /// Facts the model had to assume (the input's, repeated here).
     pub assumptions: Vec<Assumption>,
     /// Where Xen keeps the AP trampoline, if the memory maps allow locating it.
     pub trampoline: Option<trampoline::Trampoline>,
@@ -86,6 +100,7 @@ pub struct Prediction {
     pub dma: dma::DmaReach,
     /// Config-space write access per PCI function (empty for a bare log).
     pub pci_config: Vec<pci::PciConfigAccess>,
+    /// The inputs the prediction was computed from.
     pub input: ModelInput,
 }
 

@@ -16,13 +16,21 @@ use serde::Serialize;
 /// dom0's write access to one function's config space.
 #[derive(Debug, Clone, Serialize)]
 pub struct PciConfigAccess {
+    /// `SSSS:BB:DD.F`, as the snapshot's `pci/` directory names it.
     pub sbdf: String,
+    /// Class code (config bytes 0x9-0xb): base class << 16 | subclass << 8 | prog-if.
     pub class: u32,
+    /// PCI vendor id (config offset 0x0).
     pub vendor_id: u16,
+    /// PCI device id (config offset 0x2).
     pub device_id: u16,
+    /// A host bridge (class 06:00) on bus 0: the root complex.
     pub host_bridge: bool,
+    /// dom0's config-space writes reach the device (false when Xen owns it or makes it read-only).
     pub writable: bool,
+    /// Why, and by which path (ports 0xcf8/0xcfc and ECAM for PV, vPCI for PVH).
     pub how: String,
+    /// The function's config header and, when there is one, its `'Q'` dump line.
     pub evidence: Vec<Evidence>,
 }
 

@@ -12,11 +12,13 @@ use super::{Op, Step, Target};
 /// A rule's identity and source.
 #[derive(Debug, Clone, Copy)]
 pub struct RuleDoc {
+    /// Stable rule id, as [`Step::rule`] names it.
     pub id: &'static str,
     /// Xen file and function.
     pub source: &'static str,
     /// Versions it applies to.
     pub versions: &'static str,
+    /// What the rule grants or denies, in one line.
     pub summary: &'static str,
 }
 
