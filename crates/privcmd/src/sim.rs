@@ -88,6 +88,8 @@ pub struct SimXen {
     pub ignore_denies: bool,
     /// A broken Xen that fails (`EINVAL`) to remove a memory mapping.
     pub fail_unmap: bool,
+    /// Console reads fail with `EPERM` (as under an XSM policy denying `readconsole`).
+    pub console_denied: bool,
     /// The console ring; the index of a byte is its offset (Xen's indices only grow).
     pub console: Vec<u8>,
     /// Every call, in order.
@@ -251,6 +253,9 @@ impl Xen for SimXen {
 
     fn read_ring(&mut self, from: Option<u32>) -> io::Result<(Vec<u8>, u32)> {
         self.calls.push(Call::ReadRing(from));
+        if self.console_denied {
+            return Err(Errno::PERM.into());
+        }
         let start = from.map_or(0, |i| (i as usize).min(self.console.len()));
         let end = u32::try_from(self.console.len()).map_err(io::Error::other)?;
         Ok((self.console[start..].to_vec(), end))
