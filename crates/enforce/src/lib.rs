@@ -18,20 +18,20 @@
 //!    (idempotent; Xen refuses a deny of a partly absent range), one logged domctl per
 //!    sub-range; then the rangesets are read again and every planned range must be gone.
 //!
-//! Xen is reached through two small traits, [`Domctl`] and [`RangesetSource`]: [`LiveXen`]
-//! (privcmd hypercalls, the only `unsafe` code, in the `dom0scope-privcmd` crate) and [`FakeXen`], a recording
-//! simulation of Xen's rules for tests and `--dry-run`-style checks.
+//! Xen is reached through the one seam, [`dom0scope_privcmd::Xen`]: the real `Privcmd`
+//! (hypercalls, the only `unsafe` code, in `dom0scope-privcmd`) or its `SimXen` (feature
+//! `sim`), a recording simulation of Xen's rules for tests and `--simulate-xen`. Both receive
+//! the same `struct xen_domctl` bytes ([`dom0scope_privcmd::abi`]).
 
-pub mod abi;
 pub mod live;
 pub mod plan;
 mod run;
 mod xen;
 
-pub use rustix::io::Errno;
+pub use dom0scope_privcmd::Errno;
 
 pub use run::{EnforceError, Entry, Outcome, apply, dry_run};
-pub use xen::{Dom0Rangesets, Domctl, FakeXen, LiveXen, RangesetSource};
+pub use xen::{Dom0Rangesets, RangesetError, banner_version};
 
 #[cfg(test)]
 mod tests;

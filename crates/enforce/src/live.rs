@@ -31,26 +31,34 @@ pub const MAX_PROC_BYTES: u64 = 4 << 20;
 /// dom0's live `/proc/iomem` and `/proc/ioports`, parsed.
 #[derive(Debug, Clone)]
 pub struct LiveProc {
+    /// Both tables, as harden's check reads a snapshot's.
     pub view: Dom0View,
     /// The paths read, as cited (`/proc/iomem`).
     pub iomem_path: String,
+    /// As `iomem_path`, for `/proc/ioports`.
     pub ioports_path: String,
 }
 
-/// Why dom0's live `/proc` tables cannot be used for the check.
+/// Why dom0's live `/proc` tables cannot be used for the check. `path` is the table's path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[allow(missing_docs)] // the fields are named by the messages
 pub enum ProcProblem {
+    /// Opening or reading failed (`detail`: the I/O error).
     #[error("cannot read {path}: {detail}")]
     Unreadable { path: String, detail: String },
+    /// Larger than [`MAX_PROC_BYTES`].
     #[error("{path} is larger than {MAX_PROC_BYTES} bytes: not a kernel resource table")]
     TooLarge { path: String },
+    /// No entries.
     #[error("{path} is empty")]
     Empty { path: String },
+    /// Every address zero: read without `CAP_SYS_ADMIN`.
     #[error(
         "{path} shows every address as zero: it was read without CAP_SYS_ADMIN (not root), \
          so it cannot show which ranges dom0 uses"
     )]
     Zeros { path: String },
+    /// Line `line` (`text`, shortened) is not `start-end : name`.
     #[error("{path}:{line}: not a resource line (\"start-end : name\"): {text:?}")]
     Malformed {
         path: String,
@@ -117,6 +125,7 @@ pub fn read(proc: &Path) -> Result<LiveProc, ProcProblem> {
 /// A planned range dom0's live `/proc` does not allow giving up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
+    /// The planned range.
     pub range: Range,
     /// harden's check's reason, citing the live `/proc` lines (`/proc/iomem:14: … : driver`).
     pub reason: String,

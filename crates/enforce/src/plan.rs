@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::ops::Deref;
 use std::path::Path;
 
-use crate::abi;
+use dom0scope_privcmd::abi;
 
 pub use dom0scope_harden::plan::{MAX_PLAN_BYTES, Range, Resource, SCHEMA, Status};
 
@@ -22,7 +22,9 @@ pub type DocumentError = dom0scope_harden::plan::PlanError;
 /// The Xen release a plan was made for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct XenRelease {
+    /// `4` of `4.17.7`.
     pub major: u32,
+    /// `17` of `4.17.7`.
     pub minor: u32,
     /// As written (`4.17.7`).
     pub text: String,
@@ -77,38 +79,48 @@ impl Deref for Plan {
     }
 }
 
-/// Why a plan is refused. Every refusal happens before any change to Xen.
+/// Why a plan is refused. Every refusal happens before any change to Xen. `path` names the
+/// plan; `running` and `planned` are Xen releases or dom0 modes as written.
 #[derive(Debug, thiserror::Error)]
+#[allow(missing_docs)] // the fields are named by the messages
 pub enum PlanError {
     /// The file is not a well-formed plan document.
     #[error(transparent)]
     Document(#[from] DocumentError),
+    /// The plan has no `xen_version`.
     #[error("plan {path} names no Xen version; enforce knows {}", known_versions())]
     NoXenVersion { path: String },
+    /// The plan's Xen release is not in [`abi::KNOWN_XEN`].
     #[error(
         "plan {path} was made for Xen {version}, which enforce does not know (it knows {}); \
          regenerate it with a dom0scope that does",
         known_versions()
     )]
     UnknownXen { path: String, version: String },
+    /// The running Xen is another release than the plan's.
     #[error(
         "the running Xen is {running}, but the plan was made for Xen {planned}; \
          collect and plan again on this Xen"
     )]
     XenMismatch { running: String, planned: String },
+    /// The running Xen's release is not in [`abi::KNOWN_XEN`].
     #[error(
         "the running Xen's version is {running}, which enforce does not know (it knows {})",
         known_versions()
     )]
     UnknownRunningXen { running: String },
+    /// The running Xen's release cannot be found (a live run needs it).
     #[error("cannot tell the running Xen's version ({detail}); refusing to issue domctls blind")]
     NoRunningXen { detail: String },
+    /// A bare-log plan without `--force-host`.
     #[error(
         "plan {path} has no host identity (a bare-log plan); pass --force-host to apply it to this host anyway"
     )]
     NoHostIdentity { path: String },
+    /// The plan's DMI identity differs from this host's.
     #[error("plan {path} is for another host: {detail}")]
     OtherHost { path: String, detail: String },
+    /// The plan's dom0 mode differs from this dom0's.
     #[error("plan {path} is for a {planned} dom0, but this dom0 is {running}")]
     Dom0Mode {
         path: String,

@@ -5,15 +5,17 @@
 use std::io::Write;
 use std::ops::RangeInclusive;
 
+use dom0scope_privcmd::{Errno, Xen};
 use dom0scope_ranges::FrameSet;
-use rustix::io::Errno;
 
+use crate::Dom0Rangesets;
 use crate::plan::{self, Range, Resource, Status};
-use crate::{Dom0Rangesets, Domctl, RangesetSource};
+use crate::xen::{self, RangesetError};
 
 /// What happened to one range of the plan.
 #[derive(Debug, Clone)]
 pub struct Entry {
+    /// The range as the plan states it.
     pub range: Range,
     /// Not applied: its status in the plan is not `planned`.
     pub not_planned: bool,
@@ -37,11 +39,15 @@ impl Entry {
 /// The outcome of a run.
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
+    /// One per range of the plan, in its order.
     pub entries: Vec<Entry>,
+    /// dom0's rangesets before any change (a dry run: the `current` ones, if given).
     pub before: Option<Dom0Rangesets>,
+    /// dom0's rangesets read afresh after the changes (None in a dry run).
     pub after: Option<Dom0Rangesets>,
     /// The re-grant test: the range tried and Xen's answer.
     pub regrant: Option<(String, Result<(), Errno>)>,
+    /// Nothing was issued to Xen.
     pub dry_run: bool,
 }
 
@@ -60,13 +66,14 @@ impl Outcome {
 /// Why a run stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum EnforceError {
-    #[error("cannot read Xen's rangesets for dom0 before enforcing: {0}")]
-    Before(String),
-    #[error(
-        "cannot read Xen's rangesets for dom0 after enforcing (the changes above were made): {0}"
-    )]
-    After(String),
-    #[error("writing the log: {0}")]
+    /// Nothing was changed.
+    #[error("cannot read Xen's rangesets for dom0 before enforcing")]
+    Before(#[source] RangesetError),
+    /// The changes logged so far were made, but cannot be proven.
+    #[error("cannot read Xen's rangesets for dom0 after enforcing (the changes above were made)")]
+    After(#[source] RangesetError),
+    /// The log could not be written (the run stops there).
+    #[error("writing the log")]
     Log(#[from] std::io::Error),
 }
 
@@ -161,20 +168,24 @@ fn domctl_name(res: Resource) -> &'static str {
     }
 }
 
+/// The permission domctl on dom0 for `r`, at domctl interface `version`.
 fn call(
-    xen: &mut dyn Domctl,
+    xen: &mut dyn Xen,
+    version: u32,
     res: Resource,
     r: &RangeInclusive<u64>,
     allow: bool,
 ) -> Result<(), Errno> {
     let nr = r.end() - r.start() + 1;
     match res {
-        Resource::Iomem => xen.iomem_permission(*r.start(), nr, allow),
-        Resource::Ioport => xen.ioport_permission(*r.start() as u32, nr as u32, allow),
+        Resource::Iomem => xen::iomem_permission(xen, version, *r.start(), nr, allow),
+        Resource::Ioport => {
+            xen::ioport_permission(xen, version, *r.start() as u32, nr as u32, allow)
+        }
     }
 }
 
-/// A dry run: validates nothing further and issues no hypercall (it takes no [`Domctl`]); with
+/// A dry run: validates nothing further and issues no hypercall (it takes no [`Xen`]); with
 /// `current` (a fresh snapshot's rangesets) it skips what is already absent.
 pub fn dry_run(
     plan: &plan::Plan,
@@ -233,22 +244,25 @@ fn take_out(cur: &mut Dom0Rangesets, resource: Resource, r: &RangeInclusive<u64>
 const LESS_THIS_RUN: &str = ", after this run's earlier revocations";
 
 /// Applies the plan's `planned` ranges to dom0 through `xen`, logging each change, then
-/// re-reads Xen's rangesets and checks each range is gone. With `regrant_test`, afterwards
-/// tries to grant the first revoked range back and expects Xen to refuse.
-pub fn apply<X: Domctl + RangesetSource>(
+/// re-reads Xen's rangesets and checks each range is gone. `domctl_version` is the running
+/// Xen's `XEN_DOMCTL_INTERFACE_VERSION` ([`dom0scope_privcmd::abi::domctl_version`]). With
+/// `regrant_test`, afterwards tries to grant the first revoked range back and expects Xen to
+/// refuse.
+pub fn apply(
     plan: &plan::Plan,
-    xen: &mut X,
+    xen: &mut dyn Xen,
+    domctl_version: u32,
     log: &mut dyn Write,
     regrant_test: bool,
 ) -> Result<Outcome, EnforceError> {
-    let before = xen.dom0_rangesets().map_err(EnforceError::Before)?;
+    let before = Dom0Rangesets::read(xen).map_err(EnforceError::Before)?;
     writeln!(log, "enforce: dom0 before: {before}")?;
     let mut entries = Vec::new();
     let mut cur = before.clone();
     for r in &plan.ranges {
         let (mut e, todo) = plan_entry(r, Some(&cur), log, "revoking")?;
         for r in &todo {
-            let res = call(xen, e.range.resource, r, false);
+            let res = call(xen, domctl_version, e.range.resource, r, false);
             let nr = r.end() - r.start() + 1;
             match res {
                 Ok(()) => {
@@ -282,7 +296,7 @@ pub fn apply<X: Domctl + RangesetSource>(
         }
         entries.push(e);
     }
-    let after = xen.dom0_rangesets().map_err(EnforceError::After)?;
+    let after = Dom0Rangesets::read(xen).map_err(EnforceError::After)?;
     writeln!(log, "enforce: dom0 after: {after}")?;
     for e in entries.iter_mut().filter(|e| !e.not_planned) {
         let still = present(&after, e.range.resource, e.range.first..=e.range.last);
@@ -306,7 +320,7 @@ pub fn apply<X: Domctl + RangesetSource>(
     if regrant_test && let Some(e) = entries.iter().find(|e| e.proven()) {
         let r = e.range.first..=e.range.last;
         let what = format!("{} {}", e.range.resource.label(), fmt_range(&r));
-        let res = call(xen, e.range.resource, &r, true);
+        let res = call(xen, domctl_version, e.range.resource, &r, true);
         match res {
             Err(err) => writeln!(
                 log,
@@ -319,7 +333,7 @@ pub fn apply<X: Domctl + RangesetSource>(
                     "enforce: re-grant test: {} d0 {what} allow=1 -> ok: Xen GRANTED it back; revoking again",
                     domctl_name(e.range.resource)
                 )?;
-                let again = call(xen, e.range.resource, &r, false);
+                let again = call(xen, domctl_version, e.range.resource, &r, false);
                 writeln!(log, "enforce: revoke again {what} -> {again:?}")?;
             }
         }

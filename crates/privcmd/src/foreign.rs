@@ -8,6 +8,7 @@
 //! The mapping is `PROT_READ`, so Xen is asked for a read-only page-table entry; nothing here
 //! ever writes through it. Reading from it is the caller's choice ([`Privcmd::map_foreign_ro`]
 //! copies bytes only when asked): a frame of device registers may have read side effects.
+#![allow(unsafe_code)]
 
 use std::ffi::c_void;
 use std::os::fd::AsFd;
@@ -16,10 +17,8 @@ use rustix::io::Errno;
 use rustix::ioctl::{Direction, Opcode, opcode};
 use rustix::mm::{MapFlags, ProtFlags};
 
-use crate::{ArgIoctl, PAGE, Privcmd};
-
-/// `DOMID_IO` (`xen/include/public/xen.h`): the pseudo-domain owning I/O memory.
-pub const DOMID_IO: u16 = 0x7ff1;
+use crate::MapError;
+use crate::device::{ArgIoctl, PAGE, Privcmd};
 
 /// `struct privcmd_mmapbatch_v2` from Linux's `include/uapi/xen/privcmd.h`:
 /// `unsigned int num; domid_t dom; __u64 addr; xen_pfn_t *arr; int *err;` (32 bytes).
@@ -37,25 +36,6 @@ struct MmapBatchV2 {
 /// `IOCTL_PRIVCMD_MMAPBATCH_V2`: `_IOC(_IOC_NONE, 'P', 4, sizeof(struct privcmd_mmapbatch_v2))`.
 const IOCTL_PRIVCMD_MMAPBATCH_V2: Opcode =
     opcode::from_components(Direction::None, b'P', 4, std::mem::size_of::<MmapBatchV2>());
-
-/// Why a foreign mapping did not happen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MapError {
-    /// Xen refused the frame (its per-frame error: `EPERM` when the rangeset denies it,
-    /// `ESRCH` in a PVH dom0, where `DOMID_IO` is not a valid foreign domain).
-    Frame(Errno),
-    /// The kernel refused the request itself (mmap or ioctl).
-    Call(Errno),
-}
-
-impl std::fmt::Display for MapError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            MapError::Frame(e) => write!(f, "Xen refused the frame: {e}"),
-            MapError::Call(e) => write!(f, "privcmd refused the request: {e}"),
-        }
-    }
-}
 
 /// A one-page privcmd VMA, unmapped on drop.
 struct Vma(*mut c_void);

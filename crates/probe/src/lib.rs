@@ -14,51 +14,70 @@
 //!
 //! Large ranges are sampled (first, last and evenly spaced frames in between, [`MAX_SAMPLES`]);
 //! bytes are only ever read from frames the caller marks as RAM ([`Peek`]).
+//!
+//! Xen is reached through the one seam, [`dom0scope_privcmd::Xen`]: the real `Privcmd` (whose
+//! `/dev/port` reads the kernel turns into `in`) or, in tests and `--simulate-xen`, its
+//! `SimXen`. The memory-mapping domctl is encoded by [`dom0scope_privcmd::abi::domctl`].
 
-pub mod abi;
-mod live;
 mod peek;
 mod scratch;
 
+use dom0scope_privcmd::abi::{DOMID_IO, domctl};
 use serde::Serialize;
 
-pub use dom0scope_privcmd::MapError;
-pub use live::LiveProbe;
+pub use dom0scope_privcmd::{Errno, MapError, Xen};
 pub use peek::Peek;
-pub use rustix::io::Errno;
 pub use scratch::scratch_gfn;
 
 /// Frames probed per range at most.
 pub const MAX_SAMPLES: u64 = 16;
 
-/// Xen, as probe needs it. [`LiveProbe`] is the real one; tests supply their own.
-pub trait Xen {
+/// dom0 as probe asks Xen about it: the seam, and the running Xen's
+/// `XEN_DOMCTL_INTERFACE_VERSION`, needed only for the memory-mapping domctl.
+struct Dom0<'x> {
+    xen: &'x mut dyn Xen,
+    domctl_version: Option<u32>,
+}
+
+impl Dom0<'_> {
     /// A read-only foreign mapping of machine frame `mfn` through `DOMID_IO`, copying
     /// `peek.len()` bytes out of it while mapped.
-    fn map_domio_ro(&mut self, mfn: u64, peek: &mut [u8]) -> Result<(), MapError>;
+    fn map_domio_ro(&mut self, mfn: u64, peek: &mut [u8]) -> Result<(), MapError> {
+        self.xen.map_foreign_ro(DOMID_IO, mfn, peek)
+    }
+
     /// `XEN_DOMCTL_memory_mapping` on dom0 itself: one frame `mfn` at `gfn`, added or removed.
-    fn memory_mapping(&mut self, gfn: u64, mfn: u64, add: bool) -> Result<(), Errno>;
-    /// One byte from an I/O port.
-    fn read_port(&mut self, port: u16) -> std::io::Result<u8>;
+    fn memory_mapping(&mut self, gfn: u64, mfn: u64, add: bool) -> Result<(), Errno> {
+        // Without a known interface version, refuse rather than guess (a guess Xen rejects
+        // changes nothing, but a caller that did not say which Xen this is should be told).
+        let v = self.domctl_version.ok_or(Errno::NOSYS)?;
+        self.xen
+            .domctl(&domctl::memory_mapping(v, 0, gfn, mfn, add))
+    }
 }
 
 /// What a range is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Resource {
+    /// Machine frames.
     Iomem,
+    /// I/O ports.
     Ioport,
 }
 
 /// One range to probe.
 #[derive(Debug, Clone, Serialize)]
 pub struct Target {
+    /// Frames or ports.
     pub resource: Resource,
+    /// The first frame or port.
     #[serde(serialize_with = "hex")]
     pub first: u64,
     /// Inclusive.
     #[serde(serialize_with = "hex")]
     pub last: u64,
+    /// What the range is (`Xen AP trampoline`).
     pub what: String,
     /// Where the range came from (`plan: planned`, `--mfn`).
     pub origin: String,
@@ -79,6 +98,7 @@ pub enum Method {
     DomIo,
     /// Memory-mapping domctl on dom0 itself at `scratch_gfn`, removed at once (PVH dom0).
     SelfMap {
+        /// The unused guest frame each machine frame is mapped at.
         #[serde(serialize_with = "hex")]
         scratch_gfn: u64,
     },
@@ -105,6 +125,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// As the text report shows it (`GRANTED`).
     pub fn label(self) -> &'static str {
         match self {
             Outcome::Granted => "GRANTED",
@@ -121,8 +142,10 @@ impl Outcome {
 /// One probed frame or port.
 #[derive(Debug, Clone, Serialize)]
 pub struct Sample {
+    /// The frame or port.
     #[serde(serialize_with = "hex")]
     pub at: u64,
+    /// Xen's answer for it.
     pub outcome: Outcome,
     /// The error Xen or the kernel gave, or what the bytes showed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -132,11 +155,15 @@ pub struct Sample {
 /// One range's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct RangeResult {
+    /// The range probed.
     pub target: Target,
+    /// One answer for the range ([`Outcome::Mixed`] when the samples disagree).
     pub outcome: Outcome,
     /// Frames or ports in the range.
     pub size: u64,
+    /// Each frame or port probed.
     pub samples: Vec<Sample>,
+    /// Why it was not probed, or how it was sampled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -144,9 +171,13 @@ pub struct RangeResult {
 /// Everything probe found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// `dom0scope-probe/1`.
     pub schema: &'static str,
+    /// How frames were probed.
     pub method: Method,
+    /// Whether ports were read (`--ports`, `--port`).
     pub ports_read: bool,
+    /// One per target, in order, up to where probing stopped.
     pub ranges: Vec<RangeResult>,
     /// Why probing stopped early, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -172,9 +203,21 @@ pub fn sample_points(first: u64, last: u64) -> Vec<u64> {
     v
 }
 
-/// Probes every target. Stops early (and says why) when the method turns out not to work
+/// Probes every target through `xen`. `domctl_version` is the running Xen's
+/// `XEN_DOMCTL_INTERFACE_VERSION`, needed only for [`Method::SelfMap`] (without it each frame
+/// fails with `ENOSYS`). Stops early (and says why) when the method turns out not to work
 /// here, or when a self-mapping could not be removed again.
-pub fn run(xen: &mut dyn Xen, method: Method, targets: &[Target], ports: bool) -> Report {
+pub fn run(
+    xen: &mut dyn Xen,
+    domctl_version: Option<u32>,
+    method: Method,
+    targets: &[Target],
+    ports: bool,
+) -> Report {
+    let xen = &mut Dom0 {
+        xen,
+        domctl_version,
+    };
     let mut report = Report {
         schema: "dom0scope-probe/1",
         method,
@@ -238,7 +281,7 @@ pub fn run(xen: &mut dyn Xen, method: Method, targets: &[Target], ports: bool) -
     report
 }
 
-fn domio(xen: &mut dyn Xen, t: &Target, mfn: u64) -> Sample {
+fn domio(xen: &mut Dom0<'_>, t: &Target, mfn: u64) -> Sample {
     let mut buf = vec![0u8; if mfn == t.first { t.peek.len() } else { 0 }];
     match xen.map_domio_ro(mfn, &mut buf) {
         Ok(()) => Sample {
@@ -265,7 +308,7 @@ fn from_error(at: u64, e: MapError) -> Sample {
 
 /// Maps `mfn` at `gfn` and removes it again. `Err` carries the sample and the reason to stop:
 /// the removal failed, so the frame is still mapped there.
-fn self_map(xen: &mut dyn Xen, gfn: u64, mfn: u64) -> Result<Sample, (Sample, String)> {
+fn self_map(xen: &mut Dom0<'_>, gfn: u64, mfn: u64) -> Result<Sample, (Sample, String)> {
     match xen.memory_mapping(gfn, mfn, true) {
         Ok(()) => match xen.memory_mapping(gfn, mfn, false) {
             Ok(()) => Ok(Sample {
@@ -300,7 +343,7 @@ fn self_map(xen: &mut dyn Xen, gfn: u64, mfn: u64) -> Result<Sample, (Sample, St
     }
 }
 
-fn probe_ports(xen: &mut dyn Xen, t: &Target, ports: bool, r: &mut RangeResult) {
+fn probe_ports(xen: &mut Dom0<'_>, t: &Target, ports: bool, r: &mut RangeResult) {
     if !ports {
         r.note = Some("ports are read only with --ports".into());
         return;
@@ -312,7 +355,7 @@ fn probe_ports(xen: &mut dyn Xen, t: &Target, ports: bool, r: &mut RangeResult) 
     }
     for port in t.first..=t.last {
         let Ok(p) = u16::try_from(port) else { break };
-        r.samples.push(match xen.read_port(p) {
+        r.samples.push(match xen.xen.read_port(p) {
             Ok(v) => Sample {
                 at: port,
                 outcome: if v == 0xff {
@@ -360,7 +403,9 @@ fn summarise(samples: &[Sample]) -> Outcome {
 /// What the caller expects of the probed ranges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expect {
+    /// Before enforce: every range granted.
     Granted,
+    /// After enforce: every range refused (kept ranges still granted).
     Refused,
 }
 

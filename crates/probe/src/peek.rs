@@ -48,6 +48,7 @@ impl Peek {
         }
     }
 
+    /// Nothing is read.
     pub fn is_empty(self) -> bool {
         self.len() == 0
     }

@@ -1,71 +1,39 @@
-//! `run` against a Xen that follows the rules measured on real Xen 4.17: frames outside
-//! dom0's rangeset are refused with EPERM, DOMID_IO is ESRCH in a PVH dom0, denied ports
-//! read 0xff. (The real thing runs in the harness: harness/enforce.sh.)
+//! `run` against the simulated Xen (`dom0scope_privcmd::sim`), which follows the rules
+//! measured on real Xen 4.17: frames outside dom0's rangeset are refused with EPERM, DOMID_IO
+//! is ESRCH in a PVH dom0, denied ports read 0xff. Memory-mapping domctls reach it as bytes.
+//! (The real thing runs in the harness: harness/enforce.sh.)
+
+use dom0scope_privcmd::sim::SimXen;
+use dom0scope_ranges::{FrameSet, PortSet};
 
 use super::*;
 
-#[derive(Default)]
-struct Sim {
-    pvh: bool,
-    /// dom0's I/O memory rangeset.
-    iomem: Vec<(u64, u64)>,
-    /// dom0's I/O port rangeset.
-    ports: Vec<(u64, u64)>,
-    /// gfn -> mfn currently self-mapped.
-    mapped: Vec<(u64, u64)>,
-    fail_remove: bool,
-    calls: Vec<String>,
-}
+/// Xen 4.17.7's `XEN_DOMCTL_INTERFACE_VERSION`.
+const V: u32 = 0x15;
 
+/// The first bytes of Xen 4.17.7's AP trampoline, as measured (frame 0x8f).
 const ENTRY: [u8; 16] = [
     0x8c, 0xc8, 0x8e, 0xd8, 0xc6, 0x06, 0x38, 0x02, 0xa5, 0xfc, 0xfa, 0x0f, 0x01, 0x1e, 0xf2, 0x01,
 ];
 
-impl Sim {
-    fn allowed(&self, mfn: u64) -> bool {
-        self.iomem.iter().any(|&(a, b)| (a..=b).contains(&mfn))
-    }
+fn sim(iomem: &[(u64, u64)], ports: &[(u16, u16)]) -> SimXen {
+    let mut x = SimXen::new(
+        FrameSet::from_ranges(iomem.iter().map(|&(a, b)| a..=b)),
+        PortSet::from_ranges(ports.iter().map(|&(a, b)| a..=b)),
+    );
+    x.domctl_version = Some(V);
+    x.frames.insert(0x8f, ENTRY.to_vec());
+    x
 }
 
-impl Xen for Sim {
-    fn map_domio_ro(&mut self, mfn: u64, peek: &mut [u8]) -> Result<(), MapError> {
-        self.calls.push(format!("map {mfn:#x}"));
-        if self.pvh {
-            return Err(MapError::Frame(Errno::SRCH));
-        }
-        if !self.allowed(mfn) {
-            return Err(MapError::Frame(Errno::PERM));
-        }
-        let n = peek.len().min(16);
-        peek[..n].copy_from_slice(&ENTRY[..n]);
-        Ok(())
-    }
+/// Probes through `x` at Xen 4.17's domctl interface.
+fn probe(x: &mut SimXen, method: Method, targets: &[Target], ports: bool) -> Report {
+    run(x, Some(V), method, targets, ports)
+}
 
-    fn memory_mapping(&mut self, gfn: u64, mfn: u64, add: bool) -> Result<(), Errno> {
-        self.calls
-            .push(format!("memory_mapping {gfn:#x} {mfn:#x} {add}"));
-        if !self.allowed(mfn) {
-            return Err(Errno::PERM);
-        }
-        if add {
-            self.mapped.push((gfn, mfn));
-        } else if self.fail_remove {
-            return Err(Errno::INVAL);
-        } else {
-            self.mapped.retain(|&m| m != (gfn, mfn));
-        }
-        Ok(())
-    }
-
-    fn read_port(&mut self, port: u16) -> std::io::Result<u8> {
-        self.calls.push(format!("inb {port:#x}"));
-        let p = u64::from(port);
-        Ok(if self.ports.iter().any(|&(a, b)| (a..=b).contains(&p)) {
-            0
-        } else {
-            0xff
-        })
-    }
+/// The calls `x` received, as text.
+fn calls(x: &SimXen) -> Vec<String> {
+    x.calls.iter().map(ToString::to_string).collect()
 }
 
 fn frames(first: u64, last: u64, what: &str, peek: Peek) -> Target {
@@ -96,20 +64,18 @@ fn port(p: u64, safe: bool) -> Target {
 
 /// Xen 4.17 PV on q35/SeaBIOS before and after enforce (`I/O Memory { 0-fedff, … }` →
 /// `{ 0-8e, 91-7ffdf, 7ffe1-fedff, … }`).
-fn before() -> Sim {
-    Sim {
-        iomem: vec![(0, 0xfedff), (0xfef00, 0xfcfffff)],
-        ports: vec![(0, 0x1f), (0xa2, 0x3f7)],
-        ..Sim::default()
-    }
+fn before() -> SimXen {
+    sim(
+        &[(0, 0xfedff), (0xfef00, 0xfcfffff)],
+        &[(0, 0x1f), (0xa2, 0x3f7)],
+    )
 }
 
-fn after() -> Sim {
-    Sim {
-        iomem: vec![(0, 0x8e), (0x91, 0x7ffdf), (0x7ffe1, 0xfedff)],
-        ports: vec![(0, 0x1f), (0xa2, 0xb1), (0xb3, 0x3f7)],
-        ..Sim::default()
-    }
+fn after() -> SimXen {
+    sim(
+        &[(0, 0x8e), (0x91, 0x7ffdf), (0x7ffe1, 0xfedff)],
+        &[(0, 0x1f), (0xa2, 0xb1), (0xb3, 0x3f7)],
+    )
 }
 
 fn plan() -> Vec<Target> {
@@ -123,7 +89,7 @@ fn plan() -> Vec<Target> {
 #[test]
 fn pv_before_and_after_enforce() {
     let mut x = before();
-    let r = run(&mut x, Method::DomIo, &plan(), true);
+    let r = probe(&mut x, Method::DomIo, &plan(), true);
     let o: Vec<Outcome> = r.ranges.iter().map(|r| r.outcome).collect();
     assert_eq!(o, [Outcome::Granted, Outcome::Granted, Outcome::Granted]);
     let d = r.ranges[0].samples[0].detail.as_deref().unwrap();
@@ -136,7 +102,7 @@ fn pv_before_and_after_enforce() {
     assert_eq!(contradictions(&r, Expect::Refused).len(), 3);
 
     let mut x = after();
-    let r = run(&mut x, Method::DomIo, &plan(), true);
+    let r = probe(&mut x, Method::DomIo, &plan(), true);
     let o: Vec<Outcome> = r.ranges.iter().map(|r| r.outcome).collect();
     assert_eq!(
         o,
@@ -149,18 +115,18 @@ fn pv_before_and_after_enforce() {
 #[test]
 fn ports_only_on_request_and_only_safe_registers() {
     let mut x = before();
-    let r = run(
+    let r = probe(
         &mut x,
         Method::DomIo,
         &[port(0xb2, true), port(0xcf9, false)],
         false,
     );
     assert!(r.ranges.iter().all(|r| r.outcome == Outcome::Skipped));
-    assert!(!x.calls.iter().any(|c| c.starts_with("inb")));
-    let r = run(&mut x, Method::DomIo, &[port(0xcf9, false)], true);
+    assert!(!calls(&x).iter().any(|c| c.starts_with("read_port")));
+    let r = probe(&mut x, Method::DomIo, &[port(0xcf9, false)], true);
     assert_eq!(r.ranges[0].outcome, Outcome::Skipped);
     assert!(
-        !x.calls.iter().any(|c| c.starts_with("inb")),
+        !calls(&x).iter().any(|c| c.starts_with("read_port")),
         "{:?}",
         x.calls
     );
@@ -172,11 +138,9 @@ fn ports_only_on_request_and_only_safe_registers() {
 
 #[test]
 fn pvh_domio_stops_with_advice() {
-    let mut x = Sim {
-        pvh: true,
-        ..before()
-    };
-    let r = run(&mut x, Method::DomIo, &plan(), false);
+    let mut x = before();
+    x.pvh = true;
+    let r = probe(&mut x, Method::DomIo, &plan(), false);
     assert_eq!(r.ranges.len(), 1, "stops at the first ESRCH");
     assert_eq!(r.ranges[0].outcome, Outcome::Unsupported);
     assert!(r.stopped.as_deref().unwrap().contains("--pvh-self-map"));
@@ -185,44 +149,52 @@ fn pvh_domio_stops_with_advice() {
 
 #[test]
 fn pvh_self_map_adds_and_removes_at_once() {
-    let mut x = Sim {
-        pvh: true,
-        ..before()
-    };
+    let mut x = before();
+    x.pvh = true;
     let m = Method::SelfMap {
         scratch_gfn: 0x10_0000,
     };
-    let r = run(&mut x, m, &plan()[..1], false);
+    let r = probe(&mut x, m, &plan()[..1], false);
     assert_eq!(r.ranges[0].outcome, Outcome::Granted);
     assert!(x.mapped.is_empty(), "every mapping removed");
     assert_eq!(
-        x.calls,
+        calls(&x),
         [
-            "memory_mapping 0x100000 0x8f true",
-            "memory_mapping 0x100000 0x8f false",
-            "memory_mapping 0x100000 0x90 true",
-            "memory_mapping 0x100000 0x90 false",
+            "memory_mapping(0x100000, 0x8f, 1, true)",
+            "memory_mapping(0x100000, 0x8f, 1, false)",
+            "memory_mapping(0x100000, 0x90, 1, true)",
+            "memory_mapping(0x100000, 0x90, 1, false)",
         ]
     );
-    let mut x = Sim {
-        pvh: true,
-        ..after()
-    };
-    let r = run(&mut x, m, &plan()[..1], false);
+    let mut x = after();
+    x.pvh = true;
+    let r = probe(&mut x, m, &plan()[..1], false);
     assert_eq!(r.ranges[0].outcome, Outcome::Refused);
 }
 
 #[test]
-fn a_failed_removal_stops_everything_and_says_so() {
-    let mut x = Sim {
-        pvh: true,
-        fail_remove: true,
-        ..before()
-    };
+fn self_map_without_a_domctl_version_issues_nothing() {
+    let mut x = before();
+    x.pvh = true;
     let m = Method::SelfMap {
         scratch_gfn: 0x4242,
     };
-    let r = run(&mut x, m, &plan(), false);
+    let r = run(&mut x, None, m, &plan()[..1], false);
+    assert_eq!(r.ranges[0].outcome, Outcome::Failed);
+    let d = r.ranges[0].samples[0].detail.as_deref().unwrap();
+    assert!(d.starts_with("XEN_DOMCTL_memory_mapping: "), "{d}");
+    assert!(x.calls.is_empty(), "{:?}", x.calls);
+}
+
+#[test]
+fn a_failed_removal_stops_everything_and_says_so() {
+    let mut x = before();
+    x.pvh = true;
+    x.fail_unmap = true;
+    let m = Method::SelfMap {
+        scratch_gfn: 0x4242,
+    };
+    let r = probe(&mut x, m, &plan(), false);
     assert_eq!(r.ranges.len(), 1);
     assert_eq!(r.ranges[0].samples.len(), 1);
     assert!(r.stopped.as_deref().unwrap().contains("STILL MAPPED"));
@@ -231,7 +203,7 @@ fn a_failed_removal_stops_everything_and_says_so() {
 #[test]
 fn partly_revoked_ranges_are_mixed_and_large_ranges_sampled() {
     let mut x = after();
-    let r = run(
+    let r = probe(
         &mut x,
         Method::DomIo,
         &[frames(0x80, 0x9f, "low memory", Peek::None)],
@@ -259,7 +231,7 @@ fn sample_points_cover_ends_and_stay_in_range() {
 #[test]
 fn report_serialises_with_hex_addresses() {
     let mut x = before();
-    let r = run(&mut x, Method::DomIo, &plan()[..1], false);
+    let r = probe(&mut x, Method::DomIo, &plan()[..1], false);
     let j = serde_json::to_value(&r).unwrap();
     assert_eq!(j["schema"], "dom0scope-probe/1");
     assert_eq!(j["method"]["kind"], "dom_io");
@@ -273,7 +245,7 @@ fn kept_ranges_are_expected_granted() {
     let mut kept = frames(0xa0, 0xbf, "legacy VGA window", Peek::None);
     kept.kept = true;
     let mut x = after();
-    let r = run(
+    let r = probe(
         &mut x,
         Method::DomIo,
         &[plan()[0].clone(), kept.clone()],
@@ -281,8 +253,8 @@ fn kept_ranges_are_expected_granted() {
     );
     assert!(contradictions(&r, Expect::Refused).is_empty());
     assert_eq!(contradictions(&r, Expect::Granted).len(), 1);
-    x.iomem = vec![(0, 0x8e)];
-    let r = run(&mut x, Method::DomIo, &[kept], false);
+    x.iomem = FrameSet::from(0..=0x8e);
+    let r = probe(&mut x, Method::DomIo, &[kept], false);
     assert_eq!(
         contradictions(&r, Expect::Refused).len(),
         1,

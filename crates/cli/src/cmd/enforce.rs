@@ -15,7 +15,9 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow};
 use dom0scope_collect::{CollectError, Sources, preflight};
 use dom0scope_enforce::plan::{self, HostView, XenRelease};
-use dom0scope_enforce::{Dom0Rangesets, FakeXen, LiveXen, Outcome, live};
+use dom0scope_enforce::{Dom0Rangesets, Outcome, RangesetError, banner_version, live};
+use dom0scope_privcmd::Privcmd;
+use dom0scope_privcmd::sim::SimXen;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -93,6 +95,20 @@ fn banner(source: &str, bytes: &[u8]) -> Option<XenRelease> {
     XenRelease::parse(&v.full())
 }
 
+/// The simulated Xen of `--simulate-xen`: dom0 holds the rangesets of the log's last `q` dump
+/// (`source` names the log), and the console ring holds the log.
+pub(crate) fn simulated_xen(
+    source: &str,
+    log: &[u8],
+    domctl_version: Option<u32>,
+) -> Result<SimXen, RangesetError> {
+    let r = Dom0Rangesets::from_log(source, log)?;
+    let mut x = SimXen::new(r.iomem, r.ioports);
+    x.domctl_version = domctl_version;
+    x.console = log.to_vec();
+    Ok(x)
+}
+
 fn refuse(what: impl std::fmt::Display) -> anyhow::Error {
     anyhow!("refusing to enforce, nothing was changed: {what}")
 }
@@ -122,7 +138,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if host.xen.is_none() {
         host.xen = match &current {
             Some((s, b)) => banner(s, b),
-            None if live => LiveXen::banner_version(&src.dev, &src.proc),
+            None if live => Privcmd::open(&src.dev, &src.proc)
+                .ok()
+                .and_then(|mut pc| banner_version(&mut pc)),
             None => None,
         };
     }
@@ -156,32 +174,38 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         };
         dom0scope_enforce::dry_run(&plan, cur.as_ref(), &mut log)?
-    } else if let Some((s, b)) = &current {
-        writeln!(log, "enforce: SIMULATED Xen from {s}: no hypercall is made")?;
-        let mut x = FakeXen::new(Dom0Rangesets::from_log(s, b).map_err(refuse)?);
-        let o = dom0scope_enforce::apply(&plan, &mut x, &mut log, args.regrant_test)?;
-        writeln!(
-            log,
-            "enforce: SIMULATED Xen received {} permission domctls",
-            x.calls.len()
-        )?;
-        o
     } else {
         let version = host
             .xen
             .as_ref()
             .and_then(XenRelease::domctl_version)
             .ok_or_else(|| refuse("the running Xen's domctl interface version is unknown"))?;
+        if let Some((s, b)) = &current {
+            writeln!(log, "enforce: SIMULATED Xen from {s}: no hypercall is made")?;
+            let mut x = simulated_xen(s, b, Some(version)).map_err(refuse)?;
+            let o = dom0scope_enforce::apply(&plan, &mut x, version, &mut log, args.regrant_test)?;
+            writeln!(
+                log,
+                "enforce: SIMULATED Xen received {} permission domctls",
+                x.domctls().count()
+            )?;
+            return finish(&o);
+        }
         writeln!(
             log,
             "enforce: giving up the planned ranges through XEN_DOMCTL_iomem_permission / \
              XEN_DOMCTL_ioport_permission on domain 0 (interface {version:#x}); irreversible until Xen reboots"
         )?;
-        let mut x = LiveXen::open(&src.dev, &src.proc, version)
+        let mut pc = Privcmd::open(&src.dev, &src.proc)
             .map_err(|e| refuse(format!("opening privcmd: {e}")))?;
-        dom0scope_enforce::apply(&plan, &mut x, &mut log, args.regrant_test)?
+        dom0scope_enforce::apply(&plan, &mut pc, version, &mut log, args.regrant_test)?
     };
-    print_summary(&outcome);
+    finish(&outcome)
+}
+
+/// The summary on stdout, and the exit code.
+fn finish(outcome: &Outcome) -> anyhow::Result<ExitCode> {
+    print_summary(outcome);
     Ok(if outcome.success() {
         ExitCode::SUCCESS
     } else {

@@ -15,11 +15,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
 use dom0scope_collect::{CollectError, Sources, preflight};
+use dom0scope_enforce::banner_version;
 use dom0scope_enforce::plan::{self, HostView, Resource as PlanResource, Status, XenRelease};
-use dom0scope_enforce::{Dom0Rangesets, LiveXen};
-use dom0scope_probe::{
-    Errno, Expect, LiveProbe, MapError, Method, Outcome, Peek, Report, Resource, Target, Xen,
-};
+use dom0scope_privcmd::{Privcmd, Xen};
+use dom0scope_probe::{Expect, Method, Outcome, Peek, Report, Resource, Target};
 
 use super::input::{Format, Output, emit};
 
@@ -170,35 +169,6 @@ fn targets(args: &Args) -> anyhow::Result<Vec<Target>> {
     Ok(out)
 }
 
-/// Xen as a `q` dump describes it (tests and demonstrations off a dom0).
-struct Simulated(Dom0Rangesets);
-
-impl Xen for Simulated {
-    fn map_domio_ro(&mut self, mfn: u64, _: &mut [u8]) -> Result<(), MapError> {
-        if self.0.iomem.contains(mfn) {
-            Ok(())
-        } else {
-            Err(MapError::Frame(Errno::PERM))
-        }
-    }
-
-    fn memory_mapping(&mut self, _: u64, mfn: u64, _: bool) -> Result<(), Errno> {
-        if self.0.iomem.contains(mfn) {
-            Ok(())
-        } else {
-            Err(Errno::PERM)
-        }
-    }
-
-    fn read_port(&mut self, port: u16) -> std::io::Result<u8> {
-        Ok(if self.0.ioports.contains(port) {
-            0
-        } else {
-            0xff
-        })
-    }
-}
-
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let targets = targets(&args)?;
     let ports = args.ports || !args.port.is_empty();
@@ -226,16 +196,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Method::DomIo
     };
-    let report = if let Some(path) = &args.simulate_xen {
+    let mut xen: Box<dyn Xen> = if let Some(path) = &args.simulate_xen {
         let snap = dom0scope_snapshot::Snapshot::open(path)?;
         let log = snap
             .bare_log()
             .or_else(|| snap.get("xen/dmesg.txt"))
             .ok_or_else(|| anyhow!("{}: no Xen log (xen/dmesg.txt)", path.display()))?;
         let shown = format!("{}: {}", path.display(), log.path);
-        let r = Dom0Rangesets::from_log(&shown, &log.bytes).map_err(|e| anyhow!(e))?;
+        let mut x = super::enforce::simulated_xen(&shown, &log.bytes, None)?;
+        x.pvh = pvh;
         eprintln!("probe: SIMULATED Xen from {shown}: no hypercall is made");
-        dom0scope_probe::run(&mut Simulated(r), method, &targets, ports)
+        Box::new(x)
     } else {
         preflight(&src).map_err(|e| match e {
             CollectError::NotRoot { euid } => {
@@ -243,21 +214,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             other => anyhow!(other),
         })?;
-        let version = match method {
-            Method::SelfMap { .. } => {
-                let xen = host
-                    .xen
-                    .clone()
-                    .or_else(|| LiveXen::banner_version(&src.dev, &src.proc));
-                Some(xen.as_ref().and_then(XenRelease::domctl_version).ok_or_else(|| {
-                    anyhow!("the running Xen's domctl interface version is unknown: cannot issue XEN_DOMCTL_memory_mapping")
-                })?)
-            }
-            Method::DomIo => None,
-        };
-        let mut x = LiveProbe::open(&src.dev, &src.proc, version).context("opening privcmd")?;
-        dom0scope_probe::run(&mut x, method, &targets, ports)
+        Box::new(Privcmd::open(&src.dev, &src.proc).context("opening privcmd")?)
     };
+    let version = match method {
+        Method::SelfMap { .. } => {
+            let running = host.xen.clone().or_else(|| banner_version(xen.as_mut()));
+            Some(running.as_ref().and_then(XenRelease::domctl_version).ok_or_else(|| {
+                anyhow!("the running Xen's domctl interface version is unknown: cannot issue XEN_DOMCTL_memory_mapping")
+            })?)
+        }
+        Method::DomIo => None,
+    };
+    let report = dom0scope_probe::run(xen.as_mut(), version, method, &targets, ports);
     let expect = args.expect.map(|e| match e {
         ExpectArg::Granted => Expect::Granted,
         ExpectArg::Refused => Expect::Refused,

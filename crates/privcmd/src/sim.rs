@@ -1,0 +1,457 @@
+//! One simulator of Xen behind the [`Xen`] seam, for tests and the CLI's hidden
+//! `--simulate-xen`: it holds dom0's I/O memory and I/O port rangesets and answers as Xen's
+//! handlers do (measured on real Xen 4.17, `shared/reference/measured-on-real-xen.md` §1–5),
+//! recording every call. Domctls arrive as the bytes of `struct xen_domctl` and are decoded
+//! with [`Domctl::decode`], so callers are tested down to their encoding.
+//!
+//! The rules, from xen-project/xen at `RELEASE-4.17.7`:
+//! - every domctl: an `interface_version` other than Xen's is `EACCES` before anything else
+//!   (`xen/common/domctl.c` lines 333–334); a domain other than 0 is `ESRCH` (there is no
+//!   other domain here).
+//! - `XEN_DOMCTL_iomem_permission` (`xen/common/domctl.c` lines 417–443) and
+//!   `XEN_DOMCTL_ioport_permission` (`xen/arch/x86/domctl.c` lines 223–248): a wrapping range
+//!   is `EINVAL` (ports: past 0xffff too); unless the caller holds the whole range, `EPERM`;
+//!   a deny removes it, a grant of what the caller holds changes nothing.
+//! - `XEN_DOMCTL_memory_mapping` (`xen/common/domctl.c` lines 445–503): `EPERM` unless dom0
+//!   holds the frames, for adding and removing alike. Real Xen answers 0 *without mapping*
+//!   when the target is not a translated (PVH/HVM) domain; like the fakes it replaces, this
+//!   simulation applies the rangeset check in either mode.
+//! - foreign mapping of `DOMID_IO`: `EPERM` for a frame outside dom0's I/O memory rangeset;
+//!   `ESRCH` in a PVH dom0 (measured, §5).
+//! - a port outside dom0's I/O port rangeset reads 0xff (measured, §2); one inside reads 0.
+//! - debug key `q` appends dom0's rangesets to the console ring in Xen's format
+//!   (`dump_domains()`, `xen/common/keyhandler.c` line 265; `rangeset_domain_printk()` and
+//!   `rangeset_printk()`, `xen/common/rangeset.c` lines 537–584; the `(XEN) ` line prefix,
+//!   `xen/drivers/char/console.c` line 940), so readers parse it as they parse real Xen's.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io;
+
+use dom0scope_ranges::{FrameSet, PortSet};
+
+use crate::abi::{DOMCTL_SIZE, DOMID_IO, Domctl, DomctlOp};
+use crate::{Errno, MapError, Xen};
+
+/// One call the simulator received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Call {
+    /// A domctl, decoded from its bytes.
+    Domctl(Domctl),
+    /// A console ring read, from an index or (None) from the oldest byte.
+    ReadRing(Option<u32>),
+    /// Debug keys pressed.
+    DebugKeys(Vec<u8>),
+    /// A read-only foreign mapping of frame `gfn` of domain `dom`.
+    MapForeign {
+        /// The foreign domain (`DOMID_IO` for machine frames).
+        dom: u16,
+        /// The frame.
+        gfn: u64,
+    },
+    /// A port read.
+    ReadPort(u16),
+}
+
+/// As a call: `iomem_permission(0x8f, 2, false)`, `map_foreign_ro(0x7ff1, 0x8f)`.
+impl std::fmt::Display for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Call::Domctl(d) if d.domain == 0 => write!(f, "{}", d.op),
+            Call::Domctl(d) => write!(f, "d{} {}", d.domain, d.op),
+            Call::ReadRing(Some(i)) => write!(f, "read_ring(from {i:#x})"),
+            Call::ReadRing(None) => f.write_str("read_ring()"),
+            Call::DebugKeys(k) => write!(f, "debug_keys({:?})", String::from_utf8_lossy(k)),
+            Call::MapForeign { dom, gfn } => write!(f, "map_foreign_ro({dom:#x}, {gfn:#x})"),
+            Call::ReadPort(p) => write!(f, "read_port({p:#x})"),
+        }
+    }
+}
+
+/// Xen as dom0 sees it, simulated. Fields are public so a test can set up or break a rule.
+#[derive(Debug, Clone, Default)]
+pub struct SimXen {
+    /// dom0's I/O memory rangeset (machine frames).
+    pub iomem: FrameSet,
+    /// dom0's I/O port rangeset.
+    pub ioports: PortSet,
+    /// The `XEN_DOMCTL_INTERFACE_VERSION` this Xen accepts (others: `EACCES`); None accepts
+    /// any, for a simulation not tied to a release.
+    pub domctl_version: Option<u32>,
+    /// dom0 is PVH: `DOMID_IO` foreign mappings fail with `ESRCH`.
+    pub pvh: bool,
+    /// Bytes of machine frames, read through a granted foreign mapping; others read as zeros.
+    pub frames: BTreeMap<u64, Vec<u8>>,
+    /// Guest frame to machine frame, for what `XEN_DOMCTL_memory_mapping` mapped into dom0.
+    pub mapped: BTreeMap<u64, u64>,
+    /// A broken Xen that accepts denies without acting on them (to test a proof step).
+    pub ignore_denies: bool,
+    /// A broken Xen that fails (`EINVAL`) to remove a memory mapping.
+    pub fail_unmap: bool,
+    /// Console reads fail with `EPERM` (as under an XSM policy denying `readconsole`).
+    pub console_denied: bool,
+    /// The console ring; the index of a byte is its offset (Xen's indices only grow).
+    pub console: Vec<u8>,
+    /// Every call, in order.
+    pub calls: Vec<Call>,
+}
+
+impl SimXen {
+    /// A Xen where dom0 holds `iomem` and `ioports`, accepting any domctl interface version.
+    pub fn new(iomem: FrameSet, ioports: PortSet) -> SimXen {
+        SimXen {
+            iomem,
+            ioports,
+            ..SimXen::default()
+        }
+    }
+
+    /// The domctls received, in order.
+    pub fn domctls(&self) -> impl Iterator<Item = &Domctl> {
+        self.calls.iter().filter_map(|c| match c {
+            Call::Domctl(d) => Some(d),
+            _ => None,
+        })
+    }
+
+    /// Times debug key `q` was pressed.
+    pub fn q_presses(&self) -> usize {
+        self.calls
+            .iter()
+            .filter(|c| matches!(c, Call::DebugKeys(k) if k.contains(&b'q')))
+            .count()
+    }
+
+    /// Appends `text` to the console ring as Xen's `printk` does: `(XEN) ` before each line.
+    pub fn printk(&mut self, text: &str) {
+        for line in text.split_inclusive('\n') {
+            self.console.extend_from_slice(b"(XEN) ");
+            self.console.extend_from_slice(line.as_bytes());
+        }
+    }
+
+    /// What debug key `q` prints about dom0's rangesets.
+    fn dump_domains(&mut self) {
+        let mut s = String::from("'q' pressed -> dumping domain info (now = 0)\n");
+        s.push_str("Rangesets belonging to domain 0:\n");
+        let iomem = self.iomem.ranges().map(|r| (*r.start(), *r.end()));
+        let _ = writeln!(s, "    {}", rangeset_printk("I/O Memory", iomem));
+        let ports = self
+            .ioports
+            .ranges()
+            .map(|r| (u64::from(*r.start()), u64::from(*r.end())));
+        let _ = writeln!(s, "    {}", rangeset_printk("I/O Ports", ports));
+        self.printk(&s);
+    }
+
+    fn holds_frames(&self, first: u64, last: u64) -> bool {
+        FrameSet::from(first..=last).is_subset(&self.iomem)
+    }
+
+    fn iomem_permission(&mut self, first: u64, nr: u64, allow: bool) -> Result<(), Errno> {
+        let last = first.wrapping_add(nr).wrapping_sub(1);
+        if last < first {
+            return Err(Errno::INVAL);
+        }
+        if !self.holds_frames(first, last) {
+            return Err(Errno::PERM);
+        }
+        if !allow && !self.ignore_denies {
+            self.iomem.remove(first..=last);
+        }
+        Ok(())
+    }
+
+    fn ioport_permission(&mut self, first: u32, nr: u32, allow: bool) -> Result<(), Errno> {
+        let end = first.wrapping_add(nr);
+        if end <= first || end > 0x1_0000 {
+            return Err(Errno::INVAL);
+        }
+        let (a, b) = (first as u16, (end - 1) as u16);
+        if !PortSet::from(a..=b).is_subset(&self.ioports) {
+            return Err(Errno::PERM);
+        }
+        if !allow && !self.ignore_denies {
+            self.ioports.remove(a..=b);
+        }
+        Ok(())
+    }
+
+    fn memory_mapping(&mut self, gfn: u64, mfn: u64, nr: u64, add: bool) -> Result<(), Errno> {
+        let last = mfn.wrapping_add(nr).wrapping_sub(1);
+        if last < mfn || gfn.wrapping_add(nr).wrapping_sub(1) < gfn {
+            return Err(Errno::INVAL);
+        }
+        if !self.holds_frames(mfn, last) {
+            return Err(Errno::PERM);
+        }
+        if add {
+            for i in 0..nr {
+                self.mapped.insert(gfn + i, mfn + i);
+            }
+        } else if self.fail_unmap {
+            return Err(Errno::INVAL);
+        } else {
+            for i in 0..nr {
+                self.mapped.remove(&(gfn + i));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One rangeset as `rangeset_printk()` prints it: the name padded to 10 columns, then
+/// ` { a-b, c }` in hex (`RANGESETF_prettyprint_hex`, as Xen creates I/O memory and ports).
+fn rangeset_printk(name: &str, ranges: impl Iterator<Item = (u64, u64)>) -> String {
+    let mut s = format!("{name:<10} {{");
+    for (i, (a, b)) in ranges.enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        let _ = write!(s, " {a:x}");
+        if a != b {
+            let _ = write!(s, "-{b:x}");
+        }
+    }
+    s.push_str(" }");
+    s
+}
+
+impl Xen for SimXen {
+    fn domctl(&mut self, bytes: &[u8; DOMCTL_SIZE]) -> Result<(), Errno> {
+        let d = Domctl::decode(bytes);
+        self.calls.push(Call::Domctl(d));
+        if self
+            .domctl_version
+            .is_some_and(|v| v != d.interface_version)
+        {
+            return Err(Errno::ACCESS);
+        }
+        if d.domain != 0 {
+            return Err(Errno::SRCH);
+        }
+        match d.op {
+            DomctlOp::IomemPermission {
+                first_mfn,
+                nr_mfns,
+                allow,
+            } => self.iomem_permission(first_mfn, nr_mfns, allow),
+            DomctlOp::IoportPermission {
+                first_port,
+                nr_ports,
+                allow,
+            } => self.ioport_permission(first_port, nr_ports, allow),
+            DomctlOp::MemoryMapping {
+                first_gfn,
+                first_mfn,
+                nr_mfns,
+                add,
+            } => self.memory_mapping(first_gfn, first_mfn, nr_mfns, add),
+            DomctlOp::Other(_) => Err(Errno::NOSYS),
+        }
+    }
+
+    fn read_ring(&mut self, from: Option<u32>) -> io::Result<(Vec<u8>, u32)> {
+        self.calls.push(Call::ReadRing(from));
+        if self.console_denied {
+            return Err(Errno::PERM.into());
+        }
+        let start = from.map_or(0, |i| (i as usize).min(self.console.len()));
+        let end = u32::try_from(self.console.len()).map_err(io::Error::other)?;
+        Ok((self.console[start..].to_vec(), end))
+    }
+
+    fn debug_keys(&mut self, keys: &[u8]) -> io::Result<()> {
+        self.calls.push(Call::DebugKeys(keys.to_vec()));
+        for &k in keys {
+            if k == b'q' {
+                self.dump_domains();
+            }
+        }
+        Ok(())
+    }
+
+    fn map_foreign_ro(&mut self, dom: u16, gfn: u64, peek: &mut [u8]) -> Result<(), MapError> {
+        self.calls.push(Call::MapForeign { dom, gfn });
+        if dom != DOMID_IO || self.pvh {
+            return Err(MapError::Frame(Errno::SRCH));
+        }
+        if !self.iomem.contains(gfn) {
+            return Err(MapError::Frame(Errno::PERM));
+        }
+        peek.fill(0);
+        if let Some(bytes) = self.frames.get(&gfn) {
+            let n = peek.len().min(bytes.len());
+            peek[..n].copy_from_slice(&bytes[..n]);
+        }
+        Ok(())
+    }
+
+    fn read_port(&mut self, port: u16) -> io::Result<u8> {
+        self.calls.push(Call::ReadPort(port));
+        Ok(if self.ioports.contains(port) { 0 } else { 0xff })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::domctl;
+
+    fn sim() -> SimXen {
+        let mut x = SimXen::new(
+            FrameSet::from_ranges([0..=0xfedff, 0xfef00..=0xfcf_ffff]),
+            PortSet::from_ranges([0..=0x1f, 0xa2..=0x3f7]),
+        );
+        x.domctl_version = Some(0x15);
+        x
+    }
+
+    #[test]
+    fn permission_domctls_follow_xens_rules() {
+        let mut x = sim();
+        assert_eq!(
+            x.domctl(&domctl::iomem_permission(0x17, 0, 0x8f, 2, false)),
+            Err(Errno::ACCESS)
+        );
+        assert_eq!(
+            x.domctl(&domctl::iomem_permission(0x15, 1, 0x8f, 2, false)),
+            Err(Errno::SRCH)
+        );
+        assert_eq!(
+            x.domctl(&domctl::iomem_permission(0x15, 0, 0x8f, 0, false)),
+            Err(Errno::INVAL)
+        );
+        assert_eq!(
+            x.domctl(&domctl::iomem_permission(0x15, 0, 0x8f, 2, false)),
+            Ok(())
+        );
+        assert!(!x.iomem.contains(0x8f) && !x.iomem.contains(0x90) && x.iomem.contains(0x91));
+        // Partly gone: the whole deny fails, and so does a re-grant.
+        assert_eq!(
+            x.domctl(&domctl::iomem_permission(0x15, 0, 0x8e, 2, false)),
+            Err(Errno::PERM)
+        );
+        assert_eq!(
+            x.domctl(&domctl::iomem_permission(0x15, 0, 0x8f, 2, true)),
+            Err(Errno::PERM)
+        );
+        assert_eq!(
+            x.domctl(&domctl::ioport_permission(0x15, 0, 0xffff, 2, false)),
+            Err(Errno::INVAL)
+        );
+        assert_eq!(
+            x.domctl(&domctl::ioport_permission(0x15, 0, 0x1e, 6, false)),
+            Err(Errno::PERM)
+        );
+        assert_eq!(
+            x.domctl(&domctl::ioport_permission(0x15, 0, 0xb2, 1, false)),
+            Ok(())
+        );
+        assert!(!x.ioports.contains(0xb2));
+        let calls: Vec<String> = x.domctls().map(|d| d.op.to_string()).collect();
+        assert_eq!(calls[3], "iomem_permission(0x8f, 2, false)");
+        assert_eq!(calls.len(), 9);
+    }
+
+    #[test]
+    fn q_dumps_in_xens_format_after_the_ring_index() {
+        let mut x = sim();
+        x.printk("Xen version 4.17.7\n");
+        let (ring, idx) = x.read_ring(None).unwrap();
+        assert_eq!(ring, b"(XEN) Xen version 4.17.7\n");
+        x.domctl(&domctl::iomem_permission(0x15, 0, 0x8f, 2, false))
+            .unwrap();
+        x.debug_keys(b"q").unwrap();
+        let (fresh, _) = x.read_ring(Some(idx)).unwrap();
+        // The same lines as a real Xen 4.17 `q` dump (testdata/snapshots/*/xen/dmesg.txt).
+        assert_eq!(
+            String::from_utf8(fresh).unwrap(),
+            "(XEN) 'q' pressed -> dumping domain info (now = 0)\n\
+             (XEN) Rangesets belonging to domain 0:\n\
+             (XEN)     I/O Memory { 0-8e, 91-fedff, fef00-fcfffff }\n\
+             (XEN)     I/O Ports  { 0-1f, a2-3f7 }\n"
+        );
+        x.ioports = PortSet::new();
+        x.iomem = FrameSet::from(5..=5);
+        x.debug_keys(b"q").unwrap();
+        let text = String::from_utf8(x.console.clone()).unwrap();
+        assert!(
+            text.ends_with("I/O Memory { 5 }\n(XEN)     I/O Ports  { }\n"),
+            "{text}"
+        );
+        assert_eq!(x.q_presses(), 2);
+    }
+
+    /// The lines of a real Xen 4.17.7 `q` dump, reproduced from the sets they state.
+    #[test]
+    fn the_dump_matches_a_real_one_byte_for_byte() {
+        let real = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../testdata/snapshots/h417-pv-q35-vtd-bios/xen/dmesg.txt"),
+        )
+        .unwrap();
+        let mut x = SimXen::new(
+            FrameSet::from_ranges([0..=0xfed8f, 0xfed91..=0xfedff, 0xfef00..=0xfcf_ffff]),
+            PortSet::from_ranges([
+                0..=0x1f,
+                0x22..=0x3f,
+                0x44..=0x60,
+                0x62..=0x9f,
+                0xa2..=0x3f7,
+                0x400..=0x607,
+                0x60c..=0xcfb,
+                0xd00..=0xffff,
+            ]),
+        );
+        x.debug_keys(b"q").unwrap();
+        let dump = String::from_utf8(x.console).unwrap();
+        for line in dump.lines().skip(1) {
+            assert!(
+                real.lines().any(|l| l == line),
+                "{line:?} not in the real dump"
+            );
+        }
+    }
+
+    #[test]
+    fn foreign_mappings_memory_mappings_and_ports() {
+        let mut x = sim();
+        x.frames.insert(0x8f, vec![0x8c, 0xc8]);
+        let mut peek = [0xaa; 4];
+        assert_eq!(x.map_foreign_ro(DOMID_IO, 0x8f, &mut peek), Ok(()));
+        assert_eq!(peek, [0x8c, 0xc8, 0, 0]);
+        assert_eq!(
+            x.map_foreign_ro(DOMID_IO, 0xfee00, &mut []),
+            Err(MapError::Frame(Errno::PERM))
+        );
+        assert_eq!(
+            x.map_foreign_ro(1, 0x8f, &mut []),
+            Err(MapError::Frame(Errno::SRCH))
+        );
+        x.pvh = true;
+        assert_eq!(
+            x.map_foreign_ro(DOMID_IO, 0x8f, &mut []),
+            Err(MapError::Frame(Errno::SRCH))
+        );
+        assert_eq!(
+            x.domctl(&domctl::memory_mapping(0x15, 0, 0x4242, 0x8f, true)),
+            Ok(())
+        );
+        assert_eq!(x.mapped.get(&0x4242), Some(&0x8f));
+        assert_eq!(
+            x.domctl(&domctl::memory_mapping(0x15, 0, 0x4242, 0x8f, false)),
+            Ok(())
+        );
+        assert!(x.mapped.is_empty());
+        assert_eq!(
+            x.domctl(&domctl::memory_mapping(0x15, 0, 0x4242, 0xfee00, true)),
+            Err(Errno::PERM)
+        );
+        assert_eq!(
+            (x.read_port(0xb2).unwrap(), x.read_port(0x60).unwrap()),
+            (0, 0xff)
+        );
+        assert_eq!(x.calls.last().unwrap().to_string(), "read_port(0x60)");
+    }
+}
