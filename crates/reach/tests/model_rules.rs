@@ -130,6 +130,18 @@ fn rule_amd_ht_hole_depends_on_family() {
     i.family = 0x19;
     i.paddr_bits = 48;
     assert_eq!(denied_frames(&i), "{ fee00, fffd00000-fffffffff }");
+    // A damaged cpuinfo claiming 32 or 33 bits: Xen's subtraction would wrap, so the model
+    // takes no HT step rather than panicking or denying a wrapped range.
+    for bits in [32, 33] {
+        i.paddr_bits = bits;
+        let p = model::predict(&i);
+        assert!(
+            !p.steps.iter().any(|s| s.rule == "deny-amd-ht-hole"),
+            "{bits}"
+        );
+    }
+    i.paddr_bits = 34;
+    assert_eq!(denied_frames(&i), "{ fee00, 100000-3fffff }");
 }
 
 #[test]

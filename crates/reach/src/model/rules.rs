@@ -279,16 +279,19 @@ fn setup_permissions(o: &mut Out<'_>) {
         } else {
             u32::from(i.paddr_bits)
         };
-        let end = (1u64 << (n - 12)) - 1;
-        let start = end + 1 - (frame_of(3u64 << 32));
-        o.frames(
-            DENY_HT_HOLE,
-            Op::Deny,
-            start,
-            end,
-            format!("family {:#x}: below 2^{n}", i.family),
-            false,
-        );
+        // The 12 GiB below 2^n, as frames. A width under 34 bits (no real AMD CPU of family
+        // 17h or later; only a damaged cpuinfo) would make Xen's subtraction wrap: no step.
+        let top = 1u64.checked_shl(n.saturating_sub(12)).unwrap_or(0);
+        if let Some(start) = top.checked_sub(frame_of(3u64 << 32)) {
+            o.frames(
+                DENY_HT_HOLE,
+                Op::Deny,
+                start,
+                top - 1,
+                format!("family {:#x}: below 2^{n}", i.family),
+                false,
+            );
+        }
     }
     for &(s, e) in &i.e820_unusable {
         let s = frame_of(s).max(0x100);
