@@ -196,3 +196,19 @@ fn a_pvh_dom0_needs_the_explicit_self_map_and_gets_an_unused_frame() {
         .stdout(predicate::str::contains("GRANTED     iomem 0x8f"))
         .stdout(predicate::str::contains("REFUSED     iomem 0xfed90"));
 }
+
+#[test]
+fn the_self_map_is_refused_on_a_pv_dom0_where_xen_would_answer_success_for_anything() {
+    let d = tempfile::tempdir().unwrap();
+    let root = pvh_root(d.path());
+    fs::write(root.join("sys/hypervisor/guest_type"), "PV\n").unwrap();
+    dom0scope()
+        .args(["probe", "--mfn", "0x8f", "--pvh-self-map", "--root"])
+        .arg(&root)
+        .args(["--simulate-xen"])
+        .arg(testdata("snapshots/x417-pv-q35-vtd-bios"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("needs a PVH dom0"))
+        .stderr(predicate::str::contains("guest_type says pv"));
+}

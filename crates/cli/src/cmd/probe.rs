@@ -180,6 +180,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let host = HostView::read(&src.sys);
     let pvh = host.guest_type.as_deref() == Some("pvh");
     let method = if args.pvh_self_map {
+        if !pvh {
+            // xen/common/domctl.c, XEN_DOMCTL_memory_mapping (RELEASE-4.17.7, RELEASE-4.20.4):
+            // for a domain without a translated physmap (PV) it returns 0 before any
+            // permission check, so every frame would look GRANTED.
+            bail!(
+                "--pvh-self-map needs a PVH dom0 (/sys/hypervisor/guest_type says {}): Xen \
+                 answers XEN_DOMCTL_memory_mapping on a PV domain with success without mapping \
+                 or checking anything, so it cannot tell granted from refused; a PV dom0 is \
+                 probed without it, through read-only DOMID_IO mappings",
+                host.guest_type.as_deref().unwrap_or("nothing")
+            );
+        }
         let gfn = match &args.scratch_gfn {
             Some(g) => parse_num(g).context("--scratch-gfn")?,
             None => default_scratch(&src)?,
