@@ -6,7 +6,7 @@ use std::io::Write;
 use std::ops::RangeInclusive;
 
 use dom0scope_privcmd::{Errno, Xen};
-use dom0scope_ranges::FrameSet;
+use dom0scope_ranges::{FrameSet, IoRange};
 
 use crate::Dom0Rangesets;
 use crate::plan::{self, Range, Resource, Status};
@@ -87,19 +87,12 @@ fn fmt_ranges(rs: &[RangeInclusive<u64>]) -> String {
 
 /// The parts of `r` present in `cur`.
 fn present(cur: &Dom0Rangesets, res: Resource, r: RangeInclusive<u64>) -> Vec<RangeInclusive<u64>> {
-    match res {
-        Resource::Iomem => cur.iomem.intersect_range(r).ranges().collect(),
-        Resource::Ioport => {
-            let (a, b) = (*r.start(), *r.end());
-            if a > 0xffff {
-                return Vec::new();
-            }
-            let set = cur.ioports.intersect_range(a as u16..=b.min(0xffff) as u16);
-            set.ranges()
-                .map(|x| u64::from(*x.start())..=u64::from(*x.end()))
-                .collect()
-        }
-    }
+    res.range(*r.start(), *r.end())
+        .map(|ir| ir.parts_in(&cur.iomem, &cur.ioports))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(a, b)| a..=b)
+        .collect()
 }
 
 fn absent(r: &RangeInclusive<u64>, pres: &[RangeInclusive<u64>]) -> Vec<RangeInclusive<u64>> {
@@ -229,14 +222,10 @@ fn take_out(cur: &mut Dom0Rangesets, resource: Resource, r: &RangeInclusive<u64>
     if !cur.source.ends_with(LESS_THIS_RUN) {
         cur.source.push_str(LESS_THIS_RUN);
     }
-    match resource {
-        Resource::Iomem => cur.iomem.remove(r.clone()),
-        Resource::Ioport => {
-            let (Ok(a), Ok(b)) = (u16::try_from(*r.start()), u16::try_from(*r.end())) else {
-                return;
-            };
-            cur.ioports.remove(a..=b);
-        }
+    match resource.range(*r.start(), *r.end()) {
+        Some(IoRange::Frames(f)) => cur.iomem.remove(f),
+        Some(IoRange::Ports(p)) => cur.ioports.remove(p),
+        None => {}
     }
 }
 

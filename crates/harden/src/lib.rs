@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 
 use dom0scope_engine::Analysis;
 use dom0scope_facts::Facts;
-use dom0scope_ranges::{FrameSet, PortSet, Radix};
+use dom0scope_ranges::{IoSets, Radix};
 use dom0scope_reach::Reach;
 
 pub use check::{Dom0Use, Judgement, UseKind, ViewSource, check_range};
@@ -62,8 +62,7 @@ pub struct Context<'a> {
 /// lack: given up earlier in the boot the snapshot was taken in (by `enforce`).
 #[derive(Debug)]
 struct AlreadyAbsent {
-    iomem: FrameSet,
-    ioports: PortSet,
+    sets: IoSets,
     /// The `q` dump that shows them absent (`xen/dmesg.txt:315`).
     source: String,
 }
@@ -72,52 +71,34 @@ impl AlreadyAbsent {
     fn of(reach: &Reach) -> Option<AlreadyAbsent> {
         let obs = reach.observed()?;
         let pred = reach.predicted()?;
-        let iomem = pred.iomem.difference(&obs.iomem);
-        let ioports = obs
+        let frames = pred.iomem.difference(&obs.iomem);
+        let ports = obs
             .ioports
             .as_ref()
             .map(|p| pred.ioports.difference(p))
             .unwrap_or_default();
-        if iomem.is_empty() && ioports.is_empty() {
+        if frames.is_empty() && ports.is_empty() {
             return None;
         }
         Some(AlreadyAbsent {
-            iomem,
-            ioports,
+            sets: IoSets { frames, ports },
             source: format!("{}:{}", obs.header.artifact, obs.header.line),
         })
     }
 
     /// dom0's reach at the next boot: the observed reach plus what is already absent.
     fn boot_reach(&self, reach: &Reach) -> Reach {
-        reach.granting(&self.iomem, &self.ioports)
+        reach.granting(&self.sets.frames, &self.sets.ports)
     }
 
     /// The parts of `r` already absent.
     fn within(&self, r: &Range) -> Vec<Span> {
-        match r.resource {
-            Resource::Iomem => self
-                .iomem
-                .intersect_range(r.first..=r.last)
-                .ranges()
-                .map(|x| Span {
-                    first: *x.start(),
-                    last: *x.end(),
-                })
-                .collect(),
-            Resource::Ioport => match (u16::try_from(r.first), u16::try_from(r.last)) {
-                (Ok(a), Ok(b)) => self
-                    .ioports
-                    .intersect_range(a..=b)
-                    .ranges()
-                    .map(|x| Span {
-                        first: u64::from(*x.start()),
-                        last: u64::from(*x.end()),
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            },
-        }
+        r.io_range()
+            .map(|ir| self.sets.parts_of(&ir))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(first, last)| Span { first, last })
+            .collect()
     }
 }
 
@@ -250,26 +231,17 @@ impl Plan {
                 named.push(format!("{} [{}]", r.describe(), r.status.label()));
             }
             let other = {
-                let mut m = a.iomem.clone();
-                let mut p = a.ioports.clone();
-                for r in &revoke {
-                    match r.resource {
-                        Resource::Iomem => m.remove(r.first..=r.last),
-                        Resource::Ioport => {
-                            if let (Ok(x), Ok(y)) = (u16::try_from(r.first), u16::try_from(r.last))
-                            {
-                                p.remove(x..=y);
-                            }
-                        }
-                    }
+                let mut o = a.sets.clone();
+                for ir in revoke.iter().filter_map(Range::io_range) {
+                    o.remove(&ir);
                 }
-                (m, p)
+                (o.frames, o.ports)
             };
             notes.push(format!(
                 "this snapshot was taken after dom0 gave up ranges (Xen's rangesets at {} lack I/O Memory {} and I/O Ports {} that the model predicts Xen grants at boot): the plan is made for dom0's reach at boot, so it still names {}",
                 a.source,
-                a.iomem.to_xen(Radix::Hex),
-                a.ioports.to_xen(Radix::Hex),
+                a.sets.frames.to_xen(Radix::Hex),
+                a.sets.ports.to_xen(Radix::Hex),
                 if named.is_empty() { "none of them".to_owned() } else { named.join(", ") }
             ));
             if !other.0.is_empty() || !other.1.is_empty() {

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use dom0scope_facts::evidence::hex;
 use dom0scope_facts::xenlog::Dom0Mode;
+use dom0scope_ranges::IoRange;
 use dom0scope_verdict::{Channel, Finding, Severity};
 use serde::{Deserialize, Serialize};
 
@@ -31,30 +32,13 @@ pub const MAX_MFN: u64 = (1 << 40) - 1;
 /// Highest I/O port.
 pub const MAX_PORT: u64 = 0xffff;
 
-/// Which permission a range is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Resource {
-    /// Machine frames (`XEN_DOMCTL_iomem_permission`).
-    Iomem,
-    /// I/O ports (`XEN_DOMCTL_ioport_permission`).
-    Ioport,
-}
+pub use dom0scope_ranges::Resource;
 
-impl Resource {
-    pub fn label(self) -> &'static str {
-        match self {
-            Resource::Iomem => "iomem",
-            Resource::Ioport => "ioport",
-        }
-    }
-
-    /// The largest frame or port of this resource.
-    pub fn max(self) -> u64 {
-        match self {
-            Resource::Iomem => MAX_MFN,
-            Resource::Ioport => MAX_PORT,
-        }
+/// The largest frame or port a plan may name for `r`.
+pub fn max_of(r: Resource) -> u64 {
+    match r {
+        Resource::Iomem => MAX_MFN,
+        Resource::Ioport => MAX_PORT,
     }
 }
 
@@ -145,6 +129,12 @@ impl std::fmt::Display for Span {
 pub type Revocation = Range;
 
 impl Range {
+    /// The range, typed by its resource (None when backwards or ports beyond 0xffff, which
+    /// the plan reader refuses).
+    pub fn io_range(&self) -> Option<IoRange> {
+        self.resource.range(self.first, self.last)
+    }
+
     /// `frames 0x9e-0x9f` / `ports 0xcf9-0xcf9`.
     pub fn span(&self) -> String {
         let what = match self.resource {

@@ -1,27 +1,20 @@
 //! What the plan leaves: the what-if verdict on the reach without the planned ranges, and
 //! the findings' remedies that only Xen, the firmware or dom0's kernel can deliver.
 
-use dom0scope_ranges::{FrameSet, PortSet};
+use dom0scope_ranges::IoSets;
 use dom0scope_verdict::{Channel, Verdict};
 
-use crate::{Change, ChannelChanges, Context, FindingRef, Residual, Resource, Revocation, Status};
+use crate::{Change, ChannelChanges, Context, FindingRef, Residual, Revocation, Status};
 
 /// The what-if: the verdict on the observed reach minus the planned ranges.
 pub(crate) fn residual(cx: &Context<'_>, revoke: &[Revocation]) -> Option<Residual> {
     let reach = cx.analysis.reach();
     let obs = reach.observed()?;
-    let mut frames = FrameSet::new();
-    let mut ports = PortSet::new();
-    for r in revoke.iter().filter(|r| r.status == Status::Planned) {
-        match r.resource {
-            Resource::Iomem => frames.insert(r.first..=r.last),
-            Resource::Ioport => {
-                if let (Ok(a), Ok(b)) = (u16::try_from(r.first), u16::try_from(r.last)) {
-                    ports.insert(a..=b);
-                }
-            }
-        }
-    }
+    let IoSets { frames, ports } = revoke
+        .iter()
+        .filter(|r| r.status == Status::Planned)
+        .filter_map(Revocation::io_range)
+        .collect();
     let frames_removed = obs.iomem.intersection(&frames).count();
     let ports_removed = obs
         .ioports

@@ -23,6 +23,7 @@ mod peek;
 mod scratch;
 
 use dom0scope_privcmd::abi::{DOMID_IO, domctl};
+use dom0scope_ranges::hex;
 use serde::Serialize;
 
 pub use dom0scope_privcmd::{Errno, MapError, Xen};
@@ -56,15 +57,7 @@ impl Dom0<'_> {
     }
 }
 
-/// What a range is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Resource {
-    /// Machine frames.
-    Iomem,
-    /// I/O ports.
-    Ioport,
-}
+pub use dom0scope_ranges::Resource;
 
 /// One range to probe.
 #[derive(Debug, Clone, Serialize)]
@@ -72,10 +65,10 @@ pub struct Target {
     /// Frames or ports.
     pub resource: Resource,
     /// The first frame or port.
-    #[serde(serialize_with = "hex")]
+    #[serde(serialize_with = "hex::u64")]
     pub first: u64,
     /// Inclusive.
-    #[serde(serialize_with = "hex")]
+    #[serde(serialize_with = "hex::u64")]
     pub last: u64,
     /// What the range is (`Xen AP trampoline`).
     pub what: String,
@@ -99,7 +92,7 @@ pub enum Method {
     /// Memory-mapping domctl on dom0 itself at `scratch_gfn`, removed at once (PVH dom0).
     SelfMap {
         /// The unused guest frame each machine frame is mapped at.
-        #[serde(serialize_with = "hex")]
+        #[serde(serialize_with = "hex::u64")]
         scratch_gfn: u64,
     },
 }
@@ -143,7 +136,7 @@ impl Outcome {
 #[derive(Debug, Clone, Serialize)]
 pub struct Sample {
     /// The frame or port.
-    #[serde(serialize_with = "hex")]
+    #[serde(serialize_with = "hex::u64")]
     pub at: u64,
     /// Xen's answer for it.
     pub outcome: Outcome,
@@ -182,10 +175,6 @@ pub struct Report {
     /// Why probing stopped early, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
-}
-
-fn hex<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format!("{v:#x}"))
 }
 
 /// The frames probed for `first..=last`: all of a small range, else first, last and evenly

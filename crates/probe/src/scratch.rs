@@ -3,29 +3,26 @@
 //! no top-level `/proc/iomem` entry covers (neither RAM nor a PCI window, so no device decodes
 //! it), below the CPU's physical address width.
 
+use dom0scope_ranges::{FrameSet, frame_of, frames_of_bytes};
+
 /// 4 GiB, as a frame number.
 const FOUR_GIB_PFN: u64 = 0x10_0000;
 
 /// The scratch frame for `iomem` (top-level entries, byte ranges, inclusive) on a CPU with
 /// `phys_bits` of physical address; None when no such frame exists.
 pub fn scratch_gfn(iomem: &[(u64, u64)], phys_bits: u8) -> Option<u64> {
-    let limit = 1u64.checked_shl(u32::from(phys_bits.min(63)))? >> 12;
-    let mut taken: Vec<(u64, u64)> = iomem
-        .iter()
-        .filter(|(s, e)| s <= e)
-        .map(|&(s, e)| (s >> 12, e >> 12))
-        .collect();
-    taken.sort_unstable();
-    let mut candidate = FOUR_GIB_PFN;
-    for (s, e) in taken {
-        if e < candidate {
-            continue;
-        }
-        if s > candidate {
-            break;
-        }
-        candidate = e.checked_add(1)?;
-    }
+    let limit = frame_of(1u64.checked_shl(u32::from(phys_bits.min(63)))?);
+    let taken = FrameSet::from_ranges(
+        iomem
+            .iter()
+            .filter(|(s, e)| s <= e)
+            .map(|&(s, e)| frames_of_bytes(s, e)),
+    );
+    // The first frame at or above 4 GiB outside every taken range.
+    let candidate = match taken.range_at(FOUR_GIB_PFN) {
+        Some(r) => r.end().checked_add(1)?,
+        None => FOUR_GIB_PFN,
+    };
     (candidate < limit).then_some(candidate)
 }
 

@@ -18,14 +18,17 @@
 //! # Ok::<(), dom0scope_ranges::XenSyntaxError>(())
 //! ```
 
+pub mod hex;
 mod int;
 mod number;
+mod resource;
 mod serde_impl;
 mod set;
 mod xen_syntax;
 
 pub use int::RangeInt;
 pub use number::{parse_number, parse_number_range};
+pub use resource::{IoRange, IoSets, Resource};
 pub use set::RangeSet;
 pub use xen_syntax::{Radix, XenSyntaxError};
 

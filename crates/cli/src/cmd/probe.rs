@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow, bail};
 use dom0scope_collect::{CollectError, Sources, preflight};
 use dom0scope_enforce::banner_version;
-use dom0scope_enforce::plan::{self, HostView, Resource as PlanResource, Status, XenRelease};
+use dom0scope_enforce::plan::{self, HostView, Status, XenRelease};
 use dom0scope_privcmd::{Privcmd, Xen};
 use dom0scope_probe::{Expect, Method, Outcome, Peek, Report, Resource, Target};
 
@@ -100,10 +100,7 @@ fn targets(args: &Args) -> anyhow::Result<Vec<Target>> {
             if r.status != Status::Planned && !args.all {
                 continue;
             }
-            let resource = match r.resource {
-                PlanResource::Iomem => Resource::Iomem,
-                PlanResource::Ioport => Resource::Ioport,
-            };
+            let resource = r.resource;
             let closes = |rule: &str| r.closes.iter().chain(&r.narrows).any(|c| c == rule);
             let peek = if resource != Resource::Iomem {
                 Peek::None
@@ -292,10 +289,7 @@ fn default_scratch(src: &Sources) -> anyhow::Result<u64> {
 }
 
 fn describe(t: &Target) -> String {
-    let r = match t.resource {
-        Resource::Iomem => "iomem",
-        Resource::Ioport => "ioport",
-    };
+    let r = t.resource.label();
     if t.first == t.last {
         format!("{r} {:#x} ({})", t.first, t.what)
     } else {

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use dom0scope_enforce::plan::{self as enforce_plan, HostView, Range, Resource, XenRelease};
 use dom0scope_facts::Facts;
-use dom0scope_ranges::{FrameSet, PortSet, Radix};
+use dom0scope_ranges::{FrameSet, IoSets, PortSet, Radix};
 use dom0scope_reach::verify::{self, Comparison};
 use dom0scope_reach::{Reach, model};
 use dom0scope_snapshot::Snapshot;
@@ -126,31 +126,17 @@ fn applied_plan(
     }
     let checks = enforce_plan::check_host(&plan, &shown, &host, force_host, true)
         .map_err(|e| anyhow::anyhow!("plan {shown} does not fit snapshot {label}: {e}"))?;
-    let mut frames = FrameSet::new();
-    let mut ports = PortSet::new();
-    for r in plan.planned() {
-        match r.resource {
-            Resource::Iomem => frames.insert(r.first..=r.last),
-            Resource::Ioport => {
-                // The plan's reader caps ports at 0xffff.
-                if let (Ok(a), Ok(b)) = (u16::try_from(r.first), u16::try_from(r.last)) {
-                    ports.insert(a..=b);
-                }
-            }
-        }
-    }
-    let observed = reach.observed();
+    let IoSets { frames, ports } = plan.planned().filter_map(Range::io_range).collect();
+    let held = reach.observed().map(|o| IoSets {
+        frames: o.iomem.clone(),
+        ports: o.ioports.clone().unwrap_or_default(),
+    });
     let still_granted = plan
         .planned()
-        .filter(|r| match (r.resource, observed) {
-            (Resource::Iomem, Some(o)) => !o.iomem.intersect_range(r.first..=r.last).is_empty(),
-            (Resource::Ioport, Some(o)) => {
-                match (&o.ioports, u16::try_from(r.first), u16::try_from(r.last)) {
-                    (Some(p), Ok(a), Ok(b)) => !p.intersect_range(a..=b).is_empty(),
-                    _ => false,
-                }
-            }
-            (_, None) => false,
+        .filter(|r| {
+            held.as_ref()
+                .zip(r.io_range())
+                .is_some_and(|(h, ir)| h.overlaps(&ir))
         })
         .map(PlanRange::from)
         .collect();

@@ -11,19 +11,6 @@ use serde::{Deserialize, Deserializer};
 
 use super::{MAX_PLAN_BYTES, Plan, Resource, SCHEMA, Status};
 
-impl<'de> Deserialize<'de> for Resource {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        match s.as_str() {
-            "iomem" => Ok(Resource::Iomem),
-            "ioport" => Ok(Resource::Ioport),
-            other => Err(serde::de::Error::custom(format!(
-                "unknown resource {other:?} (expected \"iomem\" or \"ioport\")"
-            ))),
-        }
-    }
-}
-
 impl<'de> Deserialize<'de> for Status {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
@@ -145,7 +132,7 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Plan, PlanError> {
                 r.first, r.last
             )));
         }
-        let max = r.resource.max();
+        let max = super::max_of(r.resource);
         if r.last > max {
             return Err(bad(format!(
                 "last {:#x} is beyond the largest {} ({max:#x})",
