@@ -7,7 +7,8 @@
 //! Nothing is parsed here, so an old snapshot can be re-audited by a newer tool.
 //!
 //! Every input is injectable so the whole stage runs off-dom0 in tests: filesystem roots come
-//! from [`Sources`], and the Xen tools (`xl`, `xenhypfs`) run through the [`XenTools`] trait.
+//! from [`Sources`], the Xen tools (`xl`, `xenhypfs`) run through the [`XenTools`] trait, and
+//! the hypercall path (privcmd) can be replaced by any [`Xen`] ([`collect_with_xen`]).
 //!
 //! Side effects: only the output directory is written. Debug keys `q` and `Q` make Xen print
 //! into its console ring (announced on the progress stream); the ring is never cleared.
@@ -24,6 +25,8 @@ mod writer;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
+
+use dom0scope_privcmd::Xen;
 
 /// The format and its check live in dom0scope-snapshot; re-exported so collect's callers
 /// (the harness's `verify-snapshot`) keep their paths.
@@ -139,6 +142,20 @@ pub fn collect(
     opts: &Options,
     progress: &mut dyn Write,
 ) -> Result<Summary, CollectError> {
+    collect_with_xen(src, tools, None, opts, progress)
+}
+
+/// [`collect`], with `xen` (when given) standing in for privcmd: wherever collect would open
+/// `/dev/xen/privcmd` (no `xl`, a failing `xl`, or [`XenAccess::Privcmd`]) it reads the
+/// console ring and presses debug keys through `xen` instead. For tests, with
+/// `dom0scope_privcmd::sim::SimXen`; `None` is exactly [`collect`].
+pub fn collect_with_xen(
+    src: &Sources,
+    tools: &mut dyn XenTools,
+    xen: Option<&mut dyn Xen>,
+    opts: &Options,
+    progress: &mut dyn Write,
+) -> Result<Summary, CollectError> {
     let started = Instant::now();
     let pre = preflight(src)?;
     let mut w = writer::SnapshotWriter::create(&opts.output, opts.allow_nonempty)?;
@@ -153,6 +170,8 @@ pub fn collect(
     let mut ctx = steps::Ctx {
         src,
         tools,
+        // Shortens the trait object's lifetime to the context's (`Option` cannot coerce it).
+        xen: xen.map(|x| -> &mut dyn Xen { x }),
         w: &mut w,
         progress,
         access: opts.xen_access,
