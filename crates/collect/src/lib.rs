@@ -102,32 +102,60 @@ pub enum CollectError {
     #[error(
         "must run as root (effective uid is {euid}): ACPI tables, PCI config space and Xen's console need it"
     )]
-    NotRoot { euid: u32 },
+    NotRoot {
+        /// The effective uid found ([`Sources::euid`]).
+        euid: u32,
+    },
     /// No Xen hypervisor underneath.
     #[error("not running on Xen: {detail}")]
-    NotXen { detail: String },
+    NotXen {
+        /// What was read instead, e.g. `/sys/hypervisor/type is "kvm"`.
+        detail: String,
+    },
     /// Running on Xen, but in a guest, not in dom0.
     #[error("not in Xen's dom0: {detail}")]
-    NotDom0 { detail: String },
+    NotDom0 {
+        /// The file and value that show a guest (`/proc/xen/capabilities` without
+        /// `control_d`, or the `initdomain` start flag not 1).
+        detail: String,
+    },
     /// Running on Xen, but nothing says whether this is dom0.
     #[error("cannot tell whether this is Xen's dom0: {detail}")]
-    UnknownDomain { detail: String },
+    UnknownDomain {
+        /// Why neither piece of evidence could be read, and the fix (mounting xenfs).
+        detail: String,
+    },
     /// The output directory exists and holds files.
     #[error("output directory {} exists and is not empty (pass --force to write into it)", path.display())]
-    OutputNotEmpty { path: PathBuf },
+    OutputNotEmpty {
+        /// The output directory ([`Options::output`]).
+        path: PathBuf,
+    },
     /// The output directory's parent does not exist (collect creates only the directory).
     #[error("{} does not exist; collect creates only the snapshot directory itself", path.display())]
-    NoParent { path: PathBuf },
+    NoParent {
+        /// The missing parent, not the output directory itself.
+        path: PathBuf,
+    },
     /// The output path exists but is not a plain directory (or is a symlink).
     #[error("output path {} exists and is not a directory (symlinks are refused)", path.display())]
-    OutputNotDir { path: PathBuf },
+    OutputNotDir {
+        /// The output path ([`Options::output`]).
+        path: PathBuf,
+    },
     /// A snapshot-relative path that could escape the output directory.
     #[error("refusing to write {rel:?}: not a plain relative path inside the snapshot")]
-    UnsafePath { rel: String },
+    UnsafePath {
+        /// The snapshot-relative name as a step built it (e.g. from a hypfs entry name).
+        rel: String,
+    },
     /// Writing the snapshot failed.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The directory or file being created or written, inside the output directory or
+        /// the output directory itself.
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
