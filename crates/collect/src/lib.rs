@@ -7,7 +7,8 @@
 //! Nothing is parsed here, so an old snapshot can be re-audited by a newer tool.
 //!
 //! Every input is injectable so the whole stage runs off-dom0 in tests: filesystem roots come
-//! from [`Sources`], and the Xen tools (`xl`, `xenhypfs`) run through the [`XenTools`] trait.
+//! from [`Sources`], the Xen tools (`xl`, `xenhypfs`) run through the [`XenTools`] trait, and
+//! the hypercall path (privcmd) can be replaced by any [`Xen`] ([`collect_with_xen`]).
 //!
 //! Side effects: only the output directory is written. Debug keys `q` and `Q` make Xen print
 //! into its console ring (announced on the progress stream); the ring is never cleared.
@@ -24,6 +25,8 @@ mod writer;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
+
+use dom0scope_privcmd::Xen;
 
 /// The format and its check live in dom0scope-snapshot; re-exported so collect's callers
 /// (the harness's `verify-snapshot`) keep their paths.
@@ -99,32 +102,60 @@ pub enum CollectError {
     #[error(
         "must run as root (effective uid is {euid}): ACPI tables, PCI config space and Xen's console need it"
     )]
-    NotRoot { euid: u32 },
+    NotRoot {
+        /// The effective uid found ([`Sources::euid`]).
+        euid: u32,
+    },
     /// No Xen hypervisor underneath.
     #[error("not running on Xen: {detail}")]
-    NotXen { detail: String },
+    NotXen {
+        /// What was read instead, e.g. `/sys/hypervisor/type is "kvm"`.
+        detail: String,
+    },
     /// Running on Xen, but in a guest, not in dom0.
     #[error("not in Xen's dom0: {detail}")]
-    NotDom0 { detail: String },
+    NotDom0 {
+        /// The file and value that show a guest (`/proc/xen/capabilities` without
+        /// `control_d`, or the `initdomain` start flag not 1).
+        detail: String,
+    },
     /// Running on Xen, but nothing says whether this is dom0.
     #[error("cannot tell whether this is Xen's dom0: {detail}")]
-    UnknownDomain { detail: String },
+    UnknownDomain {
+        /// Why neither piece of evidence could be read, and the fix (mounting xenfs).
+        detail: String,
+    },
     /// The output directory exists and holds files.
     #[error("output directory {} exists and is not empty (pass --force to write into it)", path.display())]
-    OutputNotEmpty { path: PathBuf },
+    OutputNotEmpty {
+        /// The output directory ([`Options::output`]).
+        path: PathBuf,
+    },
     /// The output directory's parent does not exist (collect creates only the directory).
     #[error("{} does not exist; collect creates only the snapshot directory itself", path.display())]
-    NoParent { path: PathBuf },
+    NoParent {
+        /// The missing parent, not the output directory itself.
+        path: PathBuf,
+    },
     /// The output path exists but is not a plain directory (or is a symlink).
     #[error("output path {} exists and is not a directory (symlinks are refused)", path.display())]
-    OutputNotDir { path: PathBuf },
+    OutputNotDir {
+        /// The output path ([`Options::output`]).
+        path: PathBuf,
+    },
     /// A snapshot-relative path that could escape the output directory.
     #[error("refusing to write {rel:?}: not a plain relative path inside the snapshot")]
-    UnsafePath { rel: String },
+    UnsafePath {
+        /// The snapshot-relative name as a step built it (e.g. from a hypfs entry name).
+        rel: String,
+    },
     /// Writing the snapshot failed.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The directory or file being created or written, inside the output directory or
+        /// the output directory itself.
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
@@ -136,6 +167,20 @@ pub enum CollectError {
 pub fn collect(
     src: &Sources,
     tools: &mut dyn XenTools,
+    opts: &Options,
+    progress: &mut dyn Write,
+) -> Result<Summary, CollectError> {
+    collect_with_xen(src, tools, None, opts, progress)
+}
+
+/// [`collect`], with `xen` (when given) standing in for privcmd: wherever collect would open
+/// `/dev/xen/privcmd` (no `xl`, a failing `xl`, or [`XenAccess::Privcmd`]) it reads the
+/// console ring and presses debug keys through `xen` instead. For tests, with
+/// `dom0scope_privcmd::sim::SimXen`; `None` is exactly [`collect`].
+pub fn collect_with_xen(
+    src: &Sources,
+    tools: &mut dyn XenTools,
+    xen: Option<&mut dyn Xen>,
     opts: &Options,
     progress: &mut dyn Write,
 ) -> Result<Summary, CollectError> {
@@ -153,6 +198,8 @@ pub fn collect(
     let mut ctx = steps::Ctx {
         src,
         tools,
+        // Shortens the trait object's lifetime to the context's (`Option` cannot coerce it).
+        xen: xen.map(|x| -> &mut dyn Xen { x }),
         w: &mut w,
         progress,
         access: opts.xen_access,

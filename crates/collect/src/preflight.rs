@@ -25,6 +25,7 @@ pub enum Dom0Evidence {
 /// The result of a successful [`preflight`].
 #[derive(Debug, Clone)]
 pub struct Preflight {
+    /// What settled it: `/proc/xen/capabilities` when readable, else the `initdomain` flag.
     pub evidence: Dom0Evidence,
     /// `/sys/hypervisor/guest_type` (PV, PVH), when the kernel exposes it.
     pub guest_type: Option<String>,

@@ -12,6 +12,8 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::path::Path;
 
+use dom0scope_privcmd::Xen;
+
 use crate::writer::SnapshotWriter;
 use crate::{CollectError, CommandOutput, Sources, XenAccess, XenTools, show};
 
@@ -26,6 +28,8 @@ const MAX_DEPTH: usize = 12;
 pub(crate) struct Ctx<'a> {
     pub src: &'a Sources,
     pub tools: &'a mut dyn XenTools,
+    /// The seam to use instead of opening privcmd (tests); taken when privcmd would open.
+    pub xen: Option<&'a mut dyn Xen>,
     pub w: &'a mut SnapshotWriter,
     pub progress: &'a mut dyn Write,
     pub access: XenAccess,

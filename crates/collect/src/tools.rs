@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 pub struct CommandOutput {
     /// Exit code; `None` when killed by a signal or by the timeout.
     pub status: Option<i32>,
+    /// Everything the command wrote to stdout: what collect stores, byte for byte.
     pub stdout: Vec<u8>,
+    /// Its stderr; the last line goes to capture-log.txt when the command fails.
     pub stderr: Vec<u8>,
 }
 
@@ -27,6 +29,8 @@ impl CommandOutput {
 /// An `Err` of kind [`io::ErrorKind::NotFound`] means the tool is not installed; collect then
 /// falls back (privcmd for `xl`) or records the gap.
 pub trait XenTools {
+    /// Runs `program` (`xl` or `xenhypfs`) with `args` until it exits; a non-zero exit is
+    /// `Ok` with its status, `Err` means it could not be started.
     fn run(&mut self, program: &str, args: &[&str]) -> io::Result<CommandOutput>;
 
     /// Whether `program` is installed (decides between `xl` and privcmd).

@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 
 use dom0scope_collect::{
     CollectError, CommandOutput, FORMAT, Options, SAMPLE_FORMAT, Sources, XenAccess, XenTools,
-    collect, verify_snapshot,
+    collect, collect_with_xen, verify_snapshot,
 };
+use dom0scope_privcmd::sim::SimXen;
 
 fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -387,6 +388,134 @@ fn a_failing_xl_falls_back_to_privcmd() {
     let log = fs::read_to_string(out.join("capture-log.txt")).unwrap();
     assert!(log.contains("xl dmesg failed; trying privcmd"), "{log}");
     assert!(log.contains("FAILED to open privcmd"), "{log}");
+}
+
+/// A simulated Xen holding the sample's boot ring, where dom0 holds two I/O memory and two
+/// I/O port ranges; and the `q` dump it prints for them.
+fn sim_with_boot_ring(s: &Path) -> (SimXen, &'static str) {
+    let mut sim = SimXen::default();
+    sim.iomem.insert(0..=0x8e);
+    sim.iomem.insert(0x91..=0xfedff);
+    sim.ioports.insert(0..=0x1f);
+    sim.ioports.insert(0xa2..=0x3f7);
+    sim.console = fs::read(s.join("xen/dmesg-boot.txt")).unwrap();
+    let dump = "(XEN) 'q' pressed -> dumping domain info (now = 0)\n\
+                (XEN) Rangesets belonging to domain 0:\n\
+                (XEN)     I/O Memory { 0-8e, 91-fedff }\n\
+                (XEN)     I/O Ports  { 0-1f, a2-3f7 }\n";
+    (sim, dump)
+}
+
+/// The privcmd path runs through the `Xen` seam: chosen explicitly (xl installed but not
+/// used) or as the fallback when xl is absent, collect reads the whole ring, presses `q` and
+/// `Q`, and stores the simulator's `q` dump after the untouched boot ring.
+#[test]
+fn privcmd_path_reads_the_ring_through_the_seam_and_never_clears_it() {
+    let s = sample("x420-pvh-q35-vtd-bios");
+    for (access, has_xl) in [(XenAccess::Privcmd, true), (XenAccess::Auto, false)] {
+        let root = fake_dom0(&s);
+        let out = root.path().join("snap");
+        let (mut sim, dump) = sim_with_boot_ring(&s);
+        let boot = sim.console.clone();
+        let mut tools = FakeXen::new(&s);
+        tools.has_xl = has_xl;
+        let mut opts = Options::new(&out);
+        opts.xen_access = access;
+        let mut progress = Vec::new();
+        let summary = collect_with_xen(
+            &Sources::under(root.path(), 0),
+            &mut tools,
+            Some(&mut sim),
+            &opts,
+            &mut progress,
+        )
+        .unwrap();
+        assert!(summary.has_rangesets, "{access:?}");
+
+        assert_eq!(fs::read(out.join("xen/dmesg-boot.txt")).unwrap(), boot);
+        let mut want = boot.clone();
+        want.extend_from_slice(dump.as_bytes());
+        assert!(
+            fs::read(out.join("xen/dmesg.txt")).unwrap() == want,
+            "{access:?}: xen/dmesg.txt is not the boot ring followed by the q dump"
+        );
+        // The simulator prints nothing for `Q`.
+        assert_eq!(fs::read(out.join("xen/debugkey-Q.txt")).unwrap(), b"");
+
+        // Whole-ring reads only (the seam has no clearing read), and the ring still holds
+        // everything it held.
+        let calls: Vec<String> = sim.calls.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            calls,
+            [
+                "read_ring()",
+                "debug_keys(\"q\")",
+                "read_ring()",
+                "debug_keys(\"Q\")",
+                "read_ring()"
+            ],
+            "{access:?}"
+        );
+        assert_eq!(sim.console, want);
+        // xl is not used for the ring or the keys (only `xl info` is asked for).
+        assert!(
+            tools
+                .calls
+                .iter()
+                .all(|c| !c.starts_with("xl ") || c == "xl info"),
+            "{:?}",
+            tools.calls
+        );
+        assert!(
+            String::from_utf8(progress)
+                .unwrap()
+                .contains("debug key 'q'")
+        );
+
+        let log = fs::read_to_string(out.join("capture-log.txt")).unwrap();
+        assert!(
+            log.contains("through the Xen seam collect was given")
+                && log.contains(&format!(
+                    "readconsole > xen/dmesg.txt ({} bytes)",
+                    want.len()
+                ))
+                && log.contains("debug key q sent: true")
+                && !log.contains("open privcmd"),
+            "{log}"
+        );
+        assert!(verify_snapshot(&out).unwrap().ok());
+    }
+}
+
+/// A refused `XEN_SYSCTL_readconsole` is logged and costs only the ring files.
+#[test]
+fn a_refused_console_read_is_logged_through_the_seam() {
+    let s = sample("x420-pvh-q35-vtd-bios");
+    let root = fake_dom0(&s);
+    let out = root.path().join("snap");
+    let (mut sim, _) = sim_with_boot_ring(&s);
+    sim.console_denied = true;
+    let mut opts = Options::new(&out);
+    opts.xen_access = XenAccess::Privcmd;
+    let summary = collect_with_xen(
+        &Sources::under(root.path(), 0),
+        &mut FakeXen::new(&s),
+        Some(&mut sim),
+        &opts,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    assert!(!summary.has_rangesets);
+    assert!(!out.join("xen/dmesg-boot.txt").exists() && !out.join("xen/dmesg.txt").exists());
+    let log = fs::read_to_string(out.join("capture-log.txt")).unwrap();
+    // The boot ring, the ring after `q`, the ring after `Q`.
+    assert_eq!(
+        log.matches("FAILED XEN_SYSCTL_readconsole: ").count(),
+        3,
+        "{log}"
+    );
+    assert_eq!(sim.q_presses(), 1);
+    assert!(out.join("acpi/DSDT").exists() && verify_snapshot(&out).unwrap().ok());
 }
 
 #[test]

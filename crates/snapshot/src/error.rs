@@ -5,27 +5,48 @@ use std::path::{Path, PathBuf};
 /// A snapshot that cannot be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
+    /// Opening, listing or reading a file or directory failed.
     #[error("{}: {error}", path.display())]
     Io {
+        /// The file or directory that failed (inside the snapshot, or the snapshot itself).
         path: PathBuf,
+        /// The operating system's error.
         error: std::io::Error,
     },
+    /// The path is a zero-byte file: neither an archive nor a log.
     #[error("{}: file is empty", path.display())]
-    Empty { path: PathBuf },
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A bare log larger than [`crate::MAX_LOG_BYTES`].
     #[error("{}: {size} bytes is larger than the {limit}-byte limit", path.display())]
     TooLarge {
+        /// The log file.
         path: PathBuf,
+        /// Its size in bytes.
         size: u64,
+        /// The limit it exceeds, in bytes.
         limit: u64,
     },
+    /// A `.tar` (or `.tar.gz`) that fails before any file could be read from it; damage
+    /// after the first file is an [`crate::Issue`] instead.
     #[error("{}: archive unreadable at byte {offset}: {message}", path.display())]
     Archive {
+        /// The archive (for the bundled example, its name).
         path: PathBuf,
+        /// Position in the (decompressed) tar stream of the last member header read; 0
+        /// when none was.
         offset: u64,
+        /// The tar or gzip reader's error.
         message: String,
     },
+    /// A directory with no regular file anywhere below it.
     #[error("{}: directory holds no files", path.display())]
-    NoFiles { path: PathBuf },
+    NoFiles {
+        /// The directory.
+        path: PathBuf,
+    },
 }
 
 impl SnapshotError {

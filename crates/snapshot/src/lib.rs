@@ -42,13 +42,25 @@ pub const MAX_FILES: usize = 200_000;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Origin {
     /// A snapshot directory.
-    Directory { path: PathBuf },
+    Directory {
+        /// The directory, as given to [`Snapshot::open`].
+        path: PathBuf,
+    },
     /// A `.tar` (optionally gzip-compressed) of a snapshot directory.
-    Tar { path: PathBuf },
+    Tar {
+        /// The archive file, as given to [`Snapshot::open`].
+        path: PathBuf,
+    },
     /// A bare Xen boot log or serial capture: the poorest snapshot.
-    BareLog { path: PathBuf },
+    BareLog {
+        /// The log file, as given to [`Snapshot::open`]; its file name is the artifact's.
+        path: PathBuf,
+    },
     /// A copy compiled into the binary (the default example).
-    Bundled { name: String },
+    Bundled {
+        /// The label it was compiled in under (shown in [`Origin::label`]).
+        name: String,
+    },
 }
 
 impl Origin {
@@ -71,9 +83,13 @@ pub enum Integrity {
     Verified,
     /// The manifest says otherwise: the artifact is damaged.
     Mismatch {
+        /// Size in bytes the manifest lists.
         expected_size: u64,
+        /// Size in bytes of what was read.
         actual_size: u64,
+        /// sha256 the manifest lists, as written there (compared case-insensitively).
         expected_sha256: String,
+        /// Lower-case hex sha256 of what was read.
         actual_sha256: String,
     },
     /// Present but not listed in the manifest.
@@ -81,7 +97,12 @@ pub enum Integrity {
     /// No (usable) manifest to check against.
     Unchecked,
     /// Larger than the limit; only a prefix was kept.
-    Truncated { limit: u64, actual_size: u64 },
+    Truncated {
+        /// Bytes kept ([`MAX_ARTIFACT_BYTES`]).
+        limit: u64,
+        /// The file's real size in bytes (from its metadata or tar header).
+        actual_size: u64,
+    },
 }
 
 /// One raw artifact.
@@ -89,7 +110,9 @@ pub enum Integrity {
 pub struct Artifact {
     /// Path relative to the snapshot root, `/`-separated.
     pub path: String,
+    /// The content as read: at most [`MAX_ARTIFACT_BYTES`], a prefix when `Truncated`.
     pub bytes: Vec<u8>,
+    /// How the bytes compare with the manifest.
     pub integrity: Integrity,
 }
 
@@ -118,15 +141,22 @@ impl Artifact {
 pub struct Issue {
     /// The artifact concerned (relative path), if any.
     pub artifact: Option<String>,
+    /// What is wrong and what it costs, in words for the report.
     pub message: String,
 }
 
 /// A read snapshot: artifacts keyed by relative path.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
+    /// What was opened.
     pub origin: Origin,
+    /// The parsed `manifest.json`; `None` when it is absent or unreadable (artifacts are
+    /// then [`Integrity::Unchecked`]) and for a bare log.
     pub manifest: Option<Manifest>,
+    /// Every file read except `manifest.json`, keyed by [`Artifact::path`].
     pub artifacts: BTreeMap<String, Artifact>,
+    /// Damage and gaps found while reading, in the order found; any makes the snapshot
+    /// degraded ([`Snapshot::is_degraded`]).
     pub issues: Vec<Issue>,
 }
 

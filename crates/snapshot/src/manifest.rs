@@ -22,16 +22,23 @@ pub const KNOWN_FORMATS: &[&str] = &[FORMAT, SAMPLE_FORMAT];
 /// The parsed manifest. Unknown fields are ignored so newer collectors stay readable.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Manifest {
+    /// Which layout this is, one of [`KNOWN_FORMATS`] (empty when the field is missing).
     #[serde(default)]
     pub format: String,
+    /// The collector and its version, e.g. `dom0scope 0.1.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool: Option<String>,
+    /// When the snapshot was collected, RFC 3339 in UTC (`2026-01-02T03:04:05Z`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
+    /// The configuration name the collector was given (the harness's boot configuration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<String>,
+    /// The host's DMI identity (`sys_vendor`, `product_name`, `bios_version` …) as read from
+    /// `/sys/class/dmi/id`, non-empty values only.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub host: BTreeMap<String, String>,
+    /// Every file of the snapshot but `manifest.json` itself, by `/`-separated relative path.
     #[serde(default)]
     pub files: BTreeMap<String, ManifestEntry>,
 }
@@ -39,7 +46,9 @@ pub struct Manifest {
 /// One file's expected size and hash.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ManifestEntry {
+    /// sha256 of the file's bytes, lower-case hex ([`sha256_hex`]).
     pub sha256: String,
+    /// The file's size in bytes.
     pub size: u64,
 }
 

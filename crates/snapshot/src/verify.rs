@@ -23,14 +23,18 @@ pub enum VerifyError {
     /// manifest.json could not be read.
     #[error("{}: {source}", path.display())]
     Io {
+        /// Where manifest.json was looked for.
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
     /// manifest.json is not one this checker can use.
     #[error("{}: not a snapshot manifest: {defect}", path.display())]
     Manifest {
+        /// The manifest.json read.
         path: PathBuf,
+        /// What makes it unusable.
         defect: ManifestDefect,
     },
 }

@@ -4,22 +4,49 @@
 
 use std::fs;
 
-use dom0scope_privcmd::Privcmd;
+use dom0scope_privcmd::{Privcmd, Xen};
 
 use super::{Ctx, MAX_DEPTH, Res};
-use crate::{CommandOutput, XenAccess, contains, rfind, show};
+use crate::{CommandOutput, Sources, XenAccess, contains, rfind, show};
 
 /// Bounds the hypfs walk's breadth (`MAX_DEPTH` bounds its depth).
 const MAX_HYPFS_ENTRIES: usize = 4096;
 
 /// How the console ring and debug keys are reached.
-enum Console {
+enum Console<'x> {
     Xl,
-    Privcmd(Box<Privcmd>),
+    /// Hypercalls through the [`Xen`] seam (`XEN_SYSCTL_readconsole`, `XEN_SYSCTL_debug_keys`).
+    Privcmd(Seam<'x>),
     None,
 }
 
-fn open_console(ctx: &mut Ctx) -> Console {
+/// The seam behind [`Console::Privcmd`]: privcmd opened here, or the one collect was given.
+enum Seam<'x> {
+    Opened(Box<dyn Xen>),
+    Given(&'x mut dyn Xen),
+}
+
+impl Seam<'_> {
+    fn xen(&mut self) -> &mut dyn Xen {
+        match self {
+            Seam::Opened(x) => x.as_mut(),
+            Seam::Given(x) => &mut **x,
+        }
+    }
+}
+
+/// Opens the real privcmd device as the seam, with the capture-log line saying so.
+fn open_real(src: &Sources) -> std::io::Result<(Box<dyn Xen>, String)> {
+    let p = Privcmd::open(&src.dev, &src.proc)?;
+    let note = format!(
+        "Xen console ring and debug keys through privcmd (XEN_SYSCTL_readconsole, \
+         XEN_SYSCTL_debug_keys; sysctl interface version {:#x})",
+        p.version()
+    );
+    Ok((Box::new(p), note))
+}
+
+fn open_console<'x>(ctx: &mut Ctx<'x>) -> Console<'x> {
     let use_xl = match ctx.access {
         XenAccess::Xl => true,
         XenAccess::Privcmd => false,
@@ -33,15 +60,19 @@ fn open_console(ctx: &mut Ctx) -> Console {
     open_privcmd(ctx)
 }
 
-fn open_privcmd(ctx: &mut Ctx) -> Console {
-    match Privcmd::open(&ctx.src.dev, &ctx.src.proc) {
-        Ok(p) => {
-            ctx.w.note(format!(
-                "Xen console ring and debug keys through privcmd (XEN_SYSCTL_readconsole, \
-                 XEN_SYSCTL_debug_keys; sysctl interface version {:#x})",
-                p.version()
-            ));
-            Console::Privcmd(Box::new(p))
+fn open_privcmd<'x>(ctx: &mut Ctx<'x>) -> Console<'x> {
+    if let Some(x) = ctx.xen.take() {
+        ctx.w.note(
+            "Xen console ring and debug keys through the Xen seam collect was given \
+             (privcmd not opened)"
+                .into(),
+        );
+        return Console::Privcmd(Seam::Given(x));
+    }
+    match open_real(ctx.src) {
+        Ok((x, note)) => {
+            ctx.w.note(note);
+            Console::Privcmd(Seam::Opened(x))
         }
         Err(e) => {
             ctx.w
@@ -51,14 +82,14 @@ fn open_privcmd(ctx: &mut Ctx) -> Console {
     }
 }
 
-impl Console {
+impl Console<'_> {
     fn read_ring(&mut self, ctx: &mut Ctx) -> Option<Vec<u8>> {
         match self {
             Console::Xl => ctx
                 .run("xl", &["dmesg"])
                 .filter(CommandOutput::success)
                 .map(|o| o.stdout),
-            Console::Privcmd(p) => match p.read_ring(None).map(|(ring, _)| ring) {
+            Console::Privcmd(p) => match p.xen().read_ring(None).map(|(ring, _)| ring) {
                 Ok(b) => Some(b),
                 Err(e) => {
                     ctx.w.failed(format!("XEN_SYSCTL_readconsole: {e}"));
@@ -74,7 +105,7 @@ impl Console {
             Console::Xl => ctx
                 .run("xl", &["debug-keys", &key.to_string()])
                 .is_some_and(|o| o.success()),
-            Console::Privcmd(p) => match p.debug_keys(&[key as u8]) {
+            Console::Privcmd(p) => match p.xen().debug_keys(&[key as u8]) {
                 Ok(()) => true,
                 Err(e) => {
                     ctx.w.failed(format!("XEN_SYSCTL_debug_keys {key}: {e}"));
