@@ -211,30 +211,3 @@ pub(crate) fn push_unique(v: &mut Vec<Evidence>, e: Evidence) {
 pub(crate) fn join_list(items: &[String]) -> String {
     items.join(", ")
 }
-
-/// Shared helper for tests: a surface and readings from a real snapshot.
-#[cfg(test)]
-pub(crate) mod testing {
-    use std::path::Path;
-
-    use dom0scope_facts::Facts;
-    use dom0scope_inventory::Inventory;
-    use dom0scope_reach::Reach;
-    use dom0scope_snapshot::Snapshot;
-    use dom0scope_surface::Surface;
-
-    use crate::inputs::Readings;
-
-    /// The audit's inputs for `testdata/<rel>`.
-    pub fn load(rel: &str) -> (Surface, Readings) {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../testdata")
-            .join(rel);
-        let snap = Snapshot::open(&path).expect("snapshot");
-        let facts = Facts::extract(&snap).expect("facts");
-        let inventory = Inventory::build(&facts);
-        let surface = Surface::join(Reach::derive(&facts), &inventory);
-        let readings = Readings::gather(&facts);
-        (surface, readings)
-    }
-}
