@@ -10,7 +10,9 @@ use crate::inputs::{Inputs, Lockdown};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LockdownLevel {
+    /// `integrity`: below it means lockdown `none`.
     Integrity,
+    /// `confidentiality`: below it means `none` or `integrity`.
     Confidentiality,
 }
 

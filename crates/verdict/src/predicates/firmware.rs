@@ -16,7 +16,9 @@ use crate::inputs::{Inputs, PciConfig};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Register {
+    /// The name bit tests use, e.g. `SMRAMC`.
     pub name: String,
+    /// What the register controls, for readers of the catalog.
     pub description: String,
     /// Bytes (1-8).
     #[serde(default = "one")]
@@ -37,9 +39,11 @@ fn one() -> u8 {
 pub struct Location {
     /// `SSSS:BB:DD.F`.
     pub device: String,
+    /// The chipset's name, quoted in findings.
     pub chipset: String,
     /// `"8086:29c0"` or a range `"8086:1e41-1e5f"`.
     pub ids: Vec<String>,
+    /// Byte offset of the register in the function's config space.
     pub offset: u16,
     /// Subsystem vendor id (hex) the placement also requires, e.g. QEMU's `1af4`.
     #[serde(default)]
@@ -87,8 +91,11 @@ pub fn parse_id(s: &str) -> Option<(u16, u16, u16)> {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BitTest {
+    /// The register, by [`Register::name`].
     pub register: String,
+    /// One of its [`Register::fields`].
     pub field: String,
+    /// The value the bit must have, 0 or 1.
     pub equals: u8,
 }
 

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::{Detail, Truth};
 use crate::inputs::Inputs;
 
+/// What the model-based predicates need when the reach has no prediction.
 pub const NEEDS_LOG: &str = "a Xen log the model can read (version, dom0 mode, command line)";
 
 fn predicted<'a>(i: &Inputs<'a>) -> Result<&'a Prediction, Truth> {
@@ -47,9 +48,13 @@ pub fn dma_reaches_xen_heap(i: &Inputs<'_>) -> Truth {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DmaMode {
+    /// No IOMMU in use: DMA reaches all memory.
     Off,
+    /// Identity-mapped without translation: all memory, Xen included.
     Passthrough,
+    /// The PV default: everything but Xen's image and trampoline, so Xen's heap stays reachable.
     Relaxed,
+    /// Only dom0's own pages plus reserved (RMRR) ranges; forced for PVH.
     Strict,
 }
 
@@ -252,8 +257,11 @@ pub fn efi_runtime_services(i: &Inputs<'_>) -> Truth {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CpuVendor {
+    /// Intel, as Xen's log names the CPU vendor.
     Intel,
+    /// AMD (QEMU's `qemu64` CPU reports AMD too).
     Amd,
+    /// Hygon: AMD-derived; the model applies AMD's rules to it.
     Hygon,
 }
 

@@ -4,6 +4,7 @@
 use super::{Detail, Truth};
 use crate::inputs::{Inputs, OpState};
 
+/// What `hypercall_available` needs when the caller gave no hypercall view.
 pub const NEEDS_HYPERCALLS: &str = "the hypercall surface (crates/hypercalls)";
 
 /// `hypercall_available = ["kexec_op.load", …]`: dom0 may use any of these

@@ -22,6 +22,7 @@ pub const NEEDS_IOMEM: &str = "dom0's I/O Memory rangeset (debug key 'q' dump in
 pub enum OwnerKind {
     /// EFI runtime services code or data.
     EfiRuntime,
+    /// EFI runtime services code only: firmware Xen runs in ring 0 on dom0's EFI calls.
     EfiRuntimeCode,
     /// The ACPI FACS (waking vectors).
     Facs,
@@ -33,12 +34,19 @@ pub enum OwnerKind {
     E820Reserved,
     /// VT-d or AMD IOMMU registers.
     IommuRegisters,
+    /// The local APIC register page.
     Lapic,
+    /// Any IO-APIC register page.
     Ioapic,
+    /// The HPET register block.
     Hpet,
+    /// A PCI Express ECAM (MMCONFIG) window.
     PciEcam,
+    /// A PCI function's memory BAR or expansion ROM.
     PciBar,
+    /// Xen's AP start-up trampoline (run on CPU bring-up and S3 resume).
     XenTrampoline,
+    /// E820 usable RAM.
     UsableRam,
 }
 

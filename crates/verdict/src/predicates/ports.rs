@@ -6,13 +6,17 @@ use serde::Deserialize;
 use super::{Detail, Truth};
 use crate::inputs::Inputs;
 
+/// What the port predicates need when Xen's own I/O Ports rangeset is unknown.
 pub const NEEDS_IOPORTS: &str = "dom0's I/O Ports rangeset (debug key 'q' dump)";
 
 /// A named port range in a condition: `{ ports = "0x4d0-0x4d1", name = "ELCR" }`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PortSpec {
+    /// First port (inclusive).
     pub first: u16,
+    /// Last port (inclusive).
     pub last: u16,
+    /// What the ports are, quoted in the finding (e.g. `ELCR`).
     pub name: String,
 }
 
