@@ -45,16 +45,22 @@ pub enum UseKind {
 pub struct Dom0Use {
     /// `linux/iomem` or `linux/ioports`.
     pub artifact: String,
+    /// 1-based line of the entry in that table.
     pub line: u32,
+    /// First address (iomem: byte, ioports: port) of the entry.
     #[serde(serialize_with = "hex::u64", deserialize_with = "crate::plan::de_u64")]
     pub start: u64,
+    /// Last address of the entry (inclusive).
     #[serde(serialize_with = "hex::u64", deserialize_with = "crate::plan::de_u64")]
     pub end: u64,
+    /// The name Linux gives the entry, e.g. `IOAPIC 0` or a PCI function.
     pub name: String,
+    /// Whether the entry makes the range unsafe to give up (claims do).
     pub kind: UseKind,
 }
 
 impl Dom0Use {
+    /// The entry as a check reason quotes it: `linux/iomem:12: fec00000-fec003ff : IOAPIC 0`.
     pub fn cite(&self) -> String {
         format!(
             "{}:{}: {:x}-{:x} : {}",
@@ -131,7 +137,9 @@ fn overlapping(
 /// `linux/ioports` in a snapshot, `/proc/iomem` and `/proc/ioports` in a running dom0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ViewSource<'a> {
+    /// Name cited for the memory table (`linux/iomem` or `/proc/iomem`).
     pub iomem: &'a str,
+    /// Name cited for the port table (`linux/ioports` or `/proc/ioports`).
     pub ioports: &'a str,
 }
 

@@ -56,6 +56,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// The name the plan file and reports use (`planned`, `refused`, `unchecked`).
     pub fn label(self) -> &'static str {
         match self {
             Status::Planned => "planned",
@@ -69,6 +70,7 @@ impl Status {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Range {
+    /// Whether the range is machine frames or I/O ports.
     pub resource: Resource,
     /// First frame (iomem) or port (ioport), inclusive.
     #[serde(serialize_with = "hex::u64", deserialize_with = "de_u64")]
@@ -90,6 +92,7 @@ pub struct Range {
     /// What dom0 loses by giving it up.
     #[serde(default)]
     pub loses: String,
+    /// Whether `enforce` may give the range up: only `planned` ranges are applied.
     pub status: Status,
     /// Why it is safe, why it is refused, or why it could not be checked.
     #[serde(default)]
@@ -113,8 +116,10 @@ pub struct Range {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Span {
+    /// First frame or port (inclusive).
     #[serde(serialize_with = "hex::u64", deserialize_with = "de_u64")]
     pub first: u64,
+    /// Last frame or port (inclusive).
     #[serde(serialize_with = "hex::u64", deserialize_with = "de_u64")]
     pub last: u64,
 }
@@ -162,7 +167,9 @@ impl Range {
 pub struct Change {
     /// The finding it closes.
     pub rule: String,
+    /// The finding's title.
     pub title: String,
+    /// The remedy, its template filled for this host.
     pub text: String,
     /// The self-revocation plan already closes this finding (on today's Xen).
     pub closed_by_plan: bool,
@@ -172,9 +179,11 @@ pub struct Change {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelChanges {
+    /// Who delivers these remedies.
     pub channel: Channel,
     /// The channel's label, as written.
     pub label: String,
+    /// Each remedy of this channel, with the finding it closes.
     pub changes: Vec<Change>,
 }
 
@@ -182,8 +191,11 @@ pub struct ChannelChanges {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FindingRef {
+    /// The rule's stable identifier.
     pub id: String,
+    /// The rule's title.
     pub title: String,
+    /// The rule's severity under the policy in force.
     pub severity: Severity,
 }
 
@@ -201,7 +213,9 @@ impl From<&Finding> for FindingRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Residual {
+    /// The level label (e.g. `DOM0:1!`) on the observed reach.
     pub level_before: String,
+    /// The level label once the planned ranges are given up.
     pub level_after: String,
     /// Findings before that are gone after.
     pub closed: Vec<FindingRef>,
@@ -211,6 +225,7 @@ pub struct Residual {
     pub opened: Vec<FindingRef>,
     /// Frames and ports the what-if removed from the observed reach.
     pub frames_removed: u64,
+    /// I/O ports the what-if removed from the observed reach.
     pub ports_removed: u64,
 }
 
@@ -229,6 +244,7 @@ pub struct Plan {
     /// `4.17.7` as Xen's banner states it.
     #[serde(default)]
     pub xen_version: Option<String>,
+    /// dom0's mode when Xen's log states it; `enforce` refuses the plan on a dom0 in another mode.
     #[serde(default, deserialize_with = "de_dom0_mode")]
     pub dom0_mode: Option<Dom0Mode>,
     /// dom0's `/proc/iomem` and `/proc/ioports` were in the snapshot.
@@ -244,8 +260,10 @@ pub struct Plan {
     /// Remedies for the firmware or dom0's kernel, by channel.
     #[serde(default)]
     pub other_changes: Vec<ChannelChanges>,
+    /// The what-if verdict without the planned ranges; None when dom0's observed reach is unknown.
     #[serde(default)]
     pub residual: Option<Residual>,
+    /// What the plan could not do or check, and why.
     #[serde(default)]
     pub notes: Vec<String>,
 }

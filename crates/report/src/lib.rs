@@ -33,12 +33,20 @@ pub struct SnapshotInfo {
 /// The host as the snapshot describes it.
 #[derive(Debug, Clone, Serialize)]
 pub struct HostInfo {
+    /// Xen's version from its log banner, e.g. `4.20.5-pre`.
     pub xen_version: Option<String>,
+    /// The distribution package version where the build prints it (Debian, Ubuntu).
     pub xen_package: Option<String>,
+    /// Whether Xen is a `debug=y` build, per its banner (None when the banner does not say).
     pub xen_debug: Option<bool>,
+    /// Xen's command line as its log prints it.
     pub xen_cmdline: Option<String>,
+    /// `PV` or `PVH`, from Xen's log.
     pub dom0_mode: Option<String>,
+    /// Vendor, family and model from Xen's `CPU Vendor` line, e.g. `AMD family 0xf model 0x6b`.
     pub cpu: Option<String>,
+    /// `disabled`, or `enabled` with dom0's DMA mode (the model's, when it settled one) and
+    /// interrupt remapping.
     pub iommu: Option<String>,
 }
 
@@ -83,24 +91,33 @@ impl HostInfo {
 /// The model checked against Xen's own rangesets.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelCheck {
+    /// The model predicts exactly Xen's rangesets.
     pub agrees: bool,
+    /// Each range on which they disagree, with the model's rule that decided it.
     pub differences: Vec<dom0scope_reach::verify::Difference>,
+    /// Facts the model had to assume, and what in a snapshot would pin each.
     pub assumptions: Vec<dom0scope_reach::model::Assumption>,
 }
 
 /// One audit, ready to render.
 #[derive(Debug, Clone, Serialize)]
 pub struct Audit {
+    /// [`JSON_SCHEMA`], so readers can refuse a document they do not understand.
     pub schema: &'static str,
+    /// `dom0scope` and the version that wrote the audit.
     pub tool: String,
+    /// What was audited.
     pub snapshot: SnapshotInfo,
+    /// The host as the snapshot describes it.
     pub host: HostInfo,
+    /// dom0's reach named by owner: what the verdict judged.
     pub surface: Surface,
     /// Bytes of dom0-reachable frames that no artifact claims (whole frames
     /// inside inventory holes); None without Xen's rangesets.
     pub unclaimed_reachable_bytes: Option<u64>,
     /// None when either side is missing (no `q` dump, or no usable Xen log).
     pub model: Option<ModelCheck>,
+    /// The policy's answer.
     pub verdict: Verdict,
     /// Parse warnings (lines that looked known but did not parse).
     pub warnings: Vec<String>,

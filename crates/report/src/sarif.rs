@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::Audit;
 
+/// The SARIF 2.1.0 JSON schema (OASIS errata 01) the SARIF output names as `$schema`.
 pub const SARIF_SCHEMA_URI: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 

@@ -13,25 +13,34 @@ use serde::Serialize;
 /// One stretch of dom0-reachable frames with a single owner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MemoryEntry {
+    /// First 4 KiB machine frame of the stretch.
     #[serde(serialize_with = "hex::u64")]
     pub first_frame: u64,
+    /// Last frame of the stretch (inclusive).
     #[serde(serialize_with = "hex::u64")]
     pub last_frame: u64,
     /// The owner's bytes inside those frames (inclusive).
     #[serde(serialize_with = "hex::u64")]
     pub start: u64,
+    /// Last of those bytes (inclusive).
     #[serde(serialize_with = "hex::u64")]
     pub end: u64,
+    /// Who the inventory says holds those bytes.
     pub owner: Owner,
+    /// The log line or table bytes the owner was read from, when known.
     pub owner_source: Option<Evidence>,
 }
 
 /// A stretch of dom0-reachable ports with one owner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PortEntry {
+    /// First port (inclusive).
     pub start: u16,
+    /// Last port (inclusive).
     pub end: u16,
+    /// Who the inventory says holds those ports (a FADT block, a PCI I/O BAR, …).
     pub owner: PortOwner,
+    /// The log line or table bytes the owner was read from, when known.
     pub owner_source: Option<Evidence>,
 }
 

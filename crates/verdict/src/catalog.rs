@@ -92,7 +92,9 @@ pub(crate) struct WaiverDef {
 /// A remedy, offered when its `when` condition holds (always, without one).
 #[derive(Debug, Clone)]
 pub struct RemedyRule {
+    /// How the fix is delivered.
     pub channel: Channel,
+    /// What to do: a template over the condition's variables, filled per finding.
     pub text: String,
     pub(crate) when: Option<Condition>,
 }
@@ -100,16 +102,27 @@ pub struct RemedyRule {
 /// A compiled rule.
 #[derive(Debug, Clone)]
 pub struct Rule {
+    /// Stable identifier, e.g. `DOM0_DMA_XEN_HEAP`; what waivers and severity overrides name.
     pub id: String,
+    /// One-line title.
     pub title: String,
+    /// Severity under the policy in force (a policy file may change it, and so the rule's level).
     pub severity: Severity,
+    /// What a finding would threaten.
     pub impact: Impact,
+    /// A runtime state rather than a hole in the boundary: a finding sets the level's `!` suffix
+    /// instead of blocking a level.
     pub runtime: bool,
+    /// Why the rule matters.
     pub rationale: String,
     /// Template for the finding's summary; without one, the predicates' own words.
     pub summary: Option<String>,
+    /// Specifications, advisories and source code the rule rests on.
     pub references: Vec<String>,
+    /// What the rule stands for elsewhere: `xen-dom0-surface` findings, Linux lockdown reasons,
+    /// CHIPSEC modules, fwupd HSI attributes.
     pub covers: Vec<String>,
+    /// The ways to close a finding, each offered when its `when` condition holds.
     pub remedies: Vec<RemedyRule>,
     pub(crate) condition: Condition,
     /// `built-in catalog` or `FILE:LINE`.
@@ -121,7 +134,9 @@ pub struct Rule {
 /// A rule's result on one host.
 #[derive(Debug)]
 pub enum Outcome {
+    /// The condition holds: the finding, its summary and remedies filled for this host.
     Fires(Box<Finding>),
+    /// The condition does not hold.
     Passes,
     /// What input is missing.
     NeedsInput(String),

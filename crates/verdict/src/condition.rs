@@ -421,31 +421,6 @@ fn push_unique(v: &mut Vec<String>, s: String) {
 mod tests {
     use super::*;
     use crate::inputs::Readings;
-    use crate::predicates::testing::load;
-
-    fn cond(text: &str) -> Condition {
-        let d: ConditionDef = toml::from_str(text).unwrap();
-        d.compile(&[]).unwrap()
-    }
-
-    #[test]
-    fn false_dominates_unknown_and_negation_flips() {
-        let (s, r) =
-            load("logs/xen-dmesg/intel-thinkpad-t480s-coreboot_xen-4.17.5_qubes_legacy.txt");
-        let i = Inputs::new(&s, &r);
-        // No 'q' dump (unknown) and not EFI-booted (false): false.
-        assert!(matches!(
-            cond("reaches_owner = \"efi_runtime\"\nefi_runtime_services = true").eval(&i, &[]),
-            Truth::Fails(_)
-        ));
-        assert!(matches!(
-            cond("trampoline_reachable = true").eval(&i, &[]),
-            Truth::Unknown(_)
-        ));
-        assert!(cond("efi_boot = false").eval(&i, &[]).holds());
-        let any = "any = [{ efi_boot = true }, { dma_reaches_xen_heap = true }]";
-        assert!(cond(any).eval(&i, &[]).holds());
-    }
 
     #[test]
     fn bad_values_are_located() {

@@ -6,8 +6,11 @@ use serde::Serialize;
 /// A proleptic Gregorian date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
+    /// Calendar year.
     pub year: i32,
+    /// Month, 1-12.
     pub month: u8,
+    /// Day of the month, from 1 (checked against the month by [`Date::new`]).
     pub day: u8,
 }
 

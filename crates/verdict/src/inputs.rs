@@ -12,11 +12,14 @@ pub use dom0scope_facts::linux::lockdown::Lockdown;
 /// Everything a predicate may look at.
 #[derive(Debug, Clone, Copy)]
 pub struct Inputs<'a> {
+    /// dom0's reach named by owner.
     pub surface: &'a Surface,
+    /// What the snapshot says beyond the surface.
     pub readings: &'a Readings,
 }
 
 impl<'a> Inputs<'a> {
+    /// The inputs for one snapshot: its surface and its readings.
     pub fn new(surface: &'a Surface, readings: &'a Readings) -> Inputs<'a> {
         Inputs { surface, readings }
     }
@@ -27,6 +30,7 @@ impl<'a> Inputs<'a> {
 pub struct PciConfig {
     /// `SSSS:BB:DD.F`.
     pub sbdf: String,
+    /// The dumped config space from offset 0: at least the 64-byte standard header.
     pub bytes: Vec<u8>,
 }
 
@@ -36,10 +40,12 @@ impl PciConfig {
         Some(u16::from_le_bytes([b[0], b[1]]))
     }
 
+    /// The vendor id (offset 0x00), e.g. 0x8086 for Intel.
     pub fn vendor_id(&self) -> Option<u16> {
         self.u16_at(0)
     }
 
+    /// The device id (offset 0x02), which with the vendor id picks the chipset.
     pub fn device_id(&self) -> Option<u16> {
         self.u16_at(2)
     }
@@ -63,8 +69,11 @@ impl PciConfig {
 /// Whether dom0 may use one hypercall operation (from the hypercall stage).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OpState {
+    /// dom0 may use the operation on this host.
     Available,
+    /// dom0 may not use it; why (e.g. `PVH dom0`).
     NotAvailable(String),
+    /// Cannot tell; what would decide it (e.g. Xen's `.config`).
     Unknown(String),
 }
 
@@ -73,10 +82,13 @@ pub enum OpState {
 pub struct HypercallOp {
     /// The table's id, e.g. `kexec_op.load`.
     pub id: String,
+    /// What the operation does, in a few words (e.g. `load a kexec image`).
     pub name: String,
+    /// Whether dom0 may use it here.
     pub state: OpState,
     /// True when the state rests on a default the tool carries (e.g. Debian's config).
     pub assumed: bool,
+    /// The log lines and build-config facts the state rests on.
     pub evidence: Vec<Evidence>,
 }
 
@@ -84,6 +96,7 @@ pub struct HypercallOp {
 /// `dom0scope_hypercalls::surface()` so this stage does not depend on its types.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HypercallView {
+    /// Every operation in the hypercall stage's table, with its state on this host.
     pub ops: Vec<HypercallOp>,
 }
 
@@ -157,6 +170,7 @@ impl Readings {
         }
     }
 
+    /// The captured config space of the function at `sbdf` (`SSSS:BB:DD.F`), if it was dumped.
     pub fn pci_function(&self, sbdf: &str) -> Option<&PciConfig> {
         self.pci.iter().find(|p| p.sbdf == sbdf)
     }

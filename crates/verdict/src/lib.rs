@@ -34,14 +34,21 @@ pub use policy::{Policy, PolicyError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
+    /// Context only: reported, blocks no level.
     Info,
+    /// Reported; blocks no level.
     Low,
+    /// Blocks DOM0:3, the hardened level.
     Medium,
+    /// Blocks DOM0:2: an indirect path into Xen (root-complex or firmware lock state, S3 resume,
+    /// hypercalls that make Xen act for dom0).
     High,
+    /// Blocks DOM0:1: a direct path from dom0 into Xen, its trampoline, EFI runtime code or heap.
     Critical,
 }
 
 impl Severity {
+    /// The name policy files and reports use (`info` … `critical`).
     pub fn label(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -88,6 +95,7 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// The channel as reports word it, e.g. `Xen command line`.
     pub fn label(self) -> &'static str {
         match self {
             Channel::Dom0SelfRevocation => "dom0 self-revocation",
@@ -105,19 +113,26 @@ impl Channel {
 /// One way to close a finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Remedy {
+    /// How the fix is delivered, which decides whether it holds under Secure Boot.
     pub channel: Channel,
+    /// What to do; in a finding, filled with what the condition found on this host.
     pub text: String,
 }
 
 /// An inclusive range of machine frames with its byte span.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FrameRange {
+    /// First 4 KiB machine frame number.
     #[serde(serialize_with = "hex::u64")]
     pub first_frame: u64,
+    /// Last frame number (inclusive).
     #[serde(serialize_with = "hex::u64")]
     pub last_frame: u64,
+    /// First byte address concerned: the first frame's first byte, or an owner's own start
+    /// inside it.
     #[serde(serialize_with = "hex::u64")]
     pub start: u64,
+    /// Last byte address concerned (inclusive).
     #[serde(serialize_with = "hex::u64")]
     pub end: u64,
 }
@@ -139,8 +154,11 @@ impl FrameRange {
 pub struct Finding {
     /// Stable identifier, in the style of Linux lockdown reasons.
     pub id: String,
+    /// The rule's one-line title.
     pub title: String,
+    /// The rule's severity under the policy in force.
     pub severity: Severity,
+    /// What the finding threatens.
     pub impact: Impact,
     /// A runtime state (dom0's lockdown, the firmware's Secure Boot switch) rather
     /// than a hole in the boundary: it sets the level's `!` suffix.
@@ -151,33 +169,47 @@ pub struct Finding {
     pub frames: Vec<FrameRange>,
     /// The log lines / table bytes the finding rests on.
     pub evidence: Vec<Evidence>,
+    /// Why the rule matters.
     pub rationale: String,
+    /// Specifications, advisories and source code the rule rests on.
     pub references: Vec<String>,
     /// What the rule stands for elsewhere: `xen-dom0-surface` findings (F1 …),
     /// Linux lockdown reasons, CHIPSEC modules, fwupd HSI attributes.
     pub covers: Vec<String>,
+    /// The ways to close it that apply on this host (each remedy's `when` condition holds),
+    /// filled in.
     pub remedies: Vec<Remedy>,
 }
 
 /// A rule whose inputs were missing.
 #[derive(Debug, Clone, Serialize)]
 pub struct NotEvaluated {
+    /// The rule's stable identifier.
     pub id: String,
+    /// The rule's title.
     pub title: String,
+    /// The rule's severity: like a finding, it blocks that severity's level (unless runtime).
     pub severity: Severity,
+    /// A runtime-state rule (blocks no level).
     pub runtime: bool,
+    /// What input would decide the rule, e.g. the Xen log's 'q' dump.
     pub needs: String,
 }
 
 /// A finding (or an unevaluated rule) set aside by a user's waiver.
 #[derive(Debug, Clone, Serialize)]
 pub struct Waived {
+    /// The rule's stable identifier.
     pub id: String,
+    /// The rule's title.
     pub title: String,
+    /// The rule's severity under the policy in force.
     pub severity: Severity,
     /// True when the rule fired; false when it could not be evaluated.
     pub fired: bool,
+    /// Why, as the waiver states it.
     pub reason: String,
+    /// The last day the waiver holds (inclusive, UTC).
     pub expires: Date,
     /// The policy file and line of the waiver.
     pub source: String,
@@ -186,21 +218,28 @@ pub struct Waived {
 /// A waiver whose date has passed: reported, and ignored.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExpiredWaiver {
+    /// The rule id the waiver names.
     pub rule: String,
+    /// Why, as the waiver states it.
     pub reason: String,
+    /// The waiver's `expires` date, now past.
     pub expired: Date,
+    /// `FILE:LINE` of the waiver.
     pub source: String,
 }
 
 /// The policy's answer for one snapshot.
 #[derive(Debug, Clone, Serialize)]
 pub struct Verdict {
+    /// Rules that fired and no waiver covers, most severe first, then by id.
     pub findings: Vec<Finding>,
+    /// Rules whose input the snapshot lacks and no waiver covers, in policy order.
     pub not_evaluated: Vec<NotEvaluated>,
     /// Rules that ran and did not fire.
     pub passed: Vec<String>,
     /// Findings and unevaluated rules set aside by a valid waiver.
     pub waived: Vec<Waived>,
+    /// Waivers past their date: reported so they are renewed or removed, and not applied.
     pub expired_waivers: Vec<ExpiredWaiver>,
     /// The HSI-style level and the few-line answer.
     pub level: Level,
@@ -216,18 +255,28 @@ pub struct Verdict {
 /// A rule's descriptive fields, without its condition.
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleInfo {
+    /// Stable identifier, e.g. `DOM0_DMA_XEN_HEAP`.
     pub id: String,
+    /// One-line title.
     pub title: String,
+    /// Severity under the policy in force (it decides the rule's level).
     pub severity: Severity,
+    /// What a finding would threaten.
     pub impact: Impact,
+    /// A runtime-state rule: a finding sets the level's `!` suffix instead of blocking a level.
     pub runtime: bool,
+    /// Why the rule matters.
     pub rationale: String,
+    /// Specifications, advisories and source code the rule rests on.
     pub references: Vec<String>,
+    /// What the rule stands for elsewhere (xen-dom0-surface findings, lockdown reasons, CHIPSEC
+    /// modules, HSI attributes).
     pub covers: Vec<String>,
     /// The remedies' channels and texts as written (templates unfilled).
     pub remedies: Vec<Remedy>,
     /// `built-in catalog` or `FILE:LINE`.
     pub source: String,
+    /// The predicate names of the rule's condition (its top-level terms).
     pub predicates: Vec<&'static str>,
 }
 

@@ -17,8 +17,12 @@ use crate::{Date, Waived};
 /// `expires` (inclusive), with a reason reports repeat.
 #[derive(Debug, Clone, Serialize)]
 pub struct Waiver {
+    /// The id of the rule waived.
     pub rule: String,
+    /// Why, repeated wherever the waived rule is reported.
     pub reason: String,
+    /// The last day the waiver holds (inclusive, UTC); from the next day it is reported as
+    /// expired and ignored.
     pub expires: Date,
     /// `FILE:LINE` of the waiver.
     pub source: String,
@@ -41,8 +45,11 @@ impl Waiver {
 /// The rules, registers and waivers in force.
 #[derive(Debug, Clone)]
 pub struct Policy {
+    /// Every rule: the catalog's, then each policy file's, in load order.
     pub rules: Vec<Rule>,
+    /// Chipset registers `register_bits` may read: the catalog's, then any a policy file defines.
     pub registers: Vec<Register>,
+    /// Waivers from policy files, expired ones included (the verdict reports those).
     pub waivers: Vec<Waiver>,
     /// `built-in catalog`, then each policy file loaded.
     pub sources: Vec<String>,
@@ -53,6 +60,7 @@ pub struct Policy {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{rendered_plain}")]
 pub struct PolicyError {
+    /// The name the file was loaded under, as the diagnostics cite it.
     pub file: String,
     /// (byte span, message), in file order.
     pub errors: Vec<(Range<usize>, String)>,

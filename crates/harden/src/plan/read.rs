@@ -57,22 +57,46 @@ pub(super) fn de_dom0_mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Dom
 /// Why a plan file is refused.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
+    /// The file could not be read.
     #[error("cannot read plan {path}: {source}")]
     Read {
+        /// The file, as given.
         path: String,
+        /// The I/O error.
         #[source]
         source: std::io::Error,
     },
+    /// Over [`MAX_PLAN_BYTES`]: not read as a plan.
     #[error("plan {path} is larger than {MAX_PLAN_BYTES} bytes: not a dom0scope plan")]
-    TooLarge { path: String },
+    TooLarge {
+        /// The file, as given.
+        path: String,
+    },
+    /// Not JSON, not the plan's shape, or no `schema` field.
     #[error("plan {path} is malformed: {detail}")]
-    Malformed { path: String, detail: String },
+    Malformed {
+        /// The file, as given.
+        path: String,
+        /// The JSON parser's message, or that the `schema` field is missing.
+        detail: String,
+    },
+    /// Another document, e.g. an audit report.
     #[error("plan {path} has schema {found:?}; dom0scope understands only {SCHEMA:?}")]
-    Schema { path: String, found: String },
+    Schema {
+        /// The file, as given.
+        path: String,
+        /// The document's `schema` value.
+        found: String,
+    },
+    /// A range that cannot be right (first above last, beyond the largest frame or port, an
+    /// `already_absent` part outside it): the whole plan is refused.
     #[error("plan {path}, range #{index}: {detail}; refusing the whole plan")]
     BadRange {
+        /// The file, as given.
         path: String,
+        /// The range's position in `revoke`, from 1.
         index: usize,
+        /// What is wrong with it.
         detail: String,
     },
 }

@@ -30,6 +30,7 @@ use ports::{PortOwnerKind, PortSpec};
 /// A predicate's answer.
 #[derive(Debug, Clone)]
 pub enum Truth {
+    /// Holds, with what a finding quotes.
     Holds(Detail),
     /// Does not hold; the reason (shown for passed rules in verbose output).
     Fails(String),
@@ -47,6 +48,7 @@ impl Truth {
         }
     }
 
+    /// True only for Holds: an unknown is not a yes.
     pub fn holds(&self) -> bool {
         matches!(self, Truth::Holds(_))
     }
@@ -57,13 +59,16 @@ impl Truth {
 pub struct Detail {
     /// Default wording, used when the rule has no `summary` template.
     pub summary: Vec<String>,
+    /// The frames concerned, merged by [`Detail::normalize_frames`] before a finding shows them.
     pub frames: Vec<FrameRange>,
+    /// The log lines and dump bytes it rests on, each once.
     pub evidence: Vec<Evidence>,
     /// Values for the rule's `summary` and remedy templates.
     pub vars: BTreeMap<String, String>,
 }
 
 impl Detail {
+    /// A detail whose default wording is the one sentence `s`.
     pub fn summary(s: impl Into<String>) -> Detail {
         Detail {
             summary: vec![s.into()],
@@ -71,11 +76,13 @@ impl Detail {
         }
     }
 
+    /// Sets template variable `k` for the rule's summary and remedies.
     pub fn var(mut self, k: &str, v: impl Into<String>) -> Detail {
         self.vars.insert(k.to_owned(), v.into());
         self
     }
 
+    /// Adds evidence, skipping what is already cited.
     pub fn evidence(mut self, e: impl IntoIterator<Item = Evidence>) -> Detail {
         for e in e {
             push_unique(&mut self.evidence, e);
@@ -210,31 +217,4 @@ pub(crate) fn push_unique(v: &mut Vec<Evidence>, e: Evidence) {
 /// "a, b and c" for lists in summaries.
 pub(crate) fn join_list(items: &[String]) -> String {
     items.join(", ")
-}
-
-/// Shared helper for tests: a surface and readings from a real snapshot.
-#[cfg(test)]
-pub(crate) mod testing {
-    use std::path::Path;
-
-    use dom0scope_facts::Facts;
-    use dom0scope_inventory::Inventory;
-    use dom0scope_reach::Reach;
-    use dom0scope_snapshot::Snapshot;
-    use dom0scope_surface::Surface;
-
-    use crate::inputs::Readings;
-
-    /// The audit's inputs for `testdata/<rel>`.
-    pub fn load(rel: &str) -> (Surface, Readings) {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../testdata")
-            .join(rel);
-        let snap = Snapshot::open(&path).expect("snapshot");
-        let facts = Facts::extract(&snap).expect("facts");
-        let inventory = Inventory::build(&facts);
-        let surface = Surface::join(Reach::derive(&facts), &inventory);
-        let readings = Readings::gather(&facts);
-        (surface, readings)
-    }
 }
