@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 
 use dom0scope_engine::Analysis;
 use dom0scope_facts::Facts;
-use dom0scope_ranges::{IoSets, Radix};
+use dom0scope_ranges::{IoSets, PortSet, Radix};
 use dom0scope_reach::Reach;
 
 pub use check::{Dom0Use, Judgement, UseKind, ViewSource, check_range};
@@ -166,27 +166,15 @@ impl Plan {
             };
         };
         // Only what dom0 can reach today, one candidate per reachable stretch.
+        let no_ports = PortSet::new();
         let candidates: Vec<Candidate> = candidates(cx, &mut notes)
             .into_iter()
             .flat_map(|c| {
-                let stretches: Vec<(u64, u64)> = match c.resource {
-                    Resource::Iomem => obs
-                        .iomem
-                        .intersect_range(c.first..=c.last)
-                        .ranges()
-                        .map(|r| (*r.start(), *r.end()))
-                        .collect(),
-                    Resource::Ioport => {
-                        match (&obs.ioports, u16::try_from(c.first), u16::try_from(c.last)) {
-                            (Some(p), Ok(a), Ok(b)) => p
-                                .intersect_range(a..=b)
-                                .ranges()
-                                .map(|r| (u64::from(*r.start()), u64::from(*r.end())))
-                                .collect(),
-                            _ => Vec::new(),
-                        }
-                    }
-                };
+                let stretches = c
+                    .resource
+                    .range(c.first, c.last)
+                    .map(|r| r.parts_in(&obs.iomem, obs.ioports.as_ref().unwrap_or(&no_ports)))
+                    .unwrap_or_default();
                 stretches.into_iter().map(move |(a, b)| Candidate {
                     first: a,
                     last: b,
