@@ -49,7 +49,7 @@ pub(crate) fn candidates(cx: &Context<'_>, notes: &mut Vec<String>) -> Vec<Candi
     let mut mem = |owner_is: &dyn Fn(&Owner) -> bool,
                    make: &dyn Fn(u64, u64, &Owner) -> Candidate| {
         for m in s.memory().iter().filter(|m| owner_is(&m.owner)) {
-            out.push(make(m.first_frame, m.last_frame, &m.owner));
+            out.push(make(m.frames.first_frame, m.frames.last_frame, &m.owner));
         }
     };
     // The AP trampoline, as the inventory places it.

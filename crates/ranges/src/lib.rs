@@ -34,6 +34,8 @@ pub use xen_syntax::{Radix, XenSyntaxError};
 
 use std::ops::RangeInclusive;
 
+use serde::Serialize;
+
 /// Machine frame numbers (MFNs) of 4 KiB pages: Xen's "I/O Memory" rangeset.
 pub type FrameSet = RangeSet<u64>;
 /// x86 I/O ports (`0..=0xffff`): Xen's "I/O Ports" rangeset.
@@ -90,6 +92,38 @@ pub const fn frame_end(frame: u64) -> u64 {
     match frame.checked_mul(1 << PAGE_SHIFT) {
         Some(b) => b | PAGE_MASK,
         None => u64::MAX,
+    }
+}
+
+/// An inclusive range of machine frames with the bytes concerned inside them (a whole
+/// frame range, or an owner's own bytes within its frames): what findings and the surface
+/// cite.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FrameRange {
+    /// First 4 KiB machine frame number.
+    #[serde(serialize_with = "crate::hex::u64")]
+    pub first_frame: u64,
+    /// Last frame number (inclusive).
+    #[serde(serialize_with = "crate::hex::u64")]
+    pub last_frame: u64,
+    /// First byte address concerned: the first frame's first byte, or an owner's own start
+    /// inside it.
+    #[serde(serialize_with = "crate::hex::u64")]
+    pub start: u64,
+    /// Last byte address concerned (inclusive).
+    #[serde(serialize_with = "crate::hex::u64")]
+    pub end: u64,
+}
+
+impl FrameRange {
+    /// The range covering frames `first..=last`, with their whole bytes.
+    pub fn frames(first: u64, last: u64) -> FrameRange {
+        FrameRange {
+            first_frame: first,
+            last_frame: last,
+            start: frame_start(first),
+            end: frame_end(last),
+        }
     }
 }
 

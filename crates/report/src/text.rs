@@ -99,8 +99,8 @@ fn reach(o: &mut String, a: &Audit) {
         "frames", "bytes", "what lies there"
     );
     for m in s.memory() {
-        let frames = format!("{:#x}-{:#x}", m.first_frame, m.last_frame);
-        let bytes = format!("{:#012x}-{:#012x}", m.start, m.end);
+        let frames = format!("{:#x}-{:#x}", m.frames.first_frame, m.frames.last_frame);
+        let bytes = format!("{:#012x}-{:#012x}", m.frames.start, m.frames.end);
         let src = m.owner_source.as_ref().map_or(String::new(), |e| {
             if e.line == 0 {
                 e.artifact.clone()

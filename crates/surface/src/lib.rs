@@ -6,26 +6,17 @@
 use dom0scope_facts::Evidence;
 use dom0scope_facts::evidence::hex;
 use dom0scope_inventory::{Inventory, Owner, PortOwner};
-use dom0scope_ranges::{PortSet, bytes_of_frames, frame_of};
+use dom0scope_ranges::{FrameRange, PortSet, bytes_of_frames, frame_of};
 use dom0scope_reach::Reach;
 use serde::Serialize;
 
 /// One stretch of dom0-reachable frames with a single owner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MemoryEntry {
-    /// First 4 KiB machine frame of the stretch.
-    #[serde(serialize_with = "hex::u64")]
-    pub first_frame: u64,
-    /// Last frame of the stretch (inclusive).
-    #[serde(serialize_with = "hex::u64")]
-    pub last_frame: u64,
-    /// The owner's bytes inside those frames (inclusive).
-    #[serde(serialize_with = "hex::u64")]
-    pub start: u64,
-    /// Last of those bytes (inclusive).
-    #[serde(serialize_with = "hex::u64")]
-    pub end: u64,
-    /// Who the inventory says holds those bytes.
+    /// The frames of the stretch, and the owner's bytes inside them (inclusive).
+    #[serde(flatten)]
+    pub frames: FrameRange,
+    /// Who holds those bytes.
     pub owner: Owner,
     /// The log line or table bytes the owner was read from, when known.
     pub owner_source: Option<Evidence>,
@@ -76,10 +67,12 @@ impl Surface {
                     let start = region.start.max(*bytes.start());
                     let end = region.end.min(*bytes.end());
                     memory.push(MemoryEntry {
-                        first_frame: frame_of(start),
-                        last_frame: frame_of(end),
-                        start,
-                        end,
+                        frames: FrameRange {
+                            first_frame: frame_of(start),
+                            last_frame: frame_of(end),
+                            start,
+                            end,
+                        },
                         owner: region.owner.clone(),
                         owner_source: region.source.clone(),
                     });
@@ -180,6 +173,6 @@ impl Surface {
     pub fn memory_in(&self, start: u64, end: u64) -> impl Iterator<Item = &MemoryEntry> {
         self.memory
             .iter()
-            .filter(move |m| m.start <= end && m.end >= start)
+            .filter(move |m| m.frames.start <= end && m.frames.end >= start)
     }
 }

@@ -19,13 +19,11 @@ pub mod predicates;
 mod template;
 
 use dom0scope_facts::Evidence;
-use dom0scope_facts::evidence::hex;
-use dom0scope_ranges::{frame_end, frame_start};
-use dom0scope_surface::Surface;
 use serde::{Deserialize, Serialize};
 
 pub use catalog::Rule;
 pub use date::Date;
+pub use dom0scope_ranges::FrameRange;
 pub use inputs::{HypercallOp, HypercallView, Inputs, OpState, Readings};
 pub use level::Level;
 pub use policy::{Policy, PolicyError};
@@ -117,36 +115,6 @@ pub struct Remedy {
     pub channel: Channel,
     /// What to do; in a finding, filled with what the condition found on this host.
     pub text: String,
-}
-
-/// An inclusive range of machine frames with its byte span.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FrameRange {
-    /// First 4 KiB machine frame number.
-    #[serde(serialize_with = "hex::u64")]
-    pub first_frame: u64,
-    /// Last frame number (inclusive).
-    #[serde(serialize_with = "hex::u64")]
-    pub last_frame: u64,
-    /// First byte address concerned: the first frame's first byte, or an owner's own start
-    /// inside it.
-    #[serde(serialize_with = "hex::u64")]
-    pub start: u64,
-    /// Last byte address concerned (inclusive).
-    #[serde(serialize_with = "hex::u64")]
-    pub end: u64,
-}
-
-impl FrameRange {
-    /// The range covering frames `first..=last`, with their whole bytes.
-    pub fn frames(first: u64, last: u64) -> FrameRange {
-        FrameRange {
-            first_frame: first,
-            last_frame: last,
-            start: frame_start(first),
-            end: frame_end(last),
-        }
-    }
 }
 
 /// A rule that fired.
@@ -306,17 +274,6 @@ impl From<&Rule> for RuleInfo {
 }
 
 impl Verdict {
-    /// Evaluates the built-in catalog over the surface alone (no dom0 kernel,
-    /// PCI-register or hypercall readings, so those rules are not evaluated).
-    pub fn evaluate(surface: &Surface) -> Verdict {
-        let readings = Readings::default();
-        Verdict::evaluate_with(
-            &Inputs::new(surface, &readings),
-            &Policy::builtin(),
-            Date::today(),
-        )
-    }
-
     /// Evaluates `policy` over the inputs; `today` decides which waivers hold.
     pub fn evaluate_with(inputs: &Inputs<'_>, policy: &Policy, today: Date) -> Verdict {
         let mut v = Verdict {

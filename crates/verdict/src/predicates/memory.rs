@@ -109,12 +109,7 @@ impl OwnerKind {
 }
 
 fn range_of(m: &MemoryEntry) -> FrameRange {
-    FrameRange {
-        first_frame: m.first_frame,
-        last_frame: m.last_frame,
-        start: m.start,
-        end: m.end,
-    }
+    m.frames.clone()
 }
 
 /// `reaches_owner = "<kind>"`: dom0's observed I/O memory includes frames of
@@ -135,11 +130,14 @@ pub fn reaches_owner(i: &Inputs<'_>, kind: OwnerKind) -> Truth {
         }
         return Truth::Fails("no such owner in dom0's I/O memory".into());
     }
-    let set: FrameSet = hit.iter().map(|m| m.first_frame..=m.last_frame).collect();
+    let set: FrameSet = hit
+        .iter()
+        .map(|m| m.frames.first_frame..=m.frames.last_frame)
+        .collect();
     let code: u64 = hit
         .iter()
         .filter(|m| m.owner == Owner::EfiRuntimeCode)
-        .map(|m| m.last_frame - m.first_frame + 1)
+        .map(|m| m.frames.last_frame - m.frames.first_frame + 1)
         .sum();
     let mut owners: Vec<String> = Vec::new();
     for m in &hit {
@@ -155,7 +153,7 @@ pub fn reaches_owner(i: &Inputs<'_>, kind: OwnerKind) -> Truth {
     ))
     .var("frames_count", set.count().to_string())
     .var("code_frames", code.to_string())
-    .var("first_address", format!("{:#x}", hit[0].start))
+    .var("first_address", format!("{:#x}", hit[0].frames.start))
     .var("owners", super::join_list(&owners))
     .evidence([obs.iomem_source.clone()])
     .evidence(hit.iter().filter_map(|m| m.owner_source.clone()));
@@ -291,7 +289,7 @@ pub fn ecam_unmediated(i: &Inputs<'_>) -> Truth {
         .iter()
         .filter(|m| match &m.owner {
             Owner::PciEcam { bus_start, .. } => p.input.mcfg.iter().any(|w| {
-                !w.used && frame_of(w.base + (u64::from(*bus_start) << 20)) <= m.first_frame
+                !w.used && frame_of(w.base + (u64::from(*bus_start) << 20)) <= m.frames.first_frame
             }),
             _ => false,
         })
