@@ -10,7 +10,7 @@
 //! the short answer are run properties.
 
 use dom0scope_facts::Evidence;
-use dom0scope_verdict::{Finding, RuleInfo, Severity};
+use dom0scope_verdict::{Finding, Rule, Severity};
 use serde_json::{Value, json};
 
 use crate::Audit;
@@ -38,7 +38,7 @@ fn security_severity(s: Severity) -> &'static str {
     }
 }
 
-fn descriptor(r: &RuleInfo) -> Value {
+fn descriptor(r: &Rule) -> Value {
     let help = r
         .remedies
         .iter()

@@ -217,60 +217,7 @@ pub struct Verdict {
     pub policy_sources: Vec<String>,
     /// Every rule evaluated, for renderers that list rules (SARIF).
     #[serde(skip)]
-    pub catalog: Vec<RuleInfo>,
-}
-
-/// A rule's descriptive fields, without its condition.
-#[derive(Debug, Clone, Serialize)]
-pub struct RuleInfo {
-    /// Stable identifier, e.g. `DOM0_DMA_XEN_HEAP`.
-    pub id: String,
-    /// One-line title.
-    pub title: String,
-    /// Severity under the policy in force (it decides the rule's level).
-    pub severity: Severity,
-    /// What a finding would threaten.
-    pub impact: Impact,
-    /// A runtime-state rule: a finding sets the level's `!` suffix instead of blocking a level.
-    pub runtime: bool,
-    /// Why the rule matters.
-    pub rationale: String,
-    /// Specifications, advisories and source code the rule rests on.
-    pub references: Vec<String>,
-    /// What the rule stands for elsewhere (xen-dom0-surface findings, lockdown reasons, CHIPSEC
-    /// modules, HSI attributes).
-    pub covers: Vec<String>,
-    /// The remedies' channels and texts as written (templates unfilled).
-    pub remedies: Vec<Remedy>,
-    /// `built-in catalog` or `FILE:LINE`.
-    pub source: String,
-    /// The predicate names of the rule's condition (its top-level terms).
-    pub predicates: Vec<&'static str>,
-}
-
-impl From<&Rule> for RuleInfo {
-    fn from(r: &Rule) -> RuleInfo {
-        RuleInfo {
-            id: r.id.clone(),
-            title: r.title.clone(),
-            severity: r.severity,
-            impact: r.impact,
-            runtime: r.runtime,
-            rationale: r.rationale.clone(),
-            references: r.references.clone(),
-            covers: r.covers.clone(),
-            remedies: r
-                .remedies
-                .iter()
-                .map(|m| Remedy {
-                    channel: m.channel,
-                    text: m.text.clone(),
-                })
-                .collect(),
-            source: r.source.clone(),
-            predicates: r.predicates.clone(),
-        }
-    }
+    pub catalog: Vec<Rule>,
 }
 
 impl Verdict {
@@ -285,7 +232,7 @@ impl Verdict {
             level: Level::default(),
             rules: policy.rules.len(),
             policy_sources: policy.sources.clone(),
-            catalog: policy.rules.iter().map(RuleInfo::from).collect(),
+            catalog: policy.rules.clone(),
         };
         for w in &policy.waivers {
             if w.expires < today {
