@@ -1,20 +1,12 @@
 //! Golden `dom0scope hypercalls` text for one BIOS and one UEFI snapshot, reviewed
 //! line by line: what dom0 may ask of Xen there, and why.
 
-use std::path::Path;
-
-use assert_cmd::Command;
+mod common;
 
 fn run(args: &[&str]) -> String {
-    let out = Command::cargo_bin("dom0scope")
-        .unwrap()
-        .env("NO_COLOR", "1")
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap()
+    let (status, out) = common::run_in_repo(args);
+    assert!(status.success());
+    out
 }
 
 #[test]

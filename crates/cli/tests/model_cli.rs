@@ -3,24 +3,13 @@
 
 mod common;
 
-use common::{dom0scope, testdata};
+use common::{REAL_BOOTS, dom0scope, testdata};
 
 use predicates::prelude::*;
 
 #[test]
 fn verify_agrees_on_every_real_boot() {
-    for rel in [
-        "logs/qemu-xen-4.17/pv-q35-qemu64.log",
-        "logs/qemu-xen-4.17/pv-q35-viommu.log",
-        "logs/qemu-xen-4.17/pvh-q35-viommu.log",
-        "logs/qemu-xen-4.17/uefi-pv-q35-qemu64.log",
-        "logs/qemu-xen-4.20/pv-q35-qemu64.log",
-        "logs/qemu-xen-4.20/pvh-q35-viommu.log",
-        "snapshots/x417-pv-q35-vtd-bios",
-        "snapshots/x417-pv-q35-uefi",
-        "snapshots/x420-pv-pc-bios",
-        "snapshots/x420-pvh-q35-vtd-bios",
-    ] {
+    for rel in REAL_BOOTS {
         let out = dom0scope()
             .arg("verify")
             .arg(testdata(rel))

@@ -1,19 +1,10 @@
 //! Golden reports: the text and JSON audit of real snapshots, reviewed line by line.
 
-use std::path::Path;
-
-use assert_cmd::Command;
+mod common;
 
 fn run(args: &[&str]) -> String {
-    let out = Command::cargo_bin("dom0scope")
-        .unwrap()
-        .env("NO_COLOR", "1")
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
-        .args(args)
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout)
-        .unwrap()
+    common::run_in_repo(args)
+        .1
         .replace(env!("CARGO_PKG_VERSION"), "[VERSION]")
 }
 

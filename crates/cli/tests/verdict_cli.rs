@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{dom0scope, testdata};
+use common::{REAL_BOOTS, dom0scope, testdata};
 
 use std::path::Path;
 
@@ -36,18 +36,7 @@ fn ids(v: &Value, list: &str) -> Vec<String> {
 /// Issue 7's acceptance, on every collected snapshot and every QEMU log.
 #[test]
 fn flags_what_dom0_reaches_and_nothing_it_cannot() {
-    let cases = [
-        "snapshots/x417-pv-q35-uefi",
-        "snapshots/x417-pv-q35-vtd-bios",
-        "snapshots/x420-pv-pc-bios",
-        "snapshots/x420-pvh-q35-vtd-bios",
-        "logs/qemu-xen-4.17/pv-q35-qemu64.log",
-        "logs/qemu-xen-4.17/pv-q35-viommu.log",
-        "logs/qemu-xen-4.17/pvh-q35-viommu.log",
-        "logs/qemu-xen-4.17/uefi-pv-q35-qemu64.log",
-        "logs/qemu-xen-4.20/pv-q35-qemu64.log",
-        "logs/qemu-xen-4.20/pvh-q35-viommu.log",
-    ];
+    let cases = REAL_BOOTS;
     for rel in cases {
         let (v, code) = json_of(&[], &testdata(rel));
         assert_eq!(code, 1, "{rel}");

@@ -21,6 +21,32 @@ pub fn dom0scope() -> Command {
     c
 }
 
+/// Every real boot in `testdata/` the model and the rules are checked on: the QEMU logs of
+/// Xen 4.17 and 4.20 and the snapshots collected in their dom0s.
+pub const REAL_BOOTS: &[&str] = &[
+    "snapshots/x417-pv-q35-uefi",
+    "snapshots/x417-pv-q35-vtd-bios",
+    "snapshots/x420-pv-pc-bios",
+    "snapshots/x420-pvh-q35-vtd-bios",
+    "logs/qemu-xen-4.17/pv-q35-qemu64.log",
+    "logs/qemu-xen-4.17/pv-q35-viommu.log",
+    "logs/qemu-xen-4.17/pvh-q35-viommu.log",
+    "logs/qemu-xen-4.17/uefi-pv-q35-qemu64.log",
+    "logs/qemu-xen-4.20/pv-q35-qemu64.log",
+    "logs/qemu-xen-4.20/pvh-q35-viommu.log",
+];
+
+/// The binary run from the repository root (paths in goldens stay relative), returning the
+/// exit status and standard output.
+pub fn run_in_repo(args: &[&str]) -> (std::process::ExitStatus, String) {
+    let out = dom0scope()
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .args(args)
+        .output()
+        .unwrap();
+    (out.status, String::from_utf8(out.stdout).unwrap())
+}
+
 /// Copies a directory tree (a snapshot, a fake `/sys`) so a test can edit the copy.
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
