@@ -52,7 +52,7 @@ fn synthetic_large_log() -> Vec<u8> {
 
 /// The whole pipeline as `audit` runs it (hypercall surface included).
 fn audit(snapshot: &Snapshot) -> Analysis {
-    Analysis::of(snapshot, &Policy::builtin(), Date::today()).expect("facts")
+    Analysis::of(snapshot, Policy::builtin(), Date::today()).expect("facts")
 }
 
 /// Reading a real collected snapshot directory from disk (hash checks included).
@@ -102,4 +102,13 @@ fn inventory_real_snapshot(b: Bencher) {
     let s = Snapshot::open(&testdata("snapshots/x417-pv-q35-vtd-bios")).expect("snapshot");
     let facts = audit(&s).facts().clone();
     b.bench(|| Inventory::build(black_box(&facts)));
+}
+
+/// The hypercall stage alone on the real snapshot's parsed facts (the old `audit` bench left
+/// it out; the engine always runs it, as `dom0scope audit` does).
+#[divan::bench]
+fn hypercalls_real_snapshot(b: Bencher) {
+    let s = Snapshot::open(&testdata("snapshots/x417-pv-q35-vtd-bios")).expect("snapshot");
+    let facts = audit(&s).facts().clone();
+    b.bench(|| dom0scope_hypercalls::surface(black_box(&facts)));
 }

@@ -48,7 +48,7 @@ pub struct Parts {
 
 impl Analysis {
     /// Runs the whole pipeline on `snapshot`. Fails only when no artifact yields a Xen log.
-    pub fn of(snapshot: &Snapshot, policy: &Policy, today: Date) -> Result<Analysis, NoFacts> {
+    pub fn of(snapshot: &Snapshot, policy: Policy, today: Date) -> Result<Analysis, NoFacts> {
         Ok(Analysis::from_facts(
             Facts::extract(snapshot)?,
             policy,
@@ -57,14 +57,14 @@ impl Analysis {
     }
 
     /// Runs the stages after facts.
-    pub fn from_facts(facts: Facts, policy: &Policy, today: Date) -> Analysis {
+    pub fn from_facts(facts: Facts, policy: Policy, today: Date) -> Analysis {
         let inventory = Inventory::build(&facts);
         let reach = Reach::derive(&facts);
         let hypercalls = dom0scope_hypercalls::surface(&facts);
         let mut readings = Readings::gather(&facts);
         readings.hypercalls = Some(hypercall_view(&hypercalls));
         let surface = Surface::join(reach, &inventory);
-        let verdict = Verdict::evaluate_with(&Inputs::new(&surface, &readings), policy, today);
+        let verdict = Verdict::evaluate_with(&Inputs::new(&surface, &readings), &policy, today);
         Analysis {
             facts,
             inventory,
@@ -72,7 +72,7 @@ impl Analysis {
             hypercalls,
             readings,
             verdict,
-            policy: policy.clone(),
+            policy,
             today,
         }
     }

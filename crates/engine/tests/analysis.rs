@@ -15,7 +15,7 @@ fn analyse(name: &str) -> Analysis {
         .join(name);
     let snap = Snapshot::open(&dir).expect("snapshot opens");
     let today = Date::new(2026, 11, 26).unwrap();
-    Analysis::of(&snap, &Policy::builtin(), today).expect("facts")
+    Analysis::of(&snap, Policy::builtin(), today).expect("facts")
 }
 
 fn ids(a: &Analysis) -> Vec<String> {

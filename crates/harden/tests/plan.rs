@@ -27,7 +27,7 @@ fn load(name: &str) -> (Snapshot, Facts) {
 /// The pipeline as `dom0scope harden` runs it, on `facts` (which a test may have edited).
 fn plan_with(snap: &Snapshot, facts: &Facts) -> Plan {
     let today: Date = "2026-11-26".parse().unwrap();
-    let analysis = Analysis::from_facts(facts.clone(), &Policy::builtin(), today);
+    let analysis = Analysis::from_facts(facts.clone(), Policy::builtin(), today);
     Plan::build(&Context {
         analysis: &analysis,
         host: snap

@@ -28,7 +28,9 @@ fn schema(rel: &str) -> jsonschema::Validator {
 fn audit(rel: &str, policy: &Policy) -> Audit {
     let snap = Snapshot::open(&root().join("testdata").join(rel)).unwrap();
     let today = Date::new(2026, 11, 26).unwrap();
-    let parts = Analysis::of(&snap, policy, today).unwrap().into_parts();
+    let parts = Analysis::of(&snap, policy.clone(), today)
+        .unwrap()
+        .into_parts();
     let info = SnapshotInfo {
         label: rel.to_owned(),
         bare_log: snap.is_bare_log(),

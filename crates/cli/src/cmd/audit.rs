@@ -85,7 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(t) => t.parse::<Date>()?,
         None => Date::today(),
     };
-    let (snapshot, analysis) = super::input::analyse(args.snapshot.as_deref(), &policy, today)?;
+    let (snapshot, analysis) = super::input::analyse(args.snapshot.as_deref(), policy, today)?;
     let label = snapshot.origin.label();
     let parts = analysis.into_parts();
     let info = SnapshotInfo {

@@ -34,13 +34,13 @@ const BUNDLED_TAR: &[u8] = include_bytes!("../../bundled/x417-pv-q35-vtd-bios.ta
 
 /// Opens the snapshot (or the default) and analyses it under the built-in policy, today.
 pub fn load(path: Option<&Path>) -> anyhow::Result<(Snapshot, Analysis)> {
-    analyse(path, &Policy::builtin(), Date::today())
+    analyse(path, Policy::builtin(), Date::today())
 }
 
 /// Opens the snapshot (or the default) and runs the whole pipeline; errors name the file.
 pub fn analyse(
     path: Option<&Path>,
-    policy: &Policy,
+    policy: Policy,
     today: Date,
 ) -> anyhow::Result<(Snapshot, Analysis)> {
     let snapshot = match path {

@@ -15,7 +15,7 @@ pub fn load(rel: &str) -> (Surface, Readings) {
         .join(rel);
     let snap = Snapshot::open(&path).expect("snapshot");
     let today = Date::new(2026, 1, 1).expect("date");
-    let parts = Analysis::of(&snap, &Policy::builtin(), today)
+    let parts = Analysis::of(&snap, Policy::builtin(), today)
         .expect("facts")
         .into_parts();
     (parts.surface, parts.readings)
