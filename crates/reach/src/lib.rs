@@ -4,9 +4,11 @@
 //! dom0 mode, command line, CPU and platform. `verify` compares them: a
 //! difference is a bug in the model or a surprise on the host.
 
+mod access;
 pub mod model;
 mod observed;
 pub mod verify;
 
+pub use access::Access;
 pub use model::{ModelInput, Overrides, Prediction};
 pub use observed::{Observed, Reach};

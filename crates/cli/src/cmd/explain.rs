@@ -11,7 +11,6 @@ use dom0scope_reach::Reach;
 use dom0scope_reach::model::Target;
 
 use super::input::{emit, load};
-use super::map::{memory_access, port_access};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -69,7 +68,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         device(&mut o, inv, r.owner.sbdf());
-        let _ = writeln!(o, "  dom0 access: {:?}", port_access(reach, p, p));
+        let _ = writeln!(o, "  dom0 access: {:?}", reach.port_access(p, p));
         decided(&mut o, reach, Target::Ports(p..=p));
     } else {
         let Some(r) = inv.overlapping(value, value).next() else {
@@ -110,7 +109,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let _ = writeln!(
             o,
             "  dom0 access to frame {frame:#x}: {:?}",
-            memory_access(reach, value, value)
+            reach.memory_access(value, value)
         );
         decided(&mut o, reach, Target::Frames(frame..=frame));
     }

@@ -1,14 +1,13 @@
 //! `dom0scope map`: the owner-tagged map of the whole machine, with dom0's
 //! access per range (from Xen's rangesets, and the model's read-only set).
 
-use dom0scope_ranges::frame_of;
 use std::fmt::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use dom0scope_facts::Evidence;
 use dom0scope_inventory::{Device, Inventory, Owner, PortOwner, human_size};
-use dom0scope_reach::Reach;
+use dom0scope_reach::{Access, Reach};
 use serde::Serialize;
 
 use super::input::{Format, Output, emit, load};
@@ -22,32 +21,6 @@ pub struct Args {
     pub all: bool,
     #[command(flatten)]
     pub out: Output,
-}
-
-/// dom0's access to a range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Access {
-    /// Every frame/port is in dom0's rangeset.
-    Yes,
-    /// Mappable, but only read-only (Xen's mmio_ro_ranges, from the model).
-    ReadOnly,
-    Partial,
-    No,
-    /// No `q` dump to tell.
-    Unknown,
-}
-
-impl Access {
-    fn label(self) -> &'static str {
-        match self {
-            Access::Yes => "reachable",
-            Access::ReadOnly => "reachable read-only",
-            Access::Partial => "partly reachable",
-            Access::No => "denied",
-            Access::Unknown => "unknown",
-        }
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -108,46 +81,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// dom0's access to the frames of a byte range.
-pub fn memory_access(reach: &Reach, start: u64, end: u64) -> Access {
-    let Some(o) = reach.observed() else {
-        return Access::Unknown;
-    };
-    let (first, last) = (frame_of(start), frame_of(end));
-    let inside = o.iomem.intersect_range(first..=last);
-    let n = u128::from(last - first) + 1;
-    let access = if inside.count() == n {
-        Access::Yes
-    } else if inside.is_empty() {
-        Access::No
-    } else {
-        Access::Partial
-    };
-    let ro = reach
-        .predicted()
-        .is_some_and(|p| p.ro_iomem.intersect_range(first..=last).count() == n);
-    if access == Access::Yes && ro {
-        Access::ReadOnly
-    } else {
-        access
-    }
-}
-
-/// dom0's access to a port range.
-pub fn port_access(reach: &Reach, start: u16, end: u16) -> Access {
-    let Some(p) = reach.observed().and_then(|o| o.ioports.as_ref()) else {
-        return Access::Unknown;
-    };
-    let inside = p.intersect_range(start..=end);
-    if inside.count() == u128::from(end - start) + 1 {
-        Access::Yes
-    } else if inside.is_empty() {
-        Access::No
-    } else {
-        Access::Partial
-    }
-}
-
 fn rows(inv: &Inventory, reach: &Reach, all: bool) -> Vec<Row> {
     let mut out = Vec::new();
     for r in &inv.regions {
@@ -160,7 +93,7 @@ fn rows(inv: &Inventory, reach: &Reach, all: bool) -> Vec<Row> {
             end: format!("{:#x}", r.end),
             size: r.end - r.start + 1,
             owner: r.owner.label(),
-            access: memory_access(reach, r.start, r.end),
+            access: reach.memory_access(r.start, r.end),
             source: r.source.clone(),
             device: r.owner.sbdf().and_then(|s| inv.device(s)).cloned(),
         });
@@ -175,7 +108,7 @@ fn rows(inv: &Inventory, reach: &Reach, all: bool) -> Vec<Row> {
             end: format!("{:#x}", p.end),
             size: u64::from(p.end - p.start) + 1,
             owner: p.owner.label(),
-            access: port_access(reach, p.start, p.end),
+            access: reach.port_access(p.start, p.end),
             source: p.source.clone(),
             device: p.owner.sbdf().and_then(|s| inv.device(s)).cloned(),
         });
