@@ -40,6 +40,17 @@ fn fake_root(dir: &Path, snap: &str) -> PathBuf {
     root
 }
 
+/// `dom0scope enforce [FLAGS] --root ROOT PLAN`, asserted by the caller.
+fn enforce(flags: &[&str], root: &Path, plan: &Path) -> assert_cmd::assert::Assert {
+    dom0scope()
+        .arg("enforce")
+        .args(flags)
+        .arg("--root")
+        .arg(root)
+        .arg(plan)
+        .assert()
+}
+
 fn is_root() -> bool {
     fs::read_to_string("/proc/self/status")
         .map(|s| {
@@ -100,11 +111,7 @@ fn a_planned_range_dom0_uses_now_refuses_the_dry_run() {
     let p = plan(d.path(), SNAP);
     let root = fake_root(d.path(), SNAP);
     let at = claim(&root, "ioports", "00b2-00b2 : some driver");
-    dom0scope()
-        .args(["enforce", "--dry-run", "--root"])
-        .arg(&root)
-        .arg(&p)
-        .assert()
+    enforce(&["--dry-run"], &root, &p)
         .code(2)
         .stderr(predicate::str::contains(
             "refusing to enforce, nothing was changed: dom0 uses 1 planned range now, by its live /proc",
@@ -170,11 +177,7 @@ fn a_live_proc_that_cannot_show_use_is_noted_in_a_dry_run_and_refuses_a_run() {
         })
         .collect();
     fs::write(root.join("proc/iomem"), zeros).unwrap();
-    dom0scope()
-        .args(["enforce", "--dry-run", "--root"])
-        .arg(&root)
-        .arg(&p)
-        .assert()
+    enforce(&["--dry-run"], &root, &p)
         .code(0)
         .stderr(predicate::str::contains(
             "enforce: dom0's live /proc NOT checked (a run without --dry-run refuses):",
@@ -288,11 +291,7 @@ fn a_plan_for_another_host_is_refused_before_anything() {
     let p = plan(d.path(), SNAP);
     // The UEFI snapshot's DMI: same QEMU machine type, other firmware.
     let root = fake_root(d.path(), "snapshots/x417-pv-q35-uefi");
-    dom0scope()
-        .args(["enforce", "--dry-run", "--root"])
-        .arg(&root)
-        .arg(&p)
-        .assert()
+    enforce(&["--dry-run"], &root, &p)
         .code(2)
         .stderr(predicate::str::contains(
             "refusing to enforce, nothing was changed",
@@ -308,11 +307,7 @@ fn a_plan_for_another_xen_is_refused() {
     let root = fake_root(d.path(), SNAP);
     fs::write(root.join("sys/hypervisor/version/minor"), "20\n").unwrap();
     fs::write(root.join("sys/hypervisor/version/extra"), ".4\n").unwrap();
-    dom0scope()
-        .args(["enforce", "--dry-run", "--root"])
-        .arg(&root)
-        .arg(&p)
-        .assert()
+    enforce(&["--dry-run"], &root, &p)
         .code(2)
         .stderr(predicate::str::contains(
             "the running Xen is 4.20.4, but the plan was made for Xen 4.17.7",
@@ -360,11 +355,7 @@ fn bad_plans_are_refused_with_a_reason() {
         assert_ne!(text, &good, "{name}: the edit applied");
         let f = d.path().join(format!("{name}.json"));
         fs::write(&f, text).unwrap();
-        dom0scope()
-            .args(["enforce", "--dry-run", "--root"])
-            .arg(&root)
-            .arg(&f)
-            .assert()
+        enforce(&["--dry-run"], &root, &f)
             .code(2)
             .stderr(predicate::str::contains(*want));
     }
@@ -379,18 +370,10 @@ fn a_plan_without_host_identity_needs_force_host() {
     v["host"] = serde_json::json!({});
     let f = d.path().join("anon.json");
     fs::write(&f, v.to_string()).unwrap();
-    dom0scope()
-        .args(["enforce", "--dry-run", "--root"])
-        .arg(&root)
-        .arg(&f)
-        .assert()
+    enforce(&["--dry-run"], &root, &f)
         .code(2)
         .stderr(predicate::str::contains("pass --force-host"));
-    dom0scope()
-        .args(["enforce", "--dry-run", "--force-host", "--root"])
-        .arg(&root)
-        .arg(&f)
-        .assert()
+    enforce(&["--dry-run", "--force-host"], &root, &f)
         .code(0)
         .stderr(predicate::str::contains(
             "plan has no host identity; applying it anyway (--force-host)",
@@ -408,11 +391,7 @@ fn off_dom0_a_real_run_is_refused() {
     } else {
         "must run as root"
     };
-    dom0scope()
-        .args(["enforce", "--root"])
-        .arg(&root)
-        .arg(&p)
-        .assert()
+    enforce(&[], &root, &p)
         .code(2)
         .stderr(predicate::str::contains(want))
         .stderr(predicate::str::contains("nothing was changed"));
@@ -425,19 +404,11 @@ fn pvh_plan_on_pvh_root_and_mismatch() {
     let snap = "snapshots/x420-pvh-q35-vtd-bios";
     let p = plan(d.path(), snap);
     let root = fake_root(d.path(), snap);
-    dom0scope()
-        .args(["enforce", "--dry-run", "--force-host", "--root"])
-        .arg(&root)
-        .arg(&p)
-        .assert()
+    enforce(&["--dry-run", "--force-host"], &root, &p)
         .code(0)
         .stderr(predicate::str::contains("domctl interface 0x17"));
     fs::write(root.join("sys/hypervisor/guest_type"), "PV\n").unwrap();
-    dom0scope()
-        .args(["enforce", "--dry-run", "--force-host", "--root"])
-        .arg(&root)
-        .arg(&p)
-        .assert()
+    enforce(&["--dry-run", "--force-host"], &root, &p)
         .code(2)
         .stderr(predicate::str::contains(
             "is for a pvh dom0, but this dom0 is pv",
