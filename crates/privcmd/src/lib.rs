@@ -64,3 +64,27 @@ pub trait Xen {
     /// for a port outside dom0's I/O port rangeset).
     fn read_port(&mut self, port: u16) -> io::Result<u8>;
 }
+
+/// A borrowed seam is a seam, so a caller can hand over `&mut dyn Xen` where an owned one is
+/// kept (collect holds either the privcmd it opened or the one it was given).
+impl<T: Xen + ?Sized> Xen for &mut T {
+    fn domctl(&mut self, domctl: &[u8; abi::DOMCTL_SIZE]) -> Result<(), Errno> {
+        (**self).domctl(domctl)
+    }
+
+    fn read_ring(&mut self, from: Option<u32>) -> io::Result<(Vec<u8>, u32)> {
+        (**self).read_ring(from)
+    }
+
+    fn debug_keys(&mut self, keys: &[u8]) -> io::Result<()> {
+        (**self).debug_keys(keys)
+    }
+
+    fn map_foreign_ro(&mut self, dom: u16, gfn: u64, peek: &mut [u8]) -> Result<(), MapError> {
+        (**self).map_foreign_ro(dom, gfn, peek)
+    }
+
+    fn read_port(&mut self, port: u16) -> io::Result<u8> {
+        (**self).read_port(port)
+    }
+}

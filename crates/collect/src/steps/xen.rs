@@ -15,24 +15,10 @@ const MAX_HYPFS_ENTRIES: usize = 4096;
 /// How the console ring and debug keys are reached.
 enum Console<'x> {
     Xl,
-    /// Hypercalls through the [`Xen`] seam (`XEN_SYSCTL_readconsole`, `XEN_SYSCTL_debug_keys`).
-    Privcmd(Seam<'x>),
+    /// Hypercalls through the [`Xen`] seam (`XEN_SYSCTL_readconsole`, `XEN_SYSCTL_debug_keys`):
+    /// privcmd opened here, or the seam collect was given.
+    Privcmd(Box<dyn Xen + 'x>),
     None,
-}
-
-/// The seam behind [`Console::Privcmd`]: privcmd opened here, or the one collect was given.
-enum Seam<'x> {
-    Opened(Box<dyn Xen>),
-    Given(&'x mut dyn Xen),
-}
-
-impl Seam<'_> {
-    fn xen(&mut self) -> &mut dyn Xen {
-        match self {
-            Seam::Opened(x) => x.as_mut(),
-            Seam::Given(x) => &mut **x,
-        }
-    }
 }
 
 /// Opens the real privcmd device as the seam, with the capture-log line saying so.
@@ -67,12 +53,12 @@ fn open_privcmd<'x>(ctx: &mut Ctx<'x>) -> Console<'x> {
              (privcmd not opened)"
                 .into(),
         );
-        return Console::Privcmd(Seam::Given(x));
+        return Console::Privcmd(Box::new(x));
     }
     match open_real(ctx.src) {
         Ok((x, note)) => {
             ctx.w.note(note);
-            Console::Privcmd(Seam::Opened(x))
+            Console::Privcmd(x)
         }
         Err(e) => {
             ctx.w
@@ -89,7 +75,7 @@ impl Console<'_> {
                 .run("xl", &["dmesg"])
                 .filter(CommandOutput::success)
                 .map(|o| o.stdout),
-            Console::Privcmd(p) => match p.xen().read_ring(None).map(|(ring, _)| ring) {
+            Console::Privcmd(p) => match p.read_ring(None).map(|(ring, _)| ring) {
                 Ok(b) => Some(b),
                 Err(e) => {
                     ctx.w.failed(format!("XEN_SYSCTL_readconsole: {e}"));
@@ -105,7 +91,7 @@ impl Console<'_> {
             Console::Xl => ctx
                 .run("xl", &["debug-keys", &key.to_string()])
                 .is_some_and(|o| o.success()),
-            Console::Privcmd(p) => match p.xen().debug_keys(&[key as u8]) {
+            Console::Privcmd(p) => match p.debug_keys(&[key as u8]) {
                 Ok(()) => true,
                 Err(e) => {
                     ctx.w.failed(format!("XEN_SYSCTL_debug_keys {key}: {e}"));
