@@ -18,7 +18,8 @@ pub struct Drhd {
     pub segment: u16,
     /// INCLUDE_PCI_ALL.
     pub include_all: bool,
-    /// Register set size as 2^n pages (DMAR revision ≥ … `Size` field; 0 = 4 KiB).
+    /// Register set size as 2^n 4 KiB pages: the DRHD `Size` field (offset 5, bits 3:0), which
+    /// older tables leave 0, meaning one page.
     pub size_pages_log2: u8,
     /// Byte offset of the structure in the table, for evidence.
     pub offset: usize,

@@ -62,8 +62,6 @@ fn patch_of(extra: &str) -> u32 {
         .unwrap_or(0)
 }
 
-impl Release {}
-
 /// CPU vendor, as Xen's vendor-specific rules need it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
