@@ -354,3 +354,61 @@ fn summary_is_one_line_per_finding_with_the_same_result() {
         .code(2)
         .stderr(predicate::str::contains("--summary is a text view"));
 }
+
+/// A real Fedora host's serial log (Xen 4.21.1, PVH dom0, no 'q' dump): nothing at or above
+/// high fires, but nothing there could be judged either. That is never a PASS.
+#[test]
+fn nothing_judged_is_incomplete_not_a_pass() {
+    let log = testdata(
+        "logs/xen-dmesg/amd-ryzen9-5950x-asrock-b450m_xen-4.21.1_fedora_uefi_pvh-dom0_serial.txt",
+    );
+    dom0scope()
+        .arg("audit")
+        .arg(&log)
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("INCOMPLETE at --fail-on high"))
+        .stdout(predicate::str::contains("DOM0_LOWMEM_TRAMPOLINE"))
+        .stdout(predicate::str::contains(
+            "dom0's I/O Memory rangeset (debug key 'q' dump in the Xen log)",
+        ))
+        .stdout(predicate::str::contains("dom0scope collect -o DIR"))
+        .stdout(predicate::str::contains("PASS").not());
+    dom0scope()
+        .args(["audit", "--summary"])
+        .arg(&log)
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("INCOMPLETE"));
+    let out = dom0scope()
+        .args(["audit", "--format", "json"])
+        .arg(&log)
+        .assert()
+        .code(3)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["result"], "incomplete");
+    assert_eq!(v["fails"], false);
+    let incomplete = v["incomplete"].as_array().unwrap();
+    assert!(incomplete.iter().any(|r| r == "DOM0_LOWMEM_TRAMPOLINE"));
+    // Only rules at or above the threshold keep it from passing: at critical, the
+    // high ones do not count.
+    let out = dom0scope()
+        .args(["audit", "--format", "json", "--fail-on", "critical"])
+        .arg(&log)
+        .assert()
+        .code(3)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert!(
+        !v["incomplete"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == "DOM0_S3_WAKING_VECTOR")
+    );
+}

@@ -125,6 +125,45 @@ pub struct Audit {
     pub fail_on: Severity,
     /// True when a finding is at or above `fail_on`.
     pub fails: bool,
+    /// The answer at `fail_on`: a PASS needs every rule at or above it judged (or waived).
+    pub result: Outcome,
+    /// Rules at or above `fail_on` that could not be evaluated (what keeps a non-failing
+    /// audit from passing).
+    pub incomplete: Vec<String>,
+}
+
+/// The audit's answer at `--fail-on`, and its exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// No unwaived finding at or above the threshold, and every rule there was evaluated or
+    /// waived (exit 0).
+    Pass,
+    /// An unwaived finding is at or above the threshold (exit 1).
+    Fail,
+    /// Nothing at or above the threshold fired, but some rule there could not be evaluated:
+    /// the evidence does not settle it (exit 3).
+    Incomplete,
+}
+
+impl Outcome {
+    /// The exit status the CLI returns for it.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Pass => 0,
+            Outcome::Fail => 1,
+            Outcome::Incomplete => 3,
+        }
+    }
+
+    /// `PASS`, `FAIL`, `INCOMPLETE`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Pass => "PASS",
+            Outcome::Fail => "FAIL",
+            Outcome::Incomplete => "INCOMPLETE",
+        }
+    }
 }
 
 impl Audit {
@@ -142,6 +181,19 @@ impl Audit {
             warnings.extend(x.warnings.iter().map(|w| w.to_string()));
         }
         let fails = verdict.worst().is_some_and(|w| w >= fail_on);
+        let incomplete: Vec<String> = verdict
+            .not_evaluated
+            .iter()
+            .filter(|n| n.severity >= fail_on)
+            .map(|n| n.id.clone())
+            .collect();
+        let result = if fails {
+            Outcome::Fail
+        } else if incomplete.is_empty() {
+            Outcome::Pass
+        } else {
+            Outcome::Incomplete
+        };
         let mut host = HostInfo::from_facts(facts);
         if let (Some(p), Some(i)) = (surface.reach().predicted(), &mut host.iommu)
             && i.starts_with("enabled")
@@ -182,6 +234,8 @@ impl Audit {
             warnings,
             fail_on,
             fails,
+            result,
+            incomplete,
         }
     }
 

@@ -7,7 +7,7 @@ use anstyle::{AnsiColor, Effects, Style};
 use dom0scope_ranges::Radix;
 use dom0scope_verdict::Severity;
 
-use crate::Audit;
+use crate::{Audit, Outcome};
 
 const BOLD: Style = Style::new().effects(Effects::BOLD);
 const DIM: Style = Style::new().effects(Effects::DIMMED);
@@ -412,18 +412,22 @@ pub(crate) fn result(o: &mut String, a: &Audit) {
     } else {
         format!(" ({})", by.join(", "))
     };
-    let verdict = if a.fails {
-        styled(
+    let at = a.fail_on.label();
+    let verdict = match a.result {
+        Outcome::Fail => styled(
             sev_style(Severity::Critical),
-            &format!("FAIL at --fail-on {}", a.fail_on.label()),
-        )
-    } else {
-        styled(
+            &format!("FAIL at --fail-on {at}"),
+        ),
+        Outcome::Pass => styled(
             Style::new()
                 .fg_color(Some(AnsiColor::Green.into()))
                 .effects(Effects::BOLD),
-            &format!("PASS at --fail-on {}", a.fail_on.label()),
-        )
+            &format!("PASS at --fail-on {at}"),
+        ),
+        Outcome::Incomplete => styled(
+            sev_style(Severity::Medium),
+            &format!("INCOMPLETE at --fail-on {at}"),
+        ),
     };
     let mut extra = String::new();
     if !v.not_evaluated.is_empty() {
@@ -444,7 +448,66 @@ pub(crate) fn result(o: &mut String, a: &Audit) {
         styled(BOLD, "Result:"),
         v.level.label
     );
+    if a.result == Outcome::Incomplete {
+        incomplete(o, a);
+    }
 }
+
+/// Why a non-failing audit is not a pass, and what would settle it.
+fn incomplete(o: &mut String, a: &Audit) {
+    let at = a.fail_on.label();
+    let _ = writeln!(
+        o,
+        "{}",
+        wrap(
+            &format!(
+                "Not a pass: {} rule(s) at or above {at} could not be evaluated ({}), so nothing \
+                 says this host is clear of them (exit status 3).",
+                a.incomplete.len(),
+                a.incomplete.join(", ")
+            ),
+            2,
+            100
+        )
+    );
+    let mut needs: Vec<&str> = Vec::new();
+    for n in a
+        .verdict
+        .not_evaluated
+        .iter()
+        .filter(|n| a.incomplete.contains(&n.id))
+    {
+        // A rule may need several facts ("a; b"): each fact once.
+        for need in n.needs.split("; ") {
+            if !needs.contains(&need) {
+                needs.push(need);
+            }
+        }
+    }
+    let _ = writeln!(o, "  Would settle it:");
+    for need in needs.iter().take(MAX_NEEDS) {
+        let _ = writeln!(o, "{}", wrap(&format!("- {need}"), 4, 100));
+    }
+    if needs.len() > MAX_NEEDS {
+        let _ = writeln!(
+            o,
+            "    - … and {} more (each NOT EVALUATED line above says what it needs)",
+            needs.len() - MAX_NEEDS
+        );
+    }
+    let how = if a.snapshot.bare_log {
+        "A bare Xen log cannot hold most of these: run `dom0scope collect -o DIR` as root in dom0 \
+         and audit DIR."
+    } else {
+        "Collect the missing artifacts (`dom0scope collect` in dom0 as root), or, for a fact no \
+         snapshot can hold, check it by other means and waive the rule with a reason and an \
+         expiry (docs/policy.md)."
+    };
+    let _ = writeln!(o, "{}", wrap(&format!("  {how}"), 2, 100));
+}
+
+/// Distinct needs listed under an incomplete result before the rest is summarised.
+const MAX_NEEDS: usize = 6;
 
 /// The banner: tool, snapshot, Xen, dom0 mode, CPU, command line, IOMMU.
 pub(crate) fn header(o: &mut String, a: &Audit) {

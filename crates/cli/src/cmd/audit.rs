@@ -52,7 +52,9 @@ pub struct Args {
     /// Write the report to FILE instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Exit 1 when an unwaived finding is at or above this severity.
+    /// Exit 1 (FAIL) when an unwaived finding is at or above this severity; exit 3
+    /// (INCOMPLETE) when none is but a rule at or above it could not be evaluated; exit 0
+    /// (PASS) only when every rule at or above it was evaluated or waived.
     #[arg(long, value_enum, default_value_t = FailOn::High)]
     pub fail_on: FailOn,
     /// A policy file (TOML) that adds rules, changes severities or waives rules
@@ -115,9 +117,5 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Sarif => render_sarif(&audit),
     };
     super::input::emit(&rendered, args.output.as_deref())?;
-    Ok(if audit.fails {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(ExitCode::from(audit.result.exit_code()))
 }
