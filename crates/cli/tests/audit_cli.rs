@@ -412,3 +412,65 @@ fn nothing_judged_is_incomplete_not_a_pass() {
             .any(|r| r == "DOM0_S3_WAKING_VECTOR")
     );
 }
+
+/// Every subcommand that reads a snapshot, with its snapshot argument last.
+const READERS: &[&[&str]] = &[
+    &["audit"],
+    &["audit", "--format", "json"],
+    &["map"],
+    &["predict"],
+    &["verify"],
+    &["hypercalls"],
+    &["harden"],
+];
+
+/// dom0scope's own executable is not a log, though it holds `(XEN)` strings: exit 2, saying
+/// what it is, for every subcommand that reads a snapshot.
+#[test]
+fn a_binary_file_is_refused_by_every_reader() {
+    let elf = assert_cmd::cargo::cargo_bin("dom0scope");
+    for args in READERS {
+        dom0scope()
+            .args(*args)
+            .arg(&elf)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("an ELF executable"))
+            .stdout(predicate::str::is_empty());
+    }
+    dom0scope()
+        .arg("explain")
+        .arg(&elf)
+        .arg("0x1000")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("an ELF executable"));
+    let dir = tempfile::tempdir().unwrap();
+    let zeros = dir.path().join("zeros.log");
+    std::fs::write(&zeros, vec![0u8; 4096]).unwrap();
+    dom0scope()
+        .arg("audit")
+        .arg(&zeros)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("binary data"));
+}
+
+/// A real Raspberry Pi 4 'q' dump from Xen 4.19 on Arm: refused by every reader (exit 2),
+/// naming the line that shows it, never judged as a PC.
+#[test]
+fn an_arm_log_is_refused_not_judged_as_x86() {
+    let log = testdata(
+        "logs/xen-debugkey-q/arm64-rpi4b-dom0-and-2-domUs_xen-4.19-unstable_debugkey-q.txt",
+    );
+    for args in READERS {
+        dom0scope()
+            .args(*args)
+            .arg(&log)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("this is Xen on Arm"))
+            .stderr(predicate::str::contains("judges x86 hosts only"))
+            .stdout(predicate::str::contains("TRAMPOLINE").not());
+    }
+}

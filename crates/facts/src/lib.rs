@@ -88,6 +88,23 @@ impl Facts {
             };
             return Err(NoFacts { message, errors });
         };
+        if let Some(a) = &xen.arch
+            && a.value.arch != xenlog::arch::Arch::X86
+        {
+            return Err(NoFacts {
+                message: format!(
+                    "{}:{}: this is Xen on {} (the line prints `{}`, which only Xen on {} \
+                     prints); dom0scope judges x86 hosts only (its owners, its model of Xen and \
+                     its rules are x86's), so nothing here is judged",
+                    xen.artifact,
+                    a.line,
+                    a.value.arch.label(),
+                    a.value.marker,
+                    a.value.arch.label()
+                ),
+                errors: Vec::new(),
+            });
+        }
         let acpi_artifacts: Vec<(&str, &[u8])> = snapshot
             .artifacts
             .iter()

@@ -41,6 +41,14 @@ pub enum SnapshotError {
         /// The tar or gzip reader's error.
         message: String,
     },
+    /// A file that is neither a snapshot archive nor text a log could be.
+    #[error("{}: {what}, not a Xen log or a snapshot (a directory, .tar or .tar.gz)", path.display())]
+    NotALog {
+        /// The file.
+        path: PathBuf,
+        /// What it looks like (`an ELF executable or object file`, `binary data`).
+        what: &'static str,
+    },
     /// A directory with no regular file anywhere below it.
     #[error("{}: directory holds no files", path.display())]
     NoFiles {

@@ -10,6 +10,7 @@
 mod digest;
 mod dir;
 mod error;
+mod kind;
 mod manifest;
 mod tarball;
 mod verify;
@@ -184,6 +185,12 @@ impl Snapshot {
             });
         }
         let bytes = std::fs::read(path).map_err(|e| SnapshotError::io(path, e))?;
+        if let Some(what) = kind::binary_kind(&bytes) {
+            return Err(SnapshotError::NotALog {
+                path: path.to_owned(),
+                what,
+            });
+        }
         let name = path
             .file_name()
             .map_or_else(|| "log".to_owned(), |n| n.to_string_lossy().into_owned());

@@ -4,6 +4,7 @@
 //! Unknown lines are skipped; a line that looks like a known family but does not
 //! parse becomes a warning with its line number.
 
+pub mod arch;
 mod builder;
 mod copies;
 mod dom0;
@@ -77,5 +78,6 @@ pub fn parse(artifact: &str, bytes: &[u8]) -> Result<XenLog, LogError> {
         overlong_lines_skipped: u32::try_from(scan.overlong.len()).unwrap_or(u32::MAX),
     };
     log.startup = startup::scan(bytes);
+    log.arch = arch::detect(&scan.lines);
     Ok(log)
 }

@@ -14,6 +14,9 @@ pub struct XenLog {
     pub artifact: String,
     /// The `Xen version` banner.
     pub version: Option<XenVersion>,
+    /// The architecture the log shows, with the first line that shows it (None: no marker).
+    #[serde(skip)]
+    pub arch: Option<Located<super::arch::ArchMark>>,
     /// `build-id:` (hex).
     pub build_id: Option<Located<String>>,
     /// `Bootloader:` (e.g. `GRUB 2.06`; `EFI` for xen.efi).
