@@ -297,6 +297,9 @@ fn a_plan_for_another_host_is_refused_before_anything() {
             "refusing to enforce, nothing was changed",
         ))
         .stderr(predicate::str::contains("is for another host: bios_"))
+        .stderr(predicate::str::contains(
+            "`dom0scope collect -o SNAP`, then `dom0scope harden SNAP -o plan.json`",
+        ))
         .stderr(predicate::str::contains("would revoke").not());
 }
 

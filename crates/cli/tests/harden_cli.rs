@@ -276,3 +276,49 @@ fn a_snapshot_taken_before_enforce_gives_the_committed_ranges_unchanged() {
             .contains("already_absent")
     );
 }
+
+/// The site's policy decides the plan's verdict as it decides the audit's: a waived finding is
+/// not "remaining" after the plan, and a broken policy file stops harden like audit (exit 2).
+#[test]
+fn harden_judges_under_the_sites_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site.toml");
+    std::fs::write(
+        &site,
+        "[[waiver]]\nrule = \"FW_SMRAM_UNLOCKED\"\nreason = \"checked with CHIPSEC on 2026-11-01\"\nexpires = 2099-01-01\n",
+    )
+    .unwrap();
+    let remaining = |extra: &[&std::ffi::OsStr]| -> Vec<String> {
+        let out = dom0scope()
+            .args(["harden", "--format", "json"])
+            .args(extra)
+            .arg(testdata("snapshots/h417-pv-q35-vtd-bios"))
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        v["residual"]["remaining"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(remaining(&[]).iter().any(|r| r == "FW_SMRAM_UNLOCKED"));
+    let waived = remaining(&["--policy".as_ref(), site.as_os_str()]);
+    assert!(
+        !waived.iter().any(|r| r == "FW_SMRAM_UNLOCKED"),
+        "{waived:?}"
+    );
+    assert!(waived.iter().any(|r| r == "DOM0_DMA_XEN_HEAP"));
+    std::fs::write(&site, "[[waiver]]\nrule = 3\n").unwrap();
+    dom0scope()
+        .args(["harden", "--policy"])
+        .arg(&site)
+        .arg(testdata("snapshots/h417-pv-q35-vtd-bios"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("site.toml"));
+}

@@ -118,7 +118,12 @@ pub enum PlanError {
     )]
     NoHostIdentity { path: String },
     /// The plan's DMI identity differs from this host's.
-    #[error("plan {path} is for another host: {detail}")]
+    #[error(
+        "plan {path} is for another host: {detail}. Make this host's own plan from a snapshot \
+         of it (`dom0scope collect -o SNAP`, then `dom0scope harden SNAP -o plan.json`); if this \
+         is the same machine and only its firmware identity changed, check the plan and pass \
+         --force-host"
+    )]
     OtherHost { path: String, detail: String },
     /// The plan's dom0 mode differs from this dom0's.
     #[error("plan {path} is for a {planned} dom0, but this dom0 is {running}")]

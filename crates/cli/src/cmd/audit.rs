@@ -4,9 +4,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use dom0scope_report::{Audit, SnapshotInfo, render_sarif, render_summary, render_text};
-use dom0scope_verdict::{Date, Policy, Severity};
+use dom0scope_verdict::Severity;
 
 /// Output format of `audit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -57,35 +56,16 @@ pub struct Args {
     /// (PASS) only when every rule at or above it was evaluated or waived.
     #[arg(long, value_enum, default_value_t = FailOn::High)]
     pub fail_on: FailOn,
-    /// A policy file (TOML) that adds rules, changes severities or waives rules
-    /// until a date; may be given more than once (see docs/policy.md).
-    #[arg(long = "policy", value_name = "FILE")]
-    pub policy: Vec<PathBuf>,
-    /// The date waivers are judged against (YYYY-MM-DD; default: today, UTC).
-    #[arg(long, value_name = "DATE", hide = true)]
-    pub today: Option<String>,
+    #[command(flatten)]
+    pub judge: super::input::PolicyArgs,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.summary && args.format != Format::Text {
         anyhow::bail!("--summary is a text view; JSON and SARIF always carry everything");
     }
-    let mut policy = Policy::builtin();
-    for path in &args.policy {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read policy file {}", path.display()))?;
-        if let Err(e) = policy.load(&path.display().to_string(), &text) {
-            anstream::eprintln!("{}", e.styled());
-            anstream::eprintln!(
-                "dom0scope: error: policy file {} not loaded",
-                path.display()
-            );
-            return Ok(ExitCode::from(2));
-        }
-    }
-    let today = match &args.today {
-        Some(t) => t.parse::<Date>()?,
-        None => Date::today(),
+    let Some((policy, today)) = args.judge.resolve()? else {
+        return Ok(ExitCode::from(2));
     };
     let (snapshot, analysis) = super::input::analyse(args.snapshot.as_deref(), policy, today)?;
     let label = snapshot.origin.label();

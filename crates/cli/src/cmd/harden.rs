@@ -23,13 +23,20 @@ pub struct Args {
     /// Format printed on standard output.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    #[command(flatten)]
+    pub judge: super::input::PolicyArgs,
     /// Also write the plan file (JSON, `dom0scope-plan/1`) to FILE.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (snapshot, analysis) = super::input::load(args.snapshot.as_deref())?;
+    // The site's policy decides the verdict the plan closes findings of, and the residual
+    // level (a waived rule is not "remaining").
+    let Some((policy, today)) = args.judge.resolve()? else {
+        return Ok(ExitCode::from(2));
+    };
+    let (snapshot, analysis) = super::input::analyse(args.snapshot.as_deref(), policy, today)?;
     let manifest = snapshot.manifest.as_ref();
     let plan = Plan::build(&Context {
         analysis: &analysis,

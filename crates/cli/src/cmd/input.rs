@@ -27,6 +27,43 @@ pub struct Output {
     pub output: Option<PathBuf>,
 }
 
+/// `--policy` and `--today`, as the judging subcommands (audit, harden) take them.
+#[derive(Debug, clap::Args)]
+pub struct PolicyArgs {
+    /// A policy file (TOML) that adds rules, changes severities or waives rules
+    /// until a date; may be given more than once (see docs/policy.md).
+    #[arg(long = "policy", value_name = "FILE")]
+    pub policy: Vec<PathBuf>,
+    /// The date waivers are judged against (YYYY-MM-DD; default: today, UTC).
+    #[arg(long, value_name = "DATE", hide = true)]
+    pub today: Option<String>,
+}
+
+impl PolicyArgs {
+    /// The built-in catalog plus the policy files, and the date. `Ok(None)`: a policy file has
+    /// an error, already reported at its line and column (the caller exits 2).
+    pub fn resolve(&self) -> anyhow::Result<Option<(Policy, Date)>> {
+        let mut policy = Policy::builtin();
+        for path in &self.policy {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read policy file {}", path.display()))?;
+            if let Err(e) = policy.load(&path.display().to_string(), &text) {
+                anstream::eprintln!("{}", e.styled());
+                anstream::eprintln!(
+                    "dom0scope: error: policy file {} not loaded",
+                    path.display()
+                );
+                return Ok(None);
+            }
+        }
+        let today = match &self.today {
+            Some(t) => t.parse::<Date>()?,
+            None => Date::today(),
+        };
+        Ok(Some((policy, today)))
+    }
+}
+
 /// The example audited when no snapshot is given off a dom0 (see `bundled/README.md`):
 /// a full snapshot collected by `dom0scope collect` in a real Xen 4.17 dom0.
 const BUNDLED_NAME: &str = "x417-pv-q35-vtd-bios (Xen 4.17.7, PV dom0, q35 + VT-d, QEMU)";
@@ -83,7 +120,7 @@ fn default_snapshot() -> anyhow::Result<Snapshot> {
         );
     }
     anstream::eprintln!(
-        "dom0scope: not running in a Xen dom0; using the bundled example snapshot {BUNDLED_NAME}. Pass a snapshot to audit your own."
+        "dom0scope: not running in a Xen dom0; using the bundled example snapshot {BUNDLED_NAME}, a QEMU guest, not this machine: what follows is about that guest. Pass a snapshot (`dom0scope collect` in your dom0) to analyse your own host."
     );
     Ok(Snapshot::from_archive_bytes(BUNDLED_NAME, BUNDLED_TAR)?)
 }
