@@ -474,3 +474,20 @@ fn an_arm_log_is_refused_not_judged_as_x86() {
             .stdout(predicate::str::contains("TRAMPOLINE").not());
     }
 }
+
+/// A .tar.gz cut off before its Xen log: the error says the archive is damaged, not only that
+/// the log is missing.
+#[test]
+fn an_early_truncated_tar_gz_says_it_is_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = tar_of(&testdata("snapshots/x417-pv-q35-vtd-bios"), true);
+    let path = dir.path().join("cut.tar.gz");
+    std::fs::write(&path, &full[..3000]).unwrap();
+    dom0scope()
+        .arg("audit")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no Xen log"))
+        .stderr(predicate::str::contains("archive damaged after byte"));
+}

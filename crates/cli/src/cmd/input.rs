@@ -85,11 +85,28 @@ pub fn analyse(
         None => default_snapshot()?,
     };
     let label = snapshot.origin.label();
-    let analysis = Analysis::of(&snapshot, policy, today).map_err(|e| match &snapshot.origin {
-        Origin::BareLog { path } if e.errors.len() == 1 => {
-            anyhow::anyhow!("{}: {}", path.display(), e.errors[0].message)
+    let analysis = Analysis::of(&snapshot, policy, today).map_err(|e| {
+        // What went wrong reading the snapshot (a truncated archive, damaged files) is
+        // usually why there is no Xen log: say it, not only that the log is missing.
+        let damage: Vec<String> = snapshot
+            .issues
+            .iter()
+            .map(|i| match &i.artifact {
+                Some(a) => format!("{a}: {}", i.message),
+                None => i.message.clone(),
+            })
+            .collect();
+        let damage = if damage.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", damage.join("; "))
+        };
+        match &snapshot.origin {
+            Origin::BareLog { path } if e.errors.len() == 1 => {
+                anyhow::anyhow!("{}: {}{damage}", path.display(), e.errors[0].message)
+            }
+            _ => anyhow::anyhow!("{label}: {e}{damage}"),
         }
-        _ => anyhow::anyhow!("{label}: {e}"),
     })?;
     Ok((snapshot, analysis))
 }
