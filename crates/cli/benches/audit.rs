@@ -112,3 +112,17 @@ fn hypercalls_real_snapshot(b: Bencher) {
     let facts = audit(&s).facts().clone();
     b.bench(|| dom0scope_hypercalls::surface(black_box(&facts)));
 }
+
+/// A log holding 20,000 debug-key 'q' dumps (hostile input: each header used to scan every
+/// earlier dump, so parsing was quadratic in their number).
+#[divan::bench]
+fn parse_20k_q_dumps(b: Bencher) {
+    let mut log = String::from("(XEN) Xen version 4.17.7 (x@y) (gcc) debug=n\n");
+    for _ in 0..20_000 {
+        log.push_str(
+            "(XEN) Rangesets belonging to domain 0:\n(XEN)     I/O Memory { 0-fedff }\n(XEN)     I/O Ports  { 0-1f }\n",
+        );
+    }
+    let bytes = log.into_bytes();
+    b.bench(|| dom0scope_facts::xenlog::parse("log", black_box(&bytes)));
+}

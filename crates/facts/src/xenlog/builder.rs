@@ -24,6 +24,9 @@ pub(crate) struct Builder {
     pub dumps: u32,
     /// Whether a `'q' pressed` line opened the current dump.
     pub dump_open: bool,
+    /// Domains already listed in the current dump of this builder's log (a repeat starts a
+    /// new dump); kept so a header costs O(1), not a scan of every earlier dump.
+    pub dump_domains: std::collections::HashSet<u32>,
 }
 
 impl Builder {
@@ -37,6 +40,7 @@ impl Builder {
             block: Block::None,
             dumps: 0,
             dump_open: false,
+            dump_domains: std::collections::HashSet::new(),
         }
     }
 

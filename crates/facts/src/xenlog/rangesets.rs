@@ -20,6 +20,7 @@ pub(crate) fn header(b: &mut Builder, l: &XenLine<'_>) -> bool {
         b.cite(l);
         b.dumps += 1;
         b.dump_open = true;
+        b.dump_domains.clear();
         return true;
     }
     let Some(rest) = body.strip_prefix("Rangesets belonging to domain ") else {
@@ -30,15 +31,12 @@ pub(crate) fn header(b: &mut Builder, l: &XenLine<'_>) -> bool {
         return true;
     };
     // Without a "'q' pressed" line (an excerpt), a repeated domain starts a new dump.
-    if !b.dump_open
-        || b.log
-            .rangesets
-            .iter()
-            .any(|r| r.dump + 1 == b.dumps && r.domain == domain)
-    {
+    if !b.dump_open || b.dump_domains.contains(&domain) {
         b.dumps += 1;
+        b.dump_domains.clear();
     }
     b.dump_open = true;
+    b.dump_domains.insert(domain);
     let header_line = b.cite(l);
     b.log.rangesets.push(DomainRangesets {
         domain,
