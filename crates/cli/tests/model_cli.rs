@@ -309,3 +309,14 @@ fn verify_marks_frames_above_an_assumed_width_and_exits_3() {
         .code(1)
         .stdout(predicate::str::contains("DIFFER where nothing was assumed"));
 }
+
+#[test]
+fn verify_help_documents_the_exit_statuses() {
+    dom0scope()
+        .args(["verify", "--help"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "3 they differ only where assumptions decided",
+        ));
+}
