@@ -2,7 +2,8 @@
 //!
 //! Each subcommand lives in its own module under `cmd/`; this file only
 //! parses the command line and maps outcomes to exit codes
-//! (0 = passes, 1 = findings at or above `--fail-on`, 2 = usage or input error).
+//! (0 = passes, 1 = findings at or above `--fail-on`, 2 = usage or input error; `verify`
+//! adds 3 = differs only where assumptions decided).
 
 use std::process::ExitCode;
 
@@ -30,6 +31,12 @@ enum Command {
     /// The Xen model's prediction of dom0's rangesets (what-if: --xen, --dom0, --set).
     Predict(cmd::predict::Args),
     /// Compare the model's prediction with Xen's own rangesets (exit 0 only if they agree).
+    #[command(
+        after_help = "Exit status: 0 the model and Xen agree exactly; 1 they differ where \
+        nothing was assumed (a model bug or a surprise on this host); 3 they differ only where \
+        assumptions decided (the model is not contradicted: collect a snapshot to settle the \
+        assumed facts); 2 usage or input error, or a Xen release the model refuses."
+    )]
     Verify(cmd::verify::Args),
     /// What dom0 may ask of Xen on this host: platform ops, EFI runtime calls, kexec, livepatch …
     Hypercalls(cmd::hypercalls::Args),

@@ -1,11 +1,13 @@
 //! Predicted against observed: the exact differences, each traced to the model
-//! rule that decided it, and marked when that rule rested on an assumption.
+//! rule that decided it, and marked when that rule rested on an assumption. A
+//! comparison whose every difference rests on an assumption questions the assumed
+//! facts, not the model ([`Outcome`]).
 
 use dom0scope_ranges::{FrameSet, PortSet};
 use serde::Serialize;
 
 use crate::Observed;
-use crate::model::{Prediction, RULES, Target};
+use crate::model::{Op, Prediction, RULES, Step, Target, fact};
 
 /// Which rangeset a difference is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -47,8 +49,27 @@ pub struct Difference {
     pub rule_source: Option<&'static str>,
     /// That step's reason on this host (e.g. `PM timer at 0x608`).
     pub why: Option<String>,
+    /// No step touches the range: it lies outside the bounds of that rule's grant (frames
+    /// above `2^paddr_bits`, IRQs from `nr_irqs_gsi`), so the grant's bound decided it.
+    pub beyond_grant: bool,
     /// The deciding step rested on an assumed fact.
     pub follows_from_assumption: bool,
+    /// The assumed fact that decided it (the step's, else an assumed Xen release, which
+    /// decides which rules run at all).
+    pub assumption: Option<&'static str>,
+}
+
+/// What a comparison says about the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// No difference: the model reproduces Xen's rangesets exactly.
+    Agree,
+    /// Every difference lies where an assumed fact decided the prediction: the assumptions,
+    /// not the model, are in question (a full snapshot would settle them).
+    DiffersWhereAssumed,
+    /// At least one difference where nothing was assumed: a model bug or a surprise on the host.
+    ModelDiffers,
 }
 
 /// The comparison.
@@ -56,15 +77,49 @@ pub struct Difference {
 pub struct Comparison {
     /// No differences: the model reproduces Xen's rangesets exactly.
     pub agrees: bool,
+    /// Agree, differ only where assumptions decided, or differ where nothing was assumed.
+    pub outcome: Outcome,
     /// Every range on which they disagree, per set observed-only first.
     pub differences: Vec<Difference>,
+}
+
+/// The step that decided `target`: the last one touching it, else the first grant of its
+/// kind, whose bounds left it out.
+fn deciding_step<'p>(p: &'p Prediction, target: &Target) -> (Option<&'p Step>, bool) {
+    if let Some(s) = p.last_step_for(target) {
+        return (Some(s), false);
+    }
+    let same_kind = |s: &&Step| {
+        s.op == Op::Permit && std::mem::discriminant(&s.target) == std::mem::discriminant(target)
+    };
+    (p.steps.iter().find(same_kind), true)
+}
+
+/// The narrowest physical address width any x86-64 CPU reports (Xen's own default when
+/// CPUID leaf 0x80000008 is absent): an assumed width cannot decide frames below it.
+const MIN_PADDR_BITS: u32 = 36;
+
+/// Frames all below `2^MIN_PADDR_BITS`: granted whatever the width, so an assumed width
+/// does not explain a difference there.
+fn below_any_width(t: &Target) -> bool {
+    matches!(t, Target::Frames(r) if *r.end() < 1u64 << (MIN_PADDR_BITS - 12))
 }
 
 /// Compares the model's prediction with Xen's rangesets.
 pub fn compare(p: &Prediction, o: &Observed) -> Comparison {
     let mut differences = Vec::new();
+    // An assumed release decides which rules run, so every difference rests on it.
+    let release_assumed = p
+        .assumptions
+        .iter()
+        .any(|a| a.fact == fact::XEN_VERSION)
+        .then_some(fact::XEN_VERSION);
     let mut add = |set: Set, observed_only: bool, target: Target, range: String| {
-        let step = p.last_step_for(&target);
+        let (step, beyond_grant) = deciding_step(p, &target);
+        let assumption = step
+            .and_then(|s| s.assumption)
+            .filter(|&f| !(f == fact::PADDR_BITS && below_any_width(&target)))
+            .or(release_assumed);
         differences.push(Difference {
             set,
             range,
@@ -72,7 +127,9 @@ pub fn compare(p: &Prediction, o: &Observed) -> Comparison {
             rule: step.map(|s| s.rule),
             rule_source: step.and_then(|s| RULES.iter().find(|r| r.id == s.rule).map(|r| r.source)),
             why: step.map(|s| s.why.clone()),
-            follows_from_assumption: step.is_some_and(|s| s.assumed),
+            beyond_grant,
+            follows_from_assumption: assumption.is_some(),
+            assumption,
         });
     };
     for (observed_only, set) in [
@@ -106,8 +163,16 @@ pub fn compare(p: &Prediction, o: &Observed) -> Comparison {
             }
         }
     }
+    let outcome = if differences.is_empty() {
+        Outcome::Agree
+    } else if differences.iter().all(|d| d.follows_from_assumption) {
+        Outcome::DiffersWhereAssumed
+    } else {
+        Outcome::ModelDiffers
+    };
     Comparison {
         agrees: differences.is_empty(),
+        outcome,
         differences,
     }
 }

@@ -13,6 +13,7 @@ use dom0scope_reach::model::{
 fn vector_platform(version: &str, mode: Dom0Mode) -> ModelInput {
     ModelInput {
         xen: Release::parse(version).unwrap(),
+        requested: Release::parse(version).unwrap(),
         mode,
         cmdline: Cmdline::parse("console=com1"),
         cmdline_text: "console=com1".into(),

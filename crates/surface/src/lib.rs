@@ -96,8 +96,8 @@ impl Surface {
         let (efi_boot, efi_map_known, efi_runtime_disabled) = match reach.predicted() {
             Some(p) => {
                 let c = &p.input.cmdline;
-                let no_rs = c.list("efi").iter().any(|o| *o == "no-rs" || *o == "rs=0")
-                    || c.get("noefi").is_some();
+                let no_rs = c.items("efi").iter().any(|o| *o == "no-rs" || *o == "rs=0")
+                    || c.value("noefi").is_some();
                 (p.input.efi_boot, p.input.efi_map_known, no_rs)
             }
             None => (false, false, false),

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use dom0scope_facts::xenlog::Dom0Mode;
 use dom0scope_ranges::Radix;
-use dom0scope_reach::model::{self, Op, Prediction, Target};
+use dom0scope_reach::model::{self, Op, Prediction, Target, Unmodelled};
 use dom0scope_reach::{ModelInput, Overrides};
 
 use super::input::{Format, Output, emit, load};
@@ -22,13 +22,21 @@ pub enum Mode {
 pub struct Args {
     /// Snapshot directory, .tar/.tar.gz, or bare Xen log (default: the bundled example).
     pub snapshot: Option<PathBuf>,
-    /// Predict for this Xen release instead of the snapshot's (e.g. 4.20).
+    /// Predict for this Xen release instead of the snapshot's (e.g. 4.20). A release the model
+    /// does not reproduce is predicted as the nearest modelled one, listed as an assumption;
+    /// one older than the oldest modelled release is refused.
     #[arg(long, value_name = "VERSION")]
     pub xen: Option<String>,
+    /// Refuse (exit 2) a Xen release the model does not reproduce instead of predicting the
+    /// nearest modelled one.
+    #[arg(long)]
+    pub strict: bool,
     /// Predict for this dom0 mode instead of the snapshot's.
     #[arg(long, value_enum)]
     pub dom0: Option<Mode>,
     /// Set a Xen command-line option (repeatable), e.g. --set dom0_ioports_disable=2f8-2ff.
+    /// Only options the model reads are accepted (an unknown one or a malformed value is a
+    /// usage error listing them).
     #[arg(long = "set", value_name = "OPT=VAL")]
     pub set: Vec<String>,
     #[command(flatten)]
@@ -47,6 +55,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let ov = Overrides {
         xen: args.xen.clone(),
+        xen_if_unlogged: None,
+        unmodelled: if args.strict {
+            Unmodelled::Refuse
+        } else {
+            Unmodelled::RefuseOlder
+        },
         dom0: args.dom0.map(|m| match m {
             Mode::Pv => Dom0Mode::Pv,
             Mode::Pvh => Dom0Mode::Pvh,

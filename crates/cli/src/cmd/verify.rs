@@ -1,6 +1,15 @@
 //! `dom0scope verify`: the model's prediction against Xen's own rangesets.
-//! Exit 0 when they agree exactly, 1 when they differ, 2 when there is nothing
-//! to compare (or, with `--plan`, the plan does not fit the snapshot).
+//! Exit 0 when they agree exactly, 1 when they differ where nothing was assumed (the model
+//! is wrong, or the host surprising), 3 when they differ only where an assumption decided
+//! the prediction (the snapshot lacks facts; the model is not contradicted), 2 when there is
+//! nothing to compare, the input is unusable or the Xen release is refused (or, with
+//! `--plan`, the plan does not fit the snapshot).
+//!
+//! `--xen` is accepted only for a log without a `Xen version` banner (a serial capture that
+//! started late): the user's word is the only source then, and refusing would leave such a
+//! log unverifiable. It is listed as an assumption, so differences it decides give exit 3,
+//! never a verdict on the model. With a banner, verify compares against what ran; a what-if
+//! release is `predict --xen`.
 //!
 //! With `--plan PLAN` (the plan `dom0scope enforce` applied): a snapshot collected after
 //! enforce lacks exactly the plan's planned ranges, so they are subtracted from the prediction
@@ -15,8 +24,9 @@ use std::process::ExitCode;
 use dom0scope_enforce::plan::{self as enforce_plan, HostView, Range, Resource, XenRelease};
 use dom0scope_facts::Facts;
 use dom0scope_ranges::{FrameSet, IoSets, PortSet, Radix};
-use dom0scope_reach::verify::{self, Comparison};
-use dom0scope_reach::{Reach, model};
+use dom0scope_reach::model::Unmodelled;
+use dom0scope_reach::verify::{self, Comparison, Outcome};
+use dom0scope_reach::{ModelInput, Overrides, Reach, model};
 use dom0scope_snapshot::Snapshot;
 
 use super::input::{Format, Output, emit, load};
@@ -35,6 +45,14 @@ pub struct Args {
     /// With --plan: accept a plan that carries no host identity (a plan from a bare Xen log).
     #[arg(long, requires = "plan")]
     pub force_host: bool,
+    /// The Xen release, for a log without a `Xen version` banner only; listed as an
+    /// assumption (for a what-if release use `predict --xen`).
+    #[arg(long, value_name = "VERSION")]
+    pub xen: Option<String>,
+    /// Refuse (exit 2) a Xen release the model does not reproduce instead of predicting the
+    /// nearest modelled one as an assumption.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// The applied plan, as verify used it.
@@ -176,13 +194,31 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             reach.notes().join("; ")
         );
     };
-    let Some(p) = reach.predicted() else {
-        let why = reach
-            .no_model()
-            .map_or_else(String::new, ToString::to_string);
-        anyhow::bail!("{label}: {why}");
+    let logged = facts
+        .xen
+        .as_ref()
+        .and_then(|x| x.version.as_ref())
+        .map(|v| v.full());
+    if let (Some(v), Some(x)) = (&logged, &args.xen) {
+        anyhow::bail!(
+            "{label}: the log states Xen {v}, and verify compares the model with what ran: \
+             --xen {x} applies only to a log without a `Xen version` banner (for a what-if \
+             release use `dom0scope predict --xen`)"
+        );
+    }
+    // The engine's prediction assumes the nearest release for any Xen; verify refuses one
+    // older than the model reaches (and, with --strict, any it does not reproduce).
+    let ov = Overrides {
+        xen_if_unlogged: args.xen.clone(),
+        unmodelled: if args.strict {
+            Unmodelled::Refuse
+        } else {
+            Unmodelled::RefuseOlder
+        },
+        ..Overrides::default()
     };
-    let mut p = p.clone();
+    let input = ModelInput::from_facts(facts, &ov).map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
+    let mut p = model::predict(&input);
     let applied = applied.map(|(a, frames, ports)| {
         p = verify::without_revoked(&p, &frames, &ports);
         a
@@ -214,11 +250,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Text => render(&label, &p, observed, &cmp, applied.as_ref()),
     };
     emit(&out, args.out.output.as_deref())?;
-    Ok(if cmp.agrees {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(exit_code(cmp.outcome))
+}
+
+/// The exit status for a comparison (2 is left to usage and input errors).
+fn exit_code(o: Outcome) -> ExitCode {
+    match o {
+        Outcome::Agree => ExitCode::SUCCESS,
+        Outcome::ModelDiffers => ExitCode::from(1),
+        Outcome::DiffersWhereAssumed => ExitCode::from(3),
+    }
 }
 
 fn render(
@@ -301,18 +342,22 @@ fn render(
         } else {
             "Xen denies, the model grants"
         };
-        let rule = match (d.rule, d.rule_source) {
-            (Some(r), Some(src)) => format!(
+        let rule = match (d.rule, d.rule_source, d.beyond_grant) {
+            (Some(r), Some(src), false) => format!(
                 "decided by rule {r} ({src}): {}",
                 d.why.as_deref().unwrap_or("")
             ),
-            (Some(r), None) => format!("decided by rule {r}"),
+            (Some(r), Some(src), true) => format!(
+                "no step touches it; it lies outside the grant of rule {r} ({src}): {}",
+                d.why.as_deref().unwrap_or("")
+            ),
+            (Some(r), None, _) => format!("decided by rule {r}"),
             _ => "no model rule touches it".to_owned(),
         };
-        let mark = if d.follows_from_assumption {
-            " [follows from an assumption]"
-        } else {
-            ""
+        let mark = match d.assumption {
+            Some(f) => format!(" [follows from an assumption: {f}]"),
+            None if d.follows_from_assumption => " [follows from an assumption]".to_owned(),
+            None => String::new(),
         };
         let _ = writeln!(
             s,
@@ -334,14 +379,22 @@ fn render(
     let _ = writeln!(
         s,
         "{}",
-        match (cmp.agrees, applied.is_some()) {
-            (true, false) => "Result: the model and Xen agree exactly.",
-            (false, false) =>
-                "Result: the model and Xen DIFFER (a model bug or a surprise on this host).",
-            (true, true) =>
+        match (cmp.outcome, applied.is_some()) {
+            (Outcome::Agree, false) => "Result: the model and Xen agree exactly.",
+            (Outcome::DiffersWhereAssumed, false) =>
+                "Result: the model and Xen differ only where assumptions decided (exit 3): the \
+                 model is not contradicted; collect a snapshot (`dom0scope collect`) to settle \
+                 the assumed facts.",
+            (Outcome::ModelDiffers, false) =>
+                "Result: the model and Xen DIFFER where nothing was assumed (a model bug or a \
+                 surprise on this host).",
+            (Outcome::Agree, true) =>
                 "Result: the model minus the applied plan and Xen agree exactly (the plan's ranges are gone, nothing else changed).",
-            (false, true) =>
-                "Result: the model minus the applied plan and Xen DIFFER (the plan was not applied as written, a model bug, or a surprise on this host).",
+            (Outcome::DiffersWhereAssumed, true) =>
+                "Result: the model minus the applied plan and Xen differ only where assumptions \
+                 decided (exit 3); collect a full snapshot to settle the assumed facts.",
+            (Outcome::ModelDiffers, true) =>
+                "Result: the model minus the applied plan and Xen DIFFER where nothing was assumed (the plan was not applied as written, a model bug, or a surprise on this host).",
         }
     );
     s

@@ -77,8 +77,8 @@ pub fn reach(log: &XenLog, cmdline: &Cmdline, mode: Dom0Mode) -> DmaReach {
         return make(mode, "Xen reports dom0's IOMMU mode", ev, false);
     }
     // Not printed (ring wrapped, or an old Xen): what the options select.
-    let off = matches!(cmdline.get("iommu"), Some(v) if v.split(',').any(|o| matches!(o, "0" | "off" | "no" | "false")));
-    let d = cmdline.list("dom0-iommu");
+    let off = matches!(cmdline.get(super::cmdline::IOMMU), Some(v) if v.split(',').any(|o| matches!(o, "0" | "off" | "no" | "false")));
+    let d = cmdline.list(super::cmdline::DOM0_IOMMU);
     let mode = if off {
         IommuMode::Off
     } else if mode == Dom0Mode::Pvh || d.contains(&"strict") {

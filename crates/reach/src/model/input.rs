@@ -53,6 +53,118 @@ impl Release {
     }
 }
 
+/// A release series the model reproduces, and the Xen source its rules were checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Series {
+    /// Major version.
+    pub major: u32,
+    /// Minor version.
+    pub minor: u32,
+    /// The release predicted for a version the model does not reproduce when this series is
+    /// the nearest (the tag whose source the rules were read or diffed against).
+    pub stands_for: &'static str,
+    /// How the rules were checked against this series.
+    pub checked: &'static str,
+}
+
+/// The release series the model reproduces, oldest first. The rules key on 4.18
+/// (PVH build order), 4.19 (port denials) and 4.20.1 (the iomem backports), but the stable
+/// 4.18.5+ and 4.19.2+ releases carry backports (`paging_max_paddr_bits`, `has_vlapic`,
+/// `has_vioapic`) that the rules do not follow, so 4.18 and 4.19 are not listed: they are
+/// predicted as their nearest listed series, stated as an assumption.
+pub const MODELLED: &[Series] = &[
+    Series {
+        major: 4,
+        minor: 17,
+        stands_for: "4.17.7",
+        checked: "read at RELEASE-4.17.7 (dom0_setup_permissions() is unchanged since 4.17.0); measured on 4.17.7",
+    },
+    Series {
+        major: 4,
+        minor: 20,
+        stands_for: "4.20.4",
+        checked: "read at RELEASE-4.20.4 (4.20.0 predates the 4.20.1 backports, keyed separately); measured on 4.20.5-pre",
+    },
+    Series {
+        major: 4,
+        minor: 21,
+        stands_for: "4.21.2",
+        checked: "dom0_setup_permissions(), the IOMMU hooks, ns16550_endboot() and the dom0 build order as in 4.20.4 (diffed at RELEASE-4.21.2)",
+    },
+    Series {
+        major: 4,
+        minor: 22,
+        stands_for: "4.22.0",
+        checked: "as 4.21 (diffed at RELEASE-4.22.0)",
+    },
+    Series {
+        major: 4,
+        minor: 23,
+        stands_for: "4.23-unstable",
+        checked: "read at master c447b7308b (4.23-unstable)",
+    },
+];
+
+/// The names of assumed facts that the model's rules and `verify` look for.
+pub mod fact {
+    /// The Xen release (not modelled, or not in the log).
+    pub const XEN_VERSION: &str = "Xen version";
+    /// `paddr_bits`: bounds dom0's I/O memory grant.
+    pub const PADDR_BITS: &str = "physical address width";
+}
+
+/// How a release relates to [`MODELLED`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    /// In a modelled series.
+    Modelled,
+    /// Not modelled; this is the nearest modelled series (a newer one on a tie).
+    Nearest(&'static Series),
+    /// Older than the oldest modelled series: the model does not reach back that far.
+    TooOld(&'static Series),
+}
+
+impl Release {
+    /// Where the release stands against [`MODELLED`].
+    pub fn fit(&self) -> Fit {
+        let (oldest, newest) = (&MODELLED[0], &MODELLED[MODELLED.len() - 1]);
+        let me = (self.major, self.minor);
+        if me < (oldest.major, oldest.minor) {
+            return Fit::TooOld(oldest);
+        }
+        if MODELLED.iter().any(|s| (s.major, s.minor) == me) {
+            return Fit::Modelled;
+        }
+        if self.major != newest.major || me > (newest.major, newest.minor) {
+            return Fit::Nearest(newest);
+        }
+        let near = MODELLED
+            .iter()
+            .filter(|s| s.major == self.major)
+            .min_by_key(|s| (s.minor.abs_diff(self.minor), u32::MAX - s.minor))
+            .unwrap_or(newest);
+        Fit::Nearest(near)
+    }
+}
+
+impl Series {
+    /// The release this series stands for.
+    pub fn release(&self) -> Release {
+        Release::parse(self.stands_for).unwrap_or(Release {
+            major: self.major,
+            minor: self.minor,
+            patch: 0,
+            label: self.stands_for.into(),
+            package: None,
+        })
+    }
+
+    /// `4.17`.
+    pub fn name(&self) -> String {
+        format!("{}.{}", self.major, self.minor)
+    }
+}
+
 /// `.5-pre` → 5, `.1` → 1, `-unstable` → 0.
 fn patch_of(extra: &str) -> u32 {
     extra
@@ -112,8 +224,11 @@ pub struct Mcfg {
 /// Everything the model reads.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelInput {
-    /// The release to model: the `Xen version` banner, or `--xen`.
+    /// The release the rules are keyed on: the requested one when it is modelled, else the
+    /// nearest modelled release (then an assumption says so).
     pub xen: Release,
+    /// The release asked for: the `Xen version` banner, or `--xen`.
+    pub requested: Release,
     /// dom0 mode: `--dom0`, else the `*** Building a PV/PVH Dom0 ***` line, else `dom0=pvh` on the command line; PV is assumed without any.
     pub mode: Dom0Mode,
     /// The command line below, parsed.
@@ -169,15 +284,36 @@ pub struct ModelInput {
     pub assumptions: Vec<Assumption>,
 }
 
-/// What the user asked to change (`predict --xen --dom0 --set`).
+/// What the user asked to change (`predict --xen --dom0 --set`), or told the model
+/// (`verify --xen` for a log without a version banner).
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
-    /// `--xen`: the Xen version to model (e.g. `4.20`, `4.20.5-pre`) instead of the logged one.
+    /// `predict --xen`: the Xen version to model (e.g. `4.20`, `4.20.5-pre`) instead of the
+    /// logged one (a what-if, not an assumption).
     pub xen: Option<String>,
+    /// `verify --xen`: the Xen version when the log has no `Xen version` banner; it is the
+    /// user's word, not the log's, so it is listed as an assumption.
+    pub xen_if_unlogged: Option<String>,
+    /// What to do with a release the model does not reproduce.
+    pub unmodelled: Unmodelled,
     /// `--dom0`: the dom0 mode to model instead of the logged one.
     pub dom0: Option<Dom0Mode>,
     /// `--set OPT=VAL`: Xen command-line options added after the logged ones (the last occurrence wins).
     pub set: Vec<(String, String)>,
+}
+
+/// What the model does with a Xen release outside [`MODELLED`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Unmodelled {
+    /// Predict the nearest modelled release (the oldest, for an older Xen), as an assumption.
+    /// The audit's default: the rest of the analysis still needs the model's other readings.
+    #[default]
+    AssumeNearest,
+    /// As `AssumeNearest`, but refuse a Xen older than the oldest modelled release (`predict`
+    /// and `verify`: asking for a model of a Xen it never read is a usage error).
+    RefuseOlder,
+    /// Refuse every release the model does not reproduce (`--strict`).
+    Refuse,
 }
 
 /// Why the model cannot run at all.

@@ -19,8 +19,11 @@ use dom0scope_facts::xenlog::Dom0Mode;
 use dom0scope_ranges::{FrameSet, IrqSet, PortSet};
 use serde::Serialize;
 
-pub use cmdline::Cmdline;
-pub use input::{Assumption, Mcfg, ModelInput, NoModel, Overrides, Release, SerialPort, Vendor};
+pub use cmdline::{BadOption, Cmdline, OPTIONS, Opt, Syntax, check_set};
+pub use input::{
+    Assumption, Fit, MODELLED, Mcfg, ModelInput, NoModel, Overrides, Release, SerialPort, Series,
+    Unmodelled, Vendor, fact,
+};
 pub use rules::{RULES, RuleDoc};
 
 /// What a step does.
@@ -67,6 +70,9 @@ pub struct Step {
     pub why: String,
     /// True when the step rests on an assumed fact.
     pub assumed: bool,
+    /// The assumed fact it rests on (an [`Assumption::fact`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assumption: Option<&'static str>,
 }
 
 /// The model's answer for one host.

@@ -6,7 +6,8 @@
 use dom0scope_facts::xenlog::Dom0Mode;
 use dom0scope_ranges::frame_of;
 
-use super::input::{ModelInput, Vendor};
+use super::cmdline;
+use super::input::{ModelInput, Vendor, fact};
 use super::{Op, Step, Target};
 
 /// A rule's identity and source.
@@ -75,18 +76,19 @@ impl Out<'_> {
         op: Op,
         target: Target,
         why: impl Into<String>,
-        assumed: bool,
+        assumed: Option<&'static str>,
     ) {
         self.steps.push(Step {
             rule,
             op,
             target,
             why: why.into(),
-            assumed,
+            assumed: assumed.is_some(),
+            assumption: assumed,
         });
     }
     fn ports(&mut self, rule: &'static str, op: Op, from: u16, to: u16, why: impl Into<String>) {
-        self.push(rule, op, Target::Ports(from..=to), why, false);
+        self.push(rule, op, Target::Ports(from..=to), why, None);
     }
     fn frames(
         &mut self,
@@ -95,12 +97,17 @@ impl Out<'_> {
         from: u64,
         to: u64,
         why: impl Into<String>,
-        assumed: bool,
+        assumed: Option<&'static str>,
     ) {
         self.push(rule, op, Target::Frames(from..=to), why, assumed);
     }
-    fn assumed(&self, fact: &str) -> bool {
-        self.input.assumptions.iter().any(|a| a.fact == fact)
+    /// `Some(fact)` when the input assumed it, for marking the steps that rest on it.
+    fn assumed(&self, fact: &'static str) -> Option<&'static str> {
+        self.input
+            .assumptions
+            .iter()
+            .any(|a| a.fact == fact)
+            .then_some(fact)
     }
 }
 
@@ -141,7 +148,7 @@ fn setup_permissions(o: &mut Out<'_>) {
         i.paddr_bits
     };
     let top = (1u64 << (u32::from(bits).clamp(32, 64) - 12)) - 1;
-    let bits_assumed = o.assumed("physical address width");
+    let bits_assumed = o.assumed(fact::PADDR_BITS);
     o.frames(
         PERMIT_IOMEM,
         Op::Permit,
@@ -187,7 +194,7 @@ fn setup_permissions(o: &mut Out<'_>) {
     o.ports(DENY_PCI_DATA, Op::Deny, 0xcfc, 0xcff, "PCI config data");
     if pvh {
         if v419 {
-            let port80_allowed = i.cmdline.bool("hvm_port80").unwrap_or(true);
+            let port80_allowed = i.cmdline.bool(cmdline::HVM_PORT80).unwrap_or(true);
             o.ports(DENY_ISA_DMA, Op::Deny, 0x00, 0x1f, "DMA controller 1");
             let first = if port80_allowed { 0x81 } else { 0x80 };
             o.ports(DENY_ISA_DMA, Op::Deny, first, 0x8f, "DMA page registers");
@@ -208,7 +215,7 @@ fn setup_permissions(o: &mut Out<'_>) {
                     Op::Deny,
                     Target::Ports(0xb2..=0xb2),
                     "SMI_CMD assumed at 0xb2 (no FADT in the snapshot; AMD C1E quirk)",
-                    true,
+                    Some("SMI_CMD port"),
                 ),
             }
         }
@@ -239,7 +246,7 @@ fn setup_permissions(o: &mut Out<'_>) {
             0xfee00,
             0xfee00,
             "emulated LAPIC",
-            false,
+            None,
         );
     }
     if !v420 {
@@ -249,7 +256,7 @@ fn setup_permissions(o: &mut Out<'_>) {
             0xfee00,
             0xfeeff,
             "MSI window",
-            false,
+            None,
         );
     }
     for &(addr, _, _) in &i.ioapics {
@@ -260,7 +267,7 @@ fn setup_permissions(o: &mut Out<'_>) {
                 frame_of(addr),
                 frame_of(addr),
                 format!("IO-APIC at {addr:#x}"),
-                false,
+                None,
             );
         } else if !pvh {
             o.frames(
@@ -269,7 +276,7 @@ fn setup_permissions(o: &mut Out<'_>) {
                 frame_of(addr),
                 frame_of(addr),
                 format!("IO-APIC at {addr:#x}"),
-                false,
+                None,
             );
         }
     }
@@ -289,7 +296,12 @@ fn setup_permissions(o: &mut Out<'_>) {
                 start,
                 top - 1,
                 format!("family {:#x}: below 2^{n}", i.family),
-                false,
+                // From family 0x17 the hole sits below 2^paddr_bits, so it moves with that width.
+                if i.family < 0x17 {
+                    None
+                } else {
+                    o.assumed(fact::PADDR_BITS)
+                },
             );
         }
     }
@@ -297,7 +309,7 @@ fn setup_permissions(o: &mut Out<'_>) {
         let s = frame_of(s).max(0x100);
         let e = frame_of(e);
         if s <= e {
-            o.frames(DENY_UNUSABLE, Op::Deny, s, e, "E820 unusable", false);
+            o.frames(DENY_UNUSABLE, Op::Deny, s, e, "E820 unusable", None);
         }
     }
     if let Some((base, prot)) = i.hpet {
@@ -320,7 +332,7 @@ fn setup_permissions(o: &mut Out<'_>) {
                 "HPET, 64K page protection",
                 assumed,
             ),
-            _ if i.cmdline.bool("ro_hpet").unwrap_or(true) => o.frames(
+            _ if i.cmdline.bool(cmdline::RO_HPET).unwrap_or(true) => o.frames(
                 RO_HPET,
                 Op::ReadOnly,
                 f,
@@ -341,7 +353,7 @@ fn setup_permissions(o: &mut Out<'_>) {
                 start,
                 end,
                 format!("MCFG at {:#x}", m.base),
-                false,
+                None,
             );
         } else if !pvh && m.used {
             o.frames(
@@ -350,7 +362,7 @@ fn setup_permissions(o: &mut Out<'_>) {
                 start,
                 end,
                 format!("MCFG at {:#x}", m.base),
-                false,
+                None,
             );
         }
     }
@@ -369,7 +381,7 @@ fn iommu_hwdom_init(o: &mut Out<'_>) {
             frame_of(base),
             frame_of(base + 0x3fff),
             format!("AMD IOMMU at {base:#x}"),
-            false,
+            None,
         );
     }
     let assumed = o.assumed("VT-d register bases");
@@ -407,12 +419,11 @@ fn amd_c1e_quirk(i: &ModelInput) -> bool {
 /// `dom0_ioports_disable=a-b,c,…` (hex), as Xen parses it; bad items are skipped.
 fn ioports_disable(i: &ModelInput) -> Vec<(u16, u16)> {
     i.cmdline
-        .list("dom0_ioports_disable")
+        .list(cmdline::DOM0_IOPORTS_DISABLE)
         .iter()
         .filter_map(|item| {
             let (a, b) = item.split_once('-').unwrap_or((item, item));
-            let p = |s: &str| u16::from_str_radix(s.trim().trim_start_matches("0x"), 16).ok();
-            let (a, b) = (p(a)?, p(b)?);
+            let (a, b) = (cmdline::hex_port(a)?, cmdline::hex_port(b)?);
             (a <= b).then_some((a, b))
         })
         .collect()

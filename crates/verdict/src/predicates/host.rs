@@ -158,7 +158,8 @@ pub fn xen_version_below(i: &Inputs<'_>, v: (u32, u32, u32)) -> Truth {
         Ok(p) => p,
         Err(t) => return t,
     };
-    let x = &p.xen;
+    // The running release, not the modelled one the rules were keyed on.
+    let x = &p.input.requested;
     let ev = i.readings.xen_version.clone();
     if (x.major, x.minor, x.patch) < v {
         Truth::Holds(
@@ -176,8 +177,8 @@ pub fn xen_version_below(i: &Inputs<'_>, v: (u32, u32, u32)) -> Truth {
 fn cmdline_matches(p: &Prediction, spec: &str) -> bool {
     let c = &p.input.cmdline;
     match spec.split_once('=') {
-        None => c.get(spec).is_some(),
-        Some((k, item)) => c.get(k) == Some(item) || c.list(k).contains(&item),
+        None => c.value(spec).is_some(),
+        Some((k, item)) => c.value(k) == Some(item) || c.items(k).contains(&item),
     }
 }
 

@@ -5,9 +5,11 @@ use dom0scope_facts::Facts;
 use dom0scope_facts::xenlog::{Dom0Mode, E820Kind};
 
 use super::{
-    Assumption, Mcfg, ModelInput, NoModel, Overrides, Release, SerialPort, Vendor, patch_of,
+    Assumption, Fit, MODELLED, Mcfg, ModelInput, NoModel, Overrides, Release, SerialPort,
+    Unmodelled, Vendor, fact, patch_of,
 };
 use crate::model::Cmdline;
+use crate::model::cmdline;
 
 impl ModelInput {
     /// Reads the model's inputs from the facts, applying overrides.
@@ -25,23 +27,41 @@ impl ModelInput {
             })
         };
 
-        let xen = match (&ov.xen, &log.version) {
-            (Some(s), _) => Release::parse(s)
-                .ok_or_else(|| NoModel(format!("--xen {s:?} is not a Xen version like 4.20")))?,
-            (None, Some(v)) => Release {
+        let parse = |s: &String| {
+            Release::parse(s)
+                .ok_or_else(|| NoModel(format!("--xen {s:?} is not a Xen version like 4.20")))
+        };
+        let xen = match (&ov.xen, &log.version, &ov.xen_if_unlogged) {
+            (Some(s), _, _) => parse(s)?,
+            (None, Some(v), _) => Release {
                 major: v.major,
                 minor: v.minor,
                 patch: patch_of(&v.extra),
                 label: v.full(),
                 package: v.package.clone(),
             },
-            (None, None) => {
+            (None, None, Some(s)) => {
+                let r = parse(s)?;
+                assume(
+                    fact::XEN_VERSION,
+                    format!("{} (given with --xen)", r.label),
+                    "the `Xen version` banner at the start of the log",
+                );
+                r
+            }
+            (None, None, None) => {
                 return Err(NoModel(
-                    "the Xen version is not in the log (no `Xen version` banner); pass --xen"
+                    "the Xen version is not in the log (no `Xen version` banner); pass --xen \
+                     VERSION (it is then listed as an assumption)"
                         .into(),
                 ));
             }
         };
+        let requested = xen.clone();
+        let xen = fit_release(xen, ov.unmodelled, &mut assume)?;
+        for (k, v) in &ov.set {
+            cmdline::check_set(k, v).map_err(|e| NoModel(e.to_string()))?;
+        }
 
         let mut cmdline_text = log
             .cmdline
@@ -63,7 +83,11 @@ impl ModelInput {
             cmdline.set(k, v);
         }
 
-        let mode = match (ov.dom0, &log.dom0, cmdline.list("dom0").contains(&"pvh")) {
+        let mode = match (
+            ov.dom0,
+            &log.dom0,
+            cmdline.list(cmdline::DOM0).contains(&"pvh"),
+        ) {
             (Some(m), _, _) => m,
             (None, Some(d), _) if ov.set.iter().all(|(k, _)| k != "dom0") => d.mode,
             (None, _, true) => Dom0Mode::Pvh,
@@ -99,7 +123,7 @@ impl ModelInput {
             None => {
                 let (bits, why) = guess_paddr_bits(log, vendor, family);
                 assume(
-                    "physical address width",
+                    fact::PADDR_BITS,
                     format!("{bits} bits ({why})"),
                     "linux/cpuinfo `address sizes`",
                 );
@@ -254,6 +278,7 @@ impl ModelInput {
 
         Ok(ModelInput {
             xen,
+            requested,
             mode,
             cmdline,
             cmdline_text,
@@ -282,6 +307,50 @@ impl ModelInput {
             efi_map_known: log.efi_memory_map.is_some(),
             assumptions,
         })
+    }
+}
+
+/// A release the model reproduces stays; another is refused (as `policy` says) or predicted as
+/// the nearest modelled series, stated as an assumption: the rules of one release are never
+/// silently applied to another.
+fn fit_release(
+    xen: Release,
+    policy: Unmodelled,
+    assume: &mut impl FnMut(&str, String, &str),
+) -> Result<Release, NoModel> {
+    let modelled = || {
+        MODELLED
+            .iter()
+            .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match xen.fit() {
+        Fit::Modelled => Ok(xen),
+        Fit::TooOld(oldest) if policy != Unmodelled::AssumeNearest => Err(NoModel(format!(
+            "Xen {} is older than the oldest release the model reproduces, {} (modelled: {})",
+            xen.label,
+            oldest.name(),
+            modelled()
+        ))),
+        Fit::Nearest(near) if policy == Unmodelled::Refuse => Err(NoModel(format!(
+            "Xen {} is not modelled (modelled: {}; without --strict it would be predicted as \
+             {}, the nearest modelled release)",
+            xen.label,
+            modelled(),
+            near.stands_for
+        ))),
+        Fit::TooOld(near) | Fit::Nearest(near) => {
+            assume(
+                fact::XEN_VERSION,
+                format!(
+                    "{}, the nearest modelled release (Xen {} is not modelled)",
+                    near.stands_for, xen.label
+                ),
+                &format!("a modelled release ({}), or --strict to refuse", modelled()),
+            );
+            Ok(near.release())
+        }
     }
 }
 
@@ -324,8 +393,11 @@ fn guess_paddr_bits(
 /// Xen console UARTs on I/O ports (`console=` × `comN=`); MMIO and PCI UARTs
 /// are left out (Xen does not deny their ports).
 fn serial_ports(c: &Cmdline, assume: &mut impl FnMut(&str, String, &str)) -> Vec<SerialPort> {
-    let consoles: Vec<String> = if c.get("console").is_some() {
-        c.list("console").iter().map(|s| s.to_string()).collect()
+    let consoles: Vec<String> = if c.get(cmdline::CONSOLE).is_some() {
+        c.list(cmdline::CONSOLE)
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     } else {
         assume(
             "Xen console devices",
@@ -335,11 +407,12 @@ fn serial_ports(c: &Cmdline, assume: &mut impl FnMut(&str, String, &str)) -> Vec
         vec!["com1".into(), "vga".into()]
     };
     let mut out = Vec::new();
-    for (name, default_base) in [("com1", 0x3f8u16), ("com2", 0x2f8)] {
+    for (opt, default_base) in [(cmdline::COM1, 0x3f8u16), (cmdline::COM2, 0x2f8)] {
+        let name = opt.name;
         if !consoles.iter().any(|s| s == name) {
             continue;
         }
-        let cfg = c.get(name).unwrap_or("");
+        let cfg = c.get(opt).unwrap_or("");
         match uart_io_base(cfg, default_base) {
             Some(io_base) => out.push(SerialPort {
                 name: name.into(),
