@@ -33,7 +33,7 @@ macro_rules! rules {
 
 rules! {
     PERMIT_PORTS = "permit-ioports", "arch/x86/dom0_build.c dom0_setup_permissions()", "all", "grant every I/O port 0-0xffff";
-    PERMIT_IOMEM = "permit-iomem", "arch/x86/dom0_build.c dom0_setup_permissions(); arch/x86/domain.c domain_max_paddr_bits()", "all", "grant every frame below 2^paddr_bits";
+    PERMIT_IOMEM = "permit-iomem", "arch/x86/dom0_build.c dom0_setup_permissions(); arch/x86/domain.c domain_max_paddr_bits() (PVH, 4.20.1+)", "all", "grant every frame below 2^paddr_bits";
     PERMIT_IRQS = "permit-irqs", "arch/x86/dom0_build.c dom0_setup_permissions()", "all", "grant IRQs 1..nr_irqs_gsi-1 (IRQ0, the timer, never)";
     DENY_PIC = "deny-pic", "arch/x86/dom0_build.c dom0_setup_permissions()", "all", "8259 PIC ports 0x20-0x21, 0xa0-0xa1 (and probed aliases, 4.19+)";
     DENY_ELCR = "deny-elcr", "arch/x86/dom0_build.c dom0_setup_permissions() (d0ea916fcd)", ">= 4.19", "ELCR ports 0x4d0-0x4d1";
