@@ -101,13 +101,18 @@ fn number(s: &str) -> Option<u64> {
 /// when the digits alone (no `0x`, no letter) mean a different decimal number.
 fn xen_number(s: &str) -> Option<Vec<(u64, Radix)>> {
     let s = s.trim();
-    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        return u64::from_str_radix(h, 16)
-            .ok()
-            .map(|v| vec![(v, Radix::Hex)]);
-    }
+    let (s, with_0x) = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => (h, true),
+        None => (s, false),
+    };
+    // Digits only: from_str_radix would also take a sign.
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
+    }
+    if with_0x {
+        return u64::from_str_radix(s, 16)
+            .ok()
+            .map(|v| vec![(v, Radix::Hex)]);
     }
     let hex = u64::from_str_radix(s, 16).ok();
     if !s.bytes().all(|b| b.is_ascii_digit()) {
@@ -675,6 +680,8 @@ mod tests {
             "port:70000",
             "port:",
             "port:-1",
+            "port:0x+5",
+            "port:+5",
             "mfn:xyz",
             "mem:cf9",
             "io:0xcf9",
