@@ -26,7 +26,7 @@ enum Command {
     Collect(cmd::collect::Args),
     /// The owner-tagged map of the machine, with dom0's access per range.
     Map(cmd::map::Args),
-    /// What is at an address or port, who owns it, and whether dom0 can touch it.
+    /// What is at an address, port or machine frame, who owns it, and whether dom0 can touch it.
     Explain(cmd::explain::Args),
     /// The Xen model's prediction of dom0's rangesets (what-if: --xen, --dom0, --set).
     Predict(cmd::predict::Args),
