@@ -8,9 +8,11 @@ use std::ops::RangeInclusive;
 #[must_use]
 pub fn parse_number(s: &str) -> Option<u64> {
     let s = s.trim();
+    // Digits only: Rust's integer parsing would also take a leading `+`.
     match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(h) => u64::from_str_radix(h, 16).ok(),
-        None => s.parse().ok(),
+        Some(h) if h.bytes().all(|b| b.is_ascii_hexdigit()) => u64::from_str_radix(h, 16).ok(),
+        None if s.bytes().all(|b| b.is_ascii_digit()) => s.parse().ok(),
+        _ => None,
     }
 }
 
@@ -42,6 +44,8 @@ mod tests {
         assert_eq!(parse_number("8f"), None);
         assert_eq!(parse_number("0x"), None);
         assert_eq!(parse_number("-1"), None);
+        assert_eq!(parse_number("+5"), None);
+        assert_eq!(parse_number("0x+5"), None);
         assert_eq!(parse_number(""), None);
     }
 
