@@ -225,6 +225,23 @@ fn rule_pvh_ports_isa_dma_debugcon_and_smi_cmd() {
         denied_ports(&i),
         "{ 0-21, 40-43, 61, 80-8f, 92, a0-a1, b2, c0-df, e9, f0, 4d0-4d1, cf9, cfc-cff }"
     );
+    // Without a FADT the step assumes 0xb2, and the prediction lists that assumption (it was
+    // only marked on the step).
+    assert!(
+        !model::predict(&i)
+            .assumptions
+            .iter()
+            .any(|a| a.fact == "SMI_CMD port")
+    );
+    i.smi_cmd = None;
+    let p = model::predict(&i);
+    assert!(denied_ports(&i).contains("b2"));
+    let a = p
+        .assumptions
+        .iter()
+        .find(|a| a.fact == "SMI_CMD port")
+        .expect("the SMI_CMD assumption is listed");
+    assert!(a.needs.contains("FADT"));
 }
 
 #[test]

@@ -165,11 +165,30 @@ pub fn predict(input: &ModelInput) -> Prediction {
         irqs,
         ro_iomem,
         emulated_ports,
+        assumptions: step_assumptions(&steps, &input.assumptions),
         steps,
-        assumptions: input.assumptions.clone(),
         trampoline: input.trampoline.clone(),
         dma: input.dma.clone(),
         pci_config: input.pci_config.clone(),
         input: input.clone(),
     }
 }
+
+/// The input's assumptions plus any a step made on its own (SMI_CMD at 0xb2 when the FADT is
+/// missing), so every assumption a prediction rests on is listed, not only marked on its step.
+fn step_assumptions(steps: &[Step], input: &[Assumption]) -> Vec<Assumption> {
+    let mut all = input.to_vec();
+    for s in steps {
+        if s.assumption == Some(SMI_CMD_FACT) && !all.iter().any(|a| a.fact == SMI_CMD_FACT) {
+            all.push(Assumption {
+                fact: SMI_CMD_FACT.into(),
+                assumed: "0xb2, the usual SMI_CMD port".into(),
+                needs: "the FADT (acpi/FACP in a collected snapshot)".into(),
+            });
+        }
+    }
+    all
+}
+
+/// The fact the AMD C1E step assumes without a FADT.
+pub(crate) const SMI_CMD_FACT: &str = "SMI_CMD port";

@@ -215,7 +215,7 @@ fn setup_permissions(o: &mut Out<'_>) {
                     Op::Deny,
                     Target::Ports(0xb2..=0xb2),
                     "SMI_CMD assumed at 0xb2 (no FADT in the snapshot; AMD C1E quirk)",
-                    Some("SMI_CMD port"),
+                    Some(super::SMI_CMD_FACT),
                 ),
             }
         }
