@@ -299,6 +299,36 @@ fn verify_marks_frames_above_an_assumed_width_and_exits_3() {
         v["comparison"]["differences"][0]["assumption"],
         "physical address width"
     );
+    // The audit says the same, instead of suspecting the host or the model.
+    let out = dom0scope()
+        .args(["audit", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let finding = v["verdict"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "DOM0_REACH_DIFFERS_FROM_MODEL")
+        .expect("the model finding");
+    let summary = finding["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("(follows from the assumed physical address width)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("the assumption, not the host or the model, is in question"),
+        "{summary}"
+    );
+    dom0scope()
+        .arg("audit")
+        .arg(&path)
+        .assert()
+        .stdout(predicate::str::contains(
+            "all where it had to assume a fact",
+        ))
+        .stdout(predicate::str::contains("a model gap").not());
     // A difference where nothing was assumed (the IRQ set) makes it the model's: exit 1.
     let edited = log.replace("Interrupts { 1-119 }", "Interrupts { 1-118 }");
     std::fs::write(&path, edited).unwrap();

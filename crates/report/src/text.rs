@@ -203,6 +203,11 @@ fn reach(o: &mut String, a: &Audit) {
                     )
                 }
             )
+        } else if m.differences.iter().all(|d| d.follows_from_assumption) {
+            format!(
+                "  The Xen model differs from Xen's rangesets in {} range(s), all where it had to assume a fact this snapshot lacks: the assumption is in question, not the model or the host (`dom0scope verify` explains; a snapshot collected in dom0 settles it). The observed rangesets are what is judged.",
+                m.differences.len()
+            )
         } else {
             format!(
                 "  The Xen model DIFFERS from Xen's rangesets in {} range(s): a model gap or a surprise on this host (`dom0scope verify` explains). The observed rangesets are what is judged.",

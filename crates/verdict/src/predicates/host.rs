@@ -303,8 +303,12 @@ pub fn model_differs(i: &Inputs<'_>) -> Truth {
         .differences
         .iter()
         .map(|d| {
+            let assumed = match d.assumption {
+                Some(a) if d.follows_from_assumption => format!(" (follows from the assumed {a})"),
+                _ => String::new(),
+            };
             format!(
-                "{:?} {} {}",
+                "{:?} {} {}{assumed}",
                 d.set,
                 d.range,
                 if d.observed_only {
@@ -316,9 +320,14 @@ pub fn model_differs(i: &Inputs<'_>) -> Truth {
         })
         .collect::<Vec<_>>()
         .join("; ");
+    let cause = if c.outcome == dom0scope_reach::verify::Outcome::DiffersWhereAssumed {
+        "Every difference lies where the model had to assume a fact the snapshot lacks: the assumption, not the host or the model, is in question (a snapshot collected in dom0 settles it)"
+    } else {
+        "Either the host changed dom0's permissions after boot (e.g. dom0 gave up ranges) or the model misses a rule"
+    };
     Truth::Holds(
         Detail::summary(format!(
-            "Xen's rangesets differ from the model's prediction in {} range(s): {list}. Either the host changed dom0's permissions after boot (e.g. dom0 gave up ranges) or the model misses a rule; the observed rangesets are what the other rules judge.",
+            "Xen's rangesets differ from the model's prediction in {} range(s): {list}. {cause}; the observed rangesets are what the other rules judge.",
             c.differences.len()
         ))
         .var("differences", list)
