@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io;
 
-use dom0scope_ranges::{FrameSet, PortSet};
+use dom0scope_ranges::{FrameSet, PortSet, Radix};
 
 use crate::abi::{DOMCTL_SIZE, DOMID_IO, Domctl, DomctlOp};
 use crate::{Errno, MapError, Xen};
@@ -134,13 +134,10 @@ impl SimXen {
     fn dump_domains(&mut self) {
         let mut s = String::from("'q' pressed -> dumping domain info (now = 0)\n");
         s.push_str("Rangesets belonging to domain 0:\n");
-        let iomem = self.iomem.ranges().map(|r| (*r.start(), *r.end()));
-        let _ = writeln!(s, "    {}", rangeset_printk("I/O Memory", iomem));
-        let ports = self
-            .ioports
-            .ranges()
-            .map(|r| (u64::from(*r.start()), u64::from(*r.end())));
-        let _ = writeln!(s, "    {}", rangeset_printk("I/O Ports", ports));
+        // rangeset_printk(): the name padded to 10 columns, then Xen's `{ a-b, c }` in hex
+        // (RANGESETF_prettyprint_hex, as Xen creates I/O memory and ports).
+        let _ = writeln!(s, "    {:<10} {}", "I/O Memory", self.iomem.to_xen(Radix::Hex));
+        let _ = writeln!(s, "    {:<10} {}", "I/O Ports", self.ioports.to_xen(Radix::Hex));
         self.printk(&s);
     }
 
@@ -198,23 +195,6 @@ impl SimXen {
         }
         Ok(())
     }
-}
-
-/// One rangeset as `rangeset_printk()` prints it: the name padded to 10 columns, then
-/// ` { a-b, c }` in hex (`RANGESETF_prettyprint_hex`, as Xen creates I/O memory and ports).
-fn rangeset_printk(name: &str, ranges: impl Iterator<Item = (u64, u64)>) -> String {
-    let mut s = format!("{name:<10} {{");
-    for (i, (a, b)) in ranges.enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        let _ = write!(s, " {a:x}");
-        if a != b {
-            let _ = write!(s, "-{b:x}");
-        }
-    }
-    s.push_str(" }");
-    s
 }
 
 impl Xen for SimXen {
