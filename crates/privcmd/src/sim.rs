@@ -136,8 +136,18 @@ impl SimXen {
         s.push_str("Rangesets belonging to domain 0:\n");
         // rangeset_printk(): the name padded to 10 columns, then Xen's `{ a-b, c }` in hex
         // (RANGESETF_prettyprint_hex, as Xen creates I/O memory and ports).
-        let _ = writeln!(s, "    {:<10} {}", "I/O Memory", self.iomem.to_xen(Radix::Hex));
-        let _ = writeln!(s, "    {:<10} {}", "I/O Ports", self.ioports.to_xen(Radix::Hex));
+        let _ = writeln!(
+            s,
+            "    {:<10} {}",
+            "I/O Memory",
+            self.iomem.to_xen(Radix::Hex)
+        );
+        let _ = writeln!(
+            s,
+            "    {:<10} {}",
+            "I/O Ports",
+            self.ioports.to_xen(Radix::Hex)
+        );
         self.printk(&s);
     }
 

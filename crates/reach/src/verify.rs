@@ -7,7 +7,7 @@ use dom0scope_ranges::{FrameSet, PortSet};
 use serde::Serialize;
 
 use crate::Observed;
-use crate::model::{Op, Prediction, RULES, Step, Target, fact};
+use crate::model::{Op, Prediction, Step, Target, fact, rule_source};
 
 /// Which rangeset a difference is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -125,7 +125,7 @@ pub fn compare(p: &Prediction, o: &Observed) -> Comparison {
             range,
             observed_only,
             rule: step.map(|s| s.rule),
-            rule_source: step.and_then(|s| RULES.iter().find(|r| r.id == s.rule).map(|r| r.source)),
+            rule_source: step.map(|s| rule_source(s.rule)).filter(|s| !s.is_empty()),
             why: step.map(|s| s.why.clone()),
             beyond_grant,
             follows_from_assumption: assumption.is_some(),

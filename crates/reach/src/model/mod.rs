@@ -24,7 +24,7 @@ pub use input::{
     Assumption, Fit, MODELLED, Mcfg, ModelInput, NoModel, Overrides, Release, SerialPort, Series,
     Unmodelled, Vendor, fact,
 };
-pub use rules::{RULES, RuleDoc};
+pub use rules::{RULES, RuleDoc, rule_source};
 
 /// What a step does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -31,6 +31,11 @@ macro_rules! rules {
     };
 }
 
+/// The Xen file and function behind rule `id` ("" for an id the table does not know).
+pub fn rule_source(id: &str) -> &'static str {
+    RULES.iter().find(|r| r.id == id).map_or("", |r| r.source)
+}
+
 rules! {
     PERMIT_PORTS = "permit-ioports", "arch/x86/dom0_build.c dom0_setup_permissions()", "all", "grant every I/O port 0-0xffff";
     PERMIT_IOMEM = "permit-iomem", "arch/x86/dom0_build.c dom0_setup_permissions(); arch/x86/domain.c domain_max_paddr_bits() (PVH, 4.20.1+)", "all", "grant every frame below 2^paddr_bits";
