@@ -106,13 +106,16 @@ fn sarif_output_and_exit_codes() {
     }
     let p = dir.path().join("lenient.toml");
     std::fs::write(&p, &toml).unwrap();
+    let audit_at = |fail_on: &str| {
+        dom0scope()
+            .args(["audit", "--fail-on", fail_on, "--policy"])
+            .arg(&p)
+            .arg(testdata("snapshots/x420-pvh-q35-vtd-bios"))
+            .assert()
+    };
     // Nothing at or above high fires now, but QEMU's chipset leaves four high rules
     // unjudged: not a pass (exit 3), and the report says what would settle them.
-    dom0scope()
-        .args(["audit", "--fail-on", "high", "--policy"])
-        .arg(&p)
-        .arg(testdata("snapshots/x420-pvh-q35-vtd-bios"))
-        .assert()
+    audit_at("high")
         .code(3)
         .stdout(predicate::str::contains("INCOMPLETE at --fail-on high"))
         .stdout(predicate::str::contains(
@@ -133,19 +136,10 @@ fn sarif_output_and_exit_codes() {
         ));
     }
     std::fs::write(&p, &toml).unwrap();
-    dom0scope()
-        .args(["audit", "--fail-on", "high", "--policy"])
-        .arg(&p)
-        .arg(testdata("snapshots/x420-pvh-q35-vtd-bios"))
-        .assert()
+    audit_at("high")
         .code(0)
         .stdout(predicate::str::contains("PASS at --fail-on high"));
-    dom0scope()
-        .args(["audit", "--fail-on", "medium", "--policy"])
-        .arg(&p)
-        .arg(testdata("snapshots/x420-pvh-q35-vtd-bios"))
-        .assert()
-        .code(1);
+    audit_at("medium").code(1);
     dom0scope()
         .args(["audit", "--format", "html"])
         .assert()
