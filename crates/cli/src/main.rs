@@ -76,7 +76,12 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            anstream::eprintln!("dom0scope: error: {e:#}");
+            // Errors quote snapshot content (a log line, a file name): escaped like reports.
+            let message = format!("{e:#}");
+            anstream::eprintln!(
+                "dom0scope: error: {}",
+                dom0scope_report::for_terminal(&message)
+            );
             ExitCode::from(2)
         }
     }

@@ -401,6 +401,35 @@ fn off_dom0_a_real_run_is_refused() {
 }
 
 #[test]
+fn off_xen_a_dry_run_without_current_is_refused_even_with_force_host() {
+    let d = tempfile::tempdir().unwrap();
+    let mut v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(plan(d.path(), SNAP)).unwrap()).unwrap();
+    v["host"] = serde_json::json!({});
+    let f = d.path().join("anon.json");
+    fs::write(&f, v.to_string()).unwrap();
+    // A machine with no Xen: nothing to check the plan against, so no "it fits".
+    let root = d.path().join("bare");
+    fs::create_dir_all(root.join("sys")).unwrap();
+    enforce(&["--dry-run", "--force-host"], &root, &f)
+        .code(2)
+        .stderr(predicate::str::contains("this is not a Xen dom0"))
+        .stderr(predicate::str::contains("--current"));
+    // With --current the dry run checks the plan against that snapshot.
+    enforce(
+        &[
+            "--dry-run",
+            "--force-host",
+            "--current",
+            testdata(SNAP).to_str().unwrap(),
+        ],
+        &root,
+        &f,
+    )
+    .code(0);
+}
+
+#[test]
 fn pvh_plan_on_pvh_root_and_mismatch() {
     // This older snapshot's manifest carries no host identity, hence --force-host.
     let d = tempfile::tempdir().unwrap();

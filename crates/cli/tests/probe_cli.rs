@@ -212,3 +212,20 @@ fn the_self_map_is_refused_on_a_pv_dom0_where_xen_would_answer_success_for_anyth
         .stderr(predicate::str::contains("needs a PVH dom0"))
         .stderr(predicate::str::contains("guest_type says pv"));
 }
+
+#[test]
+fn command_line_ranges_are_capped_like_a_plans() {
+    dom0scope()
+        .args(["probe", "--mfn", "0x10000000000"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "machine frames end at 0xffffffffff",
+        ));
+    // collect's per-tool timeout is bounded (it once overflowed `Instant + timeout`).
+    dom0scope()
+        .args(["collect", "--tool-timeout", "18446744073709551615"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("1..=86400"));
+}

@@ -109,12 +109,14 @@ impl XenTools for SystemTools {
             .spawn()?;
         let out = child.stdout.take().map(drain);
         let err = child.stderr.take().map(drain);
-        let deadline = Instant::now() + self.timeout;
+        // None: a timeout too long to represent never expires (the CLI caps it at a day).
+        let deadline = Instant::now().checked_add(self.timeout);
+        let expired = || deadline.is_some_and(|d| Instant::now() >= d);
         let status = loop {
             if let Some(st) = child.try_wait()? {
                 break st.code();
             }
-            if Instant::now() >= deadline {
+            if expired() {
                 let _ = child.kill();
                 let _ = child.wait();
                 break None;
@@ -125,7 +127,7 @@ impl XenTools for SystemTools {
             h.and_then(|h| h.join().ok()).unwrap_or_default()
         };
         let mut stderr = join(err);
-        if status.is_none() && Instant::now() >= deadline {
+        if status.is_none() && expired() {
             stderr.extend_from_slice(
                 format!("dom0scope: killed after {} s\n", self.timeout.as_secs()).as_bytes(),
             );

@@ -35,8 +35,8 @@ use dom0scope_reach::Reach;
 
 pub use check::{Dom0Use, Judgement, UseKind, ViewSource, check_range};
 pub use plan::{
-    Change, ChannelChanges, FindingRef, MAX_PLAN_BYTES, Plan, PlanError, Range, Residual, Resource,
-    Revocation, SCHEMA, Span, Status,
+    Change, ChannelChanges, FindingRef, MAX_MFN, MAX_PLAN_BYTES, Plan, PlanError, Range, Residual,
+    Resource, Revocation, SCHEMA, Span, Status,
 };
 pub use render::render_text;
 

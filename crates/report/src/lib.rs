@@ -2,6 +2,7 @@
 //! terminal wants it) and for programs (JSON with a versioned schema,
 //! `docs/json-schema/dom0scope-audit-1.json`; SARIF 2.1.0).
 
+mod escape;
 mod sarif;
 mod summary;
 mod text;
@@ -12,6 +13,7 @@ use dom0scope_surface::Surface;
 use dom0scope_verdict::{Severity, Verdict};
 use serde::Serialize;
 
+pub use escape::for_terminal;
 pub use sarif::{SARIF_SCHEMA_URI, render_sarif};
 pub use summary::render_summary;
 pub use text::render_text;

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use dom0scope_report::{Audit, SnapshotInfo, render_sarif, render_summary, render_text};
 use dom0scope_verdict::Severity;
 
+use super::output::{Ext, Kind, emit, extension};
+
 /// Output format of `audit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -42,9 +44,9 @@ pub struct Args {
     /// Snapshot directory, .tar/.tar.gz, or bare Xen log (`xl dmesg` output or a serial
     /// capture). Without it: on a dom0, collect then audit; elsewhere, the bundled example.
     pub snapshot: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format [default: text; with -o, from FILE's extension: .json, .sarif].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Text only: the short view (one line per finding, the level and the result).
     #[arg(long)]
     pub summary: bool,
@@ -61,7 +63,14 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    if args.summary && args.format != Format::Text {
+    let format = args
+        .format
+        .unwrap_or(match extension(args.output.as_deref()) {
+            Some(Ext::Json) => Format::Json,
+            Some(Ext::Sarif) => Format::Sarif,
+            None => Format::Text,
+        });
+    if args.summary && format != Format::Text {
         anyhow::bail!("--summary is a text view; JSON and SARIF always carry everything");
     }
     let Some((policy, today)) = args.judge.resolve()? else {
@@ -90,12 +99,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         parts.verdict,
         args.fail_on.into(),
     );
-    let rendered = match args.format {
+    let rendered = match format {
         Format::Text if args.summary => render_summary(&audit),
         Format::Text => render_text(&audit),
         Format::Json => audit.to_json(),
         Format::Sarif => render_sarif(&audit),
     };
-    super::input::emit(&rendered, args.output.as_deref())?;
+    let kind = match format {
+        Format::Text => Kind::Text,
+        Format::Json | Format::Sarif => Kind::Data,
+    };
+    emit(&rendered, kind, args.output.as_deref())?;
     Ok(ExitCode::from(audit.result.exit_code()))
 }

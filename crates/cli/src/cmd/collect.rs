@@ -25,8 +25,9 @@ pub struct Args {
     /// interface, or `auto` (xl when installed, else privcmd).
     #[arg(long, value_enum, default_value_t = Access::Auto, value_name = "HOW")]
     pub xen_access: Access,
-    /// Seconds each xl/xenhypfs invocation may take before it is killed.
-    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    /// Seconds each xl/xenhypfs invocation may take before it is killed (1 to 86400).
+    #[arg(long, default_value_t = 120, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub tool_timeout: u64,
 }
 

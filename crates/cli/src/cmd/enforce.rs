@@ -144,6 +144,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             None => None,
         };
     }
+    // A dry run checks the plan against this host's Xen and dom0, or against --current: off
+    // Xen, with nothing given, there is nothing to check and a success would say it fits.
+    if args.dry_run && host.xen.is_none() && current.is_none() {
+        return Err(refuse(
+            "this is not a Xen dom0 (no /sys/hypervisor/version): a dry run checks the plan \
+             against the running Xen and dom0. Run it in the dom0 the plan is for, or give \
+             --current SNAPSHOT|LOG to check it against a snapshot of that host",
+        ));
+    }
     let notes =
         plan::check_host(&plan, &shown, &host, args.force_host, !args.dry_run).map_err(refuse)?;
     let mut log = Log {

@@ -15,7 +15,8 @@ use dom0scope_reach::model::{Op, Target};
 use dom0scope_reach::{Access, Reach};
 use serde::Serialize;
 
-use super::input::{Format, Output, emit, load};
+use super::input::load;
+use super::output::{Format, Output};
 
 mod notation;
 
@@ -136,7 +137,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         notes.push(format!("{input} read {}: {e}", r.how));
     }
     let ambiguous = explained.len() > 1;
-    let out = match args.out.format {
+    let out = match args.out.format() {
         Format::Json => {
             #[derive(Serialize)]
             struct Input<'a> {
@@ -197,7 +198,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             o
         }
     };
-    emit(&out, args.out.output.as_deref())?;
+    args.out.write(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use dom0scope_harden::{Context, Plan, render_text};
 
-/// Output format of `harden` on standard output.
+use super::output::{Ext, Kind, emit, extension};
+
+/// Output format of `harden`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Text,
@@ -20,12 +22,13 @@ pub struct Args {
     /// Snapshot directory, .tar/.tar.gz, or bare Xen log. Without it, off a dom0:
     /// the bundled example.
     pub snapshot: Option<PathBuf>,
-    /// Format printed on standard output.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format [default: text; with -o, the plan (JSON) when FILE ends in .json].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     #[command(flatten)]
     pub judge: super::input::PolicyArgs,
-    /// Also write the plan file (JSON, `dom0scope-plan/1`) to FILE.
+    /// Write to FILE instead of standard output: `-o plan.json` writes the plan that
+    /// `enforce` and `verify --plan` read.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -49,14 +52,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .get("linux/dmesg")
             .map(|a| a.bytes.as_slice()),
     });
-    let json = plan.to_json();
-    if let Some(path) = &args.output {
-        super::input::emit(&json, Some(path))?;
-    }
-    let rendered = match args.format {
-        Format::Text => render_text(&plan),
-        Format::Json => json,
+    let format = args
+        .format
+        .unwrap_or(match extension(args.output.as_deref()) {
+            Some(Ext::Json) => Format::Json,
+            _ => Format::Text,
+        });
+    let (rendered, kind) = match format {
+        Format::Text => (render_text(&plan), Kind::Text),
+        Format::Json => (plan.to_json(), Kind::Data),
     };
-    super::input::emit(&rendered, None)?;
+    emit(&rendered, kind, args.output.as_deref())?;
+    if let (Some(path), Format::Json) = (&args.output, format) {
+        anstream::eprintln!(
+            "dom0scope: wrote the plan to {} (`dom0scope harden` without -o shows it as text)",
+            path.display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use dom0scope_hypercalls::{Availability, ConfigSource, Fact, HypercallSurface, OpSurface};
 use serde::Serialize;
 
-use super::input::{Format, Output, emit, load};
+use super::input::load;
+use super::output::{Format, Output};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -31,7 +32,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (snapshot, analysis) = load(args.snapshot.as_deref())?;
     let surface = analysis.hypercalls();
     let label = snapshot.origin.label();
-    let out = match args.out.format {
+    let out = match args.out.format() {
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&Doc {
                 snapshot: label,
@@ -42,7 +43,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Format::Text => render(surface, &label),
     };
-    emit(&out, args.out.output.as_deref())?;
+    args.out.write(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,31 +1,12 @@
 //! What every analysing subcommand shares: loading a snapshot (or the bundled
-//! example), parsing its facts, and writing output.
+//! example), parsing its facts, and the policy.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use dom0scope_engine::Analysis;
 use dom0scope_snapshot::{Origin, Snapshot};
 use dom0scope_verdict::{Date, Policy};
-
-/// Output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-}
-
-/// `--format` and `-o`, as the analysing subcommands take them.
-#[derive(Debug, clap::Args)]
-pub struct Output {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Write to FILE instead of standard output.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: Option<PathBuf>,
-}
 
 /// `--policy` and `--today`, as the judging subcommands (audit, harden) take them.
 #[derive(Debug, clap::Args)]
@@ -48,7 +29,8 @@ impl PolicyArgs {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read policy file {}", path.display()))?;
             if let Err(e) = policy.load(&path.display().to_string(), &text) {
-                anstream::eprintln!("{}", e.styled());
+                let styled = e.styled().to_string();
+                anstream::eprintln!("{}", dom0scope_report::for_terminal(&styled));
                 anstream::eprintln!(
                     "dom0scope: error: policy file {} not loaded",
                     path.display()
@@ -109,24 +91,6 @@ pub fn analyse(
         }
     })?;
     Ok((snapshot, analysis))
-}
-
-/// Writes to FILE without escape codes, or to stdout (colour as the terminal wants).
-pub fn emit(rendered: &str, output: Option<&Path>) -> anyhow::Result<()> {
-    match output {
-        Some(path) => {
-            let mut f = std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            let mut s = anstream::StripStream::new(&mut f);
-            s.write_all(rendered.as_bytes())
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        None => {
-            let mut out = anstream::stdout().lock();
-            let _ = out.write_all(rendered.as_bytes());
-        }
-    }
-    Ok(())
 }
 
 /// With no argument: collect on a dom0, else the bundled example (said on stderr).

@@ -10,7 +10,8 @@ use dom0scope_inventory::{Device, Inventory, Owner, PortOwner, human_size};
 use dom0scope_reach::{Access, Reach};
 use serde::Serialize;
 
-use super::input::{Format, Output, emit, load};
+use super::input::load;
+use super::output::{Format, Output};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -41,7 +42,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (snapshot, analysis) = load(args.snapshot.as_deref())?;
     let (inventory, reach) = (analysis.inventory(), analysis.reach());
     let rows = rows(inventory, reach, args.all);
-    let out = match args.out.format {
+    let out = match args.out.format() {
         Format::Json => {
             #[derive(Serialize)]
             struct Doc<'a> {
@@ -77,7 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             t
         }
     };
-    emit(&out, args.out.output.as_deref())?;
+    args.out.write(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,6 +8,7 @@ pub mod harden;
 pub mod hypercalls;
 pub mod input;
 pub mod map;
+pub mod output;
 pub mod predict;
 pub mod probe;
 pub mod verify;

@@ -10,7 +10,8 @@ use dom0scope_ranges::Radix;
 use dom0scope_reach::model::{self, Op, Prediction, Target, Unmodelled};
 use dom0scope_reach::{ModelInput, Overrides};
 
-use super::input::{Format, Output, emit, load};
+use super::input::load;
+use super::output::{Format, Output};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
@@ -70,7 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let input = ModelInput::from_facts(analysis.facts(), &ov)
         .map_err(|e| anyhow::anyhow!("{}: {e}", snapshot.origin.label()))?;
     let p = model::predict(&input);
-    let out = match args.out.format {
+    let out = match args.out.format() {
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&p)?;
             s.push('\n');
@@ -78,7 +79,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Format::Text => render(&p, &snapshot.origin.label()),
     };
-    emit(&out, args.out.output.as_deref())?;
+    args.out.write(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 

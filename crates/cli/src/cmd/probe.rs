@@ -20,11 +20,11 @@ use dom0scope_enforce::plan::{self, HostView, Status, XenRelease};
 use dom0scope_privcmd::{Privcmd, Xen};
 use dom0scope_probe::{Expect, Method, Outcome, Peek, Report, Resource, Target};
 
-use super::input::{Format, Output, emit};
+use super::output::{Format, Output};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A plan from `dom0scope harden -o PLAN`: probe its planned ranges.
+    /// A plan from `dom0scope harden -o PLAN.json`: probe its planned ranges.
     pub plan: Option<PathBuf>,
     /// Probe every range of the plan, also those it keeps for dom0.
     #[arg(long)]
@@ -130,6 +130,12 @@ fn targets(args: &Args) -> anyhow::Result<Vec<Target>> {
     }
     for m in &args.mfn {
         let (first, last) = parse_range(m).with_context(|| format!("--mfn {m}"))?;
+        if last > dom0scope_harden::MAX_MFN {
+            bail!(
+                "--mfn {m}: machine frames end at {:#x} (52-bit physical addresses), as in a plan",
+                dom0scope_harden::MAX_MFN
+            );
+        }
         out.push(Target {
             resource: Resource::Iomem,
             first,
@@ -247,7 +253,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .collect()
         })
         .unwrap_or_default();
-    let out = match args.out.format {
+    let out = match args.out.format() {
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&report)?;
             s.push('\n');
@@ -255,7 +261,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Format::Text => render(&report, args.expect, &bad),
     };
-    emit(&out, args.out.output.as_deref())?;
+    args.out.write(&out)?;
     Ok(if bad.is_empty() && report.stopped.is_none() {
         ExitCode::SUCCESS
     } else {

@@ -29,7 +29,8 @@ use dom0scope_reach::verify::{self, Comparison, Outcome};
 use dom0scope_reach::{ModelInput, Overrides, Reach, model};
 use dom0scope_snapshot::Snapshot;
 
-use super::input::{Format, Output, emit, load};
+use super::input::load;
+use super::output::{Format, Output};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -224,7 +225,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         a
     });
     let cmp = verify::compare(&p, observed);
-    let out = match args.out.format {
+    let out = match args.out.format() {
         Format::Json => {
             #[derive(serde::Serialize)]
             struct Doc<'a> {
@@ -249,7 +250,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Format::Text => render(&label, &p, observed, &cmp, applied.as_ref()),
     };
-    emit(&out, args.out.output.as_deref())?;
+    args.out.write(&out)?;
     Ok(exit_code(cmp.outcome))
 }
 

@@ -1,6 +1,8 @@
 //! Splitting a capture into Xen console lines. A capture may be `xl dmesg`
 //! output, a serial log with host timestamps, or a mix with dom0 console lines;
-//! Xen's lines are the ones carrying the `(XEN)` prefix, wherever it starts.
+//! Xen's lines are the ones carrying the `(XEN)` prefix, wherever it starts (a serial
+//! capture can glue it to firmware output), except right after a quote mark or backtick:
+//! that is a document quoting Xen (a README, an issue), not Xen's console.
 
 /// Lines longer than this are not Xen console lines (Xen's own lines are at most a
 /// few KiB even for a large rangeset); they are skipped with a warning.
@@ -25,6 +27,8 @@ pub struct Scan<'a> {
     pub total_lines: u32,
     /// Line numbers of lines skipped for being longer than [`MAX_LINE`].
     pub overlong: Vec<u32>,
+    /// Line numbers of lines whose `(XEN)` is quoted (after `` ` ``, `"` or `'`).
+    pub quoted: Vec<u32>,
 }
 
 /// Finds the Xen lines in `text`.
@@ -38,8 +42,10 @@ pub fn scan(text: &str) -> Scan<'_> {
             continue;
         }
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
-        if let Some(body) = xen_body(raw) {
-            out.lines.push(XenLine { no, body });
+        match xen_body(raw) {
+            Some(Prefix::Console(body)) => out.lines.push(XenLine { no, body }),
+            Some(Prefix::Quoted) => out.quoted.push(no),
+            None => {}
         }
     }
     if text.ends_with('\n') {
@@ -48,12 +54,22 @@ pub fn scan(text: &str) -> Scan<'_> {
     out
 }
 
-/// The part of `raw` after `(XEN)` and an optional console timestamp.
-fn xen_body(raw: &str) -> Option<&str> {
+/// Where a line's `(XEN)` stands.
+enum Prefix<'a> {
+    /// Xen's console: the part after `(XEN)` and an optional console timestamp.
+    Console(&'a str),
+    /// Quoted in prose.
+    Quoted,
+}
+
+fn xen_body(raw: &str) -> Option<Prefix<'_>> {
     let at = raw.find("(XEN)")?;
+    if matches!(raw[..at].chars().next_back(), Some('`' | '"' | '\'')) {
+        return Some(Prefix::Quoted);
+    }
     let rest = &raw[at + 5..];
     let rest = rest.strip_prefix(' ').unwrap_or(rest);
-    Some(strip_timestamp(rest))
+    Some(Prefix::Console(strip_timestamp(rest)))
 }
 
 /// Strips a `console_timestamps=` prefix: `[YYYY-MM-DD HH:MM:SS(.mmm)] `,
@@ -129,5 +145,14 @@ mod tests {
     fn crlf_is_tolerated() {
         let s = scan("(XEN) Bootloader: qemu\r\n");
         assert_eq!(s.lines[0].body, "Bootloader: qemu");
+    }
+
+    #[test]
+    fn quoted_prefix_is_prose_not_console() {
+        let s =
+            scan("Xen saw it: `(XEN) ACPI: DMAR 7FFE2349, 0078`\nsay \"(XEN) x\"\n(XEN) real\n");
+        assert_eq!(s.quoted, vec![1, 2]);
+        assert_eq!(s.lines.len(), 1);
+        assert_eq!(s.lines[0].no, 3);
     }
 }

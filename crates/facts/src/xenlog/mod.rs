@@ -55,15 +55,20 @@ pub fn parse(artifact: &str, bytes: &[u8]) -> Result<XenLog, LogError> {
         } else {
             "no Xen console line (\"(XEN)\" prefix) found"
         };
-        let extra = if scan.overlong.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "; {} over-long line(s) skipped, first at line {}",
-                scan.overlong.len(),
-                scan.overlong[0]
-            )
-        };
+        let mut extra = String::new();
+        if let Some(first) = scan.overlong.first() {
+            extra += &format!(
+                "; {} over-long line(s) skipped, first at line {first}",
+                scan.overlong.len()
+            );
+        }
+        if let Some(first) = scan.quoted.first() {
+            extra += &format!(
+                "; {} line(s) quote \"(XEN)\" in other text (first at line {first}): a document \
+                 about a Xen log, not a log",
+                scan.quoted.len()
+            );
+        }
         return Err(LogError {
             artifact: artifact.into(),
             message: format!("{what} in {} line(s){extra}", scan.total_lines),
