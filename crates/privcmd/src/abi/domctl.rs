@@ -17,7 +17,11 @@
 //!   uint32_t nr_ports; uint8_t allow_access;` — union offsets 0, 4, 8.
 //! - `#define XEN_DOMCTL_INTERFACE_VERSION 0x00000015` in 4.17.7 (line 24), `0x00000017` in
 //!   4.20.4 (line 34). The same define reads 0x14 at `RELEASE-4.16.0`, 0x16 at
-//!   `RELEASE-4.18.0`, 0x17 at `RELEASE-4.19.0` and `RELEASE-4.21.0`.
+//!   `RELEASE-4.18.0`, 0x17 at `RELEASE-4.19.0` and `RELEASE-4.21.0`, and 0x18 at
+//!   `RELEASE-4.22.0` and master c447b7308b (line 35), where the bump came with a new
+//!   `createdomain` altp2m layout and a stable `get_domain_state` op: the three structs above
+//!   and below, their op numbers (1304–1305, 1323) and `struct xen_domctl`'s header (1378–1380)
+//!   and `pad[128]` union (1442) are unchanged there.
 //!
 //! `__HYPERVISOR_domctl` is 36 (`xen/include/public/xen.h` line 110 at 4.17.7). libxenctrl
 //! fills the same struct: `xc_domain_iomem_permission()` / `xc_domain_ioport_permission()`

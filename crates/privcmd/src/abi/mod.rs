@@ -25,13 +25,17 @@ pub const HYPERVISOR_DOMCTL: u64 = 36;
 pub const DOMID_IO: u16 = 0x7ff1;
 
 /// Xen releases dom0scope knows, with their `XEN_DOMCTL_INTERFACE_VERSION` (see [`domctl`]
-/// for where each value was read). Only 4.17 and 4.20 have been run on real Xen.
+/// for where each value was read). 4.23 is master (`4.23-unstable` at c447b7308b), known
+/// experimentally: its interface may still change before it is released. Only 4.17 and 4.20
+/// have run on real Xen so far.
 pub const KNOWN_XEN: &[((u32, u32), u32)] = &[
     ((4, 17), 0x15),
     ((4, 18), 0x16),
     ((4, 19), 0x17),
     ((4, 20), 0x17),
     ((4, 21), 0x17),
+    ((4, 22), 0x18),
+    ((4, 23), 0x18),
 ];
 
 /// The domctl interface version of Xen `major.minor`, if known.
@@ -43,7 +47,8 @@ pub fn domctl_version(major: u32, minor: u32) -> Option<u32> {
 }
 
 /// Sysctl interface versions to probe, most likely first: 0x15 covers Xen 4.17 to 4.20, 0x16
-/// Xen 4.21. The running Xen's is found by trying each with a zero-length console read (which
+/// Xen 4.21 to 4.22 and master (`xen/include/public/sysctl.h` at `RELEASE-4.21.2`,
+/// `RELEASE-4.22.0` and c447b7308b). The running Xen's is found by trying each with a zero-length console read (which
 /// changes nothing), since the sysctl carrying the version cannot be issued without one.
 pub const SYSCTL_VERSIONS: &[u32] = &[0x15, 0x16, 0x14, 0x13, 0x12];
 
@@ -55,6 +60,7 @@ mod tests {
     fn versions() {
         assert_eq!(domctl_version(4, 17), Some(0x15));
         assert_eq!(domctl_version(4, 20), Some(0x17));
+        assert_eq!(domctl_version(4, 22), Some(0x18));
         assert_eq!(domctl_version(4, 16), None);
         assert_eq!(domctl_version(5, 0), None);
     }
