@@ -38,6 +38,11 @@ impl Release {
         (self.major, self.minor, self.patch) >= (major, minor, patch)
     }
 
+    /// The release names a series only (`4.19`, as `--xen` takes it), no patch level or suffix.
+    pub fn series_only(&self) -> bool {
+        self.label == format!("{}.{}", self.major, self.minor)
+    }
+
     /// Parses `4.17`, `4.20.5-pre`, `4.21`.
     pub fn parse(s: &str) -> Option<Release> {
         let (maj, rest) = s.split_once('.')?;
@@ -60,24 +65,35 @@ pub struct Series {
     pub major: u32,
     /// Minor version.
     pub minor: u32,
-    /// The release predicted for a version the model does not reproduce when this series is
-    /// the nearest (the tag whose source the rules were read or diffed against).
+    /// The release predicted for the bare series (`--xen 4.19`), and for a version the model
+    /// does not reproduce when this series is the nearest: the tag whose source the rules were
+    /// read or diffed against, the series' newest (stable backports differ by patch level).
     pub stands_for: &'static str,
     /// How the rules were checked against this series.
     pub checked: &'static str,
 }
 
-/// The release series the model reproduces, oldest first. The rules key on 4.18
-/// (PVH build order), 4.19 (port denials) and 4.20.1 (the iomem backports), but the stable
-/// 4.18.5+ and 4.19.2+ releases carry backports (`paging_max_paddr_bits`, `has_vlapic`,
-/// `has_vioapic`) that the rules do not follow, so 4.18 and 4.19 are not listed: they are
-/// predicted as their nearest listed series, stated as an assumption.
+/// The release series the model reproduces, oldest first. Within a series the rules follow
+/// the stable backports by patch level (`changes`): 4.18.5, 4.19.2, 4.19.3 and 4.20.1 each
+/// bring some.
 pub const MODELLED: &[Series] = &[
     Series {
         major: 4,
         minor: 17,
         stands_for: "4.17.7",
         checked: "read at RELEASE-4.17.7 (dom0_setup_permissions() is unchanged since 4.17.0); measured on 4.17.7",
+    },
+    Series {
+        major: 4,
+        minor: 18,
+        stands_for: "4.18.6",
+        checked: "diffed against 4.17.7 at RELEASE-4.18.0, 4.18.4, 4.18.5 and 4.18.6 (PVH build order from 4.18.0; the iomem backports 7ce2ec63b2 and 5f640b6213 from 4.18.5, never 62f3fc5296 or the rangeset fix); no boot measured",
+    },
+    Series {
+        major: 4,
+        minor: 19,
+        stands_for: "4.19.6",
+        checked: "diffed at RELEASE-4.19.0, 4.19.1, 4.19.2, 4.19.3 and 4.19.6 (port denials from 4.19.0; the iomem backports from 4.19.2, as 4.20.1's; the rangeset fix from 4.19.3); dom0_setup_permissions() at 4.19.6 is 4.20.4's; no boot measured",
     },
     Series {
         major: 4,

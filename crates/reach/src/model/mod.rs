@@ -4,6 +4,7 @@
 //! source) that produced it, so a disagreement with the observed rangesets can
 //! be traced to one rule.
 
+mod changes;
 mod cmdline;
 pub mod dma;
 mod input;
@@ -16,7 +17,7 @@ use std::ops::RangeInclusive;
 
 use dom0scope_facts::evidence::hex;
 use dom0scope_facts::xenlog::Dom0Mode;
-use dom0scope_ranges::{FrameSet, IrqSet, PortSet};
+use dom0scope_ranges::{FrameSet, IrqSet, PortSet, RangeInt, RangeSet};
 use serde::Serialize;
 
 pub use cmdline::{BadOption, Cmdline, OPTIONS, Opt, Syntax, check_set};
@@ -133,22 +134,54 @@ impl Prediction {
 
 /// Replays Xen's dom0 permission setup for `input`.
 pub fn predict(input: &ModelInput) -> Prediction {
-    let steps = rules::steps(input);
+    let fixed = changes::Changes::of(&input.xen).rangeset_remove_fix;
     let mut iomem = FrameSet::new();
     let mut ioports = PortSet::new();
     let mut irqs = IrqSet::new();
     let mut ro_iomem = FrameSet::new();
-    for s in &steps {
-        match (&s.target, s.op) {
-            (Target::Frames(r), Op::Permit) => iomem.insert(r.clone()),
-            (Target::Frames(r), Op::Deny) => iomem.remove(r.clone()),
-            (Target::Frames(r), Op::ReadOnly) => ro_iomem.insert(r.clone()),
-            (Target::Ports(r), Op::Permit) => ioports.insert(r.clone()),
-            (Target::Ports(r), Op::Deny) => ioports.remove(r.clone()),
-            (Target::Irqs(r), Op::Permit) => irqs.insert(r.clone()),
-            (Target::Irqs(r), Op::Deny) => irqs.remove(r.clone()),
-            (Target::Ports(_) | Target::Irqs(_), Op::ReadOnly) => {}
-        }
+    let mut steps = Vec::new();
+    for s in rules::steps(input) {
+        let regrant = match (&s.target, s.op) {
+            (Target::Frames(r), Op::Permit) => {
+                iomem.insert(r.clone());
+                None
+            }
+            (Target::Frames(r), Op::Deny) => {
+                remove_as_xen(&mut iomem, r.clone(), fixed).map(Target::Frames)
+            }
+            (Target::Frames(r), Op::ReadOnly) => {
+                ro_iomem.insert(r.clone());
+                None
+            }
+            (Target::Ports(r), Op::Permit) => {
+                ioports.insert(r.clone());
+                None
+            }
+            (Target::Ports(r), Op::Deny) => {
+                remove_as_xen(&mut ioports, r.clone(), fixed).map(Target::Ports)
+            }
+            (Target::Irqs(r), Op::Permit) => {
+                irqs.insert(r.clone());
+                None
+            }
+            (Target::Irqs(r), Op::Deny) => {
+                remove_as_xen(&mut irqs, r.clone(), fixed).map(Target::Irqs)
+            }
+            (Target::Ports(_) | Target::Irqs(_), Op::ReadOnly) => None,
+        };
+        let regrant = regrant.map(|target| Step {
+            rule: rules::REMOVE_REGRANT,
+            op: Op::Permit,
+            target,
+            why: format!(
+                "{} started inside a hole (Xen {} predates e118fc98e7)",
+                s.rule, input.xen.label
+            ),
+            assumed: s.assumed,
+            assumption: s.assumption,
+        });
+        steps.push(s);
+        steps.extend(regrant);
     }
     let ro_iomem = ro_iomem.intersection(&iomem);
     let emulated_ports = match input.mode {
@@ -171,6 +204,34 @@ pub fn predict(input: &ModelInput) -> Prediction {
         dma: input.dma.clone(),
         pci_config: input.pci_config.clone(),
         input: input.clone(),
+    }
+}
+
+/// Removes `r` as Xen's `rangeset_remove_range()` does, returning what it grants back. Before
+/// e118fc98e7 (`fixed` false: 4.17, 4.18, 4.19.0-4.19.2, 4.20.0), a removal that starts inside
+/// a hole and reaches a later range first stretched the range before the hole up to the
+/// removal's start, re-granting the hole's tail.
+fn remove_as_xen<T: RangeInt>(
+    set: &mut RangeSet<T>,
+    r: RangeInclusive<T>,
+    fixed: bool,
+) -> Option<RangeInclusive<T>> {
+    let (s, e) = (*r.start(), *r.end());
+    // Xen's find_range(): the last range starting at or before s.
+    let before = set.ranges().take_while(|x| *x.start() <= s).last();
+    let reaches_later = set.ranges().any(|x| *x.start() > s && *x.start() <= e);
+    match before {
+        Some(x) if !fixed && reaches_later && *x.end() < s => {
+            let old = set.clone();
+            // Xen sets that range's end to s - 1, then removes r.
+            set.insert(*x.start()..=s);
+            set.remove(r);
+            set.difference(&old).ranges().next()
+        }
+        _ => {
+            set.remove(r);
+            None
+        }
     }
 }
 

@@ -1,11 +1,13 @@
 //! The rules: Xen's dom0 permission code, one entry per grant or denial, each
-//! citing where Xen does it. Versions: checked against xen.git RELEASE-4.17.x
-//! and RELEASE-4.20.x and Debian's 4.17.7+13 and 4.20.4+63 builds (the real
-//! rangesets of `testdata/`); see `docs/model-sources.md` for the reading.
+//! citing where Xen does it. Versions: read at the xen.git tags of `MODELLED`
+//! and checked against Debian's 4.17.7+13 and 4.20.4+63 builds (the real
+//! rangesets of `testdata/`); which release has which change is `changes`, and
+//! `docs/model-sources.md` has the reading.
 
 use dom0scope_facts::xenlog::Dom0Mode;
 use dom0scope_ranges::frame_of;
 
+use super::changes::Changes;
 use super::cmdline;
 use super::input::{ModelInput, Vendor, fact};
 use super::{Op, Step, Target};
@@ -25,7 +27,7 @@ pub struct RuleDoc {
 
 macro_rules! rules {
     ($($name:ident = $id:literal, $source:literal, $versions:literal, $summary:literal;)*) => {
-        $(#[allow(dead_code)] const $name: &str = $id;)*
+        $(#[allow(dead_code)] pub(crate) const $name: &str = $id;)*
         /// Every rule the model knows.
         pub const RULES: &[RuleDoc] = &[$(RuleDoc { id: $id, source: $source, versions: $versions, summary: $summary }),*];
     };
@@ -38,7 +40,7 @@ pub fn rule_source(id: &str) -> &'static str {
 
 rules! {
     PERMIT_PORTS = "permit-ioports", "arch/x86/dom0_build.c dom0_setup_permissions()", "all", "grant every I/O port 0-0xffff";
-    PERMIT_IOMEM = "permit-iomem", "arch/x86/dom0_build.c dom0_setup_permissions(); arch/x86/domain.c domain_max_paddr_bits() (PVH, 4.20.1+)", "all", "grant every frame below 2^paddr_bits";
+    PERMIT_IOMEM = "permit-iomem", "arch/x86/dom0_build.c dom0_setup_permissions(); arch/x86/include/asm/paging.h paging_max_paddr_bits() (PVH, 4.18.5+); arch/x86/domain.c domain_max_paddr_bits() (PVH, 4.19.2+)", "all", "grant every frame below 2^paddr_bits";
     PERMIT_IRQS = "permit-irqs", "arch/x86/dom0_build.c dom0_setup_permissions()", "all", "grant IRQs 1..nr_irqs_gsi-1 (IRQ0, the timer, never)";
     DENY_PIC = "deny-pic", "arch/x86/dom0_build.c dom0_setup_permissions()", "all", "8259 PIC ports 0x20-0x21, 0xa0-0xa1 (and probed aliases, 4.19+)";
     DENY_ELCR = "deny-elcr", "arch/x86/dom0_build.c dom0_setup_permissions() (d0ea916fcd)", ">= 4.19", "ELCR ports 0x4d0-0x4d1";
@@ -54,19 +56,20 @@ rules! {
     DENY_SMI_CMD = "deny-smi-cmd", "arch/x86/dom0_build.c dom0_setup_permissions(); arch/x86/cpu/amd.c (amd_acpi_c1e_quirk)", "PVH on AMD families with the C1E quirk", "the FADT's SMI_CMD port";
     DENY_USER_PORTS = "deny-dom0-ioports-disable", "arch/x86/dom0_build.c process_dom0_ioports_disable()", "all", "ports listed in dom0_ioports_disable=";
     DENY_LAPIC = "deny-lapic", "arch/x86/dom0_build.c dom0_setup_permissions()", "all", "the local APIC page";
-    DENY_VLAPIC = "deny-vlapic", "arch/x86/dom0_build.c dom0_setup_permissions() (has_vlapic; bc3006b9fe)", ">= 4.20.1, PVH", "the emulated LAPIC page 0xfee00";
-    DENY_MSI_RANGE = "deny-msi-range", "arch/x86/dom0_build.c dom0_setup_permissions()", "< 4.20.1 (removed by bc3006b9fe, master 381caa3885)", "the MSI address window 0xfee00000-0xfeefffff";
-    DENY_IOAPIC = "deny-ioapic", "arch/x86/dom0_build.c dom0_setup_permissions() (has_vioapic; a1a5bd40b5)", ">= 4.20.1, PVH", "each IO-APIC page (PV keeps them read-only)";
+    DENY_VLAPIC = "deny-vlapic", "arch/x86/dom0_build.c dom0_setup_permissions() (has_vlapic; 381caa3885: 7ce2ec63b2, e665204eb3, bc3006b9fe)", "PVH; 4.18.5+, 4.19.2+, 4.20.1+", "the emulated LAPIC page 0xfee00";
+    DENY_MSI_RANGE = "deny-msi-range", "arch/x86/dom0_build.c dom0_setup_permissions()", "4.17; 4.18.0-4.18.4; 4.19.0-4.19.1; 4.20.0 (removed by 381caa3885)", "the MSI address window 0xfee00000-0xfeefffff";
+    DENY_IOAPIC = "deny-ioapic", "arch/x86/dom0_build.c dom0_setup_permissions() (has_vioapic; 62f3fc5296: 74e860e45e, a1a5bd40b5)", "PVH; 4.19.2+, 4.20.1+ (never 4.18)", "each IO-APIC page (PV keeps them read-only)";
     DENY_HT_HOLE = "deny-amd-ht-hole", "arch/x86/dom0_build.c dom0_setup_permissions()", "AMD and Hygon", "the 12 GiB HyperTransport hole below 1 TiB (family < 0x17) or below 2^paddr_bits";
     DENY_UNUSABLE = "deny-e820-unusable", "arch/x86/dom0_build.c dom0_setup_permissions()", "all", "E820 unusable ranges above 1 MiB";
     DENY_HPET = "deny-hpet", "arch/x86/dom0_build.c dom0_setup_permissions(); arch/x86/hpet.c", "all", "the HPET page(s) when the table asks for 4K/64K page protection";
     RO_HPET = "ro-hpet", "arch/x86/hpet.c (ro-hpet, default on)", "all", "the HPET page, read-only, when the table asks no protection";
-    DENY_MCFG_PVH = "deny-mcfg-pvh", "arch/x86/hvm/io.c vpci_mmcfg_deny_access() (a1a5bd40b5)", ">= 4.20.1, PVH", "every MCFG (ECAM) window (vPCI traps them)";
+    DENY_MCFG_PVH = "deny-mcfg-pvh", "arch/x86/hvm/io.c vpci_mmcfg_deny_access() (62f3fc5296: 74e860e45e, a1a5bd40b5)", "PVH; 4.19.2+, 4.20.1+ (never 4.18)", "every MCFG (ECAM) window (vPCI traps them)";
     RO_MCFG = "ro-mcfg", "arch/x86/x86_64/mmconfig_64.c pci_mmcfg_arch_enable()", "all, PV", "MCFG windows Xen uses, read-only";
     RO_IOAPIC = "ro-ioapic", "arch/x86/io_apic.c ioapic_init_mappings()", "all, PV", "IO-APIC pages, read-only";
     DENY_VTD = "deny-vtd-drhd", "drivers/passthrough/vtd/iommu.c intel_iommu_hwdom_init()", "all, IOMMU on", "one page per VT-d remapping unit";
     DENY_AMD_IOMMU = "deny-amd-iommu-mmio", "drivers/passthrough/amd/pci_amd_iommu.c amd_iommu_hwdom_init()", "all, IOMMU on", "the 16 KiB register window of each AMD IOMMU";
     DENY_SERIAL = "deny-serial-console", "drivers/char/ns16550.c ns16550_endboot()", "all", "the I/O ports of a UART Xen uses as its console";
+    REMOVE_REGRANT = "rangeset-remove-regrant", "common/rangeset.c rangeset_remove_range()", "4.17; 4.18; 4.19.0-4.19.2; 4.20.0 (fixed by e118fc98e7)", "a denial starting inside an earlier hole and reaching a later range first stretches the range before the hole over it";
 }
 
 struct Out<'a> {
@@ -126,7 +129,7 @@ pub(crate) fn steps(input: &ModelInput) -> Vec<Step> {
     // Before 4.18 (baa6ea7003) a PVH dom0 is built with the IOMMU set up before
     // dom0_setup_permissions(), whose grant-all then hands the IOMMU register
     // pages back (measured: 0xfed90 stays in a 4.17 PVH dom0's rangeset).
-    if pvh && !input.xen.at_least(4, 18) {
+    if pvh && !Changes::of(&input.xen).pvh_permissions_first {
         iommu_hwdom_init(&mut o);
         setup_permissions(&mut o);
     } else {
@@ -141,13 +144,12 @@ pub(crate) fn steps(input: &ModelInput) -> Vec<Step> {
 fn setup_permissions(o: &mut Out<'_>) {
     let i = o.input;
     let pvh = i.mode == Dom0Mode::Pvh;
-    let v419 = i.xen.at_least(4, 19);
-    // The stable-4.20 backports of 4.20.1 (bc3006b9fe, a1a5bd40b5, 1d8d5753b7).
-    let v420 = i.xen.at_least_patch(4, 20, 1);
+    let c = Changes::of(&i.xen);
+    let v419 = c.platform_ports;
 
     o.ports(PERMIT_PORTS, Op::Permit, 0, 0xffff, "all ports");
-    // PVH from 4.20.1: domain_max_paddr_bits() = min(hap_paddr_bits, 48).
-    let bits = if pvh && v420 {
+    // PVH with the backport: paging/domain_max_paddr_bits() = min(hap_paddr_bits, 48).
+    let bits = if pvh && c.max_paddr_bits {
         i.paddr_bits.min(48)
     } else {
         i.paddr_bits
@@ -244,7 +246,7 @@ fn setup_permissions(o: &mut Out<'_>) {
         format!("LAPIC at {:#x}", i.lapic),
         lapic_assumed,
     );
-    if pvh && v420 {
+    if pvh && c.vlapic_not_msi_window {
         o.frames(
             DENY_VLAPIC,
             Op::Deny,
@@ -254,7 +256,7 @@ fn setup_permissions(o: &mut Out<'_>) {
             None,
         );
     }
-    if !v420 {
+    if !c.vlapic_not_msi_window {
         o.frames(
             DENY_MSI_RANGE,
             Op::Deny,
@@ -265,7 +267,7 @@ fn setup_permissions(o: &mut Out<'_>) {
         );
     }
     for &(addr, _, _) in &i.ioapics {
-        if pvh && v420 {
+        if pvh && c.vioapic_and_vpci {
             o.frames(
                 DENY_IOAPIC,
                 Op::Deny,
@@ -351,7 +353,7 @@ fn setup_permissions(o: &mut Out<'_>) {
     for m in &i.mcfg {
         let start = frame_of(m.base) + (u64::from(m.bus_start) << 8);
         let end = frame_of(m.base) + ((u64::from(m.bus_end) + 1) << 8) - 1;
-        if pvh && v420 {
+        if pvh && c.vioapic_and_vpci {
             o.frames(
                 DENY_MCFG_PVH,
                 Op::Deny,

@@ -41,10 +41,15 @@ impl ModelInput {
                 package: v.package.clone(),
             },
             (None, None, Some(s)) => {
-                let r = parse(s)?;
+                let r = stand_in(parse(s)?);
+                let given = if &r.label == s {
+                    "given with --xen".to_owned()
+                } else {
+                    format!("given with --xen as {s}")
+                };
                 assume(
                     fact::XEN_VERSION,
-                    format!("{} (given with --xen)", r.label),
+                    format!("{} ({given})", r.label),
                     "the `Xen version` banner at the start of the log",
                 );
                 r
@@ -310,9 +315,10 @@ impl ModelInput {
     }
 }
 
-/// A release the model reproduces stays; another is refused (as `policy` says) or predicted as
-/// the nearest modelled series, stated as an assumption: the rules of one release are never
-/// silently applied to another.
+/// A release the model reproduces stays (a bare series, `4.19`, becomes the release the series
+/// stands for, 4.19.6); another is refused (as `policy` says) or predicted as the nearest
+/// modelled series, stated as an assumption: the rules of one release are never silently
+/// applied to another.
 fn fit_release(
     xen: Release,
     policy: Unmodelled,
@@ -326,7 +332,7 @@ fn fit_release(
             .join(", ")
     };
     match xen.fit() {
-        Fit::Modelled => Ok(xen),
+        Fit::Modelled => Ok(stand_in(xen)),
         Fit::TooOld(oldest) if policy != Unmodelled::AssumeNearest => Err(NoModel(format!(
             "Xen {} is older than the oldest release the model reproduces, {} (modelled: {})",
             xen.label,
@@ -351,6 +357,17 @@ fn fit_release(
             );
             Ok(near.release())
         }
+    }
+}
+
+/// A bare modelled series (`4.19`) as the release it stands for (4.19.6); any other as given.
+fn stand_in(xen: Release) -> Release {
+    match MODELLED
+        .iter()
+        .find(|s| (s.major, s.minor) == (xen.major, xen.minor))
+    {
+        Some(s) if xen.series_only() => s.release(),
+        _ => xen,
     }
 }
 
