@@ -132,28 +132,56 @@ fn predict_carries_an_unmodelled_release_as_an_assumption_and_strict_refuses_it(
         .stdout(predicate::str::contains(
             "Xen version: assumed 4.23-unstable, the nearest modelled release (Xen 5.0 is not modelled)",
         ));
-    // 4.19 is nearer 4.20 than 4.17.
     dom0scope()
-        .args(["predict", "--xen", "4.19"])
-        .arg(&snap)
-        .assert()
-        .code(0)
-        .stdout(predicate::str::contains(
-            "assumed 4.20.4, the nearest modelled release (Xen 4.19 is not modelled)",
-        ));
-    dom0scope()
-        .args(["predict", "--strict", "--xen", "4.18"])
+        .args(["predict", "--strict", "--xen", "4.24"])
         .arg(&snap)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("Xen 4.18 is not modelled"));
-    // A modelled release is no assumption.
+        .stderr(predicate::str::contains("Xen 4.24 is not modelled"));
+    // A modelled release is no assumption; a bare series is the release it stands for.
+    for (series, release) in [("4.18", "4.18.6"), ("4.19", "4.19.6"), ("4.22", "4.22.0")] {
+        dom0scope()
+            .args(["predict", "--strict", "--xen", series])
+            .arg(&snap)
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains(format!("Xen {release}, PV dom0")))
+            .stdout(predicate::str::contains("assumptions: none"));
+    }
+}
+
+#[test]
+fn predict_418_and_419_on_the_bundled_snapshots() {
+    // The 4.20 PVH boot as 4.18.6: the 4.19 port denials go, and without 62f3fc5296 (never
+    // in 4.18) the IO-APIC page and the MCFG window stay granted; 4.19.6 is 4.20.4.
+    let snap = testdata("snapshots/x420-pvh-q35-vtd-bios");
     dom0scope()
-        .args(["predict", "--strict", "--xen", "4.22"])
+        .args(["predict", "--xen", "4.18"])
         .arg(&snap)
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("assumptions: none"));
+        .stdout(predicate::str::contains("Xen 4.18.6, PVH dom0"))
+        .stdout(predicate::str::contains(
+            "(model)     I/O Memory { 0-fed8f, fed91-fedff, fee01-fcfffff }",
+        ))
+        .stdout(predicate::str::contains("nearest").not());
+    let at = |v: &str| {
+        let out = dom0scope()
+            .args(["predict", "--xen", v])
+            .arg(&snap)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(!text.contains("nearest"), "{v}");
+        text.lines()
+            .filter(|l| l.starts_with("(model)"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(at("4.19"), at("4.20.4"));
+    // 4.19.1 predates the 4.19.2 backports: the MSI window is denied, as in 4.20.0.
+    assert_eq!(at("4.19.1"), at("4.20.0"));
+    assert_ne!(at("4.19.1"), at("4.19"));
 }
 
 #[test]

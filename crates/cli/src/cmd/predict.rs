@@ -23,9 +23,10 @@ pub enum Mode {
 pub struct Args {
     /// Snapshot directory, .tar/.tar.gz, or bare Xen log (default: the bundled example).
     pub snapshot: Option<PathBuf>,
-    /// Predict for this Xen release instead of the snapshot's (e.g. 4.20). A release the model
-    /// does not reproduce is predicted as the nearest modelled one, listed as an assumption;
-    /// one older than the oldest modelled release is refused.
+    /// Predict for this Xen release instead of the snapshot's (e.g. 4.19.1; a bare series such
+    /// as 4.19 is its newest modelled release, 4.19.6). A release the model does not reproduce
+    /// is predicted as the nearest modelled one, listed as an assumption; one older than the
+    /// oldest modelled release is refused.
     #[arg(long, value_name = "VERSION")]
     pub xen: Option<String>,
     /// Refuse (exit 2) a Xen release the model does not reproduce instead of predicting the
