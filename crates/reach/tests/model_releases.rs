@@ -1,4 +1,4 @@
-//! What changes for dom0 between patch releases of 4.18 and 4.19 (docs/model-sources.md §11):
+//! What changes for dom0 between patch releases of 4.18 and 4.19 (docs/model-sources-4.18-4.19.md):
 //! each test pins one change at the first release that has it, read at the xen.git tags.
 
 mod common;

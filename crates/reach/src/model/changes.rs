@@ -1,7 +1,7 @@
 //! The Xen changes the rules follow, and the first release of each series that has them: a
 //! change reaches a series either in its `.0` (from master) or as a stable backport in a later
 //! patch release, so the rules ask here rather than compare version numbers. The reading
-//! behind each entry (commits, tags) is `docs/model-sources.md` §11.
+//! behind each entry (commits, tags) is `docs/model-sources-4.18-4.19.md`.
 
 use super::input::Release;
 

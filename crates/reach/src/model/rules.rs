@@ -40,7 +40,7 @@ pub fn rule_source(id: &str) -> &'static str {
 
 rules! {
     PERMIT_PORTS = "permit-ioports", "arch/x86/dom0_build.c dom0_setup_permissions()", "all", "grant every I/O port 0-0xffff";
-    PERMIT_IOMEM = "permit-iomem", "arch/x86/dom0_build.c dom0_setup_permissions(); arch/x86/include/asm/paging.h paging_max_paddr_bits() (PVH, 4.18.5+); arch/x86/domain.c domain_max_paddr_bits() (PVH, 4.19.2+)", "all", "grant every frame below 2^paddr_bits";
+    PERMIT_IOMEM = "permit-iomem", "arch/x86/dom0_build.c dom0_setup_permissions(); arch/x86/include/asm/paging.h paging_max_paddr_bits() (PVH, 4.18.5-4.18.6); arch/x86/domain.c domain_max_paddr_bits() (PVH, 4.19.2+)", "all", "grant every frame below 2^paddr_bits";
     PERMIT_IRQS = "permit-irqs", "arch/x86/dom0_build.c dom0_setup_permissions()", "all", "grant IRQs 1..nr_irqs_gsi-1 (IRQ0, the timer, never)";
     DENY_PIC = "deny-pic", "arch/x86/dom0_build.c dom0_setup_permissions()", "all", "8259 PIC ports 0x20-0x21, 0xa0-0xa1 (and probed aliases, 4.19+)";
     DENY_ELCR = "deny-elcr", "arch/x86/dom0_build.c dom0_setup_permissions() (d0ea916fcd)", ">= 4.19", "ELCR ports 0x4d0-0x4d1";
@@ -58,12 +58,12 @@ rules! {
     DENY_LAPIC = "deny-lapic", "arch/x86/dom0_build.c dom0_setup_permissions()", "all", "the local APIC page";
     DENY_VLAPIC = "deny-vlapic", "arch/x86/dom0_build.c dom0_setup_permissions() (has_vlapic; 381caa3885: 7ce2ec63b2, e665204eb3, bc3006b9fe)", "PVH; 4.18.5+, 4.19.2+, 4.20.1+", "the emulated LAPIC page 0xfee00";
     DENY_MSI_RANGE = "deny-msi-range", "arch/x86/dom0_build.c dom0_setup_permissions()", "4.17; 4.18.0-4.18.4; 4.19.0-4.19.1; 4.20.0 (removed by 381caa3885)", "the MSI address window 0xfee00000-0xfeefffff";
-    DENY_IOAPIC = "deny-ioapic", "arch/x86/dom0_build.c dom0_setup_permissions() (has_vioapic; 62f3fc5296: 74e860e45e, a1a5bd40b5)", "PVH; 4.19.2+, 4.20.1+ (never 4.18)", "each IO-APIC page (PV keeps them read-only)";
+    DENY_IOAPIC = "deny-ioapic", "arch/x86/dom0_build.c dom0_setup_permissions() (has_vioapic; 62f3fc5296: 74e860e45e, a1a5bd40b5)", "PVH; 4.19.2+, 4.20.1+ only", "each IO-APIC page (PV keeps them read-only)";
     DENY_HT_HOLE = "deny-amd-ht-hole", "arch/x86/dom0_build.c dom0_setup_permissions()", "AMD and Hygon", "the 12 GiB HyperTransport hole below 1 TiB (family < 0x17) or below 2^paddr_bits";
     DENY_UNUSABLE = "deny-e820-unusable", "arch/x86/dom0_build.c dom0_setup_permissions()", "all", "E820 unusable ranges above 1 MiB";
     DENY_HPET = "deny-hpet", "arch/x86/dom0_build.c dom0_setup_permissions(); arch/x86/hpet.c", "all", "the HPET page(s) when the table asks for 4K/64K page protection";
     RO_HPET = "ro-hpet", "arch/x86/hpet.c (ro-hpet, default on)", "all", "the HPET page, read-only, when the table asks no protection";
-    DENY_MCFG_PVH = "deny-mcfg-pvh", "arch/x86/hvm/io.c vpci_mmcfg_deny_access() (62f3fc5296: 74e860e45e, a1a5bd40b5)", "PVH; 4.19.2+, 4.20.1+ (never 4.18)", "every MCFG (ECAM) window (vPCI traps them)";
+    DENY_MCFG_PVH = "deny-mcfg-pvh", "arch/x86/hvm/io.c vpci_mmcfg_deny_access() (62f3fc5296: 74e860e45e, a1a5bd40b5)", "PVH; 4.19.2+, 4.20.1+ only", "every MCFG (ECAM) window (vPCI traps them)";
     RO_MCFG = "ro-mcfg", "arch/x86/x86_64/mmconfig_64.c pci_mmcfg_arch_enable()", "all, PV", "MCFG windows Xen uses, read-only";
     RO_IOAPIC = "ro-ioapic", "arch/x86/io_apic.c ioapic_init_mappings()", "all, PV", "IO-APIC pages, read-only";
     DENY_VTD = "deny-vtd-drhd", "drivers/passthrough/vtd/iommu.c intel_iommu_hwdom_init()", "all, IOMMU on", "one page per VT-d remapping unit";
