@@ -1,10 +1,18 @@
 #!/bin/bash
+# setup-host.sh [boot|xen-build]
 # Installs the only host packages the harness needs (idempotent):
-# QEMU, OVMF (UEFI firmware), busybox-static (host-side xz fallback) and cpio.
+#   boot (default): QEMU, OVMF (UEFI firmware), busybox-static (host-side xz fallback) and cpio.
+#   xen-build:      what build-xen.sh needs to compile the hypervisor from testdata/xen-src:
+#                   gcc, make, libc6-dev and binutils (ld also links xen.efi), flex and bison
+#                   (Xen's kconfig), python3, xz-utils.
 # Xen, the kernels and the Xen tools are never installed: fetch.sh unpacks them under harness/work.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-PKGS=(qemu-system-x86 ovmf busybox-static cpio)
+case "${1:-boot}" in
+  boot) PKGS=(qemu-system-x86 ovmf busybox-static cpio) ;;
+  xen-build) PKGS=(gcc make libc6-dev binutils flex bison python3 xz-utils) ;;
+  *) die "usage: setup-host.sh [boot|xen-build]" ;;
+esac
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
