@@ -164,8 +164,14 @@ impl ReadError {
 
 impl std::fmt::Display for ReadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: ", self.path.display())?;
-        match &self.problem {
+        write!(f, "{}: {}", self.path.display(), self.problem)
+    }
+}
+
+/// The problem alone, for a caller that names the path its own way.
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
             Problem::Io(e) => write!(f, "{e}"),
             Problem::NotAccepted(FileKind::Other) => write!(f, "not a regular file"),
             Problem::NotAccepted(k) => write!(f, "is {}, not a regular file", k.describe()),
