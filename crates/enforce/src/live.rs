@@ -68,15 +68,16 @@ pub enum ProcProblem {
 
 fn read_table(path: &Path) -> Result<(String, Vec<resources::ResourceEntry>), ProcProblem> {
     let shown = path.display().to_string();
-    let bytes = dom0scope_boundedread::read(path, MAX_PROC_BYTES).map_err(|e| match e.problem() {
-        dom0scope_boundedread::Problem::TooLarge { .. } => ProcProblem::TooLarge {
-            path: shown.clone(),
-        },
-        p => ProcProblem::Unreadable {
-            path: shown.clone(),
-            detail: p.to_string(),
-        },
-    })?;
+    let bytes =
+        dom0scope_boundedread::read(path, MAX_PROC_BYTES).map_err(|e| match e.problem() {
+            dom0scope_boundedread::Problem::TooLarge { .. } => ProcProblem::TooLarge {
+                path: shown.clone(),
+            },
+            p => ProcProblem::Unreadable {
+                path: shown.clone(),
+                detail: p.to_string(),
+            },
+        })?;
     let mut warnings = Vec::new();
     let entries = resources::parse(&shown, &bytes, &mut warnings);
     if let Some(w) = warnings.first() {

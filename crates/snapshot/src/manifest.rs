@@ -160,20 +160,29 @@ fn parse(bytes: &[u8], issues: &mut Vec<Issue>) -> Option<Manifest> {
     }
 }
 
+/// Why an artifact holds only a prefix of its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shortfall {
+    /// Larger than the per-artifact limit: its real size, and the limit kept.
+    OverLimit { actual_size: u64, limit: u64 },
+    /// The archive ended inside it (already reported): the size its header gives.
+    ArchiveEnded { expected_size: u64 },
+}
+
 /// Turns raw files into a [`Snapshot`], checking each against the manifest.
-/// `truncated` lists files cut at the size limit (path, real size, limit).
 pub(crate) fn assemble(
     origin: Origin,
     mut files: BTreeMap<String, Vec<u8>>,
     issues: &mut Vec<Issue>,
 ) -> Snapshot {
-    assemble_with_truncations(origin, &mut files, &BTreeMap::new(), issues)
+    assemble_with_shortfalls(origin, &mut files, &BTreeMap::new(), issues)
 }
 
-pub(crate) fn assemble_with_truncations(
+/// [`assemble`], where `short` lists the files read only in part, and why.
+pub(crate) fn assemble_with_shortfalls(
     origin: Origin,
     files: &mut BTreeMap<String, Vec<u8>>,
-    truncated: &BTreeMap<String, (u64, u64)>,
+    short: &BTreeMap<String, Shortfall>,
     issues: &mut Vec<Issue>,
 ) -> Snapshot {
     let manifest = match files.remove(MANIFEST_PATH) {
@@ -188,16 +197,21 @@ pub(crate) fn assemble_with_truncations(
     };
     let mut artifacts = BTreeMap::new();
     for (path, bytes) in std::mem::take(files) {
-        let integrity = if let Some(&(actual_size, limit)) = truncated.get(&path) {
-            issues.push(Issue {
-                artifact: Some(path.clone()),
-                message: format!(
-                    "{actual_size} bytes exceeds the {limit}-byte limit; only the first {limit} bytes were read"
-                ),
-            });
-            Integrity::Truncated { limit, actual_size }
-        } else {
-            check(&path, &bytes, manifest.as_ref(), issues)
+        let integrity = match short.get(&path) {
+            Some(&Shortfall::OverLimit { actual_size, limit }) => {
+                issues.push(Issue {
+                    artifact: Some(path.clone()),
+                    message: format!(
+                        "{actual_size} bytes exceeds the {limit}-byte limit; only the first {limit} bytes were read"
+                    ),
+                });
+                Integrity::Truncated { limit, actual_size }
+            }
+            Some(&Shortfall::ArchiveEnded { expected_size }) => Integrity::Incomplete {
+                expected_size,
+                actual_size: bytes.len() as u64,
+            },
+            None => check(&path, &bytes, manifest.as_ref(), issues),
         };
         artifacts.insert(
             path.clone(),
@@ -223,6 +237,7 @@ pub(crate) fn assemble_with_truncations(
         manifest,
         artifacts,
         issues: std::mem::take(issues),
+        cut_short: false,
     }
 }
 

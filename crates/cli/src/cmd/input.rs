@@ -109,6 +109,10 @@ pub fn analyse(
             Origin::BareLog { path } if e.errors.len() == 1 => {
                 anyhow::anyhow!("{}: {}{damage}", path.display(), e.errors[0].message)
             }
+            // Lead with the truncation: it is why the log is missing.
+            _ if snapshot.cut_short => {
+                anyhow::anyhow!("{label}: truncated or damaged archive: {e}{damage}")
+            }
             _ => anyhow::anyhow!("{label}: {e}{damage}"),
         }
     })?;

@@ -100,12 +100,13 @@ pub enum PlanError {
 /// shared bounded reader.
 pub fn load(path: &Path) -> Result<Plan, PlanError> {
     let shown = path.display().to_string();
-    let bytes = dom0scope_boundedread::read(path, MAX_PLAN_BYTES).map_err(|e| match e.problem() {
-        dom0scope_boundedread::Problem::TooLarge { .. } => PlanError::TooLarge {
-            path: shown.clone(),
-        },
-        _ => PlanError::Read(e),
-    })?;
+    let bytes =
+        dom0scope_boundedread::read(path, MAX_PLAN_BYTES).map_err(|e| match e.problem() {
+            dom0scope_boundedread::Problem::TooLarge { .. } => PlanError::TooLarge {
+                path: shown.clone(),
+            },
+            _ => PlanError::Read(e),
+        })?;
     parse(&shown, &bytes)
 }
 
