@@ -25,8 +25,8 @@ use serde::Serialize;
 pub use digest::{sha256_hex, sha256_hex_reader};
 pub use error::SnapshotError;
 pub use manifest::{
-    FORMAT, KNOWN_FORMATS, MANIFEST_PATH, Manifest, ManifestEntry, SAMPLE_FORMAT,
-    relative_path_parts,
+    FORMAT, KNOWN_FORMATS, MANIFEST_PATH, MAX_MANIFEST_FIELD_BYTES, Manifest, ManifestEntry,
+    SAMPLE_FORMAT, relative_path_parts,
 };
 pub use verify::{ManifestDefect, VerifyError, VerifyReport, verify_snapshot};
 

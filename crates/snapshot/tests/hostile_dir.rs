@@ -1,10 +1,11 @@
-//! Hostile directories and pipes (issue 14): an unreadable file or directory degrades the
-//! snapshot instead of aborting it; a pipe is read as a stream.
+//! Hostile directories, pipes and manifests (issue 14): an unreadable file or directory
+//! degrades the snapshot instead of aborting it; a pipe is read as a stream; over-long
+//! manifest strings are cut.
 
 use std::path::Path;
 use std::process::Command;
 
-use dom0scope_snapshot::{Origin, Snapshot, SnapshotError};
+use dom0scope_snapshot::{MAX_MANIFEST_FIELD_BYTES, Origin, Snapshot, SnapshotError};
 
 const LOG: &[u8] = b"(XEN) Xen version 4.17.7 (a@b) (gcc) debug=n\n";
 
@@ -124,4 +125,37 @@ fn a_device_as_snapshot_argument_is_refused() {
         e.to_string(),
         "/dev/zero: is a character device, not a regular file"
     );
+}
+
+/// A 60 MB `config` would be copied into every report and plan; it is cut when read.
+#[test]
+fn over_long_manifest_strings_are_cut_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir(root.join("xen")).unwrap();
+    std::fs::write(root.join("xen/dmesg.txt"), LOG).unwrap();
+    let big = "é".repeat(100_000);
+    let manifest = serde_json::json!({
+        "format": "dom0scope-snapshot/1",
+        "config": big,
+        "host": { "sys_vendor": big, "product_name": "QEMU" },
+        "files": { big.clone(): { "sha256": "00", "size": 1 } },
+    });
+    std::fs::write(root.join("manifest.json"), manifest.to_string()).unwrap();
+    let s = Snapshot::open(root).unwrap();
+    let m = s.manifest.as_ref().unwrap();
+    let config = m.config.as_deref().unwrap();
+    assert!(config.len() <= MAX_MANIFEST_FIELD_BYTES && config.len() > 4000);
+    assert!(m.host["sys_vendor"].len() <= MAX_MANIFEST_FIELD_BYTES);
+    assert_eq!(m.host["product_name"], "QEMU");
+    assert!(m.files.is_empty());
+    let notes = messages(&s);
+    for want in [
+        "manifest.json: field \"config\" is 200000 bytes; only its first 4096 are kept",
+        "manifest.json: 1 \"host\" entries longer than 4096 bytes were cut to their first 4096",
+        "manifest.json: 1 listed paths longer than 4096 bytes (longer than any path can be) were ignored",
+    ] {
+        assert!(notes.iter().any(|n| n == want), "{want}\n{notes:#?}");
+    }
+    assert!(notes.iter().all(|n| n.len() < 300), "{notes:#?}");
 }
