@@ -159,3 +159,26 @@ fn over_long_manifest_strings_are_cut_with_a_note() {
     }
     assert!(notes.iter().all(|n| n.len() < 300), "{notes:#?}");
 }
+
+/// The strict check reads manifest.json through the same reader: a FIFO there is refused,
+/// not waited on.
+#[test]
+fn verify_refuses_a_fifo_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("manifest.json");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&manifest)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let e = dom0scope_snapshot::verify_snapshot(dir.path()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: is a FIFO (named pipe), not a regular file",
+            manifest.display()
+        )
+    );
+}
