@@ -91,7 +91,16 @@ fn log(path: &Path, r: impl Read, size: Option<u64>, gz: bool) -> Result<Snapsho
     let name = log_name(path, gz);
     let mut bytes = Vec::with_capacity(usize::try_from(size.unwrap_or(0)).unwrap_or(0));
     let mut issues = Vec::new();
-    if let Err(e) = r.take(MAX_LOG_BYTES + 1).read_to_end(&mut bytes) {
+    let mut r = r.take(MAX_LOG_BYTES + 1);
+    // What the start is decides whether the rest is read at all (a gzip bomb of zeros).
+    let read = (&mut r)
+        .take(kind::SNIFF as u64)
+        .read_to_end(&mut bytes)
+        .and_then(|_| match kind::binary_kind(&bytes) {
+            Some(_) => Ok(0),
+            None => r.read_to_end(&mut bytes),
+        });
+    if let Err(e) = read {
         if !gz || bytes.is_empty() {
             return Err(SnapshotError::io(shown, e));
         }
