@@ -198,7 +198,7 @@ pub fn kind(path: &Path) -> Result<FileKind, ReadError> {
 pub struct Opened {
     path: PathBuf,
     kind: FileKind,
-    len: Option<u64>,
+    size: Option<u64>,
     file: File,
 }
 
@@ -226,7 +226,7 @@ pub fn open(path: &Path, accept: Accept) -> Result<Opened, ReadError> {
     Ok(Opened {
         path: path.to_owned(),
         kind,
-        len: (kind == FileKind::Regular).then(|| meta.len()),
+        size: (kind == FileKind::Regular).then_some(meta.len()),
         file,
     })
 }
@@ -265,8 +265,8 @@ impl Opened {
     }
 
     /// The size `stat` gave for a regular file (0 for most of `/proc`); `None` for a pipe.
-    pub fn len(&self) -> Option<u64> {
-        self.len
+    pub fn size(&self) -> Option<u64> {
+        self.size
     }
 
     /// The path, as given to [`open`].
@@ -276,7 +276,7 @@ impl Opened {
 
     /// Reads it all, refusing more than `limit` bytes without reading past `limit + 1`.
     pub fn read_to_limit(self, limit: u64) -> Result<Vec<u8>, ReadError> {
-        if let Some(size) = self.len.filter(|&s| s > limit) {
+        if let Some(size) = self.size.filter(|&s| s > limit) {
             return Err(ReadError::new(
                 &self.path,
                 Problem::TooLarge {
@@ -286,14 +286,14 @@ impl Opened {
             ));
         }
         let path = self.path.clone();
-        let hint = self.len;
+        let hint = self.size;
         read_stream(self, &path, limit, hint)
     }
 
     /// Reads at most `limit` bytes; [`Prefix::cut`] says whether there was more.
     pub fn read_prefix(self, limit: u64) -> Result<Prefix, ReadError> {
         let path = self.path.clone();
-        let hint = self.len;
+        let hint = self.size;
         let mut bytes = Vec::with_capacity(capacity(hint, limit));
         let cut = read_into(self, &path, limit, &mut bytes)?;
         Ok(Prefix { bytes, cut })

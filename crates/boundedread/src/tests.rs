@@ -93,7 +93,7 @@ fn a_pipe_is_read_when_accepted_and_bounded() {
     };
     let opened = open(&fifo, Accept::RegularFileOrPipe).unwrap();
     assert_eq!(opened.kind(), FileKind::Fifo);
-    assert_eq!(opened.len(), None);
+    assert_eq!(opened.size(), None);
     let e = opened.read_to_limit(1000).unwrap_err();
     assert!(matches!(
         e.problem(),

@@ -105,7 +105,7 @@ pub(crate) fn read(root: &Path) -> Result<Snapshot, SnapshotError> {
 /// Reads one artifact into `w`; false when the total limit is reached (stop walking).
 fn read_file(w: &mut Walk, path: &Path, relpath: String) -> bool {
     let read = dom0scope_boundedread::open(path, Accept::RegularFile).and_then(|f| {
-        let size = f.len().unwrap_or(0);
+        let size = f.size().unwrap_or(0);
         f.read_prefix(MAX_ARTIFACT_BYTES).map(|p| (p, size))
     });
     let (prefix, size) = match read {

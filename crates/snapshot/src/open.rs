@@ -27,7 +27,7 @@ pub(crate) fn open(path: &Path) -> Result<Snapshot, SnapshotError> {
         return dir::read(path);
     }
     let file = dom0scope_boundedread::open(path, Accept::RegularFileOrPipe)?;
-    let size = file.len();
+    let size = file.size();
     from_stream(path, file, size)
 }
 

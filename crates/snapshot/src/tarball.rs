@@ -129,7 +129,6 @@ pub(crate) fn read(path: &Path, reader: impl Read) -> Result<Snapshot, SnapshotE
             break false;
         }
     };
-    drop(entries);
     if clean_end {
         if let Some(at) = pending.started_at() {
             m.stop(

@@ -79,7 +79,11 @@ fn a_file_without_read_permission_degrades_the_snapshot() {
     std::fs::create_dir_all(root.join("acpi")).unwrap();
     std::fs::write(root.join("xen/dmesg.txt"), LOG).unwrap();
     std::fs::write(root.join("acpi/HPET"), b"HPET").unwrap();
-    std::fs::set_permissions(root.join("acpi/HPET"), std::fs::Permissions::from_mode(0)).unwrap();
+    std::fs::set_permissions(
+        root.join("acpi/HPET"),
+        std::fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
     if std::fs::read(root.join("acpi/HPET")).is_ok() {
         eprintln!("skipped: running with CAP_DAC_OVERRIDE, mode 000 does not stop a read");
         return;
