@@ -492,6 +492,6 @@ fn an_early_truncated_tar_gz_says_it_is_damaged() {
             "truncated or damaged archive: no Xen log",
         ))
         .stderr(predicate::str::contains(
-            "archive truncated or damaged after byte",
+            "archive truncated or damaged at byte",
         ));
 }

@@ -218,7 +218,11 @@ fn take_member<R: Read>(
     }
     let mut bytes = Vec::with_capacity(size.min(1 << 20) as usize);
     if let Err(e) = entry.take(MAX_ARTIFACT_BYTES).read_to_end(&mut bytes) {
-        m.stop(path, at, damaged(at, &e))?;
+        let why = format!(
+            "archive truncated or damaged inside the member at byte {at} ({rel}: {e}); members \
+             from there on are missing"
+        );
+        m.stop(path, at, why)?;
         return Ok(false);
     }
     let got = bytes.len() as u64;
@@ -275,10 +279,10 @@ fn other_member(ty: EntryType, member: &Member) -> String {
     }
 }
 
+/// The archive breaks at the header expected at `offset`.
 fn damaged(offset: u64, e: &std::io::Error) -> String {
     format!(
-        "archive truncated or damaged after byte {offset} ({e}); members after that point are \
-         missing"
+        "archive truncated or damaged at byte {offset} ({e}); members from there on are missing"
     )
 }
 
