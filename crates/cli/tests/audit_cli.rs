@@ -488,6 +488,10 @@ fn an_early_truncated_tar_gz_says_it_is_damaged() {
         .arg(&path)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("no Xen log"))
-        .stderr(predicate::str::contains("archive damaged after byte"));
+        .stderr(predicate::str::contains(
+            "truncated or damaged archive: no Xen log",
+        ))
+        .stderr(predicate::str::contains(
+            "archive truncated or damaged at byte",
+        ));
 }

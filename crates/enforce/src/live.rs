@@ -15,7 +15,6 @@
 //! table, an empty or unreadable one, or one with a line that is not `start-end : name`
 //! cannot show that a range is unused, and is reported as a [`ProcProblem`].
 
-use std::io::Read;
 use std::path::Path;
 
 use dom0scope_facts::linux::Dom0View;
@@ -69,19 +68,16 @@ pub enum ProcProblem {
 
 fn read_table(path: &Path) -> Result<(String, Vec<resources::ResourceEntry>), ProcProblem> {
     let shown = path.display().to_string();
-    let unreadable = |e: std::io::Error| ProcProblem::Unreadable {
-        path: shown.clone(),
-        detail: e.to_string(),
-    };
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .map_err(unreadable)?
-        .take(MAX_PROC_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(unreadable)?;
-    if bytes.len() as u64 > MAX_PROC_BYTES {
-        return Err(ProcProblem::TooLarge { path: shown });
-    }
+    let bytes =
+        dom0scope_boundedread::read(path, MAX_PROC_BYTES).map_err(|e| match e.problem() {
+            dom0scope_boundedread::Problem::TooLarge { .. } => ProcProblem::TooLarge {
+                path: shown.clone(),
+            },
+            p => ProcProblem::Unreadable {
+                path: shown.clone(),
+                detail: p.to_string(),
+            },
+        })?;
     let mut warnings = Vec::new();
     let entries = resources::parse(&shown, &bytes, &mut warnings);
     if let Some(w) = warnings.first() {

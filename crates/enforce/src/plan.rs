@@ -169,6 +169,9 @@ fn check_release(path: &str, doc: Document) -> Result<Plan, PlanError> {
     Ok(Plan { doc, xen })
 }
 
+/// Largest sysfs attribute read (Linux's are at most a page).
+const MAX_SYSFS_BYTES: u64 = 64 << 10;
+
 /// What is known about the running host, read before anything changes.
 #[derive(Debug, Clone, Default)]
 pub struct HostView {
@@ -183,8 +186,10 @@ pub struct HostView {
 impl HostView {
     /// Reads DMI identity, Xen's version and dom0's guest type under a sysfs root.
     pub fn read(sys: &Path) -> HostView {
+        // A sysfs attribute is at most a page; anything that is not a small regular file is
+        // treated as absent.
         let read = |p: &Path| {
-            std::fs::read(p)
+            dom0scope_boundedread::read(p, MAX_SYSFS_BYTES)
                 .ok()
                 .map(|b| String::from_utf8_lossy(&b).trim().to_string())
         };

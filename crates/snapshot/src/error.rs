@@ -19,26 +19,33 @@ pub enum SnapshotError {
         /// The file.
         path: PathBuf,
     },
-    /// A bare log larger than [`crate::MAX_LOG_BYTES`].
-    #[error("{}: {size} bytes is larger than the {limit}-byte limit", path.display())]
+    /// The snapshot argument is not a directory, regular file or pipe (a device, a socket),
+    /// or could not be opened; said by the shared bounded reader.
+    #[error(transparent)]
+    Read(#[from] dom0scope_boundedread::ReadError),
+    /// `-` was given but standard input is a terminal: nothing was piped in.
+    #[error(
+        "standard input is a terminal: pipe a Xen log or a snapshot archive into `-`, or name a file"
+    )]
+    StdinIsTerminal,
+    /// A bare log larger than [`crate::MAX_LOG_BYTES`] (by its size, or by reading it).
+    #[error("{}: larger than the {limit}-byte limit for a bare log", path.display())]
     TooLarge {
         /// The log file.
         path: PathBuf,
-        /// Its size in bytes.
-        size: u64,
         /// The limit it exceeds, in bytes.
         limit: u64,
     },
     /// A `.tar` (or `.tar.gz`) that fails before any file could be read from it; damage
     /// after the first file is an [`crate::Issue`] instead.
-    #[error("{}: archive unreadable at byte {offset}: {message}", path.display())]
+    #[error("{}: archive unreadable: {message}", path.display())]
     Archive {
         /// The archive (for the bundled example, its name).
         path: PathBuf,
         /// Position in the (decompressed) tar stream of the last member header read; 0
         /// when none was.
         offset: u64,
-        /// The tar or gzip reader's error.
+        /// What failed, and where (the message names the byte).
         message: String,
     },
     /// A file that is neither a snapshot archive nor text a log could be.
@@ -54,6 +61,15 @@ pub enum SnapshotError {
     NoFiles {
         /// The directory.
         path: PathBuf,
+    },
+    /// A directory with files, none of which could be read (one unreadable file only
+    /// degrades the snapshot; this is when nothing is left).
+    #[error("{}: no file in the directory could be read (first: {first})", path.display())]
+    NothingReadable {
+        /// The directory.
+        path: PathBuf,
+        /// The first problem met, `relative/path: why`.
+        first: String,
     },
 }
 

@@ -3,7 +3,7 @@
 //! scanned for stray `(XEN)` strings.
 
 /// How much of the start of a file is looked at.
-const SNIFF: usize = 64 << 10;
+pub(crate) const SNIFF: usize = 64 << 10;
 
 /// Known binary formats by their first bytes.
 const MAGIC: &[(&[u8], &str)] = &[

@@ -12,6 +12,8 @@ mod dir;
 mod error;
 mod kind;
 mod manifest;
+mod open;
+mod tar_ext;
 mod tarball;
 mod verify;
 
@@ -23,8 +25,8 @@ use serde::Serialize;
 pub use digest::{sha256_hex, sha256_hex_reader};
 pub use error::SnapshotError;
 pub use manifest::{
-    FORMAT, KNOWN_FORMATS, MANIFEST_PATH, Manifest, ManifestEntry, SAMPLE_FORMAT,
-    relative_path_parts,
+    FORMAT, KNOWN_FORMATS, MANIFEST_PATH, MAX_MANIFEST_FIELD_BYTES, Manifest, ManifestEntry,
+    SAMPLE_FORMAT, relative_path_parts,
 };
 pub use verify::{ManifestDefect, VerifyError, VerifyReport, verify_snapshot};
 
@@ -49,12 +51,14 @@ pub enum Origin {
     },
     /// A `.tar` (optionally gzip-compressed) of a snapshot directory.
     Tar {
-        /// The archive file, as given to [`Snapshot::open`].
+        /// The archive file, as given to [`Snapshot::open`] ([`STDIN_PATH`] for standard
+        /// input).
         path: PathBuf,
     },
-    /// A bare Xen boot log or serial capture: the poorest snapshot.
+    /// A bare Xen boot log or serial capture (perhaps gzip-compressed): the poorest snapshot.
     BareLog {
-        /// The log file, as given to [`Snapshot::open`]; its file name is the artifact's.
+        /// The log file, as given to [`Snapshot::open`] ([`STDIN_PATH`] for standard input);
+        /// its file name, less a `.gz`, is the artifact's.
         path: PathBuf,
     },
     /// A copy compiled into the binary (the default example).
@@ -64,11 +68,29 @@ pub enum Origin {
     },
 }
 
+/// The path given for standard input.
+pub const STDIN_PATH: &str = "-";
+
+/// How a snapshot path is named in messages: `-` is "standard input".
+pub(crate) fn shown(path: &Path) -> &Path {
+    if path == Path::new(STDIN_PATH) {
+        Path::new("standard input")
+    } else {
+        path
+    }
+}
+
 impl Origin {
     /// A short human label, e.g. for "audited X".
     pub fn label(&self) -> String {
         match self {
             Origin::Directory { path } => format!("snapshot directory {}", path.display()),
+            Origin::Tar { path } if path == Path::new(STDIN_PATH) => {
+                "snapshot archive on standard input".into()
+            }
+            Origin::BareLog { path } if path == Path::new(STDIN_PATH) => {
+                "bare Xen log on standard input".into()
+            }
             Origin::Tar { path } => format!("snapshot archive {}", path.display()),
             Origin::BareLog { path } => format!("bare Xen log {}", path.display()),
             Origin::Bundled { name } => format!("bundled example snapshot {name}"),
@@ -97,6 +119,13 @@ pub enum Integrity {
     Unlisted,
     /// No (usable) manifest to check against.
     Unchecked,
+    /// The archive ended inside it (cut short): only a prefix was read.
+    Incomplete {
+        /// Size in bytes its tar header gives.
+        expected_size: u64,
+        /// Bytes read before the archive ended.
+        actual_size: u64,
+    },
     /// Larger than the limit; only a prefix was kept.
     Truncated {
         /// Bytes kept ([`MAX_ARTIFACT_BYTES`]).
@@ -132,7 +161,7 @@ impl Artifact {
     pub fn is_damaged(&self) -> bool {
         matches!(
             self.integrity,
-            Integrity::Mismatch { .. } | Integrity::Truncated { .. }
+            Integrity::Mismatch { .. } | Integrity::Truncated { .. } | Integrity::Incomplete { .. }
         )
     }
 }
@@ -159,48 +188,19 @@ pub struct Snapshot {
     /// Damage and gaps found while reading, in the order found; any makes the snapshot
     /// degraded ([`Snapshot::is_degraded`]).
     pub issues: Vec<Issue>,
+    /// True when an archive broke off before its end (cut short, or corrupt past some
+    /// point), so members may be missing; the fault is among `issues`. Kept apart so that a
+    /// snapshot that then lacks its Xen log can say the archive is truncated, not only that
+    /// the log is missing.
+    pub cut_short: bool,
 }
 
 impl Snapshot {
-    /// Opens a directory, a `.tar`/`.tar.gz`, or a bare log, deciding by content.
+    /// Opens a directory, a `.tar`/`.tar.gz`, or a bare log (plain or gzip-compressed),
+    /// deciding by content. A pipe (`/dev/stdin`, `<(…)`, a FIFO) is read as a stream, and `-`
+    /// is standard input.
     pub fn open(path: &Path) -> Result<Snapshot, SnapshotError> {
-        let meta = std::fs::metadata(path).map_err(|e| SnapshotError::io(path, e))?;
-        if meta.is_dir() {
-            return dir::read(path);
-        }
-        if meta.len() == 0 {
-            return Err(SnapshotError::Empty {
-                path: path.to_owned(),
-            });
-        }
-        let head = read_head(path)?;
-        if tarball::looks_like_archive(&head) {
-            return tarball::read(path);
-        }
-        if meta.len() > MAX_LOG_BYTES {
-            return Err(SnapshotError::TooLarge {
-                path: path.to_owned(),
-                size: meta.len(),
-                limit: MAX_LOG_BYTES,
-            });
-        }
-        let bytes = std::fs::read(path).map_err(|e| SnapshotError::io(path, e))?;
-        if let Some(what) = kind::binary_kind(&bytes) {
-            return Err(SnapshotError::NotALog {
-                path: path.to_owned(),
-                what,
-            });
-        }
-        let name = path
-            .file_name()
-            .map_or_else(|| "log".to_owned(), |n| n.to_string_lossy().into_owned());
-        Ok(Snapshot::from_log(
-            Origin::BareLog {
-                path: path.to_owned(),
-            },
-            &name,
-            bytes,
-        ))
+        open::open(path)
     }
 
     /// Reads a `.tar`/`.tar.gz` held in memory (the example compiled into the binary).
@@ -225,6 +225,7 @@ impl Snapshot {
             manifest: None,
             artifacts,
             issues: Vec::new(),
+            cut_short: false,
         }
     }
 
@@ -260,21 +261,4 @@ impl Snapshot {
     pub fn is_degraded(&self) -> bool {
         !self.issues.is_empty()
     }
-}
-
-fn read_head(path: &Path) -> Result<Vec<u8>, SnapshotError> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path).map_err(|e| SnapshotError::io(path, e))?;
-    let mut head = vec![0u8; 512];
-    let mut n = 0;
-    while n < head.len() {
-        match f.read(&mut head[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(SnapshotError::io(path, e)),
-        }
-    }
-    head.truncate(n);
-    Ok(head)
 }

@@ -131,10 +131,18 @@ pub fn relative_path_parts(rel: &str) -> Option<Vec<&str>> {
     (!bad).then_some(parts)
 }
 
+/// Longest manifest string kept (`format`, `tool`, `created`, `config`, a `host` key or
+/// value) and longest listed path: reports and plans copy these strings, and real ones are a
+/// few dozen bytes (a path cannot exceed Linux's 4096-byte `PATH_MAX`).
+pub const MAX_MANIFEST_FIELD_BYTES: usize = 4096;
+/// Most `host` entries kept (DMI has about twenty attributes).
+const MAX_HOST_ENTRIES: usize = 256;
+
 /// Parses the manifest, reporting (not failing on) a bad one.
 fn parse(bytes: &[u8], issues: &mut Vec<Issue>) -> Option<Manifest> {
     match serde_json::from_slice::<Manifest>(bytes) {
-        Ok(m) => {
+        Ok(mut m) => {
+            bound_fields(&mut m, issues);
             if !KNOWN_FORMATS.contains(&m.format.as_str()) {
                 issues.push(Issue {
                     artifact: Some(MANIFEST_PATH.into()),
@@ -160,20 +168,104 @@ fn parse(bytes: &[u8], issues: &mut Vec<Issue>) -> Option<Manifest> {
     }
 }
 
+/// Cuts over-long strings to [`MAX_MANIFEST_FIELD_BYTES`] and `host` to [`MAX_HOST_ENTRIES`],
+/// and drops listed paths longer than any path can be, each noted as a snapshot issue.
+fn bound_fields(m: &mut Manifest, issues: &mut Vec<Issue>) {
+    let mut note = |message: String| {
+        issues.push(Issue {
+            artifact: Some(MANIFEST_PATH.into()),
+            message,
+        });
+    };
+    let max = MAX_MANIFEST_FIELD_BYTES;
+    let fields = [
+        ("format", Some(&mut m.format)),
+        ("tool", m.tool.as_mut()),
+        ("created", m.created.as_mut()),
+        ("config", m.config.as_mut()),
+    ];
+    for (name, value) in fields {
+        if let Some(v) = value
+            && v.len() > max
+        {
+            note(format!(
+                "field {name:?} is {} bytes; only its first {max} are kept",
+                v.len()
+            ));
+            cut(v, max);
+        }
+    }
+    let entries = m.host.len();
+    let long = m
+        .host
+        .iter()
+        .filter(|(k, v)| k.len() > max || v.len() > max)
+        .count();
+    if entries > MAX_HOST_ENTRIES || long > 0 {
+        m.host = std::mem::take(&mut m.host)
+            .into_iter()
+            .take(MAX_HOST_ENTRIES)
+            .map(|(mut k, mut v)| {
+                cut(&mut k, max);
+                cut(&mut v, max);
+                (k, v)
+            })
+            .collect();
+        if entries > MAX_HOST_ENTRIES {
+            note(format!(
+                "\"host\" has {entries} entries; only the first {MAX_HOST_ENTRIES} are kept"
+            ));
+        }
+        if long > 0 {
+            note(format!(
+                "{long} \"host\" entries longer than {max} bytes were cut to their first {max}"
+            ));
+        }
+    }
+    let before = m.files.len();
+    m.files.retain(|path, _| path.len() <= max);
+    if m.files.len() < before {
+        note(format!(
+            "{} listed paths longer than {max} bytes (longer than any path can be) were ignored",
+            before - m.files.len()
+        ));
+    }
+}
+
+/// Truncates `s` to at most `max` bytes, at a character boundary.
+fn cut(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+}
+
+/// Why an artifact holds only a prefix of its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shortfall {
+    /// Larger than the per-artifact limit: its real size, and the limit kept.
+    OverLimit { actual_size: u64, limit: u64 },
+    /// The archive ended inside it (already reported): the size its header gives.
+    ArchiveEnded { expected_size: u64 },
+}
+
 /// Turns raw files into a [`Snapshot`], checking each against the manifest.
-/// `truncated` lists files cut at the size limit (path, real size, limit).
 pub(crate) fn assemble(
     origin: Origin,
     mut files: BTreeMap<String, Vec<u8>>,
     issues: &mut Vec<Issue>,
 ) -> Snapshot {
-    assemble_with_truncations(origin, &mut files, &BTreeMap::new(), issues)
+    assemble_with_shortfalls(origin, &mut files, &BTreeMap::new(), issues)
 }
 
-pub(crate) fn assemble_with_truncations(
+/// [`assemble`], where `short` lists the files read only in part, and why.
+pub(crate) fn assemble_with_shortfalls(
     origin: Origin,
     files: &mut BTreeMap<String, Vec<u8>>,
-    truncated: &BTreeMap<String, (u64, u64)>,
+    short: &BTreeMap<String, Shortfall>,
     issues: &mut Vec<Issue>,
 ) -> Snapshot {
     let manifest = match files.remove(MANIFEST_PATH) {
@@ -188,16 +280,21 @@ pub(crate) fn assemble_with_truncations(
     };
     let mut artifacts = BTreeMap::new();
     for (path, bytes) in std::mem::take(files) {
-        let integrity = if let Some(&(actual_size, limit)) = truncated.get(&path) {
-            issues.push(Issue {
-                artifact: Some(path.clone()),
-                message: format!(
-                    "{actual_size} bytes exceeds the {limit}-byte limit; only the first {limit} bytes were read"
-                ),
-            });
-            Integrity::Truncated { limit, actual_size }
-        } else {
-            check(&path, &bytes, manifest.as_ref(), issues)
+        let integrity = match short.get(&path) {
+            Some(&Shortfall::OverLimit { actual_size, limit }) => {
+                issues.push(Issue {
+                    artifact: Some(path.clone()),
+                    message: format!(
+                        "{actual_size} bytes exceeds the {limit}-byte limit; only the first {limit} bytes were read"
+                    ),
+                });
+                Integrity::Truncated { limit, actual_size }
+            }
+            Some(&Shortfall::ArchiveEnded { expected_size }) => Integrity::Incomplete {
+                expected_size,
+                actual_size: bytes.len() as u64,
+            },
+            None => check(&path, &bytes, manifest.as_ref(), issues),
         };
         artifacts.insert(
             path.clone(),
@@ -223,6 +320,7 @@ pub(crate) fn assemble_with_truncations(
         manifest,
         artifacts,
         issues: std::mem::take(issues),
+        cut_short: false,
     }
 }
 

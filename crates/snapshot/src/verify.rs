@@ -10,6 +10,8 @@ use std::fs;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
+use dom0scope_boundedread::Accept;
+
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -20,15 +22,10 @@ use crate::{KNOWN_FORMATS, sha256_hex_reader};
 /// Why a snapshot could not be checked at all.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
-    /// manifest.json could not be read.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// Where manifest.json was looked for.
-        path: PathBuf,
-        /// The operating system's error.
-        #[source]
-        source: std::io::Error,
-    },
+    /// manifest.json could not be read: missing, not a regular file, or larger than
+    /// [`crate::MAX_ARTIFACT_BYTES`] (the shared bounded reader's error names the path).
+    #[error(transparent)]
+    Read(dom0scope_boundedread::ReadError),
     /// manifest.json is not one this checker can use.
     #[error("{}: not a snapshot manifest: {defect}", path.display())]
     Manifest {
@@ -141,10 +138,8 @@ fn read_listing(text: &[u8]) -> Result<Listing, ManifestDefect> {
 /// missing from the manifest. Accepts the [`KNOWN_FORMATS`] the reader does.
 pub fn verify_snapshot(dir: &Path) -> Result<VerifyReport, VerifyError> {
     let mpath = dir.join(MANIFEST_PATH);
-    let text = fs::read(&mpath).map_err(|source| VerifyError::Io {
-        path: mpath.clone(),
-        source,
-    })?;
+    let text = dom0scope_boundedread::read(&mpath, crate::MAX_ARTIFACT_BYTES)
+        .map_err(VerifyError::Read)?;
     let bad = |defect: ManifestDefect| VerifyError::Manifest {
         path: mpath.clone(),
         defect,
@@ -200,7 +195,13 @@ fn check_file(dir: &Path, rel: &str, entry: &ManifestEntry, problems: &mut Vec<S
         Ok(_) => return problems.push(format!("{rel}: not a regular file")),
         Err(_) => return problems.push(format!("{rel}: missing")),
     }
-    match fs::File::open(&p).and_then(sha256_hex_reader) {
+    // Opened through the bounded reader only for its checks (a regular file, opened
+    // non-blocking): the whole file is hashed, whatever its size.
+    let opened = dom0scope_boundedread::open(&p, Accept::RegularFile);
+    let hashed = opened
+        .map_err(|e| e.problem().to_string())
+        .and_then(|f| sha256_hex_reader(f).map_err(|e| e.to_string()));
+    match hashed {
         Ok((sha, size)) => {
             if size != entry.size {
                 problems.push(format!("{rel}: size {size}, manifest says {}", entry.size));

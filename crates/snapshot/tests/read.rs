@@ -112,10 +112,21 @@ fn damage_after_the_first_member_keeps_what_was_read() {
     std::fs::write(&path, &full[..2048]).unwrap();
     let s = Snapshot::open(&path).unwrap();
     assert!(s.get("a.txt").is_some());
+    assert!(s.cut_short);
+    assert_eq!(
+        s.get("xen/dmesg.txt").unwrap().integrity,
+        Integrity::Incomplete {
+            expected_size: 3000,
+            actual_size: 0
+        }
+    );
     assert!(
         s.issues
             .iter()
-            .any(|i| i.message.contains("archive damaged after byte"))
+            .any(|i| i.artifact.as_deref() == Some("xen/dmesg.txt")
+                && i.message.contains("archive truncated inside this member")),
+        "{:?}",
+        s.issues
     );
 }
 

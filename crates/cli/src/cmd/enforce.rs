@@ -12,12 +12,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
+use dom0scope_boundedread::FileKind;
 use dom0scope_collect::{CollectError, Sources, preflight};
 use dom0scope_enforce::plan::{self, HostView, XenRelease};
 use dom0scope_enforce::{Dom0Rangesets, Outcome, RangesetError, banner_version, live};
 use dom0scope_privcmd::Privcmd;
 use dom0scope_privcmd::sim::SimXen;
+use dom0scope_snapshot::MAX_LOG_BYTES;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -78,13 +80,15 @@ impl Write for Log {
     }
 }
 
+/// The Xen log of `--current`/`--simulate-xen`: the file, or a snapshot directory's
+/// `xen/dmesg.txt`, through the bounded reader (a FIFO or a device is refused, not waited on).
 fn xen_log(path: &Path) -> anyhow::Result<(String, Vec<u8>)> {
-    let file = if path.is_dir() {
+    let file = if dom0scope_boundedread::kind(path)? == FileKind::Directory {
         path.join("xen/dmesg.txt")
     } else {
         path.to_path_buf()
     };
-    let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+    let bytes = dom0scope_boundedread::read(&file, MAX_LOG_BYTES)?;
     Ok((file.display().to_string(), bytes))
 }
 

@@ -20,14 +20,18 @@ pub struct PolicyArgs {
     pub today: Option<String>,
 }
 
+/// Largest policy file read (4 MiB): a hand-written policy is a few KiB, so anything this
+/// large is a mistake (`--policy /dev/zero`, a log given by accident) and is refused unread.
+pub const MAX_POLICY_BYTES: u64 = 4 << 20;
+
 impl PolicyArgs {
     /// The built-in catalog plus the policy files, and the date. `Ok(None)`: a policy file has
     /// an error, already reported at its line and column (the caller exits 2).
     pub fn resolve(&self) -> anyhow::Result<Option<(Policy, Date)>> {
         let mut policy = Policy::builtin();
         for path in &self.policy {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read policy file {}", path.display()))?;
+            let text = dom0scope_boundedread::read_text(path, MAX_POLICY_BYTES)
+                .context("cannot read policy file")?;
             if let Err(e) = policy.load(&path.display().to_string(), &text) {
                 let styled = e.styled().to_string();
                 anstream::eprintln!("{}", dom0scope_report::for_terminal(&styled));
@@ -87,6 +91,10 @@ pub fn analyse(
             Origin::BareLog { path } if e.errors.len() == 1 => {
                 anyhow::anyhow!("{}: {}{damage}", path.display(), e.errors[0].message)
             }
+            // Lead with the truncation: it is why the log is missing.
+            _ if snapshot.cut_short => {
+                anyhow::anyhow!("{label}: truncated or damaged archive: {e}{damage}")
+            }
             _ => anyhow::anyhow!("{label}: {e}{damage}"),
         }
     })?;
@@ -108,7 +116,8 @@ fn default_snapshot() -> anyhow::Result<Snapshot> {
 
 /// A dom0 has `control_d` in /proc/xen/capabilities (xenfs mounted).
 fn is_dom0() -> bool {
-    std::fs::read_to_string("/proc/xen/capabilities").is_ok_and(|c| c.contains("control_d"))
+    dom0scope_boundedread::read(Path::new("/proc/xen/capabilities"), 4096)
+        .is_ok_and(|c| c.windows(9).any(|w| w == b"control_d"))
 }
 
 /// A number as the command line gives it: hex with `0x`, else decimal.

@@ -14,8 +14,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
+use dom0scope_boundedread::Accept;
 use dom0scope_collect::{CollectError, Sources, preflight};
 use dom0scope_enforce::banner_version;
+use dom0scope_enforce::live::MAX_PROC_BYTES;
 use dom0scope_enforce::plan::{self, HostView, Status, XenRelease};
 use dom0scope_privcmd::{Privcmd, Xen};
 use dom0scope_probe::{Expect, Method, Outcome, Peek, Report, Resource, Target};
@@ -271,7 +273,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 fn default_scratch(src: &Sources) -> anyhow::Result<u64> {
     let path = src.proc.join("iomem");
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = dom0scope_boundedread::read(&path, MAX_PROC_BYTES)?;
     let mut w = Vec::new();
     let top: Vec<(u64, u64)> =
         dom0scope_facts::linux::resources::parse(&path.display().to_string(), &bytes, &mut w)
@@ -285,7 +287,11 @@ fn default_scratch(src: &Sources) -> anyhow::Result<u64> {
             path.display()
         );
     }
-    let cpuinfo = std::fs::read(src.proc.join("cpuinfo")).unwrap_or_default();
+    // Only the first processor's entry is needed: a prefix of a huge cpuinfo will do.
+    let cpuinfo = dom0scope_boundedread::open(&src.proc.join("cpuinfo"), Accept::RegularFile)
+        .and_then(|f| f.read_prefix(MAX_PROC_BYTES))
+        .map(|p| p.bytes)
+        .unwrap_or_default();
     let bits = dom0scope_facts::linux::cpuinfo::parse("cpuinfo", &cpuinfo)
         .and_then(|c| c.phys_bits)
         .unwrap_or(36);

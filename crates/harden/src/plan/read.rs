@@ -57,15 +57,10 @@ pub(super) fn de_dom0_mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Dom
 /// Why a plan file is refused.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    /// The file could not be read.
-    #[error("cannot read plan {path}: {source}")]
-    Read {
-        /// The file, as given.
-        path: String,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
+    /// The file could not be read: missing, unreadable, or not a regular file (a FIFO or a
+    /// device is refused before it is opened).
+    #[error("cannot read plan {0}")]
+    Read(dom0scope_boundedread::ReadError),
     /// Over [`MAX_PLAN_BYTES`]: not read as a plan.
     #[error("plan {path} is larger than {MAX_PLAN_BYTES} bytes: not a dom0scope plan")]
     TooLarge {
@@ -101,19 +96,17 @@ pub enum PlanError {
     },
 }
 
-/// Reads and parses a plan file (at most [`MAX_PLAN_BYTES`]).
+/// Reads and parses a plan file (a regular file of at most [`MAX_PLAN_BYTES`]), through the
+/// shared bounded reader.
 pub fn load(path: &Path) -> Result<Plan, PlanError> {
-    use std::io::Read;
     let shown = path.display().to_string();
-    let read = |e| PlanError::Read {
-        path: shown.clone(),
-        source: e,
-    };
-    let f = std::fs::File::open(path).map_err(read)?;
-    let mut bytes = Vec::new();
-    f.take(MAX_PLAN_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read)?;
+    let bytes =
+        dom0scope_boundedread::read(path, MAX_PLAN_BYTES).map_err(|e| match e.problem() {
+            dom0scope_boundedread::Problem::TooLarge { .. } => PlanError::TooLarge {
+                path: shown.clone(),
+            },
+            _ => PlanError::Read(e),
+        })?;
     parse(&shown, &bytes)
 }
 
