@@ -1,15 +1,16 @@
 #!/bin/bash
 # boot.sh [OPTIONS] NAME [-- EXTRA_QEMU_ARGS...]
 #
-# Boots one configuration: Debian's Xen + a Linux dom0 under QEMU (TCG), runs
+# Boots one configuration: Xen (Debian's, or built from source) + a Linux dom0 under QEMU (TCG), runs
 # `dom0scope collect` in dom0, brings the snapshot back over a dedicated UART, checks it, and
 # stops QEMU whatever happens (watchdog). The snapshot lands in
 #   harness/work/runs/NAME/snapshot/        (serial log: harness/work/runs/NAME/serial.log)
-# Prerequisites: setup-host.sh, fetch.sh XEN, build-dom0scope.sh, build-initrd.sh XEN
-# (run.sh does all of them).
+# Prerequisites: setup-host.sh, fetch.sh XEN (4.17, 4.20) or fetch.sh 4.20 + build-xen.sh XEN
+# (the others), build-dom0scope.sh, build-initrd.sh XEN (run.sh does all of them).
 #
 # Every dimension is an option (or the environment variable in brackets):
-#   --xen 4.17|4.20            Xen release / Debian suite                  [XEN=4.17]
+#   --xen 4.17|4.20            Xen release: Debian's package (12 bookworm, 13 trixie) [XEN=4.17]
+#   --xen 4.18|4.19|4.21|4.22|master   built from testdata/xen-src, Debian 13's dom0 (master: experimental)
 #   --machine M                QEMU machine, e.g. q35, pc, q35,kernel-irqchip=split [MACHINE=q35]
 #   --cpu C                    QEMU CPU model (never `max`: PV dom0 crashes) [CPU=qemu64]
 #   --mem MiB / --smp N        memory, vCPUs                               [MEM=2048 SMP=2]
@@ -63,7 +64,7 @@ check_name "$NAME"
 case "$DOM0" in pv) ;; pvh) XEN_CMDLINE_EXTRA="$XEN_CMDLINE_EXTRA dom0=pvh" ;; *) die "--dom0 pv|pvh" ;; esac
 XEN_ARGS=$(echo "$XEN_CMDLINE $XEN_CMDLINE_EXTRA" | xargs)
 D=$(xen_dir "$XEN")
-[ -f "$D/initrd.cpio.gz" ] || die "no initramfs for Xen $XEN: run fetch.sh $XEN, build-dom0scope.sh, build-initrd.sh $XEN"
+[ -f "$D/initrd.cpio.gz" ] || die "no initramfs for Xen $XEN: run harness/run.sh (or fetch.sh/build-xen.sh, build-dom0scope.sh, build-initrd.sh $XEN)"
 RUN=${OUT:-$HARNESS_WORK/runs/$NAME}
 fresh_run_dir "$RUN"
 LOG=$RUN/serial.log
@@ -76,18 +77,18 @@ initrd_with_conf "$D" "$RUN"
 qemu_boot_xen "$FIRMWARE" "$D" "$RUN" "$XEN_ARGS" "$DOM0_CMDLINE" "$RUN/initrd.cpio.gz" "$ESP_BUS"
 QEMU+=("${QEMU_EXTRA[@]}")
 
-xen_ver=$(pkg_version "$D" "xen-hypervisor-$XEN-amd64")
+xen_ver=$(xen_origin "$XEN")   # Debian's package and version, or the tag and commit built
 k_pkg=linux-image-$(cat "$D/KERNEL_RELEASE")
 k_ver=$(pkg_version "$D" "$k_pkg")
 {
   echo "# harness boot $NAME $(date -u +%FT%TZ)"
-  echo "# xen-hypervisor-$XEN-amd64 $xen_ver; $k_pkg $k_ver"
+  echo "# xen: $xen_ver; $k_pkg $k_ver"
   echo "# xen cmdline: $XEN_ARGS"
   echo "# dom0 cmdline: $DOM0_CMDLINE"
   qemu_comment
 } > "$LOG"
 grep '^# qemu:' "$LOG" | cut -c9- > "$RUN/qemu-cmd.txt"
-log "$NAME: Xen $XEN ($xen_ver), $k_pkg ($k_ver), $MACHINE, $CPU, $FIRMWARE, dom0 $DOM0"
+log "$NAME: Xen $XEN: $xen_ver; $k_pkg ($k_ver), $MACHINE, $CPU, $FIRMWARE, dom0 $DOM0"
 
 # Timestamps each console line (seconds since QEMU started) after stripping terminal escapes.
 run_qemu_watched "$RUN" "$LOG" "$TIMEOUT"
@@ -130,9 +131,9 @@ if [ -d "$SNAP" ] && [ "${HARNESS_VERIFY:-require}" != off ]; then
   [ $vrc = 0 ] || fail "dom0scope verify: the model and Xen differ (exit $vrc; see ${RUN#"$REPO_DIR"/}/model-verify.txt)"
 fi
 
-printf 'name=%s status=%s xen=%s dom0=%s machine=%s cpu=%s firmware=%s wall=%s init=%s collect_start=%s collect_s=%s files=%s audit=%s verify=%s end="%s" why="%s"\n' \
+printf 'name=%s status=%s xen=%s dom0=%s machine=%s cpu=%s firmware=%s wall=%s init=%s collect_start=%s collect_s=%s files=%s audit=%s verify=%s end="%s" why="%s" xen_build="%s"\n' \
   "$NAME" "$STATUS" "$XEN" "$DOM0" "$MACHINE" "$CPU" "$FIRMWARE" "$WALL" "${T_INIT:--}" "${T_COLLECT:--}" \
-  "${COLLECT_S:--}" "${FILES:-0}" "$AUDIT" "$MODEL" "$END" "$WHY" > "$RUN/result.txt"
+  "${COLLECT_S:--}" "${FILES:-0}" "$AUDIT" "$MODEL" "$END" "$WHY" "${xen_ver%% (*}" > "$RUN/result.txt"
 if [ "$STATUS" = ok ]; then
   log "$NAME: OK in ${WALL} s (dom0 /init at ${T_INIT:-?} s, collect ${COLLECT_S:-?} s); $END; snapshot: ${SNAP#"$REPO_DIR"/} (${FILES} files)"
   exit 0

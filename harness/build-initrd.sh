@@ -8,15 +8,27 @@
 # .ko for busybox insmod, Xen's build configuration in /boot, the static dom0scope binary,
 # init.sh as /init and dom0-lib.sh (the dom0 side both init.sh and enforce-init.sh source). A
 # per-boot archive (boot.sh) is appended to it and carries the run's settings.
+# For a release built from source (build-xen.sh: 4.18, 4.19, 4.21, 4.22, master), dom0 is
+# Debian 13's: the packages fetch.sh 4.20 unpacked (kernel, Xen 4.20's tools, busybox), with
+# the configuration the hypervisor was built with in /boot; the dom0 kernel, KERNEL_RELEASE
+# and VERSIONS (those packages, less the unused xen-hypervisor) are copied beside its `xen`.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-XEN=${1:-}; [ -n "$XEN" ] || die "usage: build-initrd.sh 4.17|4.20 [dom0scope-binary]"
+XEN=${1:-}; [ -n "$XEN" ] || die "usage: build-initrd.sh ${XEN_RELEASES// /|} [dom0scope-binary]"
+suite_for_xen "$XEN" > /dev/null
 BIN=${2:-$DOM0SCOPE_BIN}
-D=$(xen_dir "$XEN"); R=$D/root; I=$D/initrd
-[ -f "$D/unpacked.stamp" ] || die "run fetch.sh $XEN first"
+DOM0_XEN=$(dom0_xen "$XEN")   # the Xen release of dom0's packages
+D=$(xen_dir "$XEN"); P=$(xen_dir "$DOM0_XEN"); R=$P/root; I=$D/initrd
+[ -f "$P/unpacked.stamp" ] || die "run fetch.sh $DOM0_XEN first"
+if built_xen "$XEN"; then
+  [ -f "$D/BUILD-INFO" ] || die "Xen $XEN is not built: run build-xen.sh $XEN"
+  cp "$P/vmlinuz" "$D/vmlinuz.tmp" && mv "$D/vmlinuz.tmp" "$D/vmlinuz"
+  cp "$P/KERNEL_RELEASE" "$D/KERNEL_RELEASE"
+  grep -v '^xen-hypervisor-' "$P/VERSIONS" > "$D/VERSIONS"
+fi
 [ -x "$BIN" ] || die "no dom0scope binary at $BIN (run build-dom0scope.sh)"
 KVER=$(cat "$D/KERNEL_RELEASE")
-XB=usr/lib/xen-$XEN/bin
+XB=usr/lib/xen-$DOM0_XEN/bin
 
 # Follows symlinks of a path *inside* $R (absolute targets are re-rooted at $R); prints the
 # real file's path relative to $R, or fails.
@@ -65,7 +77,7 @@ while [ ${#queue[@]} -gt 0 ]; do
     queue+=("$hit")
   done
 done
-[ $missing = 0 ] || die "libraries missing in the unpacked $XEN tree (add their packages to fetch.sh)"
+[ $missing = 0 ] || die "libraries missing in the unpacked $DOM0_XEN tree (add their packages to fetch.sh)"
 interp=$(readelf -l "$R/$XB/xl" | sed -n 's/.*program interpreter: \(.*\)\]/\1/p')
 ip=$(resolve_in_root "$interp" || resolve_in_root "usr$interp") || die "ELF interpreter $interp not in tree"
 mkdir -p "$I/$(dirname "${interp#/}")"; cp "$R/$ip" "$I/${interp#/}"
@@ -88,13 +100,14 @@ for m in drivers/xen/xen-evtchn drivers/xen/xen-gntdev drivers/xen/xen-gntalloc 
 done
 
 # Xen's build configuration, where Debian keeps it on a real host
-cp "$R/boot/xen-$XEN-amd64.config" "$I/boot/" 2>/dev/null || true
+if built_xen "$XEN"; then cp "$D/xen-$XEN-amd64.config" "$I/boot/"
+else cp "$R/boot/xen-$XEN-amd64.config" "$I/boot/" 2>/dev/null || true; fi
 
 install -m 0755 "$BIN" "$I/usr/bin/dom0scope"
 install -m 0755 "$HARNESS_DIR/init.sh" "$I/init"
 install -D -m 0644 "$HARNESS_DIR/dom0-lib.sh" "$I/usr/lib/harness/dom0-lib.sh"   # what both /init scripts source
 cp "$D/VERSIONS" "$I/etc/harness-versions"
-echo "XEN=$XEN" > "$I/etc/harness-release"
+printf 'XEN=%s\nXEN_TOOLS=%s\n' "$XEN" "$DOM0_XEN" > "$I/etc/harness-release"   # dom0-lib.sh: dom0_settings
 echo 'root:x:0:0:root:/root:/bin/sh' > "$I/etc/passwd"
 echo 'root:x:0:' > "$I/etc/group"
 
@@ -109,4 +122,4 @@ fi
 
 (cd "$I" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -1) > "$D/initrd.cpio.gz.tmp"
 mv "$D/initrd.cpio.gz.tmp" "$D/initrd.cpio.gz"
-log "initramfs $(du -h "$D/initrd.cpio.gz" | cut -f1) for Xen $XEN, kernel $KVER"
+log "initramfs $(du -h "$D/initrd.cpio.gz" | cut -f1) for Xen $XEN, kernel $KVER$([ "$DOM0_XEN" = "$XEN" ] || echo ", Xen $DOM0_XEN's tools")"

@@ -26,7 +26,7 @@ dom0_settings() {
   . /etc/harness-release
   # shellcheck source=/dev/null  # generated per run by boot.sh or enforce.sh
   if [ -f /etc/harness.conf ]; then . /etc/harness.conf; fi
-  export PATH="$PATH:/usr/lib/xen-$XEN/bin"
+  export PATH="$PATH:/usr/lib/xen-${XEN_TOOLS:-$XEN}/bin"   # XEN_TOOLS: dom0's tools, 4.20 for a built Xen
 }
 
 # The host finds these lines in the serial log ("===== HARNESS: dom0 /init started", "DONE",

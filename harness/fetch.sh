@@ -12,6 +12,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 XEN=${1:-}; [ -n "$XEN" ] || die "usage: fetch.sh 4.17|4.20"
+! built_xen "$XEN" || die "Debian does not package Xen $XEN: build-xen.sh $XEN builds it, and its dom0 is fetch.sh $(dom0_xen "$XEN")'s"
 SUITE=$(suite_for_xen "$XEN")
 A=$HARNESS_WORK/apt/$SUITE
 D=$(xen_dir "$XEN")

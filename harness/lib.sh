@@ -16,17 +16,66 @@ DOM0SCOPE_BIN=${DOM0SCOPE_BIN:-$DOM0SCOPE_BUILT}
 log() { printf 'harness: %s\n' "$*" >&2; }
 die() { printf 'harness: error: %s\n' "$*" >&2; exit 1; }
 
-# Debian suite that ships each Xen release we boot.
+# The Xen releases the harness boots. Debian packages 4.17 (12 bookworm) and 4.20 (13 trixie):
+# fetch.sh downloads them. The others are compiled from the upstream source in testdata/xen-src
+# (build-xen.sh; master is a pinned commit, experimental) and boot with Debian 13's dom0: the
+# kernel and userland fetch.sh 4.20 brings.
+XEN_RELEASES="4.17 4.18 4.19 4.20 4.21 4.22 master"
+
+# built_xen XEN: is XEN built from source (build-xen.sh) rather than Debian's package?
+built_xen() { case "$1" in 4.18|4.19|4.21|4.22|master) return 0 ;; *) return 1 ;; esac; }
+
+# dom0_xen XEN: the Debian Xen release whose fetched packages (kernel, Xen tools, busybox)
+# make XEN's dom0: XEN itself, or 4.20 for a release built from source.
+dom0_xen() { if built_xen "$1"; then echo 4.20; else echo "$1"; fi; }
+
+# Debian suite that ships each Xen release we boot (for a release built from source: the
+# suite of its dom0).
 suite_for_xen() {
   case "$1" in
     4.17) echo bookworm ;;
-    4.20) echo trixie ;;
-    *) die "unknown Xen release '$1' (known: 4.17, 4.20)" ;;
+    4.20|4.18|4.19|4.21|4.22|master) echo trixie ;;
+    *) die "unknown Xen release '$1' (known: ${XEN_RELEASES// /, })" ;;
   esac
 }
 
 # Directory holding the unpacked packages and boot images of one Xen release.
 xen_dir() { echo "$HARNESS_WORK/xen-$1"; }
+
+# prepare_xen XEN...: all that booting each XEN needs, each step cached: Debian's packages
+# (fetch.sh, once per dom0 release), the hypervisors built from source (build-xen.sh), the
+# static dom0scope (build-dom0scope.sh) and each release's initramfs (build-initrd.sh).
+# Returns 1, saying which step failed, on the first failure.
+prepare_xen() {
+  local x d
+  for d in $(for x in "$@"; do dom0_xen "$x"; done | sort -u); do
+    "$HARNESS_DIR/fetch.sh" "$d" || { log "fetch.sh $d failed"; return 1; }
+  done
+  for x in "$@"; do
+    if built_xen "$x"; then "$HARNESS_DIR/build-xen.sh" "$x" || { log "build-xen.sh $x failed"; return 1; }; fi
+  done
+  "$HARNESS_DIR/build-dom0scope.sh" || { log "build-dom0scope.sh failed"; return 1; }
+  for x in "$@"; do
+    "$HARNESS_DIR/build-initrd.sh" "$x" || { log "build-initrd.sh $x failed"; return 1; }
+  done
+}
+
+# xen_origin XEN: what XEN's hypervisor is, for logs and results: Debian's package and its
+# version, or the tag and commit build-xen.sh built (from xen_dir XEN's BUILD-INFO).
+xen_origin() {
+  local d
+  d=$(xen_dir "$1")
+  if ! built_xen "$1"; then
+    echo "xen-hypervisor-$1-amd64 $(pkg_version "$d" "xen-hypervisor-$1-amd64")"
+  elif [ -f "$d/BUILD-INFO" ]; then
+    awk -F= '{ v[$1] = substr($0, length($1) + 2) }
+      END { printf "%s %s (built from testdata/xen-src by build-xen.sh, key %s%s)\n",
+              v["release"] == "master" ? "master" : v["tag"], substr(v["commit"], 1, 12), v["key"],
+              v["experimental"] == "yes" ? ", experimental" : "" }' "$d/BUILD-INFO"
+  else
+    echo "Xen $1 not built (build-xen.sh $1)"
+  fi
+}
 
 # apt options for a private apt state of SUITE: own sources list, lists, caches and
 # an empty dpkg status, so neither the host's apt configuration nor its state is touched.
