@@ -1,22 +1,33 @@
 #!/bin/bash
 # matrix.sh [--only NAME[,NAME…]] [--list]
 #
-# The named configuration matrix: fetches both Xen releases (cached), builds the static
-# dom0scope and both initramfs images, boots every configuration one after another (each QEMU
-# uses both cores), and checks each snapshot: it came back intact, verifies against its
-# manifest, holds Xen's "Rangesets belonging to domain 0" dump, and `dom0scope audit` ran on it
-# (HARNESS_AUDIT=require makes an audit failure fail the run), and `dom0scope verify` agrees:
-# the Xen model predicts exactly the rangesets Xen printed. Prints the package versions and
-# a result table; exits non-zero if any configuration failed.
+# The named configuration matrix: fetches Debian's Xen 4.17 and 4.20 (cached), builds Xen
+# 4.18, 4.19, 4.21, 4.22 and master from testdata/xen-src (build-xen.sh, cached by content;
+# their dom0 is Debian 13's), builds the static dom0scope and the initramfs images, boots every
+# configuration one after another (each QEMU uses both cores), and checks each snapshot: it
+# came back intact, verifies against its manifest, holds Xen's "Rangesets belonging to domain
+# 0" dump, and `dom0scope audit` ran on it (HARNESS_AUDIT=require makes an audit failure fail
+# the run), and `dom0scope verify` agrees: the Xen model predicts exactly the rangesets Xen
+# printed. Prints the package versions and builds and a result table; exits non-zero if any
+# configuration failed. Master (a pinned commit) is experimental: its failures are reported
+# but fail the run only with HARNESS_EXPERIMENTAL=require.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 XC=$DEFAULT_XEN_CMDLINE
 VTD=(--machine "q35,kernel-irqchip=split" --cpu "qemu64,+svm,+npt")
+# Xen built from source runs Debian 13's 4.20 tools, whose xl fails against another release's
+# domctl/sysctl interface: collect reads Xen's console ring through privcmd.
+PRIV=(--collect-args "--xen-access privcmd")
 NAMES=(
   x417-pv-q35-bios x417-pv-q35-vtd-bios x417-pvh-q35-amdvi-bios x417-pv-q35-uefi
   x417-pv-q35-ioports x417-pv-q35-intel
   x420-pv-pc-bios x420-pvh-q35-vtd-bios x420-pv-pc-uefi x420-pv-q35-com2 x420-pv-q35-xendefaults
+  x418-pv-pc-uefi x418-pvh-q35-vtd-bios x418-pvh-q35-amdvi-bios
+  x419-pv-pc-uefi x419-pvh-q35-vtd-bios
+  x421-pv-pc-uefi x421-pvh-q35-vtd-bios
+  x422-pv-pc-uefi x422-pvh-q35-vtd-bios
+  xmaster-pv-pc-uefi xmaster-pvh-q35-vtd-bios
 )
 config() {   # sets DESC and ARGS for configuration $1
   case "$1" in
@@ -43,9 +54,45 @@ config() {   # sets DESC and ARGS for configuration $1
       ARGS=(--xen 4.20 --console com2 --xen-cmdline "${XC//com1/com2}") ;;
     x420-pv-q35-xendefaults) DESC="Xen's default log levels and console ring size"
       ARGS=(--xen 4.20 --xen-cmdline "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M") ;;
+    # Each release built from source: PV on i440fx with OVMF and no IOMMU, and PVH on q35 with
+    # SeaBIOS and an emulated IOMMU (a PVH dom0 needs one under TCG): every dimension once.
+    x418-pv-pc-uefi) built_pv_pc_uefi 4.18 ;;
+    x418-pvh-q35-vtd-bios) built_pvh_q35_vtd 4.18 ;;
+    x418-pvh-q35-amdvi-bios) DESC="Xen 4.18 built from source: PVH dom0 + emulated AMD-Vi, SeaBIOS (known gap: $(known_gap "$1"))"
+      ARGS=(--xen 4.18 --cpu "qemu64,+svm,+npt" --dom0 pvh "${PRIV[@]}" -- -device "amd-iommu,intremap=on") ;;
+    x419-pv-pc-uefi) built_pv_pc_uefi 4.19 ;;
+    x419-pvh-q35-vtd-bios) built_pvh_q35_vtd 4.19 ;;
+    x421-pv-pc-uefi) built_pv_pc_uefi 4.21 ;;
+    x421-pvh-q35-vtd-bios) built_pvh_q35_vtd 4.21 ;;
+    x422-pv-pc-uefi) built_pv_pc_uefi 4.22 ;;
+    x422-pvh-q35-vtd-bios) built_pvh_q35_vtd 4.22 ;;
+    xmaster-pv-pc-uefi) built_pv_pc_uefi master ;;
+    xmaster-pvh-q35-vtd-bios) built_pvh_q35_vtd master ;;
     *) die "unknown configuration $1" ;;
   esac
 }
+built_pv_pc_uefi() {
+  DESC="Xen $1 built from source: i440fx + OVMF + xen.efi, PV, no IOMMU$(xnote "$1")"
+  ARGS=(--xen "$1" --machine pc --firmware ovmf --timeout 400 "${PRIV[@]}")
+}
+built_pvh_q35_vtd() {
+  DESC="Xen $1 built from source: PVH dom0 + emulated VT-d, SeaBIOS$(xnote "$1")"
+  ARGS=(--xen "$1" "${VTD[@]}" --dom0 pvh "${PRIV[@]}" -- -device "intel-iommu,intremap=on")
+}
+xnote() { [ "$1" != master ] || echo " (experimental)"; }
+# known_gap NAME: why `dom0scope verify` is known to disagree on configuration NAME (else
+# status 1). Its boot must still succeed; a verify disagreement alone is then reported as
+# KNOWN and not counted (HARNESS_KNOWN_GAPS=fail counts it), and agreement is reported too:
+# the gap is closed, drop the entry.
+known_gap() {
+  case "$1" in
+    x418-pvh-q35-amdvi-bios) echo "issue 15 item 8: since 4.18.0 (baa6ea7003) Xen's denial of the AMD IOMMU's register window to a PVH dom0 sticks (fed80-fed83 here); the model places that window from the IVRS table, which a PVH dom0 does not see" ;;
+    *) return 1 ;;
+  esac
+}
+# experimental NAME: a configuration whose failure is reported but fails the run only with
+# HARNESS_EXPERIMENTAL=require (Xen master: a pinned commit of an unreleased tree).
+experimental() { config "$1"; [ "${ARGS[1]}" = master ]; }
 
 ONLY=
 while [ $# -gt 0 ]; do
@@ -61,24 +108,39 @@ for n in "${NAMES[@]}"; do config "$n"; done      # reject unknown names before 
 T0=$(now)
 "$HARNESS_DIR/setup-host.sh" || die "setup-host.sh failed"
 RELEASES=$(for n in "${NAMES[@]}"; do config "$n"; echo "${ARGS[1]}"; done | sort -u)
-for x in $RELEASES; do "$HARNESS_DIR/fetch.sh" "$x" || die "fetch.sh $x failed"; done
-"$HARNESS_DIR/build-dom0scope.sh" || die "build-dom0scope.sh failed"
-for x in $RELEASES; do "$HARNESS_DIR/build-initrd.sh" "$x" || die "build-initrd.sh $x failed"; done
-log "prepared in $(elapsed "$T0") s; package versions:"
+# shellcheck disable=SC2086  # RELEASES: one word per release
+prepare_xen $RELEASES || die "preparing the Xen releases failed"
+log "prepared in $(elapsed "$T0") s; package versions and builds:"
 for x in $RELEASES; do
   D=$(xen_dir "$x")
-  grep -E "^(xen-hypervisor-[^ ]*|xen-utils-$x|linux-image-[^ ]*|busybox-static|libc6) " "$D/VERSIONS" | sed "s/^/  [$x] /" >&2
+  grep -E "^(xen-hypervisor-[^ ]*|xen-utils-$(dom0_xen "$x")|linux-image-[^ ]*|busybox-static|libc6) " "$D/VERSIONS" | sed "s/^/  [$x] /" >&2
+  if built_xen "$x"; then echo "  [$x] xen: $(xen_origin "$x"), built in $(sed -n 's/^build_seconds=//p' "$D/BUILD-INFO") s" >&2; fi
 done
 
 RES=$HARNESS_WORK/matrix-results.txt; : > "$RES"
-failed=0
+failed=0 xfailed=0 kgap=0
 for n in "${NAMES[@]}"; do
   config "$n"
   log "=== $n: $DESC"
   # NAME first: everything after "--" in ARGS goes to QEMU.
   # Retried only when the failure says nothing about dom0scope (lib.sh: with_retries).
-  with_retries 1 "$n" "$HARNESS_DIR/boot.sh" "$n" "${ARGS[@]}" || failed=$((failed + 1))
-  cat "$HARNESS_WORK/runs/$n/result.txt" >> "$RES" 2>/dev/null || echo "name=$n status=FAIL why=\"no result\"" >> "$RES"
+  r=$HARNESS_WORK/runs/$n/result.txt
+  if with_retries 1 "$n" "$HARNESS_DIR/boot.sh" "$n" "${ARGS[@]}"; then
+    ! known_gap "$n" > /dev/null || log "$n: verify now agrees: the known gap is closed; drop it from matrix.sh's known_gap"
+  else
+    if known_gap "$n" > /dev/null && [ "${HARNESS_KNOWN_GAPS:-report}" != fail ] \
+       && grep -q ' verify=rc=1 .* why="dom0scope verify: ' "$r" 2>/dev/null; then
+      log "$n: verify disagrees, a known gap, not counted: $(known_gap "$n")"
+      sed -i 's/ status=FAIL / status=KNOWN /' "$r"
+      kgap=$((kgap + 1))
+    elif experimental "$n" && [ "${HARNESS_EXPERIMENTAL:-report}" != require ]; then
+      log "$n failed: experimental (Xen master), reported but not counted (HARNESS_EXPERIMENTAL=require counts it)"
+      xfailed=$((xfailed + 1))
+    else
+      failed=$((failed + 1))
+    fi
+  fi
+  cat "$r" >> "$RES" 2>/dev/null || echo "name=$n status=FAIL why=\"no result\"" >> "$RES"
 done
 
 field() { sed -n "s/.* $1=\\(\"[^\"]*\"\\|[^ ]*\\).*/\\1/p" <<< " $2" | tr -d '"'; }
@@ -88,5 +150,5 @@ while read -r line; do
     "$(field xen "$line")" "$(field dom0 "$line")" "$(field wall "$line")" "$(field init "$line")" \
     "$(field collect_s "$line")" "$(field files "$line")" "$(field verify "$line")" "$(field end "$line") $(field why "$line")"
 done < "$RES"
-log "matrix: ${#NAMES[@]} configurations, $failed failed, $(elapsed "$T0") s in all"
+log "matrix: ${#NAMES[@]} configurations, $failed failed$([ $xfailed = 0 ] || echo ", $xfailed experimental failed (not counted)")$([ $kgap = 0 ] || echo ", $kgap known gaps (not counted)"), $(elapsed "$T0") s in all"
 [ $failed = 0 ]
