@@ -1,18 +1,23 @@
 #!/bin/bash
-# enforce.sh [NAME]    (XEN=4.20 for Debian 13's Xen 4.20; DOM0=pvh for a PVH dom0 with an
+# enforce.sh [NAME]    (XEN=4.20 for Debian 13's Xen 4.20, XEN=4.22 (4.18, 4.19, 4.21,
+#                       master) for a Xen built from source by build-xen.sh with Debian 13's
+#                       dom0; DOM0=pvh for a PVH dom0 with an
 #                       emulated VT-d, as the matrix's x420-pvh-q35-vtd-bios boots it;
 #                       FIRMWARE=ovmf for OVMF + xen.efi, as the matrix's x417-pv-q35-uefi)
 #
 # `dom0scope enforce` on real Xen: boots Xen 4.17 (default), q35, SeaBIOS, PV dom0 (the baseline matrix
 # configuration) with harness/enforce-init.sh as dom0's /init, which collects a snapshot, plans
 # (`harden -o`), enforces the plan (with a re-grant test), enforces again (idempotence),
-# collects again and runs `xl info`; then checks on the host that
+# collects again and runs `xl info` (for a Xen built from source, whose interface versions
+# Debian's xl does not speak: collect reads Xen's ring through privcmd, and `xenhypfs cat
+# /buildinfo/changeset` replaces `xl info`); then checks on the host that
 #   - Xen's rangesets before hold the trampoline frames (0x8f-0x90 on SeaBIOS, 0x9e-0x9f on
 #     OVMF, as measured) and after do not, and every
 #     planned range is absent from the after-snapshot's rangesets;
 #   - enforce exited 0, proved every range, and Xen refused the re-grant (EPERM);
 #   - the second enforce changed nothing (every range "already absent");
-#   - dom0 still works (second collect and `xl info` exit 0) and powers off cleanly.
+#   - dom0 still works (second collect and `xl info` exit 0) and powers off cleanly;
+#   - for a Xen built from source, that the running Xen is that build (its changeset).
 # Uses the cached packages and initramfs of the matrix (fetch.sh 4.17, build-initrd.sh 4.17)
 # and the static binary (build-dom0scope.sh); the fresh binary, this /init and dom0-lib.sh
 # ride in a cpio archive appended to the initramfs. Writes harness/work/runs/NAME/
@@ -29,7 +34,7 @@ esac
 NAME=${1:-enforce-x${XEN/./}-$DOM0-q35-$FW}
 check_name "$NAME"
 D=$(xen_dir "$XEN")
-[ -f "$D/initrd.cpio.gz" ] || die "no initramfs for Xen $XEN: run fetch.sh $XEN, build-dom0scope.sh, build-initrd.sh $XEN"
+[ -f "$D/initrd.cpio.gz" ] || die "no initramfs for Xen $XEN: run harness/run.sh (or fetch.sh/build-xen.sh, build-dom0scope.sh, build-initrd.sh $XEN)"
 [ -x "$DOM0SCOPE_BIN" ] || die "no static dom0scope at $DOM0SCOPE_BIN (run build-dom0scope.sh)"
 RUN=$HARNESS_WORK/runs/$NAME
 fresh_run_dir "$RUN"
@@ -47,7 +52,10 @@ qemu_cmd "$MACHINE" "$CPU" 2 2048 com1 "$RUN"
 PROBE_ARGS=--ports
 [ "$DOM0" = pvh ] && PROBE_ARGS="--ports --pvh-self-map"
 mkdir -p "$RUN/conf/etc" "$RUN/conf/usr/bin"
-printf 'NAME=%q\nDATA_TTY=%q\nPROBE_ARGS=%q\n' "$NAME" "$DATA_TTY" "$PROBE_ARGS" > "$RUN/conf/etc/harness.conf"
+COLLECT_ARGS='' XEN_INFO="xl info"
+if built_xen "$XEN"; then COLLECT_ARGS="--xen-access privcmd" XEN_INFO="xenhypfs cat /buildinfo/changeset"; fi
+printf 'NAME=%q\nDATA_TTY=%q\nPROBE_ARGS=%q\nCOLLECT_ARGS=%q\nXEN_INFO=%q\n' "$NAME" "$DATA_TTY" "$PROBE_ARGS" \
+  "$COLLECT_ARGS" "$XEN_INFO" > "$RUN/conf/etc/harness.conf"
 install -m 0755 "$HARNESS_DIR/enforce-init.sh" "$RUN/conf/init"
 # This tree's dom0 library, should the initramfs predate it.
 install -D -m 0644 "$HARNESS_DIR/dom0-lib.sh" "$RUN/conf/usr/lib/harness/dom0-lib.sh"
@@ -61,9 +69,10 @@ qemu_boot_xen "$FIRMWARE" "$D" "$RUN" "$XEN_ARGS" "$DEFAULT_DOM0_CMDLINE" "$RUN/
 QEMU+=("${EXTRA[@]}")
 {
   echo "# harness enforce boot $NAME $(date -u +%FT%TZ)"
+  echo "# xen: $(xen_origin "$XEN")"
   qemu_comment
 } > "$LOG"
-log "$NAME: Xen $XEN ($(pkg_version "$D" "xen-hypervisor-$XEN-amd64")), $MACHINE, $CPU, $FIRMWARE, $DOM0 dom0: collect, harden, enforce, collect"
+log "$NAME: Xen $XEN: $(xen_origin "$XEN"); $MACHINE, $CPU, $FIRMWARE, $DOM0 dom0: collect, harden, enforce, collect"
 
 run_qemu_watched "$RUN" "$LOG" "$TIMEOUT"
 
@@ -77,7 +86,7 @@ OUT=$RUN/out
 receive_tarball "$RUN" "$NAME" "$RUN/out.tgz" "$OUT"
 check "output came back intact over the data UART" test -d "$OUT"
 rc_of() { sed -n "s/^$1 rc=//p" "$OUT/steps.txt" 2>/dev/null; }
-for s in collect-before harden probe-before enforce-dry enforce enforce-again probe-after collect-after xl-info; do
+for s in collect-before harden probe-before enforce-dry enforce enforce-again probe-after collect-after xen-info; do
   check "step $s exited 0 (got $(rc_of "$s"))" test "$(rc_of "$s")" = 0
 done
 
@@ -140,6 +149,10 @@ check "after: every planned range absent from Xen's rangesets (0 to revoke)" has
 "$DOM0SCOPE_BIN" verify "$OUT/after" --plan "$OUT/plan.json" > "$RUN/verify-after-plan.txt" 2>&1; V_PLAN=$?
 check "verify after: differs from the plain prediction (exit 1, got $V_PLAIN)" test "$V_PLAIN" = 1
 check "verify after --plan: agrees with the prediction minus the plan (exit 0, got $V_PLAN)" test "$V_PLAN" = 0
+if built_xen "$XEN"; then
+  BUILT=$(sed -n 's/^commit=//p' "$D/BUILD-INFO")
+  check "the running Xen is the build (hypfs changeset names ${BUILT:0:10})" has "$OUT/xen-info.out" "git:${BUILT:0:10}"
+fi
 check "dom0 powered off cleanly after DONE (qemu exited by itself: $END)" test "$END" = "qemu exited (rc=0)"
 for s in before after; do
   [ -d "$OUT/$s" ] && "$DOM0SCOPE_BIN" audit "$OUT/$s" > "$RUN/audit-$s.txt" 2>&1

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints (clippy, shellcheck), the fast tests (no QEMU, no
-# network), then the real-Xen boots (harness/matrix.sh: Debian's Xen 4.17 and 4.20 under QEMU;
-# needs root to install QEMU/OVMF once and the Debian archive to fetch Xen). `--fast` stops
-# before the boots.
+# network), then the real-Xen boots (harness/matrix.sh: Debian's Xen 4.17 and 4.20, and Xen
+# 4.18, 4.19, 4.21, 4.22 and master built from testdata/xen-src, under QEMU; needs root to
+# install QEMU/OVMF and the compiler once and the Debian archive to fetch Xen and the dom0
+# packages). `--fast` stops before the boots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +20,7 @@ if [ "${1:-}" = --fast ]; then
 fi
 echo "== real Xen under QEMU: harness/matrix.sh"
 HARNESS_AUDIT=require harness/matrix.sh
-echo "== dom0 gives up what the plan says, on real Xen: harness/enforce.sh (4.17 PV SeaBIOS and OVMF, 4.20 PVH)"
+echo "== dom0 gives up what the plan says, on real Xen: harness/enforce.sh (4.17 PV SeaBIOS and OVMF, 4.20 PVH, 4.22 PV)"
 # An enforce run is retried, saying so, only when dom0 never reached /init (once), or when a
 # PVH dom0 died with the TCG-only signature of harness/lib.sh's tcg_svm_fault (at most twice;
 # seen in 2 of 12 4.20 PVH runs, also before enforce: docs/known-issues/README.md). Any other
@@ -31,6 +32,7 @@ enforce_run() {
 enforce_run enforce-x417-pv-q35-bios XEN=4.17 DOM0=pv
 enforce_run enforce-x417-pv-q35-uefi XEN=4.17 DOM0=pv FIRMWARE=ovmf
 enforce_run enforce-x420-pvh-q35-bios XEN=4.20 DOM0=pvh
+enforce_run enforce-x422-pv-q35-bios XEN=4.22 DOM0=pv   # built from source by the matrix's build-xen.sh
 echo "== the initramfs-tools and dracut hooks: packaging/test-hooks.sh"
 bash packaging/test-hooks.sh
 echo "== the hooks booted for real on Xen 4.17: harness/hooks-boot.sh"
