@@ -22,18 +22,30 @@ pub fn dom0scope() -> Command {
 }
 
 /// Every real boot in `testdata/` the model and the rules are checked on: the QEMU logs of
-/// Xen 4.17 and 4.20 and the snapshots collected in their dom0s.
+/// Xen 4.17 and 4.20 (Debian's), of 4.18, 4.19, 4.21, 4.22 and master (built from
+/// `testdata/xen-src` by `harness/build-xen.sh`, Debian 13's dom0), and the snapshots
+/// collected in their dom0s.
 pub const REAL_BOOTS: &[&str] = &[
     "snapshots/x417-pv-q35-uefi",
     "snapshots/x417-pv-q35-vtd-bios",
     "snapshots/x420-pv-pc-bios",
     "snapshots/x420-pvh-q35-vtd-bios",
+    "snapshots/x418-pvh-q35-vtd-bios",
+    "snapshots/x419-pv-pc-uefi",
+    "snapshots/x421-pvh-q35-vtd-bios",
+    "snapshots/x422-pv-pc-uefi",
+    "snapshots/xmaster-pv-pc-uefi",
     "logs/qemu-xen-4.17/pv-q35-qemu64.log",
     "logs/qemu-xen-4.17/pv-q35-viommu.log",
     "logs/qemu-xen-4.17/pvh-q35-viommu.log",
     "logs/qemu-xen-4.17/uefi-pv-q35-qemu64.log",
     "logs/qemu-xen-4.20/pv-q35-qemu64.log",
     "logs/qemu-xen-4.20/pvh-q35-viommu.log",
+    "logs/qemu-xen-4.18/x418-pvh-q35-vtd-bios.log",
+    "logs/qemu-xen-4.19/x419-pv-pc-uefi.log",
+    "logs/qemu-xen-4.21/x421-pvh-q35-vtd-bios.log",
+    "logs/qemu-xen-4.22/x422-pv-pc-uefi.log",
+    "logs/qemu-xen-master/xmaster-pv-pc-uefi.log",
 ];
 
 /// The binary run from the repository root (paths in goldens stay relative), returning the
