@@ -3,9 +3,10 @@
 //!
 //! ```text
 //! growth_inputs log SCALE FILE
+//! growth_inputs log-q-dumps SCALE FILE
 //! growth_inputs ssdts COUNT BYTES DIR        # DIR/SSDT1 … SSDTn
-//! growth_inputs policy-rules SCALE FILE
-//! growth_inputs policy-errors SCALE FILE
+//! growth_inputs policy-rules COUNT FILE
+//! growth_inputs policy-errors COUNT FILE
 //! ```
 
 #[path = "../benches/support/growth_inputs.rs"]
@@ -23,6 +24,7 @@ fn main() -> std::io::Result<()> {
     let out = |i: usize| Path::new(args.get(i).expect("an output path (see the module doc)"));
     match args.first().map(String::as_str) {
         Some("log") => std::fs::write(out(2), inputs::xen_log(num(args.get(1)))),
+        Some("log-q-dumps") => std::fs::write(out(2), inputs::xen_log_q_dumps(num(args.get(1)))),
         Some("ssdts") => {
             let (count, bytes) = (num(args.get(1)), num(args.get(2)));
             std::fs::create_dir_all(out(3))?;
@@ -32,14 +34,8 @@ fn main() -> std::io::Result<()> {
             }
             Ok(())
         }
-        Some("policy-rules") => std::fs::write(
-            out(2),
-            inputs::policy_rules(inputs::RULES_1X * num(args.get(1))),
-        ),
-        Some("policy-errors") => std::fs::write(
-            out(2),
-            inputs::policy_errors(inputs::ERRORS_1X * num(args.get(1))),
-        ),
+        Some("policy-rules") => std::fs::write(out(2), inputs::policy_rules(num(args.get(1)))),
+        Some("policy-errors") => std::fs::write(out(2), inputs::policy_errors(num(args.get(1)))),
         _ => {
             eprintln!("usage: see the doc comment of crates/cli/examples/growth_inputs.rs");
             std::process::exit(2)

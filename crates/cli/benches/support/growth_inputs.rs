@@ -19,7 +19,8 @@ pub const RULES_1X: usize = 2_500;
 pub const ERRORS_1X: usize = 3_125;
 
 /// A Xen log of about `LOG_BYTES_1X * scale` bytes: the lines every parser stage sees in
-/// bulk on a large host (E820 entries, a long dom0 rangeset, 'q' dumps, unrecognised lines).
+/// bulk on a large host, a third each: E820 entries, unrecognised lines, and 'q' dumps; the
+/// last dump (dom0's reach) is one fixed 20,000-range line, as a line is capped at 1 MiB.
 pub fn xen_log(scale: usize) -> Vec<u8> {
     let target = LOG_BYTES_1X * scale;
     let mut log = String::with_capacity(target + 4096);
@@ -28,9 +29,8 @@ pub fn xen_log(scale: usize) -> Vec<u8> {
          (XEN) Command line: dom0_mem=8G iommu=on\n\
          (XEN) Xen-e820 RAM map:\n",
     );
-    // A fixed share of the bytes in each kind of line.
     let mut i = 0u64;
-    while log.len() < target / 4 {
+    while log.len() < target / 3 {
         let start = i << 30;
         let _ = write!(
             log,
@@ -44,23 +44,37 @@ pub fn xen_log(scale: usize) -> Vec<u8> {
     }
     log.push_str("(XEN) *** Building a PV Dom0 ***\n");
     let mut i = 0u64;
-    while log.len() < target / 2 {
+    while log.len() < 2 * target / 3 {
         let _ = writeln!(log, "(XEN) d0 unrecognised chatter line {i:08}");
         i += 1;
     }
-    while log.len() < 3 * target / 4 {
+    let mut last = String::from(
+        "(XEN) Rangesets belonging to domain 0:\n(XEN)     Interrupts { 1-4000 }\n(XEN)     I/O Memory {",
+    );
+    for i in 0..20_000u64 {
+        let _ = write!(last, " {:x}-{:x},", i * 0x100, i * 0x100 + 0x7f);
+    }
+    last.pop();
+    last.push_str(" }\n(XEN)     I/O Ports  { 0-1f, 22-3f, 44-60, 62-9f, a2-3f7, 400-607, 60c-cfb, d00-ffff }\n");
+    while log.len() + last.len() < target {
         log.push_str(
             "(XEN) Rangesets belonging to domain 0:\n(XEN)     I/O Memory { 0-fedff }\n(XEN)     I/O Ports  { 0-1f }\n",
         );
     }
-    log.push_str("(XEN) Rangesets belonging to domain 0:\n(XEN)     Interrupts { 1-4000 }\n(XEN)     I/O Memory {");
-    let mut i = 0u64;
-    while log.len() < target {
-        let _ = write!(log, " {:x}-{:x},", i * 0x100, i * 0x100 + 0x7f);
-        i += 1;
-    }
-    log.pop();
-    log.push_str(" }\n(XEN)     I/O Ports  { 0-1f, 22-3f, 44-60, 62-9f, a2-3f7, 400-607, 60c-cfb, d00-ffff }\n");
+    log.push_str(&last);
+    log.into_bytes()
+}
+
+/// A Xen log of about `LOG_BYTES_1X * scale` bytes that is nothing but small 'q' dumps, the
+/// log shape with the most memory per input byte measured (each dump is kept, with its lines).
+pub fn xen_log_q_dumps(scale: usize) -> Vec<u8> {
+    let target = LOG_BYTES_1X * scale;
+    let mut log = String::from(
+        "(XEN) Xen version 4.17.7 (x@y) (gcc) debug=n Tue\n(XEN) *** Building a PV Dom0 ***\n",
+    );
+    let dump = "(XEN) Rangesets belonging to domain 0:\n(XEN)     I/O Memory { 0-fedff }\n\
+                (XEN)     I/O Ports  { 0-1f }\n";
+    log.push_str(&dump.repeat(target.saturating_sub(log.len()) / dump.len()));
     log.into_bytes()
 }
 
