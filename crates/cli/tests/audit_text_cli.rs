@@ -111,7 +111,8 @@ fn the_default_view_names_every_rule() {
 
 /// `--details` keeps everything the full report had: the host, the owner of every range
 /// and port, each finding's evidence, fixes, rationale, sources and coverage, each
-/// unevaluated rule's needs, the level explained and the result line.
+/// unevaluated rule's needs, the level explained and the result line; and names the rules
+/// that passed.
 #[test]
 fn details_keep_every_section_of_the_full_report() {
     let path = testdata("snapshots/x417-pv-q35-vtd-bios");
@@ -167,6 +168,9 @@ fn details_keep_every_section_of_the_full_report() {
             assert!(flat.contains(&format!("see: {}", flat_of(r))), "{id} see");
         }
     }
+    let passed = ids(&v, "passed");
+    let list = format!("Passed ({}): {}", passed.len(), passed.join(", "));
+    assert!(flat.contains(&list), "{list}");
     for n in v["verdict"]["not_evaluated"].as_array().unwrap() {
         let line = format!(
             "NOT EVALUATED {} {} — needs {}",

@@ -9,7 +9,7 @@ use dom0scope_verdict::Severity;
 use crate::Audit;
 use crate::answer::{banner, bare_log, incomplete_block};
 use crate::style::{BOLD, DIM, HEAD, sev_style, styled};
-use crate::wrap::{hang, truncate, wrap};
+use crate::wrap::{collapsed, truncate, wrap};
 
 /// Snapshot problems listed before the rest is counted (`--details` lists them all).
 const MAX_PROBLEMS: usize = 5;
@@ -122,15 +122,6 @@ fn findings(o: &mut String, a: &Audit, width: usize) {
             .collect::<Vec<_>>(),
         width,
     );
-}
-
-/// `Label (N): a, b, c`, filled to the width; nothing when the list is empty.
-fn collapsed(o: &mut String, label: &str, items: &[String], width: usize) {
-    if items.is_empty() {
-        return;
-    }
-    let line = format!("{label} ({}): {}", items.len(), items.join(", "));
-    let _ = writeln!(o, "{}", hang(&line, 2, 4, width));
 }
 
 /// A degraded snapshot says so here too: the answer rests on less than it should.

@@ -10,7 +10,7 @@ use dom0scope_verdict::Severity;
 use crate::Audit;
 use crate::answer::{banner, bare_log, host, result, verdict};
 use crate::style::{BOLD, DIM, HEAD, sev_style, styled};
-use crate::wrap::wrap;
+use crate::wrap::{collapsed, wrap};
 
 /// The full report as text (with ANSI styles), prose filled to `width` columns: every
 /// range, port, finding, piece of evidence, fix and source (`audit --details`).
@@ -266,6 +266,7 @@ fn findings(o: &mut String, a: &Audit, width: usize) {
             n.needs
         );
     }
+    collapsed(o, "Passed", &v.passed, width);
     o.push('\n');
 }
 

@@ -41,6 +41,17 @@ pub(crate) fn hang(text: &str, first: usize, rest: usize, width: usize) -> Strin
     out
 }
 
+/// Writes `Label (N): a, b, c` filled to the width, continuation lines deeper than the
+/// first; nothing when the list is empty. Rules named, not explained: a screen holds them.
+pub(crate) fn collapsed(o: &mut String, label: &str, items: &[String], width: usize) {
+    if items.is_empty() {
+        return;
+    }
+    let line = format!("{label} ({}): {}", items.len(), items.join(", "));
+    o.push_str(&hang(&line, 2, 4, width));
+    o.push('\n');
+}
+
 /// Folds every line of `text` wider than `width` at its last space that fits, continuing
 /// two columns deeper than the line's own indent; a run with no space is cut at the width.
 /// Lines that fit are untouched, so tables and quoted log lines stay as they are when
