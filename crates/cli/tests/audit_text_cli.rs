@@ -44,6 +44,10 @@ fn flat(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+fn widest(text: &str) -> usize {
+    text.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+}
+
 /// The acceptance test of the default view: the bundled example (what `dom0scope audit`
 /// prints off a dom0) fits a screen, 40 lines of at most 100 columns, and says its level
 /// within the first 10 lines.
@@ -52,6 +56,7 @@ fn the_bundled_example_fits_a_screen_with_the_level_first() {
     let text = run(&["audit"], &[]);
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines.len() <= 40, "{} lines:\n{text}", lines.len());
+    assert!(widest(&text) <= 100, "{text}");
     let level = lines
         .iter()
         .position(|l| l.contains("Level DOM0:0!"))
@@ -214,5 +219,54 @@ fn summary_is_an_alias_of_the_default_view() {
             .assert()
             .code(2)
             .stderr(predicate::str::contains("--").and(predicate::str::contains("panicked").not()));
+    }
+}
+
+/// Both views fit the width `COLUMNS` gives, and wrapping only moves line breaks: the
+/// details hold the same words at 80 columns as at 200.
+#[test]
+fn text_fits_the_columns_it_is_given() {
+    let flat_at = |cols: &str| {
+        let details = run(&["audit", "--details"], &[("COLUMNS", cols)]);
+        let short = run(&["audit"], &[("COLUMNS", cols)]);
+        let n: usize = cols.parse().unwrap();
+        assert!(widest(&details) <= n, "--details at {cols}");
+        assert!(widest(&short) <= n, "default at {cols}:\n{short}");
+        flat(&details)
+    };
+    let wide = flat_at("200");
+    assert_eq!(flat_at("80"), wide);
+    assert_eq!(flat_at("100"), wide);
+    // At 200 columns the long quoted log line of the Xen banner stays whole.
+    let details = run(&["audit", "--details"], &[("COLUMNS", "200")]);
+    assert!(widest(&details) > 150);
+    // Nonsense in COLUMNS is ignored (100); a tiny width is raised to 40.
+    let default = run(&["audit", "--details"], &[]);
+    assert_eq!(
+        run(&["audit", "--details"], &[("COLUMNS", "wide")]),
+        default
+    );
+    assert!(widest(&run(&["audit"], &[("COLUMNS", "5")])) <= 40);
+}
+
+/// A report written with `-o FILE` is 100 columns wide whatever the terminal is: the same
+/// text as standard output at 100 columns, without colour.
+#[test]
+fn a_report_file_is_100_columns_wide() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["audit"][..], &["audit", "--details"]] {
+        let file = dir.path().join("report.txt");
+        dom0scope()
+            .args(args)
+            .arg("-o")
+            .arg(&file)
+            .env("COLUMNS", "60")
+            .env("CLICOLOR_FORCE", "1")
+            .assert()
+            .code(1)
+            .stdout("");
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(widest(&text) <= 100 && widest(&text) > 60, "{args:?}");
+        assert_eq!(text, run(args, &[]), "{args:?}");
     }
 }

@@ -8,6 +8,7 @@
 
 mod answer;
 mod escape;
+mod reach;
 mod sarif;
 mod style;
 mod summary;

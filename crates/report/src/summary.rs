@@ -9,7 +9,7 @@ use dom0scope_verdict::Severity;
 use crate::Audit;
 use crate::answer::{banner, bare_log, incomplete_block};
 use crate::style::{BOLD, DIM, HEAD, sev_style, styled};
-use crate::wrap::{collapsed, truncate, wrap};
+use crate::wrap::{collapsed, fold, truncate, wrap};
 
 /// Snapshot problems listed before the rest is counted (`--details` lists them all).
 const MAX_PROBLEMS: usize = 5;
@@ -38,7 +38,7 @@ pub fn render_summary(a: &Audit, width: usize) -> String {
             )
         )
     );
-    o
+    fold(&o, width)
 }
 
 /// dom0's reach as Xen recorded it, in one line.

@@ -56,7 +56,6 @@ pub(crate) fn collapsed(o: &mut String, label: &str, items: &[String], width: us
 /// two columns deeper than the line's own indent; a run with no space is cut at the width.
 /// Lines that fit are untouched, so tables and quoted log lines stay as they are when
 /// the terminal is wide enough.
-#[allow(dead_code)] // wired into the renderers in the next commit
 pub(crate) fn fold(text: &str, width: usize) -> String {
     let width = width.max(MIN_WIDTH);
     let mut out = String::with_capacity(text.len() + text.len() / 16);
@@ -111,7 +110,13 @@ fn break_at(s: &str, room: usize, skip: usize) -> Option<(usize, usize)> {
             }
             continue;
         }
-        if c == ' ' && col >= skip && col > 0 && col <= room {
+        // A closing bracket stays with what it closes, not alone on the next line.
+        if c == ' '
+            && col >= skip
+            && col > 0
+            && col <= room
+            && !s[i + 1..].starts_with(['}', ')', ']'])
+        {
             last_space = Some(i);
         }
         if c != ' ' && col + 1 > room {
@@ -193,6 +198,23 @@ mod tests {
         // Nothing is lost or added but the breaks.
         let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
         assert_eq!(words(&f), words(&s));
+    }
+
+    #[test]
+    fn a_closing_bracket_is_not_left_alone() {
+        let s = "abcdefgh abcdefgh abcdefgh abcdefgh abc }";
+        assert_eq!(fold(s, 40), "abcdefgh abcdefgh abcdefgh abcdefgh\n  abc }");
+    }
+
+    #[test]
+    fn characters_count_not_bytes() {
+        let s = format!("{} — é…", "mot ".repeat(12));
+        let f = fold(&s, 40);
+        assert!(widest(&f) <= 40, "{f}");
+        assert_eq!(
+            fold(&"—".repeat(45), 40).lines().next().unwrap(),
+            "—".repeat(40)
+        );
     }
 
     #[test]
