@@ -455,7 +455,10 @@ fn an_early_truncated_tar_gz_says_it_is_damaged() {
         .stderr(predicate::str::contains(
             "truncated or damaged archive: no Xen log",
         ))
-        .stderr(predicate::str::contains(
-            "archive truncated or damaged at byte",
-        ));
+        // Where the cut lands (between members or inside one) depends on the order the
+        // directory was tarred in, which is the file system's.
+        .stderr(
+            predicate::str::is_match("archive truncated or damaged (inside the member )?at byte")
+                .unwrap(),
+        );
 }
