@@ -150,5 +150,11 @@ while read -r line; do
     "$(field xen "$line")" "$(field dom0 "$line")" "$(field wall "$line")" "$(field init "$line")" \
     "$(field collect_s "$line")" "$(field files "$line")" "$(field verify "$line")" "$(field end "$line") $(field why "$line")"
 done < "$RES"
+# The collect timing line: dom0's uptime around `dom0scope collect` (collect_s), per boot.
+times=$(while read -r line; do field collect_s "$line"; done < "$RES" | grep -E '^[0-9.]+$' | sort -n)
+if [ -n "$times" ]; then
+  n=$(wc -l <<< "$times")
+  log "collect: median $(sed -n "$(( (n + 1) / 2 ))p" <<< "$times") s over $n boots (min $(head -1 <<< "$times") s, max $(tail -1 <<< "$times") s)"
+fi
 log "matrix: ${#NAMES[@]} configurations, $failed failed$([ $xfailed = 0 ] || echo ", $xfailed experimental failed (not counted)")$([ $kgap = 0 ] || echo ", $kgap known gaps (not counted)"), $(elapsed "$T0") s in all"
 [ $failed = 0 ]

@@ -1,10 +1,16 @@
 //! Read-only collection of a dom0scope snapshot inside a Xen dom0.
 //!
 //! [`collect`] copies, byte for byte, what later stages need: Xen's console ring after debug
-//! key `q` (the rangesets Xen granted dom0), `xl info`, the `Q` PCI dump, hypfs, the ACPI
-//! tables, PCI config space, dom0's own view (`/proc/iomem` …), `/sys/hypervisor`, DMI and the
-//! Secure Boot variables, then writes `manifest.json` (sha256 and size of every file) last.
-//! Nothing is parsed here, so an old snapshot can be re-audited by a newer tool.
+//! key `q` (the rangesets Xen granted dom0), the `Q` PCI dump, hypfs, the ACPI tables, PCI
+//! config space, dom0's own view (`/proc/iomem` …), `/sys/hypervisor`, DMI and the Secure
+//! Boot variables, then writes `manifest.json` (sha256 and size of every file) last. Nothing
+//! is parsed here, so an old snapshot can be re-audited by a newer tool.
+//!
+//! Xen is reached with hypercalls through privcmd by default: they need none of Xen's tools,
+//! which are version-locked to the hypervisor, and start no process (under QEMU TCG, starting
+//! `xl` and `xenhypfs` 37 times was almost all of collect's 2–7 s). `--xen-access xl` uses the
+//! tools instead (`xl dmesg`, `xl debug-keys`, `xl info`, `xenhypfs`); hypfs comes out as the
+//! same bytes either way (`xen/hypfs/`, see the `hypfs` step).
 //!
 //! Every input is injectable so the whole stage runs off-dom0 in tests: filesystem roots come
 //! from [`Sources`], the Xen tools (`xl`, `xenhypfs`) run through the [`XenTools`] trait, and
@@ -13,6 +19,7 @@
 //! Side effects: only the output directory is written. Debug keys `q` and `Q` make Xen print
 //! into its console ring (announced on the progress stream); the ring is never cleared.
 
+mod hypfs;
 mod kmsg;
 mod manifest;
 mod preflight;
@@ -37,15 +44,18 @@ pub use sources::Sources;
 pub use time::rfc3339_utc;
 pub use tools::{CommandOutput, SystemTools, XenTools};
 
-/// How collect reaches Xen's console ring and debug keys.
+/// How collect reaches Xen: its console ring, debug keys and hypfs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum XenAccess {
-    /// `xl` when it is installed, else the privcmd hypercall interface.
+    /// Hypercalls when privcmd opens, else Xen's tools; should the hypercalls then fail
+    /// (an XSM policy, a Xen release dom0scope does not know), the installed tools are
+    /// tried for what failed.
     #[default]
     Auto,
-    /// Only `xl dmesg` / `xl debug-keys`.
+    /// Only Xen's tools: `xl dmesg` / `xl debug-keys` / `xl info` and `xenhypfs`.
     Xl,
-    /// Only `XEN_SYSCTL_readconsole` / `XEN_SYSCTL_debug_keys` through `/dev/xen/privcmd`.
+    /// Only hypercalls through `/dev/xen/privcmd`: `XEN_SYSCTL_readconsole`,
+    /// `XEN_SYSCTL_debug_keys`, `XEN_HYPFS_OP_read`.
     Privcmd,
 }
 
@@ -174,8 +184,8 @@ pub fn collect(
 }
 
 /// [`collect`], with `xen` (when given) standing in for privcmd: wherever collect would open
-/// `/dev/xen/privcmd` (no `xl`, a failing `xl`, or [`XenAccess::Privcmd`]) it reads the
-/// console ring and presses debug keys through `xen` instead. For tests, with
+/// `/dev/xen/privcmd` ([`XenAccess::Auto`] or [`XenAccess::Privcmd`]) it reads the console
+/// ring, presses debug keys and reads hypfs through `xen` instead. For tests, with
 /// `dom0scope_privcmd::sim::SimXen`; `None` is exactly [`collect`].
 pub fn collect_with_xen(
     src: &Sources,
@@ -199,12 +209,14 @@ pub fn collect_with_xen(
         src,
         tools,
         // Shortens the trait object's lifetime to the context's (`Option` cannot coerce it).
-        xen: xen.map(|x| -> &mut dyn Xen { x }),
+        given: xen.map(|x| -> &mut dyn Xen { x }),
+        reach: steps::Reach::Nothing,
         w: &mut w,
         progress,
         access: opts.xen_access,
     };
     let t = Instant::now();
+    steps::reach(&mut ctx);
     let has_rangesets = steps::xen(&mut ctx)?;
     ctx.w
         .note(format!("time: xen {:.2} s", t.elapsed().as_secs_f64()));
@@ -225,6 +237,8 @@ pub fn collect_with_xen(
         ctx.w
             .note(format!("time: {name} {:.2} s", t.elapsed().as_secs_f64()));
     }
+    // Closes privcmd (and ends the borrow of the writer).
+    drop(ctx);
     if !has_rangesets {
         w.note("WARNING: xen/dmesg.txt has no 'Rangesets belonging to domain 0' dump".into());
     }

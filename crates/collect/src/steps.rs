@@ -2,10 +2,11 @@
 //! in capture-log.txt and collection continues, so one unreadable file never costs a snapshot.
 //!
 //! This module holds what every step shares (the context and its logged copy and run helpers);
-//! the steps themselves are in `xen` (Xen's own state) and `host` (plain copies of what
-//! dom0's kernel shows).
+//! the steps themselves are in `xen` (Xen's console ring and configuration, and how Xen is
+//! reached), `hypfs` (Xen's filesystem) and `host` (plain copies of what dom0's kernel shows).
 
 mod host;
+mod hypfs;
 mod xen;
 
 use std::fs;
@@ -18,18 +19,31 @@ use crate::writer::SnapshotWriter;
 use crate::{CollectError, CommandOutput, Sources, XenAccess, XenTools, show};
 
 pub(crate) use host::{acpi, dmi, efi, hypervisor, linux, pci};
-pub(crate) use xen::{boot_config, hypfs, xen};
+pub(crate) use hypfs::hypfs;
+pub(crate) use xen::{boot_config, reach, xen};
 
 /// Largest single file collect copies (ACPI tables and config dumps are far smaller).
 const MAX_FILE: u64 = 64 << 20;
 /// Bounds on directory walks (sysfs has no cycles without symlinks, but be safe).
 const MAX_DEPTH: usize = 12;
 
+/// How collect reaches Xen, decided once by [`reach`] before the steps that talk to Xen.
+pub(crate) enum Reach<'a> {
+    /// Hypercalls through privcmd (or the seam collect was given).
+    Hypercalls(Box<dyn Xen + 'a>),
+    /// Xen's tools: `xl`, `xenhypfs`.
+    Tools,
+    /// Neither.
+    Nothing,
+}
+
 pub(crate) struct Ctx<'a> {
     pub src: &'a Sources,
     pub tools: &'a mut dyn XenTools,
     /// The seam to use instead of opening privcmd (tests); taken when privcmd would open.
-    pub xen: Option<&'a mut dyn Xen>,
+    pub given: Option<&'a mut dyn Xen>,
+    /// How Xen is reached ([`reach`]); a step borrowing it takes it and puts it back.
+    pub reach: Reach<'a>,
     pub w: &'a mut SnapshotWriter,
     pub progress: &'a mut dyn Write,
     pub access: XenAccess,

@@ -13,7 +13,7 @@ use dom0scope_collect::{
     CollectError, CommandOutput, FORMAT, Options, SAMPLE_FORMAT, Sources, XenAccess, XenTools,
     collect, collect_with_xen, verify_snapshot,
 };
-use dom0scope_privcmd::sim::SimXen;
+use dom0scope_privcmd::sim::{SimHypfs, SimXen};
 
 fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -113,6 +113,7 @@ struct FakeXen {
     ring: Vec<u8>,
     calls: Vec<String>,
     has_xl: bool,
+    has_xenhypfs: bool,
 }
 
 impl FakeXen {
@@ -122,6 +123,7 @@ impl FakeXen {
             ring: fs::read(sample.join("xen/dmesg-boot.txt")).unwrap(),
             calls: Vec::new(),
             has_xl: true,
+            has_xenhypfs: true,
         }
     }
 
@@ -151,7 +153,11 @@ fn ok(stdout: Vec<u8>) -> io::Result<CommandOutput> {
 
 impl XenTools for FakeXen {
     fn available(&mut self, program: &str) -> bool {
-        program != "xl" || self.has_xl
+        match program {
+            "xl" => self.has_xl,
+            "xenhypfs" => self.has_xenhypfs,
+            _ => true,
+        }
     }
 
     fn run(&mut self, program: &str, args: &[&str]) -> io::Result<CommandOutput> {
@@ -333,7 +339,7 @@ fn refuses_a_non_empty_output_unless_forced() {
 }
 
 #[test]
-fn without_xl_falls_back_to_privcmd_and_says_what_is_missing() {
+fn without_privcmd_or_xl_says_what_is_missing() {
     let s = sample("x420-pvh-q35-vtd-bios");
     let root = fake_dom0(&s);
     let out = root.path().join("snap");
@@ -348,16 +354,46 @@ fn without_xl_falls_back_to_privcmd_and_says_what_is_missing() {
         &mut Vec::new(),
     )
     .unwrap();
-    // No privcmd device in the fake root: the Xen ring is missing, the rest is there.
+    // No privcmd device in the fake root and no xl: the Xen ring is missing, the rest
+    // (hypfs through xenhypfs too) is there.
     assert!(!summary.has_rangesets);
     let log = fs::read_to_string(out.join("capture-log.txt")).unwrap();
-    assert!(log.contains("FAILED to open privcmd"), "{log}");
+    assert!(
+        log.contains("privcmd not usable (") && log.contains("/xen/privcmd: No such file"),
+        "{log}"
+    );
+    assert!(
+        log.contains("FAILED to read Xen's console ring: xl is not installed"),
+        "{log}"
+    );
+    assert!(out.join("xen/hypfs/tree.txt").exists());
+    // Neither privcmd nor any tool.
+    let root2 = fake_dom0(&s);
+    let out2 = root2.path().join("snap");
+    let mut none = FakeXen::new(&s);
+    none.has_xl = false;
+    none.has_xenhypfs = false;
+    collect(
+        &Sources::under(root2.path(), 0),
+        &mut none,
+        &Options::new(&out2),
+        &mut Vec::new(),
+    )
+    .unwrap();
+    let log = fs::read_to_string(out2.join("capture-log.txt")).unwrap();
+    assert!(
+        log.contains("FAILED to open privcmd for Xen's console ring, debug keys and hypfs: ")
+            && log.contains("(and neither xl nor xenhypfs is installed)")
+            && log.contains("neither privcmd nor xenhypfs usable: xen/hypfs/ not collected"),
+        "{log}"
+    );
+    assert!(none.calls.is_empty(), "{:?}", none.calls);
     assert!(out.join("acpi/DSDT").exists() && !out.join("xen/dmesg.txt").exists());
     assert!(verify_snapshot(&out).unwrap().ok());
 }
 
 #[test]
-fn a_failing_xl_falls_back_to_privcmd() {
+fn without_privcmd_a_failing_xl_is_logged() {
     struct BrokenXl(FakeXen);
     impl XenTools for BrokenXl {
         fn available(&mut self, program: &str) -> bool {
@@ -386,8 +422,52 @@ fn a_failing_xl_falls_back_to_privcmd() {
     )
     .unwrap();
     let log = fs::read_to_string(out.join("capture-log.txt")).unwrap();
-    assert!(log.contains("xl dmesg failed; trying privcmd"), "{log}");
-    assert!(log.contains("FAILED to open privcmd"), "{log}");
+    assert!(
+        log.contains("privcmd not usable (")
+            && log.contains("Xen reached through its tools, xl and xenhypfs")
+            && log.contains("FAILED xl dmesg: exit Some(1): xen-utils-wrapper"),
+        "{log}"
+    );
+}
+
+/// `auto` with working hypercalls whose console read is refused (an XSM policy, an unknown
+/// release) falls back to an installed xl for the ring, and keeps hypfs on hypercalls.
+#[test]
+fn auto_falls_back_to_xl_when_readconsole_fails() {
+    let s = sample("x420-pvh-q35-vtd-bios");
+    let root = fake_dom0(&s);
+    let out = root.path().join("snap");
+    let (mut sim, _) = sim_with_boot_ring(&s);
+    sim.console_denied = true;
+    sim.hypfs = Some(SimHypfs::from_snapshot(&s.join("xen/hypfs")).unwrap());
+    let mut tools = FakeXen::new(&s);
+    let summary = collect_with_xen(
+        &Sources::under(root.path(), 0),
+        &mut tools,
+        Some(&mut sim),
+        &Options::new(&out),
+        &mut Vec::new(),
+    )
+    .unwrap();
+    assert!(summary.has_rangesets);
+    let log = fs::read_to_string(out.join("capture-log.txt")).unwrap();
+    assert!(
+        log.contains("FAILED XEN_SYSCTL_readconsole: ")
+            && log.contains("readconsole failed; trying xl")
+            && log.contains("Xen console ring and debug keys through xl\n")
+            && log.contains("xl info > xen/info.txt"),
+        "{log}"
+    );
+    assert_eq!(
+        fs::read(out.join("xen/dmesg.txt")).unwrap(),
+        fs::read(s.join("xen/dmesg.txt")).unwrap()
+    );
+    assert!(
+        tools.calls.iter().all(|c| c.starts_with("xl ")),
+        "{:?}",
+        tools.calls
+    );
+    assert!(out.join("xen/hypfs/cat/buildinfo/config").exists());
 }
 
 /// A simulated Xen holding the sample's boot ring, where dom0 holds two I/O memory and two
@@ -412,7 +492,11 @@ fn sim_with_boot_ring(s: &Path) -> (SimXen, &'static str) {
 #[test]
 fn privcmd_path_reads_the_ring_through_the_seam_and_never_clears_it() {
     let s = sample("x420-pvh-q35-vtd-bios");
-    for (access, has_xl) in [(XenAccess::Privcmd, true), (XenAccess::Auto, false)] {
+    for (access, has_xl) in [
+        (XenAccess::Privcmd, true),
+        (XenAccess::Auto, false),
+        (XenAccess::Auto, true),
+    ] {
         let root = fake_dom0(&s);
         let out = root.path().join("snap");
         let (mut sim, dump) = sim_with_boot_ring(&s);
@@ -452,20 +536,15 @@ fn privcmd_path_reads_the_ring_through_the_seam_and_never_clears_it() {
                 "debug_keys(\"q\")",
                 "read_ring()",
                 "debug_keys(\"Q\")",
-                "read_ring()"
+                "read_ring()",
+                "hypfs_version()"
             ],
             "{access:?}"
         );
         assert_eq!(sim.console, want);
-        // xl is not used for the ring or the keys (only `xl info` is asked for).
-        assert!(
-            tools
-                .calls
-                .iter()
-                .all(|c| !c.starts_with("xl ") || c == "xl info"),
-            "{:?}",
-            tools.calls
-        );
+        // No tool is started: not xl (nor `xl info`), not xenhypfs.
+        assert!(tools.calls.is_empty(), "{:?}", tools.calls);
+        assert!(!out.join("xen/info.txt").exists());
         assert!(
             String::from_utf8(progress)
                 .unwrap()
@@ -480,6 +559,7 @@ fn privcmd_path_reads_the_ring_through_the_seam_and_never_clears_it() {
                     want.len()
                 ))
                 && log.contains("debug key q sent: true")
+                && log.contains("Xen has no hypfs (XEN_HYPFS_OP_get_version: ENOSYS")
                 && !log.contains("open privcmd"),
             "{log}"
         );
@@ -538,4 +618,87 @@ fn verifies_the_corpus_samples_and_detects_damage() {
             "linux/version: missing".to_string()
         ]
     );
+}
+
+/// The hypfs files of a snapshot.
+fn hypfs_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    files_under(&dir.join("xen/hypfs"))
+}
+
+/// hypfs read with hypercalls comes out as the very bytes `xenhypfs` printed on the real Xen
+/// boots of the corpus (4.17 and 4.20, PV and PVH, BIOS and UEFI), but for the header before
+/// each listing, which names the way it was read. The simulator holds each snapshot's hypfs
+/// as that Xen stores it (strings with their NUL, numbers in binary, the configuration
+/// gzip-compressed), so this checks the walk, the dirlist decoding and xenhypfs's formats.
+#[test]
+fn hypfs_through_hypercalls_is_byte_identical_to_xenhypfs() {
+    let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/snapshots");
+    let mut dirs: Vec<PathBuf> = [
+        "x417-pv-q35-vtd-bios",
+        "x417-pv-q35-uefi",
+        "x420-pv-pc-bios",
+        "x420-pvh-q35-vtd-bios",
+        "h417-pv-q35-vtd-bios",
+    ]
+    .iter()
+    .map(|n| testdata.join(n))
+    .collect();
+    dirs.extend(["x417-pv-q35-uefi", "x420-pvh-q35-vtd-bios"].map(sample));
+    let host = sample("x420-pvh-q35-vtd-bios");
+    for snap in dirs {
+        let want = hypfs_files(&snap);
+        assert!(want.len() > 20, "{}", snap.display());
+        let root = fake_dom0(&host);
+        let out = root.path().join("snap");
+        let (mut sim, _) = sim_with_boot_ring(&host);
+        sim.hypfs = Some(SimHypfs::from_snapshot(&snap.join("xen/hypfs")).unwrap());
+        let mut tools = FakeXen::new(&host);
+        collect_with_xen(
+            &Sources::under(root.path(), 0),
+            &mut tools,
+            Some(&mut sim),
+            &Options::new(&out),
+            &mut Vec::new(),
+        )
+        .unwrap();
+        assert!(tools.calls.is_empty(), "{:?}", tools.calls);
+        let got = hypfs_files(&out);
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>(),
+            "{}",
+            snap.display()
+        );
+        for (rel, bytes) in &want {
+            let g = &got[rel];
+            if rel == "ls-recursive.txt" {
+                let g = String::from_utf8(g.clone()).unwrap();
+                assert!(g.starts_with("# privcmd hypfs ls / (rc=0)\n"), "{g}");
+                let g = g.replace("# privcmd hypfs ls ", "# xenhypfs ls ");
+                assert_eq!(g.as_bytes(), bytes, "{}: {rel}", snap.display());
+            } else {
+                assert!(g == bytes, "{}: {rel} differs", snap.display());
+            }
+        }
+        // One read per directory and per entry, nothing else.
+        let reads = sim
+            .calls
+            .iter()
+            .filter(|c| c.to_string().starts_with("hypfs_read("))
+            .count();
+        let dirs = String::from_utf8(want["ls-recursive.txt"].clone())
+            .unwrap()
+            .matches("# xenhypfs ls ")
+            .count();
+        assert_eq!(reads, dirs + want.len() - 2, "{}", snap.display());
+        let log = fs::read_to_string(out.join("capture-log.txt")).unwrap();
+        assert!(
+            log.contains("hypfs through hypercalls (__HYPERVISOR_hypfs_op")
+                && log.contains(&format!(
+                    "hypfs: {n} of {n} entries read into xen/hypfs/cat/",
+                    n = want.len() - 2
+                )),
+            "{log}"
+        );
+    }
 }

@@ -76,3 +76,72 @@ fn damaged_tables_warn_per_table_and_never_panic() {
         let _ = AcpiTables::parse([("acpi/x", &rmad[..cut])]);
     }
 }
+
+/// An SSDT with a correct header, length and checksum whose body is `n` distinct
+/// `OperationRegion (Rnnnn, SystemMemory, DWordConst, 0x10)`s.
+fn ssdt_packed_with_regions(n: u32) -> Vec<u8> {
+    let mut t = b"SSDT\0\0\0\0\x02\0OEMIDXOPREGION\x01\0\0\0INTL\x28\x06\x23\x20".to_vec();
+    for i in 0..n {
+        let d = |k: u32| b'0' + (i / k % 10) as u8;
+        t.extend_from_slice(&[0x5b, 0x80, b'R', d(100), d(10), d(1), 0x00, 0x0c]);
+        t.extend_from_slice(&(0x1000_0000 + i * 16).to_le_bytes());
+        t.extend_from_slice(&[0x0a, 0x10]);
+    }
+    let len = u32::try_from(t.len()).unwrap();
+    t[4..8].copy_from_slice(&len.to_le_bytes());
+    let sum = t.iter().fold(0u8, |a, &b| a.wrapping_add(b));
+    t[9] = 0u8.wrapping_sub(sum);
+    t
+}
+
+/// Issue 14 item 1: SSDTs packed with OperationRegions kept every one (25× the artifact in
+/// memory). Now each table keeps at most its cap, all tables together at most theirs, and
+/// what was not kept is counted in a warning per table, never dropped silently.
+#[test]
+fn operation_regions_past_the_caps_are_counted_and_reported() {
+    use dom0scope_facts::acpi::aml::{MAX_REGIONS, MAX_REGIONS_PER_TABLE};
+    let full = MAX_REGIONS_PER_TABLE;
+    let per = full as u32 + 100;
+    let big = ssdt_packed_with_regions(per);
+    let small = ssdt_packed_with_regions(10);
+    // A small DSDT, then five big SSDTs: the fourth reaches the cap in all.
+    assert_eq!(MAX_REGIONS, 4 * full);
+    let mut input: Vec<(String, &[u8])> = vec![("acpi/DSDT".into(), small.as_slice())];
+    input.extend((1..=5).map(|i| (format!("acpi/SSDT{i}"), big.as_slice())));
+    let t = AcpiTables::parse(input.iter().map(|(n, b)| (n.as_str(), *b)));
+    assert!(t.tables.iter().all(|i| i.checksum_ok && !i.truncated));
+    let kept: Vec<usize> = t.op_regions.iter().map(|(_, r)| r.len()).collect();
+    assert_eq!(kept, [10, full, full, full, full - 10, 0]);
+    let found = 10 + 5 * u64::from(per);
+    assert_eq!(t.op_regions_not_kept, found - MAX_REGIONS as u64);
+    let said: Vec<(&str, &str)> = t
+        .warnings
+        .iter()
+        .map(|w| (w.artifact.as_str(), w.message.as_str()))
+        .collect();
+    assert_eq!(said.len(), 5, "{said:?}");
+    assert_eq!(
+        said[0],
+        (
+            "acpi/SSDT1",
+            format!(
+                "kept the first {full} of its {per} OperationRegions (at most {full} a table, \
+                 {MAX_REGIONS} in all, to bound memory): the owners the other 100 declare are \
+                 missing from the inventory"
+            )
+            .as_str()
+        )
+    );
+    let partial = format!("kept the first {} of its {per} OperationRegions", full - 10);
+    assert!(said[3].1.starts_with(&partial), "{}", said[3].1);
+    let none = format!("kept none of its {per} OperationRegions ({MAX_REGIONS} were kept");
+    assert!(said[4].1.starts_with(&none), "{}", said[4].1);
+    // What is kept is the start of the table, as parsed without a cap.
+    let r = &t.op_regions[1].1[full - 1];
+    let last = 0x1000_0000 + 16 * (full as u64 - 1);
+    assert_eq!((r.offset, r.length), (Some(last), Some(0x10)));
+    // A table under the cap is untouched.
+    let t = AcpiTables::parse([("acpi/SSDT", small.as_slice())]);
+    assert_eq!((t.op_regions[0].1.len(), t.op_regions_not_kept), (10, 0));
+    assert!(t.warnings.is_empty(), "{:?}", t.warnings);
+}

@@ -229,10 +229,21 @@ pub(crate) fn candidates(cx: &Context<'_>, notes: &mut Vec<String>) -> Vec<Candi
                     .filter(|m| matches!(m.owner, Owner::AmlRegion { .. }))
                     .map(|m| m.owner.label())
                     .collect();
+                let not_kept = cx
+                    .analysis
+                    .facts()
+                    .acpi
+                    .as_ref()
+                    .map_or(0, |a| a.op_regions_not_kept);
                 if !aml.is_empty() {
                     c.refuse = Some(format!(
                         "dom0's ACPI interpreter uses it: {}",
                         aml.join(", ")
+                    ));
+                } else if not_kept > 0 {
+                    // The AML scan's cap dropped regions: one of them may name this range.
+                    c.doubt = Some(format!(
+                        "{not_kept} AML OperationRegions were over the scan's cap and not kept: whether dom0's ACPI interpreter uses this range cannot be checked"
                     ));
                 }
             }

@@ -375,3 +375,44 @@ fn built_plans_parse_back_to_themselves() {
         assert_eq!(back.to_json(), json, "{name}");
     }
 }
+
+/// Issue 14 item 1: when the AML scan's cap dropped OperationRegions, one of them may name
+/// ACPI NVS, so giving NVS up is left unchecked instead of planned on missing evidence.
+#[test]
+fn nvs_is_unchecked_when_aml_regions_were_not_kept() {
+    let (s, facts) = load("x417-pv-q35-uefi");
+    let nvs = |p: &Plan| -> Vec<(Status, String)> {
+        p.ranges
+            .iter()
+            .filter(|r| r.what == "ACPI NVS")
+            .map(|r| (r.status, r.reason.clone()))
+            .collect()
+    };
+    let before = nvs(&plan_with(&s, &facts));
+    assert!(!before.is_empty());
+    assert!(
+        before.iter().all(|(_, why)| !why.contains("not kept")),
+        "{before:?}"
+    );
+    let mut capped = facts.clone();
+    capped
+        .acpi
+        .as_mut()
+        .expect("acpi tables")
+        .op_regions_not_kept = 7;
+    let after = nvs(&plan_with(&s, &capped));
+    assert_eq!(after.len(), before.len());
+    for ((was, _), (now, why)) in before.iter().zip(&after) {
+        if *was == Status::Planned {
+            assert_eq!(*now, Status::Unchecked, "{why}");
+            assert!(
+                why.starts_with("7 AML OperationRegions were over the scan's cap"),
+                "{why}"
+            );
+        }
+    }
+    assert!(
+        before.iter().any(|(st, _)| *st == Status::Planned),
+        "{before:?}"
+    );
+}

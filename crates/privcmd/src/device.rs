@@ -3,7 +3,12 @@
 //!
 //! Hypercall arguments live in memory from `/dev/xen/hypercall` (privcmd's buffer device, as
 //! libxencall uses), which stays mapped and resident while Xen reads and writes it; without
-//! that device, an `mlock`ed anonymous mapping is used.
+//! that device, an `mlock`ed anonymous mapping is used. The buffer starts at three pages and
+//! is replaced by a larger one when a hypfs entry needs it, up to [`MAX_BUF`].
+//!
+//! Opening asks Xen its version (`XENVER_version`, which every Xen answers whatever its
+//! interface versions); the sysctl interface version follows from it ([`abi::interfaces`]),
+//! checked with a zero-length console read the first time a sysctl is needed.
 #![allow(unsafe_code)]
 
 use std::ffi::c_void;
@@ -19,7 +24,11 @@ use rustix::io::Errno;
 use rustix::ioctl::{Direction, Ioctl, IoctlOutput, Opcode, opcode};
 use rustix::mm::{MapFlags, ProtFlags};
 
-use crate::abi::{self, DOMCTL_SIZE, HYPERVISOR_DOMCTL, HYPERVISOR_SYSCTL, SYSCTL_SIZE};
+use crate::abi::hypfs::{self, DIRENTRY_SIZE, Direntry, Entry};
+use crate::abi::{
+    self, DOMCTL_SIZE, HYPERVISOR_DOMCTL, HYPERVISOR_SYSCTL, HYPERVISOR_XEN_VERSION, SYSCTL_SIZE,
+    UnknownXen, XenVersion,
+};
 use crate::{MapError, Xen};
 
 pub(crate) const PAGE: usize = 4096;
@@ -27,10 +36,16 @@ pub(crate) const PAGE: usize = 4096;
 /// then this much for data.
 const CHUNK: usize = 2 * PAGE;
 const MAP_LEN: usize = PAGE + CHUNK;
+/// The largest hypercall buffer mapped, its first page included: a hypfs entry whose
+/// contents do not fit in the rest is refused (Xen's largest, `/buildinfo/config`, is a gzip
+/// stream of a few KiB to tens of KiB).
+pub const MAX_BUF: usize = 1 << 20;
 /// Upper bound on a console ring read (Xen's ring is at most a few MiB).
 const MAX_RING: usize = 64 << 20;
-/// In the first page: the domctl or sysctl struct at 0, debug keys from here.
+/// In the first page: the domctl or sysctl struct at 0, debug keys or a hypfs path (at most
+/// `XEN_HYPFS_MAX_PATHLEN` bytes) from here.
 const KEYS_OFF: usize = 512;
+const _: () = assert!(KEYS_OFF + hypfs::MAX_PATHLEN <= PAGE);
 
 /// `struct privcmd_hypercall` from Linux's `xen/privcmd.h`.
 #[repr(C)]
@@ -86,7 +101,9 @@ struct HypercallBuf {
 }
 
 impl HypercallBuf {
-    fn new(hypercall_dev: &Path) -> io::Result<Self> {
+    /// Maps `len` bytes (a multiple of the page size).
+    fn new(hypercall_dev: &Path, len: usize) -> io::Result<Self> {
+        debug_assert!(len.is_multiple_of(PAGE) && (MAP_LEN..=MAX_BUF).contains(&len));
         let ptr = match OpenOptions::new()
             .read(true)
             .write(true)
@@ -98,7 +115,7 @@ impl HypercallBuf {
                 unsafe {
                     rustix::mm::mmap(
                         std::ptr::null_mut(),
-                        MAP_LEN,
+                        len,
                         ProtFlags::READ | ProtFlags::WRITE,
                         MapFlags::SHARED,
                         f.as_fd(),
@@ -111,21 +128,21 @@ impl HypercallBuf {
                 let p = unsafe {
                     rustix::mm::mmap_anonymous(
                         std::ptr::null_mut(),
-                        MAP_LEN,
+                        len,
                         ProtFlags::READ | ProtFlags::WRITE,
                         MapFlags::PRIVATE,
                     )
                 }?;
                 // SAFETY: locks the range just mapped, keeping it resident for Xen.
-                unsafe { rustix::mm::mlock(p, MAP_LEN) }?;
+                unsafe { rustix::mm::mlock(p, len) }?;
                 p
             }
         };
         let ptr =
             NonNull::new(ptr.cast::<u8>()).ok_or_else(|| io::Error::other("mmap returned NULL"))?;
-        let buf = Self { ptr, len: MAP_LEN };
+        let buf = Self { ptr, len };
         // Touch every page so none is missing when Xen copies to or from it.
-        let zero = vec![0u8; MAP_LEN];
+        let zero = vec![0u8; len];
         buf.put(0, &zero);
         Ok(buf)
     }
@@ -161,12 +178,16 @@ impl Drop for HypercallBuf {
     }
 }
 
-/// An open privcmd device with its hypercall buffer.
+/// An open privcmd device with its hypercall buffer, and the running Xen's version.
 #[derive(Debug)]
 pub struct Privcmd {
     pub(crate) fd: OwnedFd,
     buf: HypercallBuf,
-    version: u32,
+    /// `<dev>/xen/hypercall`, to map a larger buffer.
+    hypercall_dev: PathBuf,
+    xen: XenVersion,
+    /// The sysctl interface version Xen accepted, once a sysctl was issued.
+    sysctl: Option<u32>,
     /// `/dev`, for `/dev/port`.
     dev: PathBuf,
     /// `/dev/port`, opened at the first port read.
@@ -174,8 +195,10 @@ pub struct Privcmd {
 }
 
 impl Privcmd {
-    /// Opens privcmd (`<dev>/xen/privcmd`, else xenfs' `<proc>/xen/privcmd`) and finds the
-    /// sysctl interface version with a zero-length console read.
+    /// Opens privcmd (`<dev>/xen/privcmd`, else xenfs' `<proc>/xen/privcmd`), maps the
+    /// hypercall buffer and asks Xen its version (`XENVER_version`, `XENVER_extraversion`).
+    /// Succeeds on any Xen release: the versioned calls fail later, clearly, on a release
+    /// dom0scope does not know ([`Privcmd::sysctl_version`]).
     pub fn open(dev: &Path, proc: &Path) -> io::Result<Self> {
         let d = dev.join("xen/privcmd");
         let path = if d.exists() {
@@ -186,54 +209,111 @@ impl Privcmd {
         let fd: OwnedFd = OpenOptions::new()
             .read(true)
             .write(true)
-            .open(&path)?
+            .open(&path)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?
             .into();
-        let buf = HypercallBuf::new(&dev.join("xen/hypercall"))?;
+        let hypercall_dev = dev.join("xen/hypercall");
+        let buf = HypercallBuf::new(&hypercall_dev, MAP_LEN)?;
         let mut me = Self {
             fd,
             buf,
-            version: 0,
+            hypercall_dev,
+            xen: XenVersion::from_raw(0, b""),
+            sysctl: None,
             dev: dev.to_path_buf(),
             port: None,
         };
-        let mut last = None;
-        for &v in abi::SYSCTL_VERSIONS {
-            me.version = v;
-            match me.readconsole_once(false, 0, 0) {
-                Ok(_) => return Ok(me),
-                Err(e) if e.raw_os_error() == Some(Errno::ACCESS.raw_os_error()) => last = Some(e),
-                Err(e) => return Err(e),
+        let raw = me
+            .hypercall(HYPERVISOR_XEN_VERSION, [abi::XENVER_VERSION, 0, 0, 0, 0])
+            .map_err(|e| io::Error::new(e.kind(), format!("XENVER_version: {e}")))?;
+        let mut extra = [0u8; abi::XEN_EXTRAVERSION_LEN];
+        let at = me.buf.addr(KEYS_OFF);
+        // Withheld (an XSM policy) or not: the release is major.minor.
+        if me
+            .hypercall(
+                HYPERVISOR_XEN_VERSION,
+                [abi::XENVER_EXTRAVERSION, at, 0, 0, 0],
+            )
+            .is_ok()
+        {
+            me.buf.get(KEYS_OFF, &mut extra);
+        }
+        me.xen = XenVersion::from_raw(raw as u32, &extra);
+        Ok(me)
+    }
+
+    /// The running Xen's version, as it answered `XENVER_version` and `XENVER_extraversion`.
+    pub fn xen_version(&self) -> &XenVersion {
+        &self.xen
+    }
+
+    /// The running Xen's `XEN_DOMCTL_INTERFACE_VERSION`, from its release
+    /// ([`abi::interfaces`]), or why it is unknown.
+    pub fn domctl_version(&self) -> Result<u32, UnknownXen> {
+        abi::interfaces(&self.xen).map(|i| i.domctl)
+    }
+
+    /// The running Xen's `XEN_SYSCTL_INTERFACE_VERSION`: the one its release has
+    /// ([`abi::interfaces`]), checked with a zero-length console read (which changes
+    /// nothing; Xen refuses any other version with `EACCES` without acting), else the first
+    /// of [`abi::SYSCTL_VERSIONS`] Xen accepts. Fails, naming the running release and the
+    /// known ones, on a release dom0scope does not know.
+    pub fn sysctl_version(&mut self) -> io::Result<u32> {
+        if let Some(v) = self.sysctl {
+            return Ok(v);
+        }
+        let want = abi::interfaces(&self.xen)
+            .map_err(|e| io::Error::new(io::ErrorKind::Unsupported, e))?
+            .sysctl;
+        let others = abi::SYSCTL_VERSIONS.iter().copied().filter(|&v| v != want);
+        let mut refused = Vec::new();
+        for v in std::iter::once(want).chain(others) {
+            match self.readconsole_with(v, false, 0, 0) {
+                Ok(_) => {
+                    self.sysctl = Some(v);
+                    return Ok(v);
+                }
+                Err(Errno::ACCESS) => refused.push(format!("{v:#x}")),
+                Err(e) => {
+                    return Err(io::Error::new(
+                        e.kind(),
+                        format!(
+                            "XEN_SYSCTL_readconsole (interface version {v:#x}) on Xen {}: {e}",
+                            self.xen
+                        ),
+                    ));
+                }
             }
         }
         Err(io::Error::new(
             io::ErrorKind::PermissionDenied,
             format!(
-                "Xen refused XEN_SYSCTL_readconsole for every known interface version ({})",
-                last.map(|e| e.to_string()).unwrap_or_default()
+                "Xen {} refused sysctl interface version {want:#x}, which its release has, and \
+                 every other tried ({}): EACCES",
+                self.xen,
+                refused.join(", ")
             ),
         ))
     }
 
-    /// The sysctl interface version Xen accepted.
-    pub fn version(&self) -> u32 {
-        self.version
-    }
-
-    /// Issues hypercall `op` with the struct at the start of the buffer as its argument.
-    fn hypercall(&mut self, op: u64) -> Result<(), Errno> {
-        let mut call = PrivcmdHypercall {
-            op,
-            arg: [self.buf.addr(0), 0, 0, 0, 0],
-        };
-        // SAFETY: `call` is a valid privcmd_hypercall pointing at our own hypercall buffer,
-        // which holds the struct the hypercall expects; Xen writes only within that buffer.
+    /// Issues hypercall `op` with arguments `args`; its return value.
+    fn hypercall(&mut self, op: u64, args: [u64; 5]) -> Result<i32, Errno> {
+        let mut call = PrivcmdHypercall { op, arg: args };
+        // SAFETY: `call` is a valid privcmd_hypercall; every pointer among its arguments
+        // points into our own hypercall buffer (its struct, path or data area, sized for what
+        // the hypercall reads or writes), and Xen writes only within that buffer.
         unsafe {
             rustix::ioctl::ioctl(
                 self.fd.as_fd(),
                 ArgIoctl(IOCTL_PRIVCMD_HYPERCALL, &mut call),
             )
-        }?;
-        Ok(())
+        }
+    }
+
+    /// Issues hypercall `op` with the struct at the start of the buffer as its argument.
+    fn struct_hypercall(&mut self, op: u64) -> Result<(), Errno> {
+        let at = self.buf.addr(0);
+        self.hypercall(op, [at, 0, 0, 0, 0]).map(drop)
     }
 
     /// Issues one `__HYPERVISOR_domctl`; `domctl` is a whole `struct xen_domctl`, laid out
@@ -241,15 +321,30 @@ impl Privcmd {
     pub fn domctl(&mut self, domctl: &[u8; DOMCTL_SIZE]) -> Result<(), Errno> {
         const { assert!(DOMCTL_SIZE <= KEYS_OFF) };
         self.buf.put(0, domctl);
-        self.hypercall(HYPERVISOR_DOMCTL)
+        self.struct_hypercall(HYPERVISOR_DOMCTL)
     }
 
-    fn sysctl(&mut self, s: &[u8; SYSCTL_SIZE]) -> io::Result<[u8; SYSCTL_SIZE]> {
+    fn sysctl(&mut self, s: &[u8; SYSCTL_SIZE]) -> Result<[u8; SYSCTL_SIZE], Errno> {
         self.buf.put(0, s);
-        self.hypercall(HYPERVISOR_SYSCTL)?;
+        self.struct_hypercall(HYPERVISOR_SYSCTL)?;
         let mut out = [0u8; SYSCTL_SIZE];
         self.buf.get(0, &mut out);
         Ok(out)
+    }
+
+    /// One readconsole hypercall with interface version `version` into the data area;
+    /// returns (bytes, next index).
+    fn readconsole_with(
+        &mut self,
+        version: u32,
+        incremental: bool,
+        index: u32,
+        count: u32,
+    ) -> Result<(u32, u32), Errno> {
+        let s = abi::sysctl::readconsole(version, incremental, index, self.buf.addr(PAGE), count);
+        let out = self.sysctl(&s)?;
+        let (got, idx) = abi::sysctl::readconsole_result(&out);
+        Ok((got.min(count), idx))
     }
 
     /// One readconsole hypercall into the data area; returns (bytes, next index).
@@ -259,11 +354,8 @@ impl Privcmd {
         index: u32,
         count: u32,
     ) -> io::Result<(u32, u32)> {
-        let s =
-            abi::sysctl::readconsole(self.version, incremental, index, self.buf.addr(PAGE), count);
-        let out = self.sysctl(&s)?;
-        let (got, idx) = abi::sysctl::readconsole_result(&out);
-        Ok((got.min(count), idx))
+        let v = self.sysctl_version()?;
+        Ok(self.readconsole_with(v, incremental, index, count)?)
     }
 
     /// Xen's console ring without clearing it (`xl dmesg`): from the oldest byte, or (`from`)
@@ -287,10 +379,84 @@ impl Privcmd {
     /// Presses debug keys, as `xl debug-keys` does.
     pub fn debug_keys(&mut self, keys: &[u8]) -> io::Result<()> {
         assert!(keys.len() <= PAGE - KEYS_OFF);
+        let v = self.sysctl_version()?;
         self.buf.put(KEYS_OFF, keys);
-        let s = abi::sysctl::debug_keys(self.version, self.buf.addr(KEYS_OFF), keys.len() as u32);
+        let s = abi::sysctl::debug_keys(v, self.buf.addr(KEYS_OFF), keys.len() as u32);
         self.sysctl(&s)?;
         Ok(())
+    }
+
+    /// `XEN_HYPFS_OP_get_version`: the highest hypfs interface version Xen offers.
+    pub fn hypfs_version(&mut self) -> io::Result<u32> {
+        let v = self.hypercall(
+            hypfs::HYPERVISOR_HYPFS_OP,
+            [hypfs::OP_GET_VERSION, 0, 0, 0, 0],
+        )?;
+        Ok(v as u32)
+    }
+
+    /// `XEN_HYPFS_OP_read` of `path`: its direntry and whole contents. The path goes in the
+    /// first page after the structs, the direntry and contents in the rest of the buffer;
+    /// when Xen answers `ENOBUFS` (its direntry then says how long the contents are), a
+    /// buffer large enough is mapped in place of the current one and the read repeated,
+    /// up to [`MAX_BUF`].
+    pub fn hypfs_read(&mut self, path: &str) -> io::Result<Entry> {
+        let mut p = path.as_bytes().to_vec();
+        if p.contains(&0) || p.len() + 1 > hypfs::MAX_PATHLEN {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("hypfs path {path:?}: a NUL, or longer than Xen accepts"),
+            ));
+        }
+        p.push(0);
+        // The contents can change between two reads (a parameter written meanwhile).
+        for _ in 0..4 {
+            self.buf.put(KEYS_OFF, &p);
+            let data = self.buf.len - PAGE;
+            let args = [
+                hypfs::OP_READ,
+                self.buf.addr(KEYS_OFF),
+                p.len() as u64,
+                self.buf.addr(PAGE),
+                data as u64,
+            ];
+            let r = self.hypercall(hypfs::HYPERVISOR_HYPFS_OP, args);
+            if let Err(e) = r
+                && e != Errno::NOBUFS
+            {
+                return Err(e.into());
+            }
+            let mut head = [0u8; DIRENTRY_SIZE];
+            self.buf.get(PAGE, &mut head);
+            let entry = Direntry::decode(&head).expect("DIRENTRY_SIZE bytes");
+            let len = entry.content_len as usize;
+            let need = PAGE + (DIRENTRY_SIZE + len).next_multiple_of(PAGE);
+            if r.is_ok() {
+                if DIRENTRY_SIZE + len > data {
+                    return Err(io::Error::other(format!(
+                        "hypfs {path}: Xen says {len} bytes, more than the buffer it filled"
+                    )));
+                }
+                let mut content = vec![0u8; len];
+                self.buf.get(PAGE + DIRENTRY_SIZE, &mut content);
+                return Ok(Entry { entry, content });
+            }
+            if need > MAX_BUF {
+                return Err(io::Error::new(
+                    io::ErrorKind::FileTooLarge,
+                    format!(
+                        "hypfs {path}: {len} bytes, more than dom0scope reads \
+                         (a hypercall buffer of at most {MAX_BUF} bytes)"
+                    ),
+                ));
+            }
+            if need > self.buf.len {
+                self.buf = HypercallBuf::new(&self.hypercall_dev, need)?;
+            }
+        }
+        Err(io::Error::other(format!(
+            "hypfs {path}: its contents kept growing between reads (ENOBUFS)"
+        )))
     }
 
     /// One byte from I/O port `port` through `<dev>/port` (the kernel does the `in`; Xen
@@ -326,6 +492,14 @@ impl Xen for Privcmd {
 
     fn read_port(&mut self, port: u16) -> io::Result<u8> {
         Privcmd::read_port(self, port)
+    }
+
+    fn hypfs_version(&mut self) -> io::Result<u32> {
+        Privcmd::hypfs_version(self)
+    }
+
+    fn hypfs_read(&mut self, path: &str) -> io::Result<Entry> {
+        Privcmd::hypfs_read(self, path)
     }
 }
 

@@ -1,21 +1,24 @@
 //! The one place dom0scope talks to Xen directly: hypercalls issued through Linux's privcmd
-//! driver (`IOCTL_PRIVCMD_HYPERCALL`). `collect` reads the console ring and presses debug
-//! keys with it when `xl` is absent (`XEN_SYSCTL_readconsole`, `XEN_SYSCTL_debug_keys`);
+//! driver (`IOCTL_PRIVCMD_HYPERCALL`). `collect` reads the console ring, presses debug keys
+//! and reads hypfs with it (`XEN_SYSCTL_readconsole`, `XEN_SYSCTL_debug_keys`,
+//! `XEN_HYPFS_OP_read`), needing none of Xen's version-locked tools;
 //! `enforce` issues its permission domctls and re-reads the rangesets through it; `probe`
 //! asks for read-only foreign mappings of machine frames ([`Privcmd::map_foreign_ro`]).
 //!
 //! Three parts:
 //! - [`abi`]: Xen's ABI as bytes (hypercall numbers, `struct xen_domctl` / `xen_sysctl`
-//!   layouts, `DOMID_IO`, interface versions per release). Pure.
+//!   layouts, hypfs entries, `DOMID_IO`, interface versions per release). Pure.
 //! - [`Xen`]: the seam, every operation dom0scope issues to Xen, with a domctl passed as the
 //!   bytes of its struct. [`Privcmd`] is the real Xen behind it (the only `unsafe` code, in
 //!   this crate's `device` and `foreign` modules).
 //! - `sim` (feature `sim`): one simulator of Xen's rules behind the same seam, so enforce,
 //!   probe and the CLI's `--simulate-xen` run their real encoding path without a hypervisor.
 //!
-//! The sysctl ABI is versioned: Xen refuses a sysctl whose `interface_version` differs from
-//! its own with `-EACCES`, without acting on it, so the version is found by probing with a
-//! zero-length console read (which changes nothing); see [`abi::SYSCTL_VERSIONS`].
+//! The sysctl and domctl ABIs are versioned: Xen refuses a call whose `interface_version`
+//! differs from its own with `-EACCES`, without acting on it. [`Privcmd`] asks Xen its release
+//! (`XENVER_version`, unversioned) and takes the versions from [`abi::interfaces`], failing
+//! clearly, naming the running release and the known ones, on a release it does not know.
+//! hypfs has an interface version of its own (1 at every known release).
 
 use std::io;
 
@@ -63,6 +66,14 @@ pub trait Xen {
     /// One byte from an I/O port, read as dom0 reads it; Xen decides what dom0 sees (all ones
     /// for a port outside dom0's I/O port rangeset).
     fn read_port(&mut self, port: u16) -> io::Result<u8>;
+
+    /// `XEN_HYPFS_OP_get_version`: the highest hypfs interface version Xen offers (`ENOSYS`
+    /// from a Xen built without hypfs).
+    fn hypfs_version(&mut self) -> io::Result<u32>;
+
+    /// `XEN_HYPFS_OP_read` of the absolute `path` (`/` is the root): the entry's direntry
+    /// and all its contents as stored ([`abi::hypfs`]); Xen's errno (`ENOENT` …) otherwise.
+    fn hypfs_read(&mut self, path: &str) -> io::Result<abi::hypfs::Entry>;
 }
 
 /// A borrowed seam is a seam, so a caller can hand over `&mut dyn Xen` where an owned one is
@@ -86,5 +97,13 @@ impl<T: Xen + ?Sized> Xen for &mut T {
 
     fn read_port(&mut self, port: u16) -> io::Result<u8> {
         (**self).read_port(port)
+    }
+
+    fn hypfs_version(&mut self) -> io::Result<u32> {
+        (**self).hypfs_version()
+    }
+
+    fn hypfs_read(&mut self, path: &str) -> io::Result<abi::hypfs::Entry> {
+        (**self).hypfs_read(path)
     }
 }

@@ -23,13 +23,19 @@
 //!   (`dump_domains()`, `xen/common/keyhandler.c` line 265; `rangeset_domain_printk()` and
 //!   `rangeset_printk()`, `xen/common/rangeset.c` lines 537–584; the `(XEN) ` line prefix,
 //!   `xen/drivers/char/console.c` line 940), so readers parse it as they parse real Xen's.
+//! - hypfs ([`SimHypfs`]): `XEN_HYPFS_OP_read` as `do_hypfs_op()` and `hypfs_read()` answer
+//!   it (`xen/common/hypfs.c` lines 678–739 and 530–560; see [`crate::abi::hypfs`]), a
+//!   directory's contents encoded as `hypfs_read_dir()` does; seeded from a real snapshot's
+//!   `xen/hypfs/` ([`SimHypfs::from_snapshot`]).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io;
+use std::io::{self, Write as _};
+use std::path::Path;
 
 use dom0scope_ranges::{FrameSet, PortSet, Radix};
 
+use crate::abi::hypfs::{self, Direntry, Entry};
 use crate::abi::{DOMCTL_SIZE, DOMID_IO, Domctl, DomctlOp};
 use crate::{Errno, MapError, Xen};
 
@@ -51,6 +57,10 @@ pub enum Call {
     },
     /// A port read.
     ReadPort(u16),
+    /// `XEN_HYPFS_OP_get_version`.
+    HypfsVersion,
+    /// `XEN_HYPFS_OP_read` of a path.
+    HypfsRead(String),
 }
 
 /// As a call: `iomem_permission(0x8f, 2, false)`, `map_foreign_ro(0x7ff1, 0x8f)`.
@@ -64,6 +74,8 @@ impl std::fmt::Display for Call {
             Call::DebugKeys(k) => write!(f, "debug_keys({:?})", String::from_utf8_lossy(k)),
             Call::MapForeign { dom, gfn } => write!(f, "map_foreign_ro({dom:#x}, {gfn:#x})"),
             Call::ReadPort(p) => write!(f, "read_port({p:#x})"),
+            Call::HypfsVersion => f.write_str("hypfs_version()"),
+            Call::HypfsRead(p) => write!(f, "hypfs_read({p:?})"),
         }
     }
 }
@@ -92,6 +104,8 @@ pub struct SimXen {
     pub console_denied: bool,
     /// The console ring; the index of a byte is its offset (Xen's indices only grow).
     pub console: Vec<u8>,
+    /// hypfs; `None` is a Xen built without it (every hypfs op `ENOSYS`).
+    pub hypfs: Option<SimHypfs>,
     /// Every call, in order.
     pub calls: Vec<Call>,
 }
@@ -281,6 +295,265 @@ impl Xen for SimXen {
         self.calls.push(Call::ReadPort(port));
         Ok(if self.ioports.contains(port) { 0 } else { 0xff })
     }
+
+    fn hypfs_version(&mut self) -> io::Result<u32> {
+        self.calls.push(Call::HypfsVersion);
+        match &self.hypfs {
+            Some(_) => Ok(hypfs::VERSION),
+            None => Err(Errno::NOSYS.into()),
+        }
+    }
+
+    fn hypfs_read(&mut self, path: &str) -> io::Result<Entry> {
+        self.calls.push(Call::HypfsRead(path.to_string()));
+        let fs = self.hypfs.as_ref().ok_or(Errno::NOSYS)?;
+        Ok(fs.read(path)?)
+    }
+}
+
+/// One hypfs entry of [`SimHypfs`]: a directory (its contents are made from its children)
+/// or a leaf with its stored (encoded) bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimHypfsNode {
+    /// `XEN_HYPFS_TYPE_*`.
+    pub kind: u8,
+    /// `XEN_HYPFS_ENC_*`.
+    pub encoding: u8,
+    /// `max_write_len` (0: read-only).
+    pub max_write_len: u32,
+    /// A leaf's contents as stored: a string with its NUL, a number in its own size.
+    pub content: Vec<u8>,
+}
+
+impl SimHypfsNode {
+    /// A directory.
+    pub fn dir() -> SimHypfsNode {
+        SimHypfsNode {
+            kind: hypfs::TYPE_DIR,
+            encoding: hypfs::ENC_PLAIN,
+            max_write_len: 0,
+            content: Vec::new(),
+        }
+    }
+}
+
+/// A simulated hypfs: entries by absolute path (`/` is the root, always a directory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimHypfs {
+    /// Every entry, directories included; a parent exists for every entry.
+    pub nodes: BTreeMap<String, SimHypfsNode>,
+}
+
+impl Default for SimHypfs {
+    fn default() -> Self {
+        let mut nodes = BTreeMap::new();
+        nodes.insert("/".to_string(), SimHypfsNode::dir());
+        SimHypfs { nodes }
+    }
+}
+
+fn parent(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(0) | None => "/",
+        Some(i) => &path[..i],
+    }
+}
+
+/// The last name of an absolute path.
+fn name_of(path: &str) -> &str {
+    &path[path.rfind('/').map_or(0, |i| i + 1)..]
+}
+
+fn child_path(dir: &str, name: &str) -> String {
+    if dir == "/" {
+        format!("/{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+impl SimHypfs {
+    /// Adds `node` at the absolute `path`, and any missing directory above it.
+    pub fn add(&mut self, path: &str, node: SimHypfsNode) {
+        let mut p = parent(path);
+        while !self.nodes.contains_key(p) {
+            self.nodes.insert(p.to_string(), SimHypfsNode::dir());
+            p = parent(p);
+        }
+        self.nodes.insert(path.to_string(), node);
+    }
+
+    /// The children of directory `dir` with their paths, in Xen's order (`strcmp()`, which
+    /// is byte order).
+    fn children(&self, dir: &str) -> Vec<(String, &SimHypfsNode)> {
+        let prefix = child_path(dir, "");
+        self.nodes
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter(|(k, _)| k.len() > prefix.len() && !k[prefix.len()..].contains('/'))
+            .map(|(k, n)| (k.clone(), n))
+            .collect()
+    }
+
+    fn direntry(&self, path: &str, node: &SimHypfsNode) -> Direntry {
+        let content_len = if node.kind == hypfs::TYPE_DIR {
+            // A directory's size is what its dirlist takes (`add_entry()`).
+            self.children(path)
+                .iter()
+                .map(|(k, _)| hypfs::dirlist_entry_size(name_of(k).len()))
+                .sum::<usize>()
+        } else {
+            node.content.len()
+        };
+        Direntry {
+            kind: node.kind,
+            encoding: node.encoding,
+            content_len: u32::try_from(content_len).unwrap_or(u32::MAX),
+            max_write_len: node.max_write_len,
+        }
+    }
+
+    /// The contents Xen stores for `path`: a directory's dirlist, a leaf's bytes.
+    fn content(&self, path: &str, node: &SimHypfsNode) -> Vec<u8> {
+        if node.kind != hypfs::TYPE_DIR {
+            return node.content.clone();
+        }
+        let kids = self.children(path);
+        let entries: Vec<(Direntry, &str)> = kids
+            .iter()
+            .map(|(k, n)| (self.direntry(k, n), name_of(k)))
+            .collect();
+        hypfs::encode_dirlist(&entries)
+    }
+
+    /// `XEN_HYPFS_OP_read` of `path`, resolved as `hypfs_get_entry()` does: it must start
+    /// with `/` (else `EINVAL`); an empty name (`//`) or a missing one is `ENOENT`, and so
+    /// is a leaf with a `/` after it; one trailing `/` after a directory names the directory.
+    pub fn read(&self, path: &str) -> Result<Entry, Errno> {
+        if !path.starts_with('/') || path.len() + 1 > hypfs::MAX_PATHLEN || path.contains('\0') {
+            return Err(Errno::INVAL);
+        }
+        let (key, want_dir) = match path.strip_suffix('/') {
+            Some("") => ("/", true),
+            Some(k) => (k, true),
+            None => (path, false),
+        };
+        if key != "/" && key[1..].split('/').any(str::is_empty) {
+            return Err(Errno::NOENT);
+        }
+        let node = self.nodes.get(key).ok_or(Errno::NOENT)?;
+        if want_dir && node.kind != hypfs::TYPE_DIR {
+            return Err(Errno::NOENT);
+        }
+        Ok(Entry {
+            entry: self.direntry(key, node),
+            content: self.content(key, node),
+        })
+    }
+
+    /// A hypfs rebuilt from a snapshot's `xen/hypfs/` directory, as the real Xen that
+    /// printed it stores it: the entries and their types and write flags from
+    /// `ls-recursive.txt` (headers `# xenhypfs ls DIR (rc=0)` or `# privcmd hypfs ls DIR
+    /// (rc=0)`), the contents from `cat/PATH` (the text `xenhypfs cat` printed, its last
+    /// newline dropped): a string stored with its NUL, an unsigned or signed integer in 4
+    /// bytes and a boolean in 1 (as Xen's `unsigned int`/`int`/`bool` entries), and
+    /// `/buildinfo/config` gzip-compressed (`XEN_HYPFS_ENC_GZIP`, as `xen/common/kernel.c`
+    /// stores it). An entry without a `cat/` file (a blob `xenhypfs cat` cannot print) is
+    /// stored empty.
+    pub fn from_snapshot(hypfs_dir: &Path) -> io::Result<SimHypfs> {
+        let listing = std::fs::read_to_string(hypfs_dir.join("ls-recursive.txt"))?;
+        let bad = |line: &str| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("ls-recursive.txt: cannot read {line:?}"),
+            )
+        };
+        let mut fs = SimHypfs::default();
+        let mut dir: Option<String> = None;
+        for line in listing.lines() {
+            if let Some(head) = line.strip_prefix("# ") {
+                let (_, rest) = head.split_once(" ls ").ok_or_else(|| bad(line))?;
+                let (d, _) = rest.rsplit_once(" (rc=").ok_or_else(|| bad(line))?;
+                dir = Some(d.to_string());
+                continue;
+            }
+            let d = dir.as_deref().ok_or_else(|| bad(line))?;
+            // `<string> rw name`: the label is padded to 8 columns.
+            let (label, rest) = line.split_once(' ').ok_or_else(|| bad(line))?;
+            let (flags, name) = rest.trim_start().split_once(' ').ok_or_else(|| bad(line))?;
+            let path = child_path(d, name);
+            let kind = match label {
+                "<dir>" => hypfs::TYPE_DIR,
+                "<blob>" => hypfs::TYPE_BLOB,
+                "<string>" => hypfs::TYPE_STRING,
+                "<uint>" => hypfs::TYPE_UINT,
+                "<int>" => hypfs::TYPE_INT,
+                "<bool>" => hypfs::TYPE_BOOL,
+                _ => return Err(bad(line)),
+            };
+            if kind == hypfs::TYPE_DIR {
+                fs.add(&path, SimHypfsNode::dir());
+                continue;
+            }
+            let text = match std::fs::read(hypfs_dir.join(format!("cat{path}"))) {
+                Ok(mut t) => {
+                    if t.last() == Some(&b'\n') {
+                        t.pop();
+                    }
+                    Some(t)
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+                Err(e) => return Err(e),
+            };
+            let number = |t: &[u8]| String::from_utf8_lossy(t).trim().to_string();
+            let mut encoding = hypfs::ENC_PLAIN;
+            let content = match (kind, text) {
+                (_, None) => Vec::new(),
+                (hypfs::TYPE_STRING, Some(t)) if path == "/buildinfo/config" => {
+                    encoding = hypfs::ENC_GZIP;
+                    let mut z =
+                        flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+                    z.write_all(&t)?;
+                    z.finish()?
+                }
+                (hypfs::TYPE_STRING, Some(mut t)) => {
+                    t.push(0);
+                    t
+                }
+                (hypfs::TYPE_UINT, Some(t)) => number(&t)
+                    .parse::<u32>()
+                    .map_err(|_| bad(line))?
+                    .to_le_bytes()
+                    .to_vec(),
+                (hypfs::TYPE_INT, Some(t)) => number(&t)
+                    .parse::<i32>()
+                    .map_err(|_| bad(line))?
+                    .to_le_bytes()
+                    .to_vec(),
+                (hypfs::TYPE_BOOL, Some(t)) => {
+                    vec![u8::from(
+                        number(&t).parse::<u8>().map_err(|_| bad(line))? != 0,
+                    )]
+                }
+                (_, Some(t)) => t,
+            };
+            let max_write_len = if flags.ends_with('w') {
+                u32::try_from(content.len().max(1)).unwrap_or(u32::MAX)
+            } else {
+                0
+            };
+            fs.add(
+                &path,
+                SimHypfsNode {
+                    kind,
+                    encoding,
+                    max_write_len,
+                    content,
+                },
+            );
+        }
+        Ok(fs)
+    }
 }
 
 #[cfg(test)]
@@ -443,5 +716,66 @@ mod tests {
             (0, 0xff)
         );
         assert_eq!(x.calls.last().unwrap().to_string(), "read_port(0x60)");
+    }
+
+    /// hypfs seeded from a real Xen 4.17.7 snapshot reads back as that Xen stores it.
+    #[test]
+    fn hypfs_from_a_real_snapshot() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/snapshots/x417-pv-q35-vtd-bios/xen/hypfs");
+        let mut x = SimXen::default();
+        assert_eq!(
+            x.hypfs_version().unwrap_err().raw_os_error(),
+            Some(Errno::NOSYS.raw_os_error())
+        );
+        x.hypfs = Some(SimHypfs::from_snapshot(&dir).unwrap());
+        assert_eq!(x.hypfs_version().unwrap(), 1);
+        let root = x.hypfs_read("/").unwrap();
+        assert!(root.entry.is_dir());
+        let names: Vec<String> = hypfs::decode_dirlist(&root.content)
+            .unwrap()
+            .into_iter()
+            .map(|d| d.name)
+            .collect();
+        assert_eq!(names, ["buildinfo", "cpupool", "params"]);
+        // "buildinfo" 26 + "cpupool" 22 + "params" 22 bytes of dirlist.
+        assert_eq!(root.entry.content_len, 70);
+        assert_eq!(root.content.len(), 70);
+        let bi = x.hypfs_read("/buildinfo/").unwrap();
+        let kids = hypfs::decode_dirlist(&bi.content).unwrap();
+        assert_eq!(kids[0].name, "changeset");
+        assert_eq!(kids[2].name, "config");
+        assert_eq!(kids[2].entry.encoding, hypfs::ENC_GZIP);
+        let major = x.hypfs_read("/buildinfo/version/major").unwrap();
+        assert_eq!(major.content, 4u32.to_le_bytes());
+        assert_eq!(major.entry.max_write_len, 0);
+        let lvl = x.hypfs_read("/params/loglvl").unwrap();
+        assert_eq!(lvl.content, b"all/all\0");
+        assert_eq!(lvl.entry.kind, hypfs::TYPE_STRING);
+        assert_ne!(lvl.entry.max_write_len, 0);
+        let gp = x.hypfs_read("/params/global-pages").unwrap();
+        assert_eq!(
+            (gp.entry.kind, gp.content.as_slice()),
+            (hypfs::TYPE_BOOL, &[0u8][..])
+        );
+        let config = x.hypfs_read("/buildinfo/config").unwrap();
+        assert_eq!(&config.content[..2], &[0x1f, 0x8b], "a gzip stream");
+        for (path, errno) in [
+            ("params", Errno::INVAL),
+            ("/nope", Errno::NOENT),
+            ("//params", Errno::NOENT),
+            ("/params/loglvl/", Errno::NOENT),
+            ("/params/loglvl/x", Errno::NOENT),
+        ] {
+            assert_eq!(
+                x.hypfs_read(path).unwrap_err().raw_os_error(),
+                Some(errno.raw_os_error()),
+                "{path}"
+            );
+        }
+        assert_eq!(
+            x.calls.last().unwrap().to_string(),
+            "hypfs_read(\"/params/loglvl/x\")"
+        );
     }
 }

@@ -107,7 +107,12 @@ fn finding_result(f: &Finding, index: Option<usize>) -> Value {
 pub fn render_sarif(a: &Audit) -> String {
     let v = &a.verdict;
     let rules: Vec<Value> = v.catalog.iter().map(descriptor).collect();
-    let index = |id: &str| v.catalog.iter().position(|r| r.id == id);
+    // Built once: a position search per result was quadratic in a large policy's rules.
+    let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (k, r) in v.catalog.iter().enumerate() {
+        at.entry(r.id.as_str()).or_insert(k);
+    }
+    let index = |id: &str| at.get(id).copied();
     let mut results: Vec<Value> = v
         .findings
         .iter()

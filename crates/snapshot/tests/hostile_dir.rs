@@ -2,6 +2,10 @@
 //! degrades the snapshot instead of aborting it; a pipe is read as a stream; over-long
 //! manifest strings are cut.
 
+mod common;
+
+use common::messages;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -26,13 +30,6 @@ while [ ${#PWD} -lt 4300 ]; do mkdir $d && cd -P $d || exit 1; done
         .unwrap()
         .success();
     assert!(ok);
-}
-
-fn messages(s: &Snapshot) -> Vec<String> {
-    s.issues
-        .iter()
-        .map(|i| format!("{}: {}", i.artifact.as_deref().unwrap_or("-"), i.message))
-        .collect()
 }
 
 #[test]

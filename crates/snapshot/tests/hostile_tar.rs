@@ -1,6 +1,10 @@
 //! Hostile archives (issue 14): extension headers that claim huge sizes, members that are not
 //! files, duplicates, archives cut short, gzip-compressed logs. Each archive is built here.
 
+mod common;
+
+use common::messages;
+
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -36,13 +40,6 @@ fn open(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
     let path = dir.path().join("s.tar");
     std::fs::write(&path, bytes).unwrap();
     Snapshot::open(&path)
-}
-
-fn messages(s: &Snapshot) -> Vec<String> {
-    s.issues
-        .iter()
-        .map(|i| format!("{}: {}", i.artifact.as_deref().unwrap_or("-"), i.message))
-        .collect()
 }
 
 /// The header claims 1 GiB; only the header and a few blocks are there. Before the bounded

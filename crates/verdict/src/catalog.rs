@@ -10,7 +10,7 @@ use toml::Spanned;
 use crate::condition::{Condition, ConditionDef, SpanError};
 use crate::inputs::Inputs;
 use crate::predicates::Truth;
-use crate::predicates::firmware::Register;
+use crate::predicates::firmware::{Register, Registers};
 use crate::{Channel, Finding, Impact, Policy, Remedy, Severity, template};
 
 /// The built-in catalog, compiled in: (file name, text).
@@ -146,7 +146,7 @@ impl RuleDef {
     /// Checks templates against the variables the condition can set.
     pub(crate) fn compile(
         self,
-        registers: &[Register],
+        registers: &Registers,
         source: String,
     ) -> Result<Rule, Vec<SpanError>> {
         let mut errors = Vec::new();

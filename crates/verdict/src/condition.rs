@@ -14,7 +14,7 @@ use toml::Spanned;
 
 use crate::inputs::Inputs;
 use crate::predicates::dom0::LockdownLevel;
-use crate::predicates::firmware::{BitTest, Register};
+use crate::predicates::firmware::{BitTest, Registers};
 use crate::predicates::host::{CpuVendor, DmaMode, PciClass};
 use crate::predicates::memory::OwnerKind;
 use crate::predicates::ports::{PortOwnerKind, PortSpec};
@@ -112,7 +112,7 @@ pub(crate) fn parse_range(s: &str) -> Option<(u64, u64)> {
 
 impl ConditionDef {
     /// Checks and compiles; `registers` are those the policy defines.
-    pub(crate) fn compile(self, registers: &[Register]) -> Result<Condition, Vec<SpanError>> {
+    pub(crate) fn compile(self, registers: &Registers) -> Result<Condition, Vec<SpanError>> {
         let mut errors = Vec::new();
         let mut c = Condition::default();
         let mut add = |name: &'static str, _span: Range<usize>, pred: Predicate, negated: bool| {
@@ -288,7 +288,7 @@ impl ConditionDef {
         }
         if let Some(v) = self.register_bits {
             for t in v.get_ref() {
-                match registers.iter().find(|r| r.name == t.register) {
+                match registers.get(&t.register) {
                     None => errors.push(err(
                         v.span(),
                         format!("no register named {} is defined", t.register),
@@ -366,7 +366,7 @@ impl Condition {
     }
 
     /// Kleene conjunction of the terms and the `any` group.
-    pub(crate) fn eval(&self, i: &Inputs<'_>, registers: &[Register]) -> Truth {
+    pub(crate) fn eval(&self, i: &Inputs<'_>, registers: &Registers) -> Truth {
         let mut acc = Detail::default();
         let mut unknown: Vec<String> = Vec::new();
         for t in &self.terms {
@@ -426,7 +426,7 @@ mod tests {
     fn bad_values_are_located() {
         let text = "reaches_frames = [\"0xa0-0xbf\", \"zz\"]\ndom0_mode = \"hvm\"";
         let d: ConditionDef = toml::from_str(text).unwrap();
-        let e = d.compile(&[]).unwrap_err();
+        let e = d.compile(&Registers::new()).unwrap_err();
         assert_eq!(e.len(), 2);
         assert_eq!(&text[e[0].span.clone()], "\"zz\"");
         assert_eq!(&text[e[1].span.clone()], "\"hvm\"");

@@ -12,6 +12,7 @@
 pub mod catalog;
 mod condition;
 pub mod date;
+mod diagnostics;
 pub mod inputs;
 pub mod level;
 pub mod policy;
@@ -244,12 +245,13 @@ impl Verdict {
                 });
             }
         }
-        let waiver = |id: &str| {
-            policy
-                .waivers
-                .iter()
-                .find(|w| w.rule == id && w.expires >= today)
-        };
+        // The first waiver in force for each rule, found once rather than per rule.
+        let mut in_force: std::collections::HashMap<&str, &policy::Waiver> =
+            std::collections::HashMap::new();
+        for w in policy.waivers.iter().filter(|w| w.expires >= today) {
+            in_force.entry(w.rule.as_str()).or_insert(w);
+        }
+        let waiver = |id: &str| in_force.get(id).copied();
         for rule in &policy.rules {
             match rule.evaluate(inputs, policy) {
                 catalog::Outcome::Fires(f) => match waiver(&f.id) {

@@ -1,17 +1,20 @@
 //! The policy in force: the built-in catalog plus user policy files, which may
 //! add rules and registers, change a rule's severity, and waive a rule with a
 //! reason until a date. Every error in a file points at its line and column,
-//! rendered as rustc does (annotate-snippets).
+//! rendered as rustc does (annotate-snippets). Loading is linear in the file: rule ids and
+//! register names are checked and looked up through sets and maps, lines through an index.
 
-use std::ops::Range;
+use std::collections::btree_map::Entry;
+use std::collections::{HashMap, HashSet};
 
-use annotate_snippets::{AnnotationKind, Level as SnippetLevel, Renderer, Snippet};
 use serde::Serialize;
 
 use crate::catalog::{self, BUILTIN, FileDef, Rule};
 use crate::condition::SpanError;
-use crate::predicates::firmware::Register;
-use crate::{Date, Waived};
+use crate::diagnostics::Lines;
+pub use crate::diagnostics::{MAX_RENDERED_ERRORS, PolicyError};
+use crate::predicates::firmware::Registers;
+use crate::{Date, Severity, Waived};
 
 /// A waiver: the rule's finding (or its "not evaluated") is set aside until
 /// `expires` (inclusive), with a reason reports repeat.
@@ -47,84 +50,13 @@ impl Waiver {
 pub struct Policy {
     /// Every rule: the catalog's, then each policy file's, in load order.
     pub rules: Vec<Rule>,
-    /// Chipset registers `register_bits` may read: the catalog's, then any a policy file defines.
-    pub registers: Vec<Register>,
+    /// Chipset registers `register_bits` may read, by name: the catalog's and any a policy
+    /// file defines.
+    pub registers: Registers,
     /// Waivers from policy files, expired ones included (the verdict reports those).
     pub waivers: Vec<Waiver>,
     /// `built-in catalog`, then each policy file loaded.
     pub sources: Vec<String>,
-}
-
-/// A policy file that could not be used. `Display` gives the rendered,
-/// located diagnostics (no colour).
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{rendered_plain}")]
-pub struct PolicyError {
-    /// The name the file was loaded under, as the diagnostics cite it.
-    pub file: String,
-    /// (byte span, message), in file order.
-    pub errors: Vec<(Range<usize>, String)>,
-    rendered_plain: String,
-    rendered_styled: String,
-}
-
-impl PolicyError {
-    fn new(file: &str, text: &str, mut errors: Vec<SpanError>) -> PolicyError {
-        errors.sort_by_key(|e| e.span.start);
-        let render = |r: Renderer| {
-            errors
-                .iter()
-                .map(|e| {
-                    let span = clamp(&e.span, text);
-                    let report = &[SnippetLevel::ERROR.primary_title(&e.message).element(
-                        Snippet::source(text)
-                            .path(file)
-                            .annotation(AnnotationKind::Primary.span(span)),
-                    )];
-                    r.render(report)
-                })
-                .collect::<Vec<_>>()
-                .join("\n\n")
-        };
-        PolicyError {
-            file: file.to_owned(),
-            rendered_plain: render(Renderer::plain()),
-            rendered_styled: render(Renderer::styled()),
-            errors: errors.into_iter().map(|e| (e.span, e.message)).collect(),
-        }
-    }
-
-    /// With ANSI styles (for a terminal; anstream strips them elsewhere).
-    pub fn styled(&self) -> &str {
-        &self.rendered_styled
-    }
-
-    /// 1-based (line, column) of the first error.
-    pub fn line_col(&self, text: &str) -> Option<(usize, usize)> {
-        let at = self.errors.first()?.0.start.min(text.len());
-        let before = text.get(..at)?;
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        Some((line, col))
-    }
-}
-
-/// A span inside `text`, on char boundaries, never empty when text is not.
-fn clamp(span: &Range<usize>, text: &str) -> Range<usize> {
-    let mut s = span.start.min(text.len());
-    let mut e = span.end.min(text.len()).max(s);
-    while !text.is_char_boundary(s) {
-        s -= 1;
-    }
-    while !text.is_char_boundary(e) {
-        e += 1;
-    }
-    s..e
-}
-
-fn line_of(text: &str, at: usize) -> usize {
-    text.get(..at.min(text.len()))
-        .map_or(1, |b| b.matches('\n').count() + 1)
 }
 
 impl Policy {
@@ -138,7 +70,7 @@ impl Policy {
     fn parse_builtin() -> Policy {
         let mut p = Policy {
             rules: Vec::new(),
-            registers: Vec::new(),
+            registers: Registers::new(),
             waivers: Vec::new(),
             sources: vec!["built-in catalog".into()],
         };
@@ -169,17 +101,23 @@ impl Policy {
                 }],
             )
         })?;
+        let lines = Lines::new(text);
         let mut errors = Vec::new();
         let mut registers = self.registers.clone();
         for r in def.register {
-            if registers.iter().any(|x| x.name == r.name) {
-                errors.push(SpanError {
+            match registers.entry(r.name.clone()) {
+                // The first definition stays, as the remaining checks of this file see it.
+                Entry::Occupied(_) => errors.push(SpanError {
                     span: 0..0,
                     message: format!("register {} is already defined", r.name),
-                });
+                }),
+                Entry::Vacant(v) => {
+                    v.insert(r);
+                }
             }
-            registers.push(r);
         }
+        // The ids of the rules in force and of this file's rules that compiled.
+        let mut ids: HashSet<String> = self.rules.iter().map(|r| r.id.clone()).collect();
         let mut rules = Vec::new();
         for r in def.rule {
             let id = r.id.get_ref().clone();
@@ -187,7 +125,7 @@ impl Policy {
             if !catalog::valid_id(&id) {
                 errors.push(catalog::id_error(id_span.clone()));
             }
-            if self.rules.iter().chain(&rules).any(|x: &Rule| x.id == id) {
+            if ids.contains(&id) {
                 errors.push(SpanError {
                     span: id_span.clone(),
                     message: format!("rule {id} is already defined"),
@@ -196,17 +134,19 @@ impl Policy {
             let source = if builtin {
                 "built-in catalog".to_owned()
             } else {
-                format!("{file}:{}", line_of(text, id_span.start))
+                format!("{file}:{}", lines.line(id_span.start))
             };
             match r.compile(&registers, source) {
-                Ok(rule) => rules.push(rule),
+                Ok(rule) => {
+                    ids.insert(id);
+                    rules.push(rule);
+                }
                 Err(e) => errors.extend(e),
             }
         }
-        let known = |id: &str, rules: &[Rule]| self.rules.iter().chain(rules).any(|r| r.id == id);
         let mut overrides = Vec::new();
         for (id, sev) in def.severity {
-            if known(id.get_ref(), &rules) {
+            if ids.contains(id.get_ref()) {
                 overrides.push((id.into_inner(), *sev.get_ref()));
             } else {
                 errors.push(SpanError {
@@ -217,7 +157,7 @@ impl Policy {
         }
         let mut waivers = Vec::new();
         for w in def.waiver {
-            if !known(w.rule.get_ref(), &rules) {
+            if !ids.contains(w.rule.get_ref()) {
                 errors.push(SpanError {
                     span: w.rule.span(),
                     message: format!("no rule {} to waive", w.rule.get_ref()),
@@ -239,7 +179,7 @@ impl Policy {
                     rule: w.rule.get_ref().clone(),
                     reason: w.reason.into_inner(),
                     expires,
-                    source: format!("{file}:{}", line_of(text, w.rule.span().start)),
+                    source: format!("{file}:{}", lines.line(w.rule.span().start)),
                 }),
                 None => errors.push(SpanError {
                     span: w.expires.span(),
@@ -252,9 +192,12 @@ impl Policy {
         }
         self.registers = registers;
         self.rules.extend(rules);
-        for (id, sev) in overrides {
-            if let Some(r) = self.rules.iter_mut().find(|r| r.id == id) {
-                r.severity = sev;
+        if !overrides.is_empty() {
+            let overrides: HashMap<String, Severity> = overrides.into_iter().collect();
+            for r in &mut self.rules {
+                if let Some(sev) = overrides.get(&r.id) {
+                    r.severity = *sev;
+                }
             }
         }
         self.waivers.extend(waivers);
@@ -265,7 +208,6 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Severity;
 
     #[test]
     fn the_builtin_catalog_loads_with_unique_ids() {
@@ -359,5 +301,78 @@ condition = { reaches_owner = "hpet" }
         assert_eq!(lc.0, 1, "{e}");
         let (_, lc) = err_of("this is not = = toml");
         assert_eq!(lc.0, 1);
+    }
+
+    /// `n` rules, each with a severity override and a waiver (issue 14: loading was quadratic
+    /// in the rules; the bench `growth` measures the time, this checks the result).
+    fn many_rules(n: usize) -> String {
+        let mut p = String::from("[severity]\n");
+        for i in 0..n {
+            p.push_str(&format!("SITE_{i} = \"high\"\n"));
+        }
+        for i in 0..n {
+            p.push_str(&format!(
+                "[[rule]]\nid = \"SITE_{i}\"\ntitle = \"t\"\nseverity = \"low\"\nimpact = \"integrity\"\n\
+                 rationale = \"r\"\nreferences = [\"w\"]\ncondition = {{ reaches_owner = \"hpet\" }}\n\
+                 [[waiver]]\nrule = \"SITE_{i}\"\nreason = \"q3\"\nexpires = 2099-01-01\n"
+            ));
+        }
+        p
+    }
+
+    #[test]
+    fn thousands_of_rules_load_with_their_lines_severities_and_waivers() {
+        let n = 3000;
+        let mut p = Policy::builtin();
+        let builtin = p.rules.len();
+        p.load("big.toml", &many_rules(n)).unwrap();
+        assert_eq!(p.rules.len(), builtin + n);
+        // Each rule takes 12 lines after the n + 1 severity lines; its id is its second.
+        let last = &p.rules[builtin + n - 1];
+        assert_eq!(last.source, format!("big.toml:{}", n + 3 + 12 * (n - 1)));
+        assert_eq!(last.severity, Severity::High);
+        assert_eq!(p.waivers.len(), n);
+        assert_eq!(
+            p.waivers[n - 1].source,
+            format!("big.toml:{}", n + 2 + 12 * (n - 1) + 9)
+        );
+        // Loading them again: every id is now a duplicate.
+        let e = p.load("again.toml", &many_rules(n)).unwrap_err();
+        let dup = e
+            .errors
+            .iter()
+            .filter(|(_, m)| m.ends_with("is already defined"));
+        assert_eq!(dup.count(), n);
+    }
+
+    #[test]
+    fn thousands_of_errors_are_all_kept_and_the_first_hundred_rendered() {
+        let n = 5000;
+        let text: String = std::iter::once("[severity]\n".to_owned())
+            .chain((0..n).map(|i| format!("NO_SUCH_{i} = \"high\"\n")))
+            .collect();
+        let (e, lc) = err_of(&text);
+        assert_eq!(lc, (2, 1));
+        assert_eq!(e.errors.len(), n);
+        let plain = e.to_string();
+        assert_eq!(plain.matches("\nerror: ").count() + 1, MAX_RENDERED_ERRORS);
+        assert!(plain.starts_with("error: no rule NO_SUCH_0 to change the severity of"));
+        assert!(plain.contains("p.toml:101:1"), "{plain}");
+        assert!(!plain.contains("p.toml:102:1"));
+        let more = n - MAX_RENDERED_ERRORS;
+        assert!(plain.ends_with(&format!("note: {more} more errors in p.toml not shown")));
+    }
+
+    #[test]
+    fn a_rule_that_did_not_compile_is_not_a_duplicate_of_a_later_one() {
+        // As before the id set: only rules that compiled count as defined.
+        let bad = "[[rule]]\nid = \"X_Y\"\ntitle = \"t\"\nseverity = \"low\"\nimpact = \"integrity\"\nrationale = \"r\"\ncondition = { reaches_ownr = \"facs\" }\n";
+        let good = "[[rule]]\nid = \"X_Y\"\ntitle = \"t\"\nseverity = \"low\"\nimpact = \"integrity\"\nrationale = \"r\"\ncondition = { reaches_owner = \"facs\" }\n";
+        let (e, _) = err_of(&format!("{bad}{good}"));
+        assert!(!e.to_string().contains("already defined"), "{e}");
+        let (e, _) = err_of(&format!("{good}{good}"));
+        assert_eq!(e.errors.len(), 1, "{e}");
+        assert!(e.to_string().contains("p.toml:9:6"), "{e}");
+        assert!(e.to_string().contains("rule X_Y is already defined"), "{e}");
     }
 }

@@ -21,8 +21,10 @@ pub struct Args {
     /// Configuration name to record in manifest.json.
     #[arg(long, value_name = "NAME")]
     pub config: Option<String>,
-    /// How to reach Xen's console ring and debug keys: `xl`, the privcmd hypercall
-    /// interface, or `auto` (xl when installed, else privcmd).
+    /// How to reach Xen (console ring, debug keys, hypfs): `privcmd` (hypercalls; needs none
+    /// of Xen's tools, which must match the running Xen), `xl` (Xen's tools: xl, xenhypfs),
+    /// or `auto` (privcmd when it opens, else the tools; an installed xl is also tried when
+    /// the hypercalls cannot read the console ring).
     #[arg(long, value_enum, default_value_t = Access::Auto, value_name = "HOW")]
     pub xen_access: Access,
     /// Seconds each xl/xenhypfs invocation may take before it is killed (1 to 86400).

@@ -14,10 +14,11 @@ pub fn testdata(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-/// The `dom0scope` binary with `NO_COLOR` set.
+/// The `dom0scope` binary with `NO_COLOR` set and no `COLUMNS` (its output is not a
+/// terminal, so text is 100 columns wide whoever runs the tests).
 pub fn dom0scope() -> Command {
     let mut c = Command::cargo_bin("dom0scope").expect("binary");
-    c.env("NO_COLOR", "1");
+    c.env("NO_COLOR", "1").env_remove("COLUMNS");
     c
 }
 
@@ -30,6 +31,7 @@ pub const REAL_BOOTS: &[&str] = &[
     "snapshots/x417-pv-q35-vtd-bios",
     "snapshots/x420-pv-pc-bios",
     "snapshots/x420-pvh-q35-vtd-bios",
+    "snapshots/x420-pvh-q35-amdvi-bios",
     "snapshots/x418-pvh-q35-vtd-bios",
     "snapshots/x419-pv-pc-uefi",
     "snapshots/x421-pvh-q35-vtd-bios",

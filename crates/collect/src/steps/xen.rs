@@ -1,73 +1,87 @@
-//! Xen's own state: its console ring around debug keys `q` and `Q` (through `xl` or privcmd),
-//! hypfs, and its build configuration. Kept apart because only these talk to Xen itself and
-//! choose how to reach it.
+//! Xen's own state: its console ring around debug keys `q` and `Q`, and its build
+//! configuration; how collect reaches Xen ([`reach`]) is decided here too. Kept apart
+//! because only these talk to Xen itself (hypfs is in `hypfs`).
 
 use std::fs;
 
 use dom0scope_privcmd::{Privcmd, Xen};
 
-use super::{Ctx, MAX_DEPTH, Res};
+use super::{Ctx, Reach, Res};
 use crate::{CommandOutput, Sources, XenAccess, contains, rfind, show};
 
-/// Bounds the hypfs walk's breadth (`MAX_DEPTH` bounds its depth).
-const MAX_HYPFS_ENTRIES: usize = 4096;
-
-/// How the console ring and debug keys are reached.
-enum Console<'x> {
-    Xl,
-    /// Hypercalls through the [`Xen`] seam (`XEN_SYSCTL_readconsole`, `XEN_SYSCTL_debug_keys`):
-    /// privcmd opened here, or the seam collect was given.
-    Privcmd(Box<dyn Xen + 'x>),
-    None,
-}
-
-/// Opens the real privcmd device as the seam, with the capture-log line saying so.
+/// Opens the real privcmd device as the seam, with the capture-log line saying what it
+/// found: the running Xen and the sysctl interface version its release has (or why not).
 fn open_real(src: &Sources) -> std::io::Result<(Box<dyn Xen>, String)> {
-    let p = Privcmd::open(&src.dev, &src.proc)?;
+    let mut p = Privcmd::open(&src.dev, &src.proc)?;
+    let sysctl = match p.sysctl_version() {
+        Ok(v) => format!("sysctl interface version {v:#x}"),
+        Err(e) => format!("no sysctl: {e}"),
+    };
     let note = format!(
-        "Xen console ring and debug keys through privcmd (XEN_SYSCTL_readconsole, \
-         XEN_SYSCTL_debug_keys; sysctl interface version {:#x})",
-        p.version()
+        "Xen {} reached through privcmd (XENVER_version; {sysctl}): console ring and debug \
+         keys by XEN_SYSCTL_readconsole and XEN_SYSCTL_debug_keys, hypfs by XEN_HYPFS_OP_read",
+        p.xen_version()
     );
     Ok((Box::new(p), note))
 }
 
-fn open_console<'x>(ctx: &mut Ctx<'x>) -> Console<'x> {
-    let use_xl = match ctx.access {
-        XenAccess::Xl => true,
-        XenAccess::Privcmd => false,
-        XenAccess::Auto => ctx.tools.available("xl"),
-    };
-    if use_xl {
+/// The hypercall path: the seam collect was given, else privcmd opened now.
+fn open_hypercalls<'x>(ctx: &mut Ctx<'x>) -> std::io::Result<Box<dyn Xen + 'x>> {
+    if let Some(x) = ctx.given.take() {
         ctx.w
-            .note("Xen console ring and debug keys through xl".into());
-        return Console::Xl;
+            .note("Xen reached through the Xen seam collect was given (privcmd not opened)".into());
+        return Ok(Box::new(x));
     }
-    open_privcmd(ctx)
+    let (x, note) = open_real(ctx.src)?;
+    ctx.w.note(note);
+    Ok(x)
 }
 
-fn open_privcmd<'x>(ctx: &mut Ctx<'x>) -> Console<'x> {
-    if let Some(x) = ctx.xen.take() {
-        ctx.w.note(
-            "Xen console ring and debug keys through the Xen seam collect was given \
-             (privcmd not opened)"
-                .into(),
-        );
-        return Console::Privcmd(Box::new(x));
-    }
-    match open_real(ctx.src) {
-        Ok((x, note)) => {
-            ctx.w.note(note);
-            Console::Privcmd(x)
-        }
-        Err(e) => {
+/// Decides, once, how collect reaches Xen: `--xen-access xl` uses Xen's tools (`xl`,
+/// `xenhypfs`); `privcmd` only hypercalls; `auto` hypercalls when privcmd opens (they need no
+/// tools matching the running Xen, and start no process), else the tools.
+pub(crate) fn reach(ctx: &mut Ctx) {
+    ctx.reach = match ctx.access {
+        XenAccess::Xl => {
             ctx.w
-                .failed(format!("to open privcmd for Xen's console ring: {e}"));
-            Console::None
+                .note("Xen reached through its tools, xl and xenhypfs (--xen-access xl)".into());
+            Reach::Tools
         }
-    }
+        XenAccess::Privcmd => match open_hypercalls(ctx) {
+            Ok(x) => Reach::Hypercalls(x),
+            Err(e) => {
+                ctx.w.failed(format!(
+                    "to open privcmd for Xen's console ring, debug keys and hypfs: {e}"
+                ));
+                Reach::Nothing
+            }
+        },
+        XenAccess::Auto => match open_hypercalls(ctx) {
+            Ok(x) => Reach::Hypercalls(x),
+            Err(e) if ctx.tools.available("xl") || ctx.tools.available("xenhypfs") => {
+                ctx.w.note(format!(
+                    "privcmd not usable ({e}): Xen reached through its tools, xl and xenhypfs"
+                ));
+                Reach::Tools
+            }
+            Err(e) => {
+                ctx.w.failed(format!(
+                    "to open privcmd for Xen's console ring, debug keys and hypfs: {e} \
+                     (and neither xl nor xenhypfs is installed)"
+                ));
+                Reach::Nothing
+            }
+        },
+    };
 }
 
+/// How the console ring and debug keys are reached.
+enum Console<'c> {
+    Xl,
+    /// Hypercalls through the [`Xen`] seam (`XEN_SYSCTL_readconsole`, `XEN_SYSCTL_debug_keys`).
+    Privcmd(&'c mut dyn Xen),
+    None,
+}
 impl Console<'_> {
     fn read_ring(&mut self, ctx: &mut Ctx) -> Option<Vec<u8>> {
         match self {
@@ -102,6 +116,7 @@ impl Console<'_> {
         }
     }
 
+    /// How a read is named in the capture log.
     fn how(&self) -> &'static str {
         match self {
             Console::Xl => "xl dmesg",
@@ -109,22 +124,56 @@ impl Console<'_> {
             Console::None => "-",
         }
     }
+
+    /// The path, for the capture log.
+    fn via(&self) -> &'static str {
+        match self {
+            Console::Xl => "xl",
+            Console::Privcmd(_) => "hypercalls (XEN_SYSCTL_readconsole, XEN_SYSCTL_debug_keys)",
+            Console::None => "nothing (neither privcmd nor xl usable)",
+        }
+    }
 }
 
-/// Xen's console ring before and after debug keys `q` and `Q`, and `xl info`.
+/// Xen's console ring before and after debug keys `q` and `Q`, and `xl info` when xl is
+/// the way to the ring.
 ///
 /// Returns whether the ring after `q` holds dom0's rangesets.
 pub(crate) fn xen(ctx: &mut Ctx) -> Res<bool> {
-    let mut con = open_console(ctx);
+    let mut reach = std::mem::replace(&mut ctx.reach, Reach::Nothing);
+    let r = xen_through(ctx, &mut reach);
+    ctx.reach = reach;
+    r
+}
+
+fn xen_through(ctx: &mut Ctx, reach: &mut Reach) -> Res<bool> {
+    let mut con = match reach {
+        Reach::Hypercalls(x) => Console::Privcmd(x.as_mut()),
+        Reach::Tools if ctx.access == XenAccess::Xl || ctx.tools.available("xl") => Console::Xl,
+        Reach::Tools => {
+            ctx.w
+                .failed("to read Xen's console ring: xl is not installed".into());
+            Console::None
+        }
+        Reach::Nothing => Console::None,
+    };
     let mut boot_ring = con.read_ring(ctx);
-    if boot_ring.is_none() && matches!(con, Console::Xl) && ctx.access == XenAccess::Auto {
-        // xl is installed but cannot read the ring (e.g. its wrapper finds no matching
-        // tools for the running Xen): the hypercall interface does not depend on it.
-        ctx.w.note("xl dmesg failed; trying privcmd".into());
-        con = open_privcmd(ctx);
+    if boot_ring.is_none()
+        && matches!(con, Console::Privcmd(_))
+        && ctx.access == XenAccess::Auto
+        && ctx.tools.available("xl")
+    {
+        // The hypercalls failed (an XSM policy, a Xen release dom0scope does not know): xl
+        // may still work if it matches this Xen.
+        ctx.w.note("readconsole failed; trying xl".into());
+        con = Console::Xl;
         boot_ring = con.read_ring(ctx);
     }
     let how = con.how();
+    ctx.w.note(format!(
+        "Xen console ring and debug keys through {}",
+        con.via()
+    ));
     if let Some(b) = boot_ring {
         ctx.w
             .note(format!("{how} > xen/dmesg-boot.txt ({} bytes)", b.len()));
@@ -142,10 +191,16 @@ pub(crate) fn xen(ctx: &mut Ctx) -> Res<bool> {
             .note(format!("{how} > xen/dmesg.txt ({} bytes)", b.len()));
         ctx.write_logged("xen/dmesg.txt", b)?;
     }
-    if let Some(o) = ctx.run("xl", &["info"]).filter(CommandOutput::success) {
+    if matches!(con, Console::Xl) {
+        if let Some(o) = ctx.run("xl", &["info"]).filter(CommandOutput::success) {
+            ctx.w
+                .note(format!("xl info > xen/info.txt ({} bytes)", o.stdout.len()));
+            ctx.write_logged("xen/info.txt", &o.stdout)?;
+        }
+    } else {
+        // Nothing reads it; its Xen fields are in hypfs (buildinfo) and the boot ring.
         ctx.w
-            .note(format!("xl info > xen/info.txt ({} bytes)", o.stdout.len()));
-        ctx.write_logged("xen/info.txt", &o.stdout)?;
+            .note("xl info not run (Xen not reached through xl): no xen/info.txt".into());
     }
     ctx.say("asking Xen to list PCI devices and their owners (debug key 'Q')");
     let big_q = con.debug_key(ctx, 'Q');
@@ -182,86 +237,6 @@ fn q_dump<'a>(before: &[u8], after: &'a [u8]) -> (&'a [u8], &'static str) {
         after,
         "the ring wrapped and has no PCI dump header; the whole ring",
     )
-}
-
-/// hypfs through `xenhypfs`: the listing of every directory, the tree, and every entry.
-pub(crate) fn hypfs(ctx: &mut Ctx) -> Res {
-    if !ctx.tools.available("xenhypfs") {
-        ctx.w
-            .note("xenhypfs not installed: xen/hypfs/ not collected".into());
-        return Ok(());
-    }
-    let mut listing = Vec::new();
-    let mut dirs = vec!["/".to_string()];
-    let mut leaves = Vec::new();
-    while let Some(dir) = dirs.pop() {
-        if leaves.len() + dirs.len() > MAX_HYPFS_ENTRIES {
-            ctx.w.failed(format!(
-                "hypfs: more than {MAX_HYPFS_ENTRIES} entries, stopped"
-            ));
-            break;
-        }
-        let Some(o) = ctx.run("xenhypfs", &["ls", &dir]) else {
-            break;
-        };
-        listing.extend_from_slice(format!("# xenhypfs ls {dir} (rc={})\n", rc(&o)).as_bytes());
-        listing.extend_from_slice(&o.stdout);
-        let text = String::from_utf8_lossy(&o.stdout).into_owned();
-        let mut subdirs = Vec::new();
-        for line in text.lines() {
-            let mut tok = line.split_whitespace();
-            let (Some(kind), Some(name)) = (tok.next(), tok.last()) else {
-                continue;
-            };
-            if !kind.starts_with('<') || name.contains('/') || name == "." || name == ".." {
-                continue;
-            }
-            let path = if dir == "/" {
-                format!("/{name}")
-            } else {
-                format!("{dir}/{name}")
-            };
-            if kind == "<dir>" {
-                if path.matches('/').count() <= MAX_DEPTH {
-                    subdirs.push(path);
-                }
-            } else {
-                leaves.push(path);
-            }
-        }
-        // Keep a depth-first, name-ordered listing: push in reverse.
-        dirs.extend(subdirs.into_iter().rev());
-    }
-    ctx.write_logged("xen/hypfs/ls-recursive.txt", &listing)?;
-    if let Some(o) = ctx
-        .run("xenhypfs", &["tree"])
-        .filter(CommandOutput::success)
-    {
-        ctx.w.note(format!(
-            "xenhypfs tree > xen/hypfs/tree.txt ({} bytes)",
-            o.stdout.len()
-        ));
-        ctx.write_logged("xen/hypfs/tree.txt", &o.stdout)?;
-    }
-    let mut n = 0;
-    for leaf in &leaves {
-        if let Some(o) = ctx
-            .run("xenhypfs", &["cat", leaf])
-            .filter(CommandOutput::success)
-        {
-            ctx.write_logged(&format!("xen/hypfs/cat{leaf}"), &o.stdout)?;
-            n += 1;
-        }
-    }
-    ctx.w.note(format!(
-        "xenhypfs: {n} of {} entries read into xen/hypfs/cat/",
-        leaves.len()
-    ));
-    Ok(())
-}
-
-fn rc(o: &CommandOutput) -> String {
-    o.status.map_or_else(|| "killed".into(), |c| c.to_string())
 }
 
 /// Xen's build configuration as Debian installs it (`/boot/xen-<version>.config`).

@@ -49,8 +49,12 @@ pub struct AcpiTables {
     pub facs: Option<Facs>,
     /// The TPM 2.0 table (`TPM2`).
     pub tpm2: Option<Tpm2>,
-    /// `OperationRegion`s in the DSDT and SSDTs, per table artifact.
+    /// `OperationRegion`s in the DSDT and SSDTs, per table artifact: at most
+    /// [`aml::MAX_REGIONS_PER_TABLE`] a table and [`aml::MAX_REGIONS`] in all.
     pub op_regions: Vec<(String, Vec<aml::OpRegion>)>,
+    /// Regions found past those caps and not kept (each table's count is also a warning):
+    /// when non-zero, the AML owners in the inventory are incomplete.
+    pub op_regions_not_kept: u64,
     /// Per-table problems: unreadable headers, bad checksums, truncation, parse errors.
     pub warnings: Vec<Warning>,
 }
@@ -63,6 +67,7 @@ impl AcpiTables {
     /// Parses every `acpi/…` artifact given as (artifact path, bytes).
     pub fn parse<'a>(artifacts: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> AcpiTables {
         let mut out = AcpiTables::default();
+        let mut regions_kept = 0usize;
         for (path, bytes) in artifacts {
             if bytes.get(..4) == Some(b"FACS".as_slice()) {
                 match facs::parse(path, bytes) {
@@ -117,8 +122,39 @@ impl AcpiTables {
             } else if &sig == b"TPM2" {
                 tpm2::parse(&info, body).map(|t| out.tpm2 = Some(t))
             } else if &sig == b"DSDT" || &sig == b"SSDT" {
-                out.op_regions
-                    .push((info.artifact.clone(), aml::scan(body)));
+                let keep = aml::MAX_REGIONS_PER_TABLE.min(aml::MAX_REGIONS - regions_kept);
+                let scan = aml::scan(body, keep);
+                regions_kept += scan.regions.len();
+                if scan.not_kept > 0 {
+                    out.op_regions_not_kept += scan.not_kept;
+                    let (kept, total) = (
+                        scan.regions.len(),
+                        scan.regions.len() as u64 + scan.not_kept,
+                    );
+                    let message = if kept == 0 {
+                        format!(
+                            "kept none of its {total} OperationRegions ({} were kept from earlier \
+                             tables, the cap in all, to bound memory): the owners they declare \
+                             are missing from the inventory",
+                            aml::MAX_REGIONS
+                        )
+                    } else {
+                        format!(
+                            "kept the first {kept} of its {total} OperationRegions (at most {} a \
+                             table, {} in all, to bound memory): the owners the other {} declare \
+                             are missing from the inventory",
+                            aml::MAX_REGIONS_PER_TABLE,
+                            aml::MAX_REGIONS,
+                            scan.not_kept
+                        )
+                    };
+                    out.warnings.push(Warning {
+                        artifact: path.into(),
+                        line: 0,
+                        message,
+                    });
+                }
+                out.op_regions.push((info.artifact.clone(), scan.regions));
                 Ok(())
             } else if &sig == b"FACP" {
                 fadt::parse(&info, body).map(|t| out.fadt = Some(t))

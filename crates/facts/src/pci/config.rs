@@ -163,6 +163,24 @@ pub fn capabilities(c: &[u8]) -> Vec<Capability> {
     out
 }
 
+/// The register base of an AMD IOMMU from its IOMMU Capability Block (capability ID 0x0F
+/// with capability type 011b in bits 18:16 of the header), and the block's offset: the Base
+/// Address Low register (block + 4) holds bits 31:14, Base Address High (block + 8) bits 63:32
+/// (AMD I/O Virtualization Technology (IOMMU) Specification, 48882 rev 3.x, §3.2.2). The
+/// firmware programs it; dom0 can read it even where Xen hides the IVRS table (PVH).
+pub fn amd_iommu_base(c: &[u8]) -> Option<(u64, u16)> {
+    let cap = capabilities(c).into_iter().find(|k| {
+        !k.extended
+            && k.id == 0x0f
+            && u32_at(c, usize::from(k.offset)).is_some_and(|h| (h >> 16) & 7 == 3)
+    })?;
+    let o = usize::from(cap.offset);
+    let low = u64::from(u32_at(c, o + 4)? & 0xffff_c000);
+    let high = u64::from(u32_at(c, o + 8)?);
+    let base = high << 32 | low;
+    (base != 0).then_some((base, cap.offset))
+}
+
 /// The MSI-X table and PBA, if the function has the capability.
 pub fn msix(c: &[u8]) -> Option<MsiX> {
     let cap = capabilities(c)
@@ -179,4 +197,42 @@ pub fn msix(c: &[u8]) -> Option<MsiX> {
         pba_offset: p & !7,
         entries: (ctl & 0x7ff) + 1,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::amd_iommu_base;
+
+    /// The capability block as QEMU's `amd-iommu` (1022:0018) lays it out: ID 0x0F at 0x40,
+    /// type 011b, base 0xfed80000.
+    fn iommu_config(header: u32, low: u32, high: u32) -> Vec<u8> {
+        let mut c = vec![0u8; 256];
+        c[0..4].copy_from_slice(&[0x22, 0x10, 0x18, 0x00]);
+        c[6] = 0x10; // capability list present
+        c[0x34] = 0x40;
+        c[0x40..0x44].copy_from_slice(&header.to_le_bytes());
+        c[0x44..0x48].copy_from_slice(&low.to_le_bytes());
+        c[0x48..0x4c].copy_from_slice(&high.to_le_bytes());
+        c
+    }
+
+    #[test]
+    fn the_iommu_capability_gives_the_register_base() {
+        let c = iommu_config(0x1f03_000f, 0xfed8_0001, 0);
+        assert_eq!(amd_iommu_base(&c), Some((0xfed8_0000, 0x40)));
+        let c = iommu_config(0x1f03_000f, 0x8000_4000, 0x1);
+        assert_eq!(amd_iommu_base(&c), Some((0x1_8000_4000, 0x40)));
+    }
+
+    #[test]
+    fn another_secure_device_type_or_no_base_is_not_an_iommu_base() {
+        assert_eq!(
+            amd_iommu_base(&iommu_config(0x1f02_000f, 0xfed8_0000, 0)),
+            None
+        );
+        assert_eq!(amd_iommu_base(&iommu_config(0x1f03_000f, 0x3fff, 0)), None);
+        // Truncated config space: the block runs past the captured bytes.
+        let c = iommu_config(0x1f03_000f, 0xfed8_0000, 0);
+        assert_eq!(amd_iommu_base(&c[..0x46]), None);
+    }
 }

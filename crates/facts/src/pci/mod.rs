@@ -73,6 +73,14 @@ impl PciFunction {
         self.class >> 8 == 0x0806
     }
 
+    /// An AMD (or Hygon) IOMMU function's register base and the config offset of the
+    /// capability it was read from (see [`config::amd_iommu_base`]).
+    pub fn amd_iommu_base(&self) -> Option<(u64, u16)> {
+        (self.is_iommu() && matches!(self.vendor_id, 0x1022 | 0x1d94))
+            .then(|| config::amd_iommu_base(&self.config))
+            .flatten()
+    }
+
     /// ISA/LPC bridge (class 06:01): the PCH/FCH function with the BIOS controls.
     pub fn is_lpc_bridge(&self) -> bool {
         self.class >> 8 == 0x0601

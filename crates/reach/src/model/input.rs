@@ -282,8 +282,11 @@ pub struct ModelInput {
     pub vtd_drhd: Vec<u64>,
     /// AMD IOMMUs Xen enabled (count of `AMD-Vi: IOMMU N Enabled.` lines).
     pub amd_iommu_units: u32,
-    /// AMD IOMMU register bases from the IVRS's IVHD blocks, sorted and deduplicated (empty without an IVRS).
+    /// AMD IOMMU register bases from the IVRS's IVHD blocks, else from the AMD IOMMU
+    /// functions' PCI capability blocks; sorted and deduplicated.
     pub amd_iommu_bases: Vec<u64>,
+    /// Where `amd_iommu_bases` were read (None when there are none).
+    pub amd_iommu_source: Option<String>,
     /// I/O-port UARTs Xen uses as its console (`console=` × `comN=`).
     pub serial: Vec<SerialPort>,
     /// The AP trampoline, located from the memory maps.

@@ -387,7 +387,10 @@ fn iommu_hwdom_init(o: &mut Out<'_>) {
             Op::Deny,
             frame_of(base),
             frame_of(base + 0x3fff),
-            format!("AMD IOMMU at {base:#x}"),
+            match &i.amd_iommu_source {
+                Some(from) => format!("AMD IOMMU at {base:#x} ({from})"),
+                None => format!("AMD IOMMU at {base:#x}"),
+            },
             None,
         );
     }

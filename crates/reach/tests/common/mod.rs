@@ -40,6 +40,7 @@ pub fn vector_platform(version: &str, mode: Dom0Mode) -> ModelInput {
         vtd_drhd: vec![0xfed9_0000, 0xfed9_1000],
         amd_iommu_units: 0,
         amd_iommu_bases: vec![],
+        amd_iommu_source: None,
         serial: vec![SerialPort {
             name: "com1".into(),
             io_base: 0x3f8,

@@ -29,6 +29,10 @@ pub struct Register {
     pub at: Vec<Location>,
 }
 
+/// The registers a policy defines, by name (names are unique; a map keeps every lookup of a
+/// `register_bits` test logarithmic however many a policy file defines).
+pub type Registers = BTreeMap<String, Register>;
+
 fn one() -> u8 {
     1
 }
@@ -164,10 +168,10 @@ fn read<'a>(i: &'a Inputs<'_>, reg: &'a Register) -> Result<Read<'a>, String> {
 
 /// `register_bits = [{ register, field, equals }, …]`: every named bit has the
 /// given value. Vars: `registers` (the values read), `chipset`.
-pub fn register_bits(i: &Inputs<'_>, registers: &[Register], tests: &[BitTest]) -> Truth {
+pub fn register_bits(i: &Inputs<'_>, registers: &Registers, tests: &[BitTest]) -> Truth {
     let mut reads: Vec<(Read<'_>, Vec<(String, u8)>)> = Vec::new();
     for t in tests {
-        let Some(reg) = registers.iter().find(|r| r.name == t.register) else {
+        let Some(reg) = registers.get(&t.register) else {
             return Truth::Unknown(format!("a definition of register {}", t.register));
         };
         let Some(bit) = reg.fields.get(&t.field) else {

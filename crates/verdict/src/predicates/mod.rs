@@ -22,7 +22,7 @@ use dom0scope_facts::xenlog::Dom0Mode;
 use crate::FrameRange;
 use crate::inputs::Inputs;
 use dom0::LockdownLevel;
-use firmware::{BitTest, Register};
+use firmware::{BitTest, Registers};
 use host::{CpuVendor, DmaMode, PciClass};
 use memory::OwnerKind;
 use ports::{PortOwnerKind, PortSpec};
@@ -178,7 +178,7 @@ impl Predicate {
         }
     }
 
-    pub(crate) fn eval(&self, i: &Inputs<'_>, registers: &[Register]) -> Truth {
+    pub(crate) fn eval(&self, i: &Inputs<'_>, registers: &Registers) -> Truth {
         match self {
             Predicate::Always => Truth::Holds(Detail::default()),
             Predicate::ReachesOwner(k) => memory::reaches_owner(i, *k),

@@ -4,8 +4,8 @@ use dom0scope_verdict::predicates::firmware::*;
 
 use crate::common::load;
 
-fn smramc() -> Vec<Register> {
-    vec![Register {
+fn smramc() -> Registers {
+    let r = Register {
         name: "SMRAMC".into(),
         description: "System Management RAM Control".into(),
         width: 1,
@@ -30,7 +30,8 @@ fn smramc() -> Vec<Register> {
                 source: "test".into(),
             },
         ],
-    }]
+    };
+    [(r.name.clone(), r)].into()
 }
 
 fn t(field: &str, equals: u8) -> BitTest {
@@ -68,7 +69,7 @@ fn unknown_chipsets_unsupported_registers_and_bare_logs_are_not_evaluated() {
     };
     assert_eq!(why, "not implemented here");
     let mut regs = smramc();
-    regs[0].at.truncate(1);
+    regs.get_mut("SMRAMC").unwrap().at.truncate(1);
     let Truth::Unknown(why) = register_bits(&i, &regs, &[t("D_LCK", 0)]) else {
         panic!("i440FX is not in this list");
     };

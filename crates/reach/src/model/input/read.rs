@@ -250,22 +250,14 @@ impl ModelInput {
             );
         }
         let amd_iommu_units = log.iommu.amd_vi_units;
-        let amd_iommu_bases: Vec<u64> = facts
-            .acpi
-            .as_ref()
-            .and_then(|a| a.ivrs.as_ref())
-            .map(|i| {
-                let mut b: Vec<u64> = i.ivhd.iter().map(|h| h.base).collect();
-                b.sort_unstable();
-                b.dedup();
-                b
-            })
-            .unwrap_or_default();
+        let (mut amd_iommu_bases, amd_iommu_source) = amd_iommus(facts);
+        amd_iommu_bases.sort_unstable();
+        amd_iommu_bases.dedup();
         if iommu_enabled && amd_iommu_units > 0 && amd_iommu_bases.is_empty() {
             assume(
                 "AMD IOMMU register bases",
                 "unknown: their 16 KiB register windows are not modelled".into(),
-                "the IVRS table",
+                "the IVRS table, or the AMD IOMMU's PCI config space (pci/*/config)",
             );
         }
 
@@ -303,6 +295,7 @@ impl ModelInput {
             vtd_drhd,
             amd_iommu_units,
             amd_iommu_bases,
+            amd_iommu_source,
             serial,
             trampoline,
             dma,
@@ -461,4 +454,36 @@ fn uart_io_base(cfg: &str, default: u16) -> Option<u16> {
         Some(f) => parse(f).and_then(|b| u16::try_from(b).ok()),
         None => Some(default),
     }
+}
+
+/// The AMD IOMMUs' register bases and where they were read: the IVRS table's IVHD blocks, else
+/// each AMD IOMMU function's capability block. Xen does not pass the IVRS to a PVH dom0, whose
+/// snapshot then has only the config space (which Xen leaves readable: `pci_ro_device`).
+fn amd_iommus(facts: &Facts) -> (Vec<u64>, Option<String>) {
+    if let Some(ivrs) = facts.acpi.as_ref().and_then(|a| a.ivrs.as_ref())
+        && !ivrs.ivhd.is_empty()
+    {
+        let bases = ivrs.ivhd.iter().map(|h| h.base).collect();
+        return (bases, Some("IVRS IVHD".into()));
+    }
+    let found: Vec<(u64, String)> = facts
+        .pci
+        .iter()
+        .filter_map(|f| {
+            let (base, at) = f.amd_iommu_base()?;
+            Some((
+                base,
+                format!("pci/{}/config IOMMU capability at {at:#x}", f.sbdf),
+            ))
+        })
+        .collect();
+    if found.is_empty() {
+        return (Vec::new(), None);
+    }
+    let source = found
+        .iter()
+        .map(|(_, s)| s.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
+    (found.into_iter().map(|(b, _)| b).collect(), Some(source))
 }
