@@ -1,7 +1,8 @@
 //! Debug key `'Q'`: one line per PCI device with the domain that owns it
 //! (Xen `drivers/passthrough/pci.c` `_dump_pci_devices()`; `%pp - %pd - node %d`), and the
-//! Xen IRQs of its MSI/MSI-X entries (`drivers/passthrough/msi.c` `pdev_dump_msi()`:
-//! ` - MSIs < %d %d … >`, the same from RELEASE-4.13.0 to RELEASE-4.22.0).
+//! Xen IRQs of its MSI/MSI-X entries (` - MSIs < %d %d … >`: `drivers/passthrough/msi.c`
+//! `pdev_dump_msi()` from RELEASE-4.16.0 to RELEASE-4.22.0, only for a device with MSIs;
+//! before, `_dump_pci_devices()` printed it for every device).
 //! A later dump of the same device replaces the earlier one.
 
 use std::sync::LazyLock;
