@@ -19,7 +19,11 @@ fn no_argument_audits_the_bundled_example_and_says_so() {
         .stdout(predicate::str::contains(
             "audit of bundled example snapshot x417-pv-q35-vtd-bios",
         ))
-        .stdout(predicate::str::contains("DOM0_LOWMEM_TRAMPOLINE"))
+        .stdout(predicate::str::contains("CRITICAL DOM0_LOWMEM_TRAMPOLINE"));
+    dom0scope()
+        .args(["audit", "--details"])
+        .assert()
+        .code(1)
         .stdout(predicate::str::contains(
             "I/O Memory { 0-fed8f, fed91-fedff, fef00-fcfffff }",
         ));
@@ -34,7 +38,7 @@ fn every_collected_snapshot_fires_the_trampoline_rule_worded_per_mode() {
         ("x420-pvh-q35-vtd-bios", "This PVH dom0 cannot map DOMID_IO"),
     ] {
         let out = dom0scope()
-            .arg("audit")
+            .args(["audit", "--details"])
             .arg(testdata(&format!("snapshots/{name}")))
             .assert()
             .code(1)
@@ -83,7 +87,7 @@ fn fail_on_critical_still_fails_and_json_is_valid() {
 fn a_log_without_the_q_dump_reports_the_rule_not_evaluated() {
     // A real machine's boot log: no debug-key 'q' dump, so no observed reach.
     dom0scope()
-        .arg("audit")
+        .args(["audit", "--details"])
         .arg(testdata(
             "logs/xen-dmesg/intel-thinkpad-t480s-coreboot_xen-4.17.5_qubes_legacy.txt",
         ))
@@ -94,7 +98,11 @@ fn a_log_without_the_q_dump_reports_the_rule_not_evaluated() {
         ))
         // A legacy (BIOS) boot has no EFI runtime services: that rule is decided
         // (it passes) even without the rangesets.
-        .stdout(predicate::str::contains("DOM0_EFI_RUNTIME_WRITE").not())
+        .stdout(predicate::str::contains("NOT EVALUATED DOM0_EFI_RUNTIME_WRITE").not())
+        .stdout(
+            predicate::str::is_match(r"\n  Passed \(\d+\): (.|\n    )*DOM0_EFI_RUNTIME_WRITE")
+                .unwrap(),
+        )
         // The IOMMU mode is in the log, so the DMA rule is judged.
         .stdout(predicate::str::contains("CRITICAL DOM0_DMA_XEN_HEAP"))
         .stdout(predicate::str::contains("rule(s) not evaluated"))
@@ -193,7 +201,7 @@ fn tar_and_tar_gz_snapshots_audit_like_the_directory() {
         )
         .unwrap();
         dom0scope()
-            .arg("audit")
+            .args(["audit", "--details"])
             .arg(&path)
             .assert()
             .code(1)
@@ -231,8 +239,23 @@ fn damaged_artifact_degrades_instead_of_aborting() {
     log.extend_from_slice(b"(XEN) ACPI: IOAPIC (id[0xZZ] broken)\n");
     std::fs::write(snap.join("xen/dmesg.txt"), log).unwrap();
     std::fs::remove_file(snap.join("linux/cmdline")).unwrap();
+    // The default view says the audit is degraded and why; the details add the warnings.
     dom0scope()
         .arg("audit")
+        .arg(&snap)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "Snapshot problems (the audit is degraded)",
+        ))
+        .stdout(predicate::str::contains("acpi/HPET: damaged"))
+        .stdout(predicate::str::contains(
+            "The snapshot is degraded (3 problem(s)",
+        ))
+        .stdout(predicate::str::contains("2 parse warning(s)"))
+        .stdout(predicate::str::contains("unreadable ACPI IOAPIC line").not());
+    dom0scope()
+        .args(["audit", "--details"])
         .arg(&snap)
         .assert()
         .code(1)
@@ -280,7 +303,7 @@ fn a_revoked_trampoline_no_longer_fires_the_rule() {
     )
     .unwrap();
     dom0scope()
-        .arg("audit")
+        .args(["audit", "--details"])
         .arg(&path)
         .assert()
         .code(1)
@@ -291,68 +314,6 @@ fn a_revoked_trampoline_no_longer_fires_the_rule() {
         .stdout(predicate::str::contains(
             "INFO     DOM0_REACH_DIFFERS_FROM_MODEL",
         ));
-}
-
-#[test]
-fn summary_is_one_line_per_finding_with_the_same_result() {
-    let full = dom0scope()
-        .args(["audit"])
-        .arg(testdata("snapshots/x417-pv-q35-uefi"))
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let short = dom0scope()
-        .args(["audit", "--summary"])
-        .arg(testdata("snapshots/x417-pv-q35-uefi"))
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let (full, short) = (
-        String::from_utf8(full).unwrap(),
-        String::from_utf8(short).unwrap(),
-    );
-    let last = |s: &str| s.lines().last().unwrap().to_owned();
-    assert_eq!(last(&full), last(&short), "the same result line");
-    assert!(last(&short).starts_with("Result: "));
-    // Every finding of the full report is one line of the summary, and nothing more is said.
-    let ids: Vec<&str> = full
-        .lines()
-        .filter_map(|l| {
-            let t = l.trim_start();
-            let sev = ["CRITICAL ", "HIGH ", "MEDIUM ", "LOW ", "INFO "];
-            sev.iter()
-                .any(|s| t.starts_with(s))
-                .then(|| t.split_whitespace().nth(1).unwrap())
-        })
-        .collect();
-    assert!(ids.contains(&"DOM0_EFI_RUNTIME_WRITE"), "{ids:?}");
-    for id in &ids {
-        assert_eq!(
-            short
-                .lines()
-                .filter(|l| l.split_whitespace().nth(1) == Some(id))
-                .count(),
-            1,
-            "{id}"
-        );
-    }
-    assert!(!short.contains("evidence:") && !short.contains("fix ("));
-    assert!(short.contains("no artifact claims"));
-    assert!(
-        short.len() * 3 < full.len(),
-        "{} vs {}",
-        short.len(),
-        full.len()
-    );
-    dom0scope()
-        .args(["audit", "--summary", "--format", "json"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--summary is a text view"));
 }
 
 /// A real Fedora host's serial log (Xen 4.21.1, PVH dom0, no 'q' dump): nothing at or above
@@ -374,12 +335,15 @@ fn nothing_judged_is_incomplete_not_a_pass() {
         ))
         .stdout(predicate::str::contains("dom0scope collect -o DIR"))
         .stdout(predicate::str::contains("PASS").not());
+    // The default view explains it too, pointing at the details for each rule's needs.
     dom0scope()
-        .args(["audit", "--summary"])
+        .arg("audit")
         .arg(&log)
         .assert()
         .code(3)
-        .stdout(predicate::str::contains("INCOMPLETE"));
+        .stdout(predicate::str::contains("INCOMPLETE at --fail-on high"))
+        .stdout(predicate::str::contains("Not a pass:"))
+        .stdout(predicate::str::contains("dom0scope collect -o DIR"));
     let out = dom0scope()
         .args(["audit", "--format", "json"])
         .arg(&log)
@@ -491,7 +455,10 @@ fn an_early_truncated_tar_gz_says_it_is_damaged() {
         .stderr(predicate::str::contains(
             "truncated or damaged archive: no Xen log",
         ))
-        .stderr(predicate::str::contains(
-            "archive truncated or damaged at byte",
-        ));
+        // Where the cut lands (between members or inside one) depends on the order the
+        // directory was tarred in, which is the file system's.
+        .stderr(
+            predicate::str::is_match("archive truncated or damaged (inside the member )?at byte")
+                .unwrap(),
+        );
 }

@@ -14,19 +14,23 @@ use predicates::prelude::*;
 const LOG: &str = "logs/qemu-xen-4.17/pv-q35-qemu64.log";
 const TIMEOUT: Duration = Duration::from_secs(60);
 
+/// `dom0scope` writing text too wide for the label of a long path to fold.
+fn wide() -> assert_cmd::Command {
+    let mut c = dom0scope();
+    c.env("COLUMNS", "1000");
+    c
+}
+
 /// The audit's stdout for the log read as a file, to compare a stream's against.
 fn audit_of_file() -> String {
-    let out = dom0scope()
-        .arg("audit")
-        .arg(testdata(LOG))
-        .output()
-        .unwrap();
+    let out = wide().arg("audit").arg(testdata(LOG)).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     String::from_utf8(out.stdout).unwrap()
 }
 
 /// The report with the input's label dropped and its artifact name (`pv-q35-qemu64.log` for
-/// the file or its `.gz`, `stdin` for a pipe) made one: the rest must be identical.
+/// the file or its `.gz`, `stdin` for a pipe) made one: the rest must be identical. (The
+/// reports compared are wide enough that no label folds onto a second line.)
 fn body(report: &str) -> String {
     report
         .lines()
@@ -44,7 +48,7 @@ fn a_log_piped_into_dash_or_dev_stdin_audits_like_the_file() {
     let log = std::fs::read(testdata(LOG)).unwrap();
     let want = body(&audit_of_file());
     for arg in ["-", "/dev/stdin"] {
-        let out = dom0scope()
+        let out = wide()
             .arg("audit")
             .arg(arg)
             .write_stdin(log.clone())
@@ -63,7 +67,7 @@ fn a_log_piped_into_dash_or_dev_stdin_audits_like_the_file() {
 #[test]
 fn an_archive_piped_into_dash_is_read_as_an_archive() {
     let tgz = std::fs::read(testdata("snapshots/e417-pv-q35-bios-before.tar.gz")).unwrap();
-    dom0scope()
+    wide()
         .args(["audit", "-"])
         .write_stdin(tgz)
         .timeout(TIMEOUT)
@@ -76,7 +80,7 @@ fn an_archive_piped_into_dash_is_read_as_an_archive() {
 
 #[test]
 fn nothing_piped_in_is_an_empty_input() {
-    dom0scope()
+    wide()
         .args(["audit", "-"])
         .write_stdin(Vec::new())
         .timeout(TIMEOUT)
@@ -92,7 +96,7 @@ fn a_gzipped_bare_log_audits_like_the_log() {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     e.write_all(&std::fs::read(testdata(LOG)).unwrap()).unwrap();
     std::fs::write(&path, e.finish().unwrap()).unwrap();
-    let out = dom0scope().arg("audit").arg(&path).output().unwrap();
+    let out = wide().arg("audit").arg(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert_eq!(
         body(&String::from_utf8(out.stdout).unwrap()),
@@ -122,7 +126,7 @@ fn the_first_tenth_of_a_tar_gz_says_it_is_truncated() {
     for (name, whole) in [("bundled.tar.gz", bundled), ("tarred.tar.gz", tarred)] {
         let path = dir.path().join(name);
         std::fs::write(&path, &whole[..whole.len() / 10]).unwrap();
-        let out = dom0scope().arg("audit").arg(&path).output().unwrap();
+        let out = wide().arg("audit").arg(&path).output().unwrap();
         let err = String::from_utf8(out.stderr).unwrap();
         if out.status.code() == Some(2) {
             assert!(
@@ -155,7 +159,7 @@ while [ ${#PWD} -lt 3850 ]; do mkdir $d && cd -P $d || exit 1; done
         .unwrap()
         .success();
     assert!(ok);
-    dom0scope()
+    wide()
         .arg("audit")
         .arg(&snap)
         .timeout(TIMEOUT)

@@ -350,7 +350,7 @@ fn verify_marks_frames_above_an_assumed_width_and_exits_3() {
         "{summary}"
     );
     dom0scope()
-        .arg("audit")
+        .args(["audit", "--details"])
         .arg(&path)
         .assert()
         .stdout(predicate::str::contains(

@@ -136,7 +136,7 @@ fn escape_sequences_from_a_snapshot_never_reach_the_terminal() {
     let path = hostile_log(dir.path());
     for args in [
         vec!["audit"],
-        vec!["audit", "--summary"],
+        vec!["audit", "--details"],
         vec!["map"],
         vec!["hypercalls"],
         vec!["predict"],
@@ -158,7 +158,11 @@ fn escape_sequences_from_a_snapshot_never_reach_the_terminal() {
         }
     }
     // The audit shows the command line, escaped but readable.
-    let out = dom0scope().arg("audit").arg(&path).output().unwrap();
+    let out = dom0scope()
+        .args(["audit", "--details"])
+        .arg(&path)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("\\x1b[2J.log"), "file name: {text}");
     assert!(

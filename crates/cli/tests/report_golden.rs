@@ -8,14 +8,26 @@ fn run(args: &[&str]) -> String {
         .replace(env!("CARGO_PKG_VERSION"), "[VERSION]")
 }
 
+/// The default view: the answer and one line per finding (what `--summary` was).
 #[test]
 fn text_report_of_the_bundled_example() {
     insta::assert_snapshot!(run(&["audit"]));
 }
 
+/// Everything the default text had before the answer moved first: these goldens are the
+/// earlier default-text goldens with the answer's lines added at the top.
 #[test]
-fn text_report_of_a_pvh_snapshot() {
-    insta::assert_snapshot!(run(&["audit", "testdata/snapshots/x420-pvh-q35-vtd-bios"]));
+fn details_of_the_bundled_example() {
+    insta::assert_snapshot!(run(&["audit", "--details"]));
+}
+
+#[test]
+fn details_of_a_pvh_snapshot() {
+    insta::assert_snapshot!(run(&[
+        "audit",
+        "--details",
+        "testdata/snapshots/x420-pvh-q35-vtd-bios"
+    ]));
 }
 
 #[test]

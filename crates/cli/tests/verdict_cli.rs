@@ -178,6 +178,14 @@ fn waivers_hold_until_their_date_and_are_reported_after() {
         .arg(&p)
         .arg(&snap)
         .assert()
+        .stdout(predicate::str::contains(
+            "Expired waivers (ignored) (1): DOM0_LOWMEM_TRAMPOLINE (expired 2026-06-30)",
+        ));
+    dom0scope()
+        .args(["audit", "--details", "--today", "2026-07-01", "--policy"])
+        .arg(&p)
+        .arg(&snap)
+        .assert()
         .stdout(predicate::str::contains("Expired waivers (ignored)"))
         .stdout(predicate::str::contains(
             "DOM0_LOWMEM_TRAMPOLINE expired on 2026-06-30",

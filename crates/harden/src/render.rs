@@ -28,6 +28,7 @@ pub fn render_text(p: &Plan) -> String {
         p.xen_version.as_deref().unwrap_or("unknown"),
         p.dom0_mode.map_or("unknown", |m| m.label())
     );
+    answer(&mut o, p);
     if !p.dom0_use_checked {
         let _ = writeln!(
             o,
@@ -127,6 +128,41 @@ pub fn render_text(p: &Plan) -> String {
         &p.other_changes,
     );
     o
+}
+
+/// The answer before the plan it rests on: the level now and once dom0 has given up the
+/// planned ranges, and what that closes and leaves.
+fn answer(o: &mut String, p: &Plan) {
+    let planned = p.planned().count();
+    let Some(r) = &p.residual else {
+        let _ = writeln!(
+            o,
+            "Level: not predicted (no observed rangesets to take the {planned} planned range(s) from)"
+        );
+        return;
+    };
+    let _ = writeln!(
+        o,
+        "Level: {} now, {} once dom0 gives up the {planned} planned range(s)",
+        r.level_before, r.level_after
+    );
+    let ids = |l: &[crate::FindingRef]| {
+        l.iter()
+            .map(|f| f.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut line = format!("  closes {} finding(s)", r.closed.len());
+    if !r.closed.is_empty() {
+        line.push_str(&format!(" ({})", ids(&r.closed)));
+    }
+    line.push_str(&format!("; {} remain", r.remaining.len()));
+    if !r.opened.is_empty() {
+        line.push_str(&format!("; OPENS {} ({})", r.opened.len(), ids(&r.opened)));
+    }
+    let xen: usize = p.xen_changes.iter().map(|g| g.changes.len()).sum();
+    line.push_str(&format!("; {xen} change(s) only Xen can make (below)"));
+    let _ = writeln!(o, "{line}");
 }
 
 fn groups(o: &mut String, title: &str, gs: &[ChannelChanges]) {

@@ -1,11 +1,19 @@
 //! The report stage: renders an audit for people (text, with colour when the
 //! terminal wants it) and for programs (JSON with a versioned schema,
 //! `docs/json-schema/dom0scope-audit-1.json`; SARIF 2.1.0).
+//!
+//! Both text views open with the answer (level, the one-sentence answer, the counts and
+//! the result): [`render_summary`] is the screenful `audit` prints by default,
+//! [`render_details`] the full evidence (`audit --details`).
 
+mod answer;
 mod escape;
+mod reach;
 mod sarif;
+mod style;
 mod summary;
 mod text;
+mod wrap;
 
 use dom0scope_facts::Facts;
 use dom0scope_inventory::Inventory;
@@ -16,7 +24,8 @@ use serde::Serialize;
 pub use escape::for_terminal;
 pub use sarif::{SARIF_SCHEMA_URI, render_sarif};
 pub use summary::render_summary;
-pub use text::render_text;
+pub use text::render_details;
+pub use wrap::{DEFAULT_WIDTH, MIN_WIDTH};
 
 /// Version of the JSON document; bumped on any incompatible change.
 pub const JSON_SCHEMA: &str = "dom0scope-audit/1";

@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use dom0scope_report::{Audit, SnapshotInfo, render_sarif, render_summary, render_text};
+use dom0scope_report::{Audit, SnapshotInfo, render_details, render_sarif, render_summary};
 use dom0scope_verdict::Severity;
 
-use super::output::{Ext, Kind, emit, extension};
+use super::output::{Ext, Kind, emit, extension, text_width};
 
 /// Output format of `audit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -47,8 +47,13 @@ pub struct Args {
     /// Output format [default: text; with -o, from FILE's extension: .json, .sarif].
     #[arg(long, value_enum)]
     pub format: Option<Format>,
-    /// Text only: the short view (one line per finding, the level and the result).
+    /// Text only: the full evidence (dom0's reach with the owner of every range and port, and
+    /// each finding's evidence, fixes and sources) after the answer.
     #[arg(long)]
+    pub details: bool,
+    /// The default text view (the answer, one line per finding, the other rules by name);
+    /// accepted so that scripts written when it was not the default keep working.
+    #[arg(long, conflicts_with = "details")]
     pub summary: bool,
     /// Write the report to FILE instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
@@ -70,8 +75,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Some(Ext::Sarif) => Format::Sarif,
             None => Format::Text,
         });
-    if args.summary && format != Format::Text {
-        anyhow::bail!("--summary is a text view; JSON and SARIF always carry everything");
+    for (set, flag) in [(args.details, "--details"), (args.summary, "--summary")] {
+        if set && format != Format::Text {
+            anyhow::bail!("{flag} is a text view; JSON and SARIF always carry everything");
+        }
     }
     let Some((policy, today)) = args.judge.resolve()? else {
         return Ok(ExitCode::from(2));
@@ -100,8 +107,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.fail_on.into(),
     );
     let rendered = match format {
-        Format::Text if args.summary => render_summary(&audit),
-        Format::Text => render_text(&audit),
+        Format::Text if args.details => render_details(&audit, text_width(args.output.as_deref())),
+        Format::Text => render_summary(&audit, text_width(args.output.as_deref())),
         Format::Json => audit.to_json(),
         Format::Sarif => render_sarif(&audit),
     };

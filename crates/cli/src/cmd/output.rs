@@ -6,13 +6,13 @@
 //! A report that was not written is an error (exit 2), on standard output as in a file: a
 //! full disk, a closed pipe or a closed standard output must not look like a passing run.
 //! Text is escaped for the terminal here, once, whatever renderer made it
-//! ([`dom0scope_report::for_terminal`]).
+//! ([`dom0scope_report::for_terminal`]), and [`text_width`] says how wide it may be.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use dom0scope_report::for_terminal;
+use dom0scope_report::{DEFAULT_WIDTH, MIN_WIDTH, for_terminal};
 
 /// Output format of the subcommands that print text or JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -50,6 +50,25 @@ impl Output {
         };
         emit(rendered, kind, self.output.as_deref())
     }
+}
+
+/// Columns text for people is wrapped at: 100 in a file (`-o`: the same report whoever
+/// writes it), else `COLUMNS` when set to a number, else the terminal's width when standard
+/// output is one, else 100; never under [`MIN_WIDTH`].
+pub fn text_width(output: Option<&Path>) -> usize {
+    if output.is_some() {
+        return DEFAULT_WIDTH;
+    }
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c > 0);
+    columns
+        .or_else(|| {
+            terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0))
+        })
+        .unwrap_or(DEFAULT_WIDTH)
+        .max(MIN_WIDTH)
 }
 
 /// A format that `-o FILE`'s extension names.

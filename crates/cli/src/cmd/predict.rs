@@ -74,7 +74,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let p = model::predict(&input);
     let out = match args.out.format() {
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(&p)?;
+            let doc = Document {
+                schema: SCHEMA,
+                snapshot: snapshot.origin.label(),
+                prediction: &p,
+            };
+            let mut s = serde_json::to_string_pretty(&doc)?;
             s.push('\n');
             s
         }
@@ -82,6 +87,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     args.out.write(&out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The JSON document's schema name (`docs/json-schema/dom0scope-predict-1.json`).
+const SCHEMA: &str = "dom0scope-predict/1";
+
+/// `predict --format json`: the prediction, named and labelled like every JSON output.
+#[derive(serde::Serialize)]
+struct Document<'a> {
+    schema: &'static str,
+    snapshot: String,
+    #[serde(flatten)]
+    prediction: &'a Prediction,
 }
 
 /// Xen's own `q` syntax, then what the model assumed and each step it took.

@@ -277,6 +277,28 @@ fn render(
         p.xen.label,
         p.mode.label()
     );
+    // The answer first, before the sets and differences it rests on.
+    let _ = writeln!(
+        s,
+        "{}",
+        match (cmp.outcome, applied.is_some()) {
+            (Outcome::Agree, false) => "Result: the model and Xen agree exactly.",
+            (Outcome::DiffersWhereAssumed, false) =>
+                "Result: the model and Xen differ only where assumptions decided (exit 3): the \
+                 model is not contradicted; collect a snapshot (`dom0scope collect`) to settle \
+                 the assumed facts.",
+            (Outcome::ModelDiffers, false) =>
+                "Result: the model and Xen DIFFER where nothing was assumed (a model bug or a \
+                 surprise on this host).",
+            (Outcome::Agree, true) =>
+                "Result: the model minus the applied plan and Xen agree exactly (the plan's ranges are gone, nothing else changed).",
+            (Outcome::DiffersWhereAssumed, true) =>
+                "Result: the model minus the applied plan and Xen differ only where assumptions \
+                 decided (exit 3); collect a full snapshot to settle the assumed facts.",
+            (Outcome::ModelDiffers, true) =>
+                "Result: the model minus the applied plan and Xen DIFFER where nothing was assumed (the plan was not applied as written, a model bug, or a surprise on this host).",
+        }
+    );
     if let Some(a) = applied {
         let _ = writeln!(
             s,
@@ -377,26 +399,5 @@ fn render(
             );
         }
     }
-    let _ = writeln!(
-        s,
-        "{}",
-        match (cmp.outcome, applied.is_some()) {
-            (Outcome::Agree, false) => "Result: the model and Xen agree exactly.",
-            (Outcome::DiffersWhereAssumed, false) =>
-                "Result: the model and Xen differ only where assumptions decided (exit 3): the \
-                 model is not contradicted; collect a snapshot (`dom0scope collect`) to settle \
-                 the assumed facts.",
-            (Outcome::ModelDiffers, false) =>
-                "Result: the model and Xen DIFFER where nothing was assumed (a model bug or a \
-                 surprise on this host).",
-            (Outcome::Agree, true) =>
-                "Result: the model minus the applied plan and Xen agree exactly (the plan's ranges are gone, nothing else changed).",
-            (Outcome::DiffersWhereAssumed, true) =>
-                "Result: the model minus the applied plan and Xen differ only where assumptions \
-                 decided (exit 3); collect a full snapshot to settle the assumed facts.",
-            (Outcome::ModelDiffers, true) =>
-                "Result: the model minus the applied plan and Xen DIFFER where nothing was assumed (the plan was not applied as written, a model bug, or a surprise on this host).",
-        }
-    );
     s
 }

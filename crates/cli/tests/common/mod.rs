@@ -14,10 +14,11 @@ pub fn testdata(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-/// The `dom0scope` binary with `NO_COLOR` set.
+/// The `dom0scope` binary with `NO_COLOR` set and no `COLUMNS` (its output is not a
+/// terminal, so text is 100 columns wide whoever runs the tests).
 pub fn dom0scope() -> Command {
     let mut c = Command::cargo_bin("dom0scope").expect("binary");
-    c.env("NO_COLOR", "1");
+    c.env("NO_COLOR", "1").env_remove("COLUMNS");
     c
 }
 
