@@ -87,6 +87,7 @@ k_ver=$(pkg_version "$D" "$k_pkg")
   echo "# xen-hypervisor-$XEN-amd64 $xen_ver; $k_pkg $k_ver"
   echo "# xen cmdline: $XEN_ARGS"
   echo "# dom0 cmdline: $DOM0_CMDLINE"
+  [ -z "$DOM0_MODULES" ] || echo "# dom0 modules: $DOM0_MODULES"
   qemu_comment
 } > "$LOG"
 grep '^# qemu:' "$LOG" | cut -c9- > "$RUN/qemu-cmd.txt"
