@@ -30,6 +30,7 @@ pub const REAL_BOOTS: &[&str] = &[
     "snapshots/x420-pv-pc-bios",
     "snapshots/x420-pvh-q35-vtd-bios",
     "snapshots/x420-pvh-q35-amdvi-bios",
+    "snapshots/x417-pv-q35-msi-bios",
     "logs/qemu-xen-4.17/pv-q35-qemu64.log",
     "logs/qemu-xen-4.17/pv-q35-viommu.log",
     "logs/qemu-xen-4.17/pvh-q35-viommu.log",
