@@ -22,6 +22,8 @@
 #   --console com1|com2        UART wired to this terminal/log (tell Xen with console=comN) [CONSOLE=com1]
 #   --esp-bus ide|virtio       OVMF: bus of the vvfat ESP disk             [ESP_BUS=ide]
 #   --collect-args S           extra `dom0scope collect` arguments         [COLLECT_ARGS]
+#   --dom0-modules "M …"       drivers dom0 loads first, in order (build-initrd.sh), e.g.
+#                              "scsi_common scsi_mod libata libahci ahci e1000e" [DOM0_MODULES]
 #   --timeout S                watchdog: kill QEMU after S seconds         [TIMEOUT=300]
 #   --out DIR                  run directory                               [OUT=harness/work/runs/NAME]
 #   -- ARGS...                 extra QEMU arguments, e.g. -device intel-iommu,intremap=on [QEMU_EXTRA]
@@ -33,7 +35,7 @@ XEN=${XEN:-4.17} MACHINE=${MACHINE:-q35} CPU=${CPU:-qemu64} MEM=${MEM:-2048} SMP
 FIRMWARE=${FIRMWARE:-seabios} DOM0=${DOM0:-pv} CONSOLE=${CONSOLE:-com1} ESP_BUS=${ESP_BUS:-ide}
 XEN_CMDLINE=${XEN_CMDLINE:-$DEFAULT_XEN_CMDLINE} XEN_CMDLINE_EXTRA=${XEN_CMDLINE_EXTRA:-}
 DOM0_CMDLINE=${DOM0_CMDLINE:-$DEFAULT_DOM0_CMDLINE}
-COLLECT_ARGS=${COLLECT_ARGS:-} TIMEOUT=${TIMEOUT:-300} OUT=${OUT:-}
+COLLECT_ARGS=${COLLECT_ARGS:-} DOM0_MODULES=${DOM0_MODULES:-} TIMEOUT=${TIMEOUT:-300} OUT=${OUT:-}
 read -r -a QEMU_EXTRA <<< "${QEMU_EXTRA:-}"
 NAME=
 while [ $# -gt 0 ]; do
@@ -51,6 +53,7 @@ while [ $# -gt 0 ]; do
     --console) CONSOLE=$2; shift 2 ;;
     --esp-bus) ESP_BUS=$2; shift 2 ;;
     --collect-args) COLLECT_ARGS=$2; shift 2 ;;
+    --dom0-modules) DOM0_MODULES=$2; shift 2 ;;
     --timeout) TIMEOUT=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --) shift; QEMU_EXTRA+=("$@"); break ;;
@@ -72,7 +75,7 @@ LOG=$RUN/serial.log
 # The console UART is wired to our stdout; the data UART (DATA_TTY) is the next ISA slot.
 qemu_cmd "$MACHINE" "$CPU" "$SMP" "$MEM" "$CONSOLE" "$RUN"
 mkdir -p "$RUN/conf/etc"
-printf 'NAME=%q\nDATA_TTY=%q\nCOLLECT_ARGS=%q\n' "$NAME" "$DATA_TTY" "$COLLECT_ARGS" > "$RUN/conf/etc/harness.conf"
+printf 'NAME=%q\nDATA_TTY=%q\nCOLLECT_ARGS=%q\nDOM0_MODULES=%q\n' "$NAME" "$DATA_TTY" "$COLLECT_ARGS" "$DOM0_MODULES" > "$RUN/conf/etc/harness.conf"
 initrd_with_conf "$D" "$RUN"
 qemu_boot_xen "$FIRMWARE" "$D" "$RUN" "$XEN_ARGS" "$DOM0_CMDLINE" "$RUN/initrd.cpio.gz" "$ESP_BUS"
 QEMU+=("${QEMU_EXTRA[@]}")
@@ -85,6 +88,7 @@ k_ver=$(pkg_version "$D" "$k_pkg")
   echo "# xen: $xen_ver; $k_pkg $k_ver"
   echo "# xen cmdline: $XEN_ARGS"
   echo "# dom0 cmdline: $DOM0_CMDLINE"
+  [ -z "$DOM0_MODULES" ] || echo "# dom0 modules: $DOM0_MODULES"
   qemu_comment
 } > "$LOG"
 grep '^# qemu:' "$LOG" | cut -c9- > "$RUN/qemu-cmd.txt"

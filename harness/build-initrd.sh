@@ -99,6 +99,17 @@ for m in drivers/xen/xen-evtchn drivers/xen/xen-gntdev drivers/xen/xen-gntalloc 
   else die "module $m missing"; fi
 done
 
+# Device drivers a configuration may ask dom0 to load (boot.sh --dom0-modules; none unless
+# asked, so no other boot changes): MSI/MSI-X users on QEMU's q35 (the e1000e NIC at 00:02.0,
+# the ICH9 AHCI at 00:1f.2) and what they need, plain .ko; built-in ones are not there.
+for m in drivers/scsi/scsi_common drivers/scsi/scsi_mod drivers/ata/libata drivers/ata/libahci \
+         drivers/ata/ahci drivers/net/ethernet/intel/e1000e/e1000e; do
+  src=$R/$MODDIR/kernel/$m
+  dst=$I/usr/lib/modules/$KVER/$(basename "$m").ko
+  if [ -f "$src.ko.xz" ]; then unxz "$src.ko.xz" > "$dst"
+  elif [ -f "$src.ko" ]; then cp "$src.ko" "$dst"; fi
+done
+
 # Xen's build configuration, where Debian keeps it on a real host
 if built_xen "$XEN"; then cp "$D/xen-$XEN-amd64.config" "$I/boot/"
 else cp "$R/boot/xen-$XEN-amd64.config" "$I/boot/" 2>/dev/null || true; fi

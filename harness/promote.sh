@@ -16,7 +16,7 @@ chmod -R u+rwX,go+rX "$OUTD/$NAME"
 XEN=$(sed -n 's/.* xen=\([^ ]*\) .*/\1/p' "$RUN/result.txt")
 {
   echo "snapshot: ${OUTD#"$REPO_DIR"/}/$NAME (collected by 'dom0scope collect' in a real dom0 under QEMU TCG)"
-  sed -n 's/^# harness boot /boot: /p; s/^# xen-hypervisor/packages: xen-hypervisor/p; s/^# xen: /xen: /p; s/^# xen cmdline: /xen cmdline: /p; s/^# dom0 cmdline: /dom0 cmdline: /p' "$RUN/serial.log"
+  sed -n 's/^# harness boot /boot: /p; s/^# xen-hypervisor/packages: xen-hypervisor/p; s/^# xen: /xen: /p; s/^# xen cmdline: /xen cmdline: /p; s/^# dom0 cmdline: /dom0 cmdline: /p; s/^# dom0 modules: /dom0 modules (boot.sh --dom0-modules): /p' "$RUN/serial.log"
   echo "qemu: $(cat "$RUN/qemu-cmd.txt")"
   echo "host qemu: $(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null), seabios: $(dpkg-query -W -f='${Version}' seabios 2>/dev/null), ovmf: $(dpkg-query -W -f='${Version}' ovmf 2>/dev/null)"
   echo "result: $(cat "$RUN/result.txt")"

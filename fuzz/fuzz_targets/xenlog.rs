@@ -16,6 +16,15 @@ fuzz_target!(|data: &[u8]| {
     for (line, _) in &log.cited {
         assert!(*line >= 1 && *line <= total);
     }
+    let d = &log.irq_dumps;
+    assert!(d.bindings.len() <= dom0scope_facts::xenlog::irqdump::MAX_ENTRIES);
+    assert!(d.msi.len() <= dom0scope_facts::xenlog::irqdump::MAX_ENTRIES);
+    for b in d.bindings.values() {
+        assert!(b.line >= 1 && b.line <= total && log.cited.contains_key(&b.line));
+    }
+    for m in d.msi.values() {
+        assert!(m.line >= 1 && m.line <= total && log.cited.contains_key(&m.line));
+    }
     if let Some(m) = &log.e820 {
         for e in &m.entries {
             assert!(e.start <= e.end);

@@ -177,6 +177,12 @@ impl XenTools for FakeXen {
                 self.ring = r;
                 ok(Vec::new())
             }
+            // What the sample's Xen printed for `i` and `M`, when the sample has it.
+            ("xl", ["debug-keys", k @ ("i" | "M")]) => {
+                let dump = fs::read(self.sample.join(format!("xen/debugkey-{k}.txt")));
+                self.ring.extend(dump.unwrap_or_default());
+                ok(Vec::new())
+            }
             ("xl", ["info"]) => ok(self.read("xen/info.txt")),
             ("xenhypfs", ["tree"]) => ok(self.read("xen/hypfs/tree.txt")),
             ("xenhypfs", ["ls", p]) => ok(self.ls_block(p).expect("listed directory")),
@@ -226,6 +232,11 @@ fn reproduces(name: &str) {
         .filter(|k| !k.starts_with("xen/boot/") && *k != "linux/xen-capabilities")
         // More boot entries and Secure Boot variables than the sample's script kept.
         .filter(|k| !k.starts_with("efi/efivars/"))
+        // The sample predates debug keys `i` and `M`: nothing replayed for them.
+        .filter(|k| {
+            !(["xen/debugkey-i.txt", "xen/debugkey-M.txt"].contains(&k.as_str())
+                && got[*k].is_empty())
+        })
         .collect();
     assert!(extra.is_empty(), "unexpected files {extra:?}");
 
@@ -523,8 +534,13 @@ fn privcmd_path_reads_the_ring_through_the_seam_and_never_clears_it() {
             fs::read(out.join("xen/dmesg.txt")).unwrap() == want,
             "{access:?}: xen/dmesg.txt is not the boot ring followed by the q dump"
         );
-        // The simulator prints nothing for `Q`.
-        assert_eq!(fs::read(out.join("xen/debugkey-Q.txt")).unwrap(), b"");
+        // The simulator prints nothing for `Q`, `i` and `M`.
+        for k in ["Q", "i", "M"] {
+            assert_eq!(
+                fs::read(out.join(format!("xen/debugkey-{k}.txt"))).unwrap(),
+                b""
+            );
+        }
 
         // Whole-ring reads only (the seam has no clearing read), and the ring still holds
         // everything it held.
@@ -536,6 +552,10 @@ fn privcmd_path_reads_the_ring_through_the_seam_and_never_clears_it() {
                 "debug_keys(\"q\")",
                 "read_ring()",
                 "debug_keys(\"Q\")",
+                "read_ring()",
+                "debug_keys(\"i\")",
+                "read_ring()",
+                "debug_keys(\"M\")",
                 "read_ring()",
                 "hypfs_version()"
             ],
@@ -588,10 +608,10 @@ fn a_refused_console_read_is_logged_through_the_seam() {
     assert!(!summary.has_rangesets);
     assert!(!out.join("xen/dmesg-boot.txt").exists() && !out.join("xen/dmesg.txt").exists());
     let log = fs::read_to_string(out.join("capture-log.txt")).unwrap();
-    // The boot ring, the ring after `q`, the ring after `Q`.
+    // The boot ring, the ring after `q`, `Q`, `i` and `M`.
     assert_eq!(
         log.matches("FAILED XEN_SYSCTL_readconsole: ").count(),
-        3,
+        5,
         "{log}"
     );
     assert_eq!(sim.q_presses(), 1);

@@ -135,6 +135,7 @@ impl Facts {
             xen.pci_owners = qlog.pci_owners;
             xen.pci_owners_artifact = Some(q.path.clone());
         }
+        debug_key_dumps(snapshot, &mut xen, &mut warnings);
         // The running Xen's build configuration, found by the version the log names.
         let running = xen.version.as_ref().map(|v| v.full());
         xen.build_config =
@@ -187,4 +188,32 @@ fn join(errors: &[xenlog::LogError]) -> String {
         .map(|e| e.to_string())
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// Debug keys `'i'` and `'M'` collected apart from the main log (`xen/debugkey-i.txt`,
+/// `xen/debugkey-M.txt`). They were pressed after the `'q'` dump the main log ends with, so
+/// they replace any older dump the log holds (an earlier collect in the same boot).
+fn debug_key_dumps(snapshot: &Snapshot, xen: &mut XenLog, warnings: &mut Vec<Warning>) {
+    for (name, msi) in [("xen/debugkey-i.txt", false), ("xen/debugkey-M.txt", true)] {
+        let Some(a) = snapshot.get(name) else {
+            continue;
+        };
+        let Ok(other) = xenlog::parse(&a.path, &a.bytes) else {
+            continue;
+        };
+        warnings.extend(
+            other
+                .warnings
+                .into_iter()
+                .filter(|w| w.message.contains("debug-key")),
+        );
+        let (d, o) = (&mut xen.irq_dumps, other.irq_dumps);
+        if msi && !o.msi.is_empty() {
+            d.msi = o.msi;
+            d.msi_artifact = Some(a.path.clone());
+        } else if !msi && !o.bindings.is_empty() {
+            d.bindings = o.bindings;
+            d.bindings_artifact = Some(a.path.clone());
+        }
+    }
 }

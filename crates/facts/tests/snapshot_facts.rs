@@ -42,3 +42,44 @@ fn a_collected_snapshot_yields_every_kind_of_fact() {
     );
     assert!(d.ioports.iter().any(|r| r.name == "keyboard"));
 }
+
+/// The boot whose dom0 maps MSI/MSI-X: debug keys `i` and `M` come from their own artifacts,
+/// the `Q` lines keep each device's MSI IRQs, config space shows the enabled capabilities.
+#[test]
+fn a_snapshot_with_msi_yields_the_irq_dumps() {
+    let p =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/snapshots/x417-pv-q35-msi-bios");
+    let f = Facts::extract(&Snapshot::open(&p).unwrap()).unwrap();
+    assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+    let x = f.xen.as_ref().unwrap();
+    let d = &x.irq_dumps;
+    assert_eq!(d.bindings_artifact.as_deref(), Some("xen/debugkey-i.txt"));
+    assert_eq!(d.msi_artifact.as_deref(), Some("xen/debugkey-M.txt"));
+    let msi: Vec<(u32, &str)> = d.msi.values().map(|m| (m.irq, m.kind.as_str())).collect();
+    assert_eq!(
+        msi,
+        [(24, "MSI"), (25, "MSI-X"), (26, "MSI-X"), (27, "MSI-X")]
+    );
+    let pci_msi: Vec<u32> = d
+        .bindings
+        .values()
+        .filter(|b| b.is_pci_msi())
+        .map(|b| b.irq)
+        .collect();
+    assert_eq!(pci_msi, [24, 25, 26, 27]);
+    let nic = x
+        .pci_owners
+        .iter()
+        .find(|o| o.sbdf == "0000:00:02.0")
+        .unwrap();
+    assert_eq!(nic.msi_irqs, [25, 26, 27]);
+    let caps = |sbdf: &str| {
+        let c = &f.pci.iter().find(|p| p.sbdf == sbdf).unwrap().config;
+        dom0scope_facts::pci::config::msi_caps(c)
+            .iter()
+            .map(|c| (c.kind, c.enabled))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(caps("0000:00:02.0"), [("MSI", false), ("MSI-X", true)]);
+    assert_eq!(caps("0000:00:1f.2"), [("MSI", true)]);
+}

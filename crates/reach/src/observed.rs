@@ -31,6 +31,10 @@ pub struct Observed {
     pub irqs_source: Option<Evidence>,
     /// The dump's header line.
     pub header: Evidence,
+    /// IRQs Xen's `'Q'`/`'i'`/`'M'` dumps show as devices' MSI/MSI-X: what explains IRQs it
+    /// granted at run time ([`crate::runtime`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub msi_irqs: Vec<crate::runtime::MsiIrq>,
 }
 
 /// What dom0 may touch, and in which mode it runs. The model-vs-observed comparison is
@@ -164,6 +168,7 @@ impl Reach {
                     irqs: d0.interrupts.as_ref().map(|p| p.value.clone()),
                     irqs_source: d0.interrupts.as_ref().map(|p| log.evidence(p.line)),
                     header: log.evidence(d0.header_line),
+                    msi_irqs: crate::runtime::msi_irqs(log, &facts.pci),
                 }),
                 None => {
                     notes.push(format!(

@@ -3,11 +3,12 @@
 //! comparison whose every difference rests on an assumption questions the assumed
 //! facts, not the model ([`Outcome`]).
 
-use dom0scope_ranges::{FrameSet, PortSet};
+use dom0scope_ranges::{FrameSet, IrqSet, PortSet};
 use serde::Serialize;
 
 use crate::Observed;
 use crate::model::{Op, Prediction, Step, Target, fact, rule_source};
+use crate::runtime::{MsiIrq, RuntimeGrant};
 
 /// Which rangeset a difference is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -57,6 +58,10 @@ pub struct Difference {
     /// The assumed fact that decided it (the step's, else an assumed Xen release, which
     /// decides which rules run at all).
     pub assumption: Option<&'static str>,
+    /// What Xen's dumps say of the range short of explaining it (an MSI IRQ no `'Q'` line
+    /// ties to a device).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// What a comparison says about the model.
@@ -81,6 +86,10 @@ pub struct Comparison {
     pub outcome: Outcome,
     /// Every range on which they disagree, per set observed-only first.
     pub differences: Vec<Difference>,
+    /// IRQs Xen holds that the boot-time model does not, each explained by Xen's own record
+    /// that dom0 mapped it as a device's MSI/MSI-X after boot: observations, not predictions,
+    /// so they are neither differences nor part of the prediction.
+    pub runtime_grants: Vec<RuntimeGrant>,
 }
 
 /// The step that decided `target`: the last one touching it, else the first grant of its
@@ -114,7 +123,7 @@ pub fn compare(p: &Prediction, o: &Observed) -> Comparison {
         .iter()
         .any(|a| a.fact == fact::XEN_VERSION)
         .then_some(fact::XEN_VERSION);
-    let mut add = |set: Set, observed_only: bool, target: Target, range: String| {
+    let mut add = |set: Set, observed_only: bool, target: Target, range: String, note| {
         let (step, beyond_grant) = deciding_step(p, &target);
         let assumption = step
             .and_then(|s| s.assumption)
@@ -130,6 +139,7 @@ pub fn compare(p: &Prediction, o: &Observed) -> Comparison {
             beyond_grant,
             follows_from_assumption: assumption.is_some(),
             assumption,
+            note,
         });
     };
     for (observed_only, set) in [
@@ -138,7 +148,7 @@ pub fn compare(p: &Prediction, o: &Observed) -> Comparison {
     ] {
         for r in set.ranges() {
             let text = format!("{:x}-{:x}", r.start(), r.end());
-            add(Set::IoMemory, observed_only, Target::Frames(r), text);
+            add(Set::IoMemory, observed_only, Target::Frames(r), text, None);
         }
     }
     if let Some(ports) = &o.ioports {
@@ -148,18 +158,29 @@ pub fn compare(p: &Prediction, o: &Observed) -> Comparison {
         ] {
             for r in set.ranges() {
                 let text = format!("{:x}-{:x}", r.start(), r.end());
-                add(Set::IoPorts, observed_only, Target::Ports(r), text);
+                add(Set::IoPorts, observed_only, Target::Ports(r), text, None);
             }
         }
     }
+    let mut runtime_grants = Vec::new();
     if let Some(irqs) = &o.irqs {
+        // Only IRQs Xen holds, the model does not, and a `'Q'` line ties to a device.
+        let extra = irqs.difference(&p.irqs);
+        let explained: Vec<&MsiIrq> = o
+            .msi_irqs
+            .iter()
+            .filter(|m| m.device.is_some() && extra.contains(m.irq))
+            .collect();
+        let explained_set = IrqSet::from_ranges(explained.iter().map(|m| m.irq..=m.irq));
+        runtime_grants = crate::runtime::grants(&explained);
         for (observed_only, set) in [
-            (true, irqs.difference(&p.irqs)),
+            (true, extra.difference(&explained_set)),
             (false, p.irqs.difference(irqs)),
         ] {
             for r in set.ranges() {
                 let text = format!("{}-{}", r.start(), r.end());
-                add(Set::Interrupts, observed_only, Target::Irqs(r), text);
+                let note = observed_only.then(|| untied_msi(&o.msi_irqs, &r)).flatten();
+                add(Set::Interrupts, observed_only, Target::Irqs(r), text, note);
             }
         }
     }
@@ -174,7 +195,29 @@ pub fn compare(p: &Prediction, o: &Observed) -> Comparison {
         agrees: differences.is_empty(),
         outcome,
         differences,
+        runtime_grants,
     }
+}
+
+/// Says which IRQs of `r` Xen's `'i'`/`'M'` dumps show as MSI although no `'Q'` line ties
+/// them to a device (so they stay differences).
+fn untied_msi(msi: &[MsiIrq], r: &std::ops::RangeInclusive<u32>) -> Option<String> {
+    let untied: Vec<&MsiIrq> = msi
+        .iter()
+        .filter(|m| m.device.is_none() && r.contains(&m.irq))
+        .collect();
+    let first = untied.first()?;
+    let at = first
+        .evidence
+        .first()
+        .map(|e| format!(" ({}:{})", e.artifact, e.line))
+        .unwrap_or_default();
+    Some(format!(
+        "Xen's dumps show {} IRQ(s) here as MSI, first IRQ {}{at}, but no debug-key 'Q' line \
+         ties them to a device: not taken as run-time grants",
+        untied.len(),
+        first.irq
+    ))
 }
 
 /// The prediction with ranges dom0 gave up after boot removed (`dom0scope enforce` revokes a

@@ -278,10 +278,16 @@ fn render(
         p.mode.label()
     );
     // The answer first, before the sets and differences it rests on.
+    let runtime: usize = cmp.runtime_grants.iter().map(|g| g.irqs.len()).sum();
+    let with_runtime = format!(
+        "Result: the model and Xen agree exactly on the boot-time grants; the {runtime} IRQ(s) \
+         Xen granted at run time are each explained by Xen's own dumps (below)."
+    );
     let _ = writeln!(
         s,
         "{}",
         match (cmp.outcome, applied.is_some()) {
+            (Outcome::Agree, false) if runtime > 0 => with_runtime.as_str(),
             (Outcome::Agree, false) => "Result: the model and Xen agree exactly.",
             (Outcome::DiffersWhereAssumed, false) =>
                 "Result: the model and Xen differ only where assumptions decided (exit 3): the \
@@ -382,13 +388,19 @@ fn render(
             None if d.follows_from_assumption => " [follows from an assumption]".to_owned(),
             None => String::new(),
         };
+        let note = d
+            .note
+            .as_deref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
         let _ = writeln!(
             s,
-            "  DIFF {} {}: {who}; {rule}{mark}",
+            "  DIFF {} {}: {who}; {rule}{mark}{note}",
             d.set.label(),
             d.range
         );
     }
+    render_runtime(&mut s, cmp);
     if !p.assumptions.is_empty() {
         let _ = writeln!(s, "assumptions:");
         for a in &p.assumptions {
@@ -400,4 +412,37 @@ fn render(
         }
     }
     s
+}
+
+/// The run-time grants, apart from the boot-time comparison: observations, each tied to its
+/// device and the lines of Xen's dumps that show it.
+fn render_runtime(s: &mut String, cmp: &Comparison) {
+    if cmp.runtime_grants.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "granted at run time (observed, not predicted: Xen grants dom0 an IRQ when it maps a \
+         device's MSI/MSI-X vector; {})",
+        dom0scope_reach::runtime::MSI_GRANT_SOURCE
+    );
+    for g in &cmp.runtime_grants {
+        let pirqs = match g.dom0_pirqs.as_slice() {
+            [] => String::new(),
+            [p] => format!("; dom0 pirq {p}"),
+            ps => format!(
+                "; dom0 pirqs {}",
+                ps.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        let _ = writeln!(s, "  RUNTIME Interrupts {}: {}{pirqs}", g.range, g.why);
+        for e in g.evidence.iter().skip(1) {
+            let at = if e.line == 0 {
+                e.artifact.clone()
+            } else {
+                format!("{}:{}", e.artifact, e.line)
+            };
+            let _ = writeln!(s, "    {at}: {}", e.text);
+        }
+    }
 }

@@ -37,6 +37,7 @@ pub const REAL_BOOTS: &[&str] = &[
     "snapshots/x421-pvh-q35-vtd-bios",
     "snapshots/x422-pv-pc-uefi",
     "snapshots/xmaster-pv-pc-uefi",
+    "snapshots/x417-pv-q35-msi-bios",
     "logs/qemu-xen-4.17/pv-q35-qemu64.log",
     "logs/qemu-xen-4.17/pv-q35-viommu.log",
     "logs/qemu-xen-4.17/pvh-q35-viommu.log",

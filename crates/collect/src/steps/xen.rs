@@ -1,4 +1,4 @@
-//! Xen's own state: its console ring around debug keys `q` and `Q`, and its build
+//! Xen's own state: its console ring around debug keys `q`, `Q`, `i` and `M`, and its build
 //! configuration; how collect reaches Xen ([`reach`]) is decided here too. Kept apart
 //! because only these talk to Xen itself (hypfs is in `hypfs`).
 
@@ -135,8 +135,8 @@ impl Console<'_> {
     }
 }
 
-/// Xen's console ring before and after debug keys `q` and `Q`, and `xl info` when xl is
-/// the way to the ring.
+/// Xen's console ring before and after debug key `q`, the dumps of `Q`, `i` and `M` that
+/// follow it, and `xl info` when xl is the way to the ring.
 ///
 /// Returns whether the ring after `q` holds dom0's rangesets.
 pub(crate) fn xen(ctx: &mut Ctx) -> Res<bool> {
@@ -202,40 +202,102 @@ fn xen_through(ctx: &mut Ctx, reach: &mut Reach) -> Res<bool> {
         ctx.w
             .note("xl info not run (Xen not reached through xl): no xen/info.txt".into());
     }
-    ctx.say("asking Xen to list PCI devices and their owners (debug key 'Q')");
-    let big_q = con.debug_key(ctx, 'Q');
-    ctx.w.note(format!("debug key Q sent: {big_q}"));
-    if let (Some(before), Some(after)) = (&after_q, con.read_ring(ctx)) {
-        let (dump, how) = q_dump(before, &after);
-        ctx.w
-            .note(format!("xen/debugkey-Q.txt: {how} ({} bytes)", dump.len()));
-        ctx.write_logged("xen/debugkey-Q.txt", dump)?;
+    // Each key's output is the part of the ring its press added; `q` is already stored whole
+    // in xen/dmesg.txt, read before any of these keys could push it out of the ring.
+    let mut before = after_q.clone();
+    for k in RUN_TIME_KEYS {
+        ctx.say(k.says);
+        let sent = con.debug_key(ctx, k.key);
+        ctx.w.note(format!("debug key {} sent: {sent}", k.key));
+        let Some(after) = con.read_ring(ctx) else {
+            continue;
+        };
+        if let Some(before) = &before {
+            let (dump, how) = key_dump(before, &after, k.header);
+            let (dump, cut) = bounded(dump);
+            ctx.w
+                .note(format!("{}: {how}{cut} ({} bytes)", k.artifact, dump.len()));
+            ctx.write_logged(k.artifact, dump)?;
+        }
+        before = Some(after);
     }
     Ok(after_q.is_some_and(|d| contains(&d, b"Rangesets belonging to domain 0")))
 }
 
-/// The part of the ring that debug key `Q` added: everything after the previous read when
-/// the ring still starts with it, else (the ring wrapped) from the last PCI dump header.
-fn q_dump<'a>(before: &[u8], after: &'a [u8]) -> (&'a [u8], &'static str) {
+/// A debug key pressed after `q`, and where its output goes.
+struct RunTimeKey {
+    key: char,
+    artifact: &'static str,
+    /// The dump's first line, as Xen prints it.
+    header: &'static [u8],
+    says: &'static str,
+}
+
+/// `Q` ties each PCI device to its owner and its MSI IRQs (`drivers/passthrough/pci.c`
+/// `_dump_pci_devices()`, `pdev_dump_msi()`); `i` binds each IRQ to a domain's pirq
+/// (`arch/x86/irq.c` `dump_irqs()`); `M` lists the MSI/MSI-X entries (`arch/x86/msi.c`
+/// `dump_msi()`). Together they explain IRQs Xen granted dom0 at run time, when it mapped
+/// its devices' MSI vectors.
+const RUN_TIME_KEYS: [RunTimeKey; 3] = [
+    RunTimeKey {
+        key: 'Q',
+        artifact: "xen/debugkey-Q.txt",
+        header: b"==== PCI devices ====",
+        says: "asking Xen to list PCI devices and their owners (debug key 'Q')",
+    },
+    RunTimeKey {
+        key: 'i',
+        artifact: "xen/debugkey-i.txt",
+        header: b"IRQ information:",
+        says: "asking Xen to list its IRQ bindings (debug key 'i')",
+    },
+    RunTimeKey {
+        key: 'M',
+        artifact: "xen/debugkey-M.txt",
+        header: b"MSI information:",
+        says: "asking Xen to list its MSI state (debug key 'M')",
+    },
+];
+
+/// Most a debug key's artifact keeps (Xen's ring is at most a few MiB; `i` on a host with
+/// thousands of IRQs prints well under 1 MiB).
+const MAX_KEY_DUMP: usize = 4 << 20;
+
+/// `dump` cut to [`MAX_KEY_DUMP`] at a line end, and what the capture log says about it.
+fn bounded(dump: &[u8]) -> (&[u8], &'static str) {
+    if dump.len() <= MAX_KEY_DUMP {
+        return (dump, "");
+    }
+    let end = dump[..MAX_KEY_DUMP]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(MAX_KEY_DUMP, |n| n + 1);
+    (&dump[..end], "; cut at 4 MiB")
+}
+
+/// The part of the ring a debug key added: everything after the previous read when the ring
+/// still starts with it, else (the ring wrapped) from the last line holding `header`.
+fn key_dump<'a>(before: &[u8], after: &'a [u8], header: &[u8]) -> (&'a [u8], String) {
     if after.starts_with(before) {
         return (
             &after[before.len()..],
-            "the bytes after xen/dmesg.txt (prefix verified)",
+            "the bytes after the previous read (prefix verified)".into(),
         );
     }
-    if let Some(i) = rfind(after, b"==== PCI devices ====") {
+    let shown = String::from_utf8_lossy(header);
+    if let Some(i) = rfind(after, header) {
         let line = after[..i]
             .iter()
             .rposition(|&b| b == b'\n')
             .map_or(0, |n| n + 1);
         return (
             &after[line..],
-            "the ring wrapped; from the last '==== PCI devices ====' line",
+            format!("the ring wrapped; from the last '{shown}' line"),
         );
     }
     (
         after,
-        "the ring wrapped and has no PCI dump header; the whole ring",
+        format!("the ring wrapped and has no '{shown}' line; the whole ring"),
     )
 }
 
@@ -260,4 +322,36 @@ pub(crate) fn boot_config(ctx: &mut Ctx) -> Res {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_dump_is_what_the_press_added_or_from_its_header_when_the_ring_wrapped() {
+        let (d, how) = key_dump(b"a\n", b"a\nIRQ information:\n x\n", b"IRQ information:");
+        assert_eq!(
+            (d, how.contains("prefix verified")),
+            (&b"IRQ information:\n x\n"[..], true)
+        );
+        let (d, how) = key_dump(
+            b"a\n",
+            b"old\n(XEN) IRQ information:\n x\n",
+            b"IRQ information:",
+        );
+        assert_eq!(d, b"(XEN) IRQ information:\n x\n");
+        assert!(how.contains("wrapped; from the last 'IRQ information:' line"));
+        let (d, how) = key_dump(b"a\n", b" x\n", b"IRQ information:");
+        assert_eq!((d, how.contains("whole ring")), (&b" x\n"[..], true));
+    }
+
+    #[test]
+    fn a_key_dump_is_cut_at_a_line_end() {
+        let mut big = b"line\n".repeat(MAX_KEY_DUMP / 5 + 10);
+        big.push(b'x');
+        let (d, cut) = bounded(&big);
+        assert!(d.len() <= MAX_KEY_DUMP && d.ends_with(b"\n") && !cut.is_empty());
+        assert_eq!(bounded(b"short\n"), (&b"short\n"[..], ""));
+    }
 }

@@ -236,3 +236,40 @@ mod tests {
         assert_eq!(amd_iommu_base(&c[..0x46]), None);
     }
 }
+
+/// An MSI or MSI-X capability and whether its Enable bit is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MsiCap {
+    /// `MSI` (capability ID 0x05) or `MSI-X` (0x11).
+    pub kind: &'static str,
+    /// The capability's offset in config space.
+    pub offset: u16,
+    /// Message Control: MSI Enable (bit 0) or MSI-X Enable (bit 15), as the driver (through
+    /// Xen, for a PV dom0) left it (PCI Local Bus 3.0 §6.8.1.3, §6.8.2.3).
+    pub enabled: bool,
+    /// The Message Control register.
+    pub control: u16,
+}
+
+/// The function's MSI and MSI-X capabilities with their Enable bits: whether it signals by
+/// message, which is what makes Xen grant its IRQs to the domain that maps them.
+pub fn msi_caps(c: &[u8]) -> Vec<MsiCap> {
+    capabilities(c)
+        .into_iter()
+        .filter(|k| !k.extended && (k.id == 0x05 || k.id == 0x11))
+        .filter_map(|k| {
+            let control = u16_at(c, usize::from(k.offset) + 2)?;
+            let (kind, bit) = if k.id == 0x05 {
+                ("MSI", 0)
+            } else {
+                ("MSI-X", 15)
+            };
+            Some(MsiCap {
+                kind,
+                offset: k.offset,
+                enabled: control >> bit & 1 == 1,
+                control,
+            })
+        })
+        .collect()
+}

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::lines::XenLine;
 use super::model::XenLog;
-use super::{dom0, header, iommu, memmap, pcidump, platform, rangesets};
+use super::{dom0, header, iommu, irqdump, memmap, pcidump, platform, rangesets};
 use crate::evidence::Warning;
 
 /// A multi-line block being read.
@@ -76,7 +76,8 @@ impl Builder {
             || iommu::line(self, l)
             || dom0::line(self, l)
             || rangesets::header(self, l)
-            || pcidump::line(self, l);
+            || pcidump::line(self, l)
+            || irqdump::line(self, l);
     }
 }
 

@@ -20,6 +20,7 @@ pub(crate) fn parse_copies(artifact: &str, lines: &[XenLine<'_>]) -> XenLog {
             next.dump_open = b.dump_open;
             next.log.rangesets = std::mem::take(&mut b.log.rangesets);
             next.log.pci_owners = std::mem::take(&mut b.log.pci_owners);
+            next.log.irq_dumps = std::mem::take(&mut b.log.irq_dumps);
             let done = std::mem::replace(&mut b, next);
             finished.push((done.log, first_line, l.no - 1));
             first_line = l.no;

@@ -10,6 +10,7 @@ mod copies;
 mod dom0;
 mod header;
 mod iommu;
+pub mod irqdump;
 pub mod lines;
 mod memmap;
 pub mod model;
@@ -19,6 +20,7 @@ mod rangesets;
 pub mod startup;
 mod summary;
 
+pub use irqdump::{GuestPirq, IrqBinding, IrqDumps, MsiEntry};
 pub use model::*;
 
 use crate::evidence::Warning;

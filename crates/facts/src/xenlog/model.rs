@@ -55,6 +55,9 @@ pub struct XenLog {
     pub pci_owners: Vec<PciOwner>,
     /// The artifact the `'Q'` lines came from, when not this log.
     pub pci_owners_artifact: Option<String>,
+    /// Debug keys `'i'` and `'M'`: IRQ bindings and MSI entries (skipped in JSON when empty).
+    #[serde(skip_serializing_if = "super::irqdump::IrqDumps::is_empty")]
+    pub irq_dumps: super::irqdump::IrqDumps,
     /// How many copies of the boot log the capture holds (console, then `xl dmesg`).
     pub boot_copies: u32,
     /// How much of the capture was Xen's.
@@ -482,6 +485,9 @@ pub struct PciOwner {
     pub line: u32,
     /// The entry's text after `(XEN)`, trimmed.
     pub text: String,
+    /// Xen's IRQs of the device's MSI/MSI-X entries (` - MSIs < … >`, `pdev_dump_msi()`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub msi_irqs: Vec<u32>,
 }
 
 impl PciOwner {
