@@ -46,6 +46,8 @@ enum Command {
     Enforce(cmd::enforce::Args),
     /// Inside a Xen dom0: can the protected frames (and, on request, ports) still be mapped? Runtime proof.
     Probe(cmd::probe::Args),
+    /// Compare two snapshots: findings closed/opened/changed, level, rangesets, hypercalls (exit 1 if B is worse).
+    Diff(cmd::diff::Args),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +74,7 @@ fn main() -> ExitCode {
         Command::Harden(args) => cmd::harden::run(args),
         Command::Enforce(args) => cmd::enforce::run(args),
         Command::Probe(args) => cmd::probe::run(args),
+        Command::Diff(args) => cmd::diff::run(args),
     };
     match result {
         Ok(code) => code,

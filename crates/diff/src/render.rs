@@ -109,7 +109,8 @@ fn machine(h: &Identity) -> Option<String> {
     })
 }
 
-/// What differs between the two hosts: DMI identity, Xen release, dom0 mode.
+/// What differs between the two hosts (DMI identity, Xen release, dom0 mode), or that nothing
+/// does, when DMI shows it is one machine (two boots, before and after `enforce`).
 fn what_changed(a: &Identity, b: &Identity) -> Option<String> {
     let mut c = Vec::new();
     if !a.dmi.is_empty() && !b.dmi.is_empty() && a.dmi != b.dmi {
@@ -139,7 +140,11 @@ fn what_changed(a: &Identity, b: &Identity) -> Option<String> {
             show(b.dom0_mode)
         ));
     }
-    (!c.is_empty()).then(|| format!("changed: {}", c.join("; ")))
+    if c.is_empty() {
+        let same_host = !a.dmi.is_empty() && a.dmi == b.dmi;
+        return same_host.then(|| "same host (DMI identity), Xen release and dom0 mode".into());
+    }
+    Some(format!("changed: {}", c.join("; ")))
 }
 
 fn findings(o: &mut String, d: &Diff) {
@@ -271,17 +276,16 @@ fn rangesets(o: &mut String, d: &Diff) {
         line(o, "  ", "    ", n);
     }
     for t in &r.totals {
-        let unit = unit(t.set);
         if t.only_a == 0 && t.only_b == 0 {
             let _ = writeln!(o, "  {}: the same", t.set.label());
             continue;
         }
         let _ = writeln!(
             o,
-            "  {}: {} {unit} only A reaches, {} only B reaches",
+            "  {}: {} only A reaches, {} only B reaches",
             t.set.label(),
-            t.only_a,
-            t.only_b
+            count(t.only_a, t.set),
+            count(t.only_b, t.set)
         );
         for c in r.changes.iter().filter(|c| c.set == t.set) {
             line(o, "    ", "        ", &change(c));
@@ -289,12 +293,14 @@ fn rangesets(o: &mut String, d: &Diff) {
     }
 }
 
-fn unit(s: Set) -> &'static str {
-    match s {
-        Set::IoMemory => "frame(s)",
-        Set::IoPorts => "port(s)",
-        Set::Interrupts => "IRQ(s)",
-    }
+/// `1 frame`, `3 frames`, `1 IRQ`.
+fn count(n: u64, s: Set) -> String {
+    let unit = match s {
+        Set::IoMemory => "frame",
+        Set::IoPorts => "port",
+        Set::Interrupts => "IRQ",
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 fn change(c: &RangeChange) -> String {
@@ -307,10 +313,9 @@ fn change(c: &RangeChange) -> String {
         _ => String::new(),
     };
     let mut s = format!(
-        "{holder} only {} ({} {}{size})",
+        "{holder} only {} ({}{size})",
         c.range,
-        c.count,
-        unit(c.set)
+        count(c.count, c.set)
     );
     match c.given_up_after_boot {
         Some(true) => {
