@@ -47,6 +47,10 @@ enum Command {
     /// Inside a Xen dom0: can the protected frames (and, on request, ports) still be mapped? Runtime proof.
     Probe(cmd::probe::Args),
     /// Compare two snapshots: findings closed/opened/changed, level, rangesets, hypercalls (exit 1 if B is worse).
+    #[command(
+        after_help = "Exit status: 0 B is not worse than A; 1 B is worse: its level is lower, or \
+        a finding at or above --fail-on opened in B or rose to it; 2 usage or input error."
+    )]
     Diff(cmd::diff::Args),
 }
 

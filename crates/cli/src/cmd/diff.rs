@@ -3,13 +3,12 @@
 //! CI should stop for (its level is lower, or a finding at or above `--fail-on` opened or rose
 //! to it), 0 otherwise, 2 on a usage or input error.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use dom0scope_diff::{Diff, Input, render_text};
 use dom0scope_engine::Analysis;
 use dom0scope_snapshot::Snapshot;
-use dom0scope_verdict::{Date, Policy};
 
 use super::audit::FailOn;
 use super::output::{Format, Output};
@@ -28,11 +27,6 @@ pub struct Args {
     pub fail_on: FailOn,
     #[command(flatten)]
     pub judge: super::input::PolicyArgs,
-}
-
-/// Loads one side; the snapshot stays alive only as long as its identity is read.
-fn load(path: &Path, policy: Policy, today: Date) -> anyhow::Result<(Snapshot, Analysis)> {
-    super::input::analyse(Some(path), policy, today)
 }
 
 /// The host's DMI identity: the manifest's (what collect chose to identify the machine by),
@@ -61,8 +55,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Some((policy, today)) = args.judge.resolve()? else {
         return Ok(ExitCode::from(2));
     };
-    let (sa, aa) = load(&args.a, policy.clone(), today)?;
-    let (sb, ab) = load(&args.b, policy, today)?;
+    // Both sides under one policy and date, so only the snapshots differ.
+    let (sa, aa) = super::input::analyse(Some(&args.a), policy.clone(), today)?;
+    let (sb, ab) = super::input::analyse(Some(&args.b), policy, today)?;
     let diff = Diff::between(&input(&sa, &aa), &input(&sb, &ab), args.fail_on.into());
     let rendered = match args.out.format() {
         Format::Text => render_text(&diff),
