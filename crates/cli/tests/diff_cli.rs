@@ -107,9 +107,7 @@ fn the_reverse_direction_is_worse_and_exits_1() {
          DOM0_S3_WAKING_VECTOR (high) opened."
     ));
     assert!(
-        out.contains(
-            "B only 8f-90 (2 frames, 8 KiB), given up after boot in A: Xen AP trampoline"
-        )
+        out.contains("B only 8f-90 (2 frames, 8 KiB), given up after boot in A: Xen AP trampoline")
     );
 }
 

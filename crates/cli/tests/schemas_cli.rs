@@ -48,7 +48,10 @@ fn every_json_output_on_every_real_boot_validates() {
         for input in REAL_BOOTS {
             let doc = document(args, input);
             let errors: Vec<String> = v.iter_errors(&doc).map(|e| e.to_string()).collect();
-            assert!(errors.is_empty(), "{args:?} {input} against {name}: {errors:#?}");
+            assert!(
+                errors.is_empty(),
+                "{args:?} {input} against {name}: {errors:#?}"
+            );
         }
     }
 }
