@@ -46,6 +46,12 @@ enum Command {
     Enforce(cmd::enforce::Args),
     /// Inside a Xen dom0: can the protected frames (and, on request, ports) still be mapped? Runtime proof.
     Probe(cmd::probe::Args),
+    /// Compare two snapshots: findings closed/opened/changed, level, rangesets, hypercalls (exit 1 if B is worse).
+    #[command(
+        after_help = "Exit status: 0 B is not worse than A; 1 B is worse: its level is lower, or \
+        a finding at or above --fail-on opened in B or rose to it; 2 usage or input error."
+    )]
+    Diff(cmd::diff::Args),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +78,7 @@ fn main() -> ExitCode {
         Command::Harden(args) => cmd::harden::run(args),
         Command::Enforce(args) => cmd::enforce::run(args),
         Command::Probe(args) => cmd::probe::run(args),
+        Command::Diff(args) => cmd::diff::run(args),
     };
     match result {
         Ok(code) => code,

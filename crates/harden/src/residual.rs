@@ -1,8 +1,9 @@
-//! What the plan leaves: the what-if verdict on the reach without the planned ranges, and
-//! the findings' remedies that only Xen, the firmware or dom0's kernel can deliver.
+//! What the plan leaves: the what-if verdict on the reach without the planned ranges (compared
+//! with the verdict before by [`Delta`], as `dom0scope diff` compares two snapshots), and the
+//! findings' remedies that only Xen, the firmware or dom0's kernel can deliver.
 
 use dom0scope_ranges::IoSets;
-use dom0scope_verdict::{Channel, Verdict};
+use dom0scope_verdict::{Channel, Delta, Finding, Verdict};
 
 use crate::{Change, ChannelChanges, Context, FindingRef, Residual, Revocation, Status};
 
@@ -21,31 +22,18 @@ pub(crate) fn residual(cx: &Context<'_>, revoke: &[Revocation]) -> Option<Residu
         .as_ref()
         .map_or(0, |p| p.intersection(&ports).count());
     let what_if = cx.analysis.with_reach(reach.without(&frames, &ports));
-    let after = what_if.verdict();
-    let before = cx.analysis.verdict();
-    let in_after = |id: &str| after.findings.iter().any(|f| f.id == id);
-    let in_before = |id: &str| before.findings.iter().any(|f| f.id == id);
+    let d = Delta::between(cx.analysis.verdict(), what_if.verdict());
+    let refs = |fs: &[&Finding]| fs.iter().map(|f| FindingRef::from(*f)).collect();
     Some(Residual {
-        level_before: before.level.label.clone(),
-        level_after: after.level.label.clone(),
-        closed: before
-            .findings
+        level_before: d.before.label.clone(),
+        level_after: d.after.label.clone(),
+        closed: refs(&d.closed),
+        remaining: d
+            .remaining
             .iter()
-            .filter(|f| !in_after(&f.id))
-            .map(FindingRef::from)
+            .map(|(_, f)| FindingRef::from(*f))
             .collect(),
-        remaining: after
-            .findings
-            .iter()
-            .filter(|f| in_before(&f.id))
-            .map(FindingRef::from)
-            .collect(),
-        opened: after
-            .findings
-            .iter()
-            .filter(|f| !in_before(&f.id))
-            .map(FindingRef::from)
-            .collect(),
+        opened: refs(&d.opened),
         frames_removed: u64::try_from(frames_removed).unwrap_or(u64::MAX),
         ports_removed: u64::try_from(ports_removed).unwrap_or(u64::MAX),
     })

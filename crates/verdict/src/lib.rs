@@ -12,6 +12,7 @@
 pub mod catalog;
 mod condition;
 pub mod date;
+mod delta;
 mod diagnostics;
 pub mod inputs;
 pub mod level;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use catalog::Rule;
 pub use date::Date;
+pub use delta::{Delta, RuleState};
 pub use dom0scope_ranges::FrameRange;
 pub use inputs::{HypercallOp, HypercallView, Inputs, OpState, Readings};
 pub use level::Level;

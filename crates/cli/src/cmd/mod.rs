@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod collect;
+pub mod diff;
 pub mod enforce;
 pub mod explain;
 pub mod harden;

@@ -93,7 +93,7 @@ impl From<&Range> for PlanRange {
 
 /// The snapshot's host as enforce would see it live: DMI identity (`dmi/`, else the
 /// manifest's `host`), Xen release, dom0 mode.
-fn snapshot_host(snapshot: &Snapshot, facts: &Facts, reach: &Reach) -> HostView {
+pub(super) fn snapshot_host(snapshot: &Snapshot, facts: &Facts, reach: &Reach) -> HostView {
     let mut dmi: BTreeMap<String, String> = snapshot
         .artifacts
         .iter()
