@@ -21,8 +21,9 @@ VTD=(--machine "q35,kernel-irqchip=split" --cpu "qemu64,+svm,+npt")
 PRIV=(--collect-args "--xen-access privcmd")
 NAMES=(
   x417-pv-q35-bios x417-pv-q35-vtd-bios x417-pvh-q35-amdvi-bios x417-pv-q35-uefi
-  x417-pv-q35-ioports x417-pv-q35-intel
+  x417-pv-q35-ioports x417-pv-q35-intel x417-pv-q35-msi-bios
   x420-pv-pc-bios x420-pvh-q35-vtd-bios x420-pv-pc-uefi x420-pv-q35-com2 x420-pv-q35-xendefaults
+  x420-pvh-q35-amdvi-bios
   x418-pv-pc-uefi x418-pvh-q35-vtd-bios x418-pvh-q35-amdvi-bios
   x419-pv-pc-uefi x419-pvh-q35-vtd-bios
   x421-pv-pc-uefi x421-pvh-q35-vtd-bios
@@ -44,6 +45,10 @@ config() {   # sets DESC and ARGS for configuration $1
       ARGS=(--xen 4.17 --xen-cmdline-extra "dom0_ioports_disable=0x2e8-0x2ef,0x378-0x37f") ;;
     x417-pv-q35-intel) DESC="-cpu qemu64,vendor=GenuineIntel, PV"
       ARGS=(--xen 4.17 --cpu "qemu64,vendor=GenuineIntel") ;;
+    x417-pv-q35-msi-bios) DESC="dom0 drives e1000e (MSI-X) and AHCI (MSI): IRQs granted at run time"
+      ARGS=(--xen 4.17 --dom0-modules "scsi_common scsi_mod libata libahci ahci e1000e") ;;
+    x420-pvh-q35-amdvi-bios) DESC="PVH dom0 + emulated AMD-Vi: no IVRS for dom0, window from the PCI capability"
+      ARGS=(--xen 4.20 --cpu "qemu64,+svm,+npt" --dom0 pvh "${PRIV[@]}" -- -device "amd-iommu,intremap=on") ;;
     x420-pv-pc-bios) DESC="i440fx (pc), SeaBIOS, PV"
       ARGS=(--xen 4.20 --machine pc) ;;
     x420-pvh-q35-vtd-bios) DESC="PVH dom0 + emulated VT-d"
