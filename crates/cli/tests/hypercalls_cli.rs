@@ -232,10 +232,21 @@ fn kexec_and_livepatch_are_unknown_without_a_build_configuration() {
 #[test]
 fn versions_the_table_was_not_checked_against_decide_nothing() {
     let doc = json(Path::new(
-        "testdata/logs/xen-dmesg/amd-ryzen-7040-phoenix_xen-4.18.3-debug_uefi_flask_serial.txt",
+        "testdata/logs/xen-dmesg/intel-xeon-skylakesp-supermicro_xen-4.14.3_uefi_flask.txt",
     ));
     assert_eq!(doc["summary"]["unknown"], doc["summary"]["total"]);
+    let why = reasons(&doc, "kexec_op.load");
+    assert!(why.contains("a table checked against Xen 4.14"), "{why}");
+    // 4.18 is checked (RELEASE-4.18.6): the version decides, so only FLASK stays open, and
+    // the operations 4.18 lacks are not available.
+    let doc = json(Path::new(
+        "testdata/logs/xen-dmesg/amd-ryzen-7040-phoenix_xen-4.18.3-debug_uefi_flask_serial.txt",
+    ));
     assert_eq!(doc["host"]["xsm"], "flask_enforcing");
+    assert_eq!(state(&doc, "domctl.gsi_permission"), "not_available");
+    assert!(reasons(&doc, "domctl.gsi_permission").contains("not in Xen 4.18"));
+    assert_eq!(state(&doc, "platform_op.get_dom0_console"), "unknown");
+    assert!(!reasons(&doc, "platform_op.get_dom0_console").contains("table checked"));
 }
 
 #[test]

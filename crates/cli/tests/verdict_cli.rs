@@ -56,30 +56,32 @@ fn flags_what_dom0_reaches_and_nothing_it_cannot() {
             .take(2)
             .map(|n| n.parse().unwrap())
             .collect();
-        // The hypercall table is checked against Xen 4.17 and 4.20 only: on the releases
-        // built from source the kexec and livepatch rules are not evaluated, and say why.
-        if ["4.17", "4.20"].iter().any(|s| xen.starts_with(s)) {
+        // The hypercall table is checked against every release here (4.17 to master). Its
+        // kexec and livepatch rows need the build configuration: a collected snapshot has it
+        // (hypfs), Debian's builds carry Debian's (assumed); a bare log of a build from source
+        // has none, so the rules are not evaluated there, and say why.
+        let debian = ["4.17", "4.20"].iter().any(|s| xen.starts_with(s));
+        if collected || debian {
             // kexec_op is PV-only.
             assert_eq!(has("XEN_KEXEC_UNSIGNED_LOAD"), pv, "{rel}");
             assert!(has("XEN_LIVEPATCH_UNSIGNED"), "{rel}");
         } else {
-            let unchecked = |id: &str| {
+            let unknown = |id: &str| {
                 v["verdict"]["not_evaluated"]
                     .as_array()
                     .unwrap()
                     .iter()
                     .any(|r| {
                         r["id"] == id
-                            && r["needs"].as_str().unwrap().contains(&format!(
-                                "a table checked against Xen {}.{}",
-                                series[0], series[1]
-                            ))
+                            && r["needs"]
+                                .as_str()
+                                .unwrap()
+                                .contains("the build configuration")
                     })
             };
-            assert!(!has("XEN_KEXEC_UNSIGNED_LOAD"), "{rel}");
             assert!(!has("XEN_LIVEPATCH_UNSIGNED"), "{rel}");
-            assert!(unchecked("XEN_LIVEPATCH_UNSIGNED"), "{rel}");
-            assert!(!pv || unchecked("XEN_KEXEC_UNSIGNED_LOAD"), "{rel}");
+            assert!(unknown("XEN_LIVEPATCH_UNSIGNED"), "{rel}");
+            assert!(!pv || unknown("XEN_KEXEC_UNSIGNED_LOAD"), "{rel}");
         }
         // Xen denies its IOMMU registers; 4.19 and later deny the platform-control ports.
         assert!(!has("DOM0_IOMMU_REGISTERS_REACHABLE"), "{rel}");

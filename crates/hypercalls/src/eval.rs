@@ -8,7 +8,7 @@ use dom0scope_facts::xenlog::Dom0Mode;
 use serde::Serialize;
 
 use crate::host::{Fact, Host, XsmMode, xsm_label};
-use crate::table::{Need, Operation, Table};
+use crate::table::{Need, Operation, Table, release_key};
 
 /// Whether dom0 can use the operation on this host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -64,6 +64,11 @@ pub fn evaluate<'t>(op: &'t Operation, table: &Table, host: &Host) -> OpSurface<
     let unchecked = matches!(&version, Check::Unknown(_));
     let mut checks = vec![version];
     checks.extend(op.kconfig.iter().map(|k| kconfig(k, host)));
+    checks.extend(
+        op.kconfig_since
+            .iter()
+            .filter_map(|(k, since)| kconfig_since(k, since, host)),
+    );
     checks.extend(op.needs.iter().map(|n| need(*n, host)));
     checks.push(xsm(op, host));
 
@@ -139,6 +144,18 @@ fn kconfig(name: &str, host: &Host) -> Check {
             "the build configuration (CONFIG_{name}): hypfs /buildinfo/config or /boot/xen-*.config"
         )),
     }
+}
+
+/// A Kconfig option that exists from `since` on: checked on those releases, skipped before
+/// (the option does not exist there), unknown while the release is.
+fn kconfig_since(name: &str, since: &str, host: &Host) -> Option<Check> {
+    let Some(v) = &host.version else {
+        return Some(Check::Unknown(format!(
+            "the Xen version (CONFIG_{name} exists from {since})"
+        )));
+    };
+    let (here, from) = (release_key(&v.release)?, release_key(since)?);
+    (here >= from).then(|| kconfig(name, host))
 }
 
 const NO_CMDLINE: &str = "Xen's command line (no 'Command line:' line)";

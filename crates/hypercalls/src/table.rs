@@ -2,7 +2,7 @@
 //! reviewed as data (one row per operation, each citing the Xen source it was
 //! read from) and the code only evaluates it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -51,13 +51,18 @@ pub struct Operation {
     /// Kconfig options (without `CONFIG_`) that must all be `y` for the operation to exist.
     #[serde(default)]
     pub kconfig: Vec<String>,
+    /// Kconfig options that exist only from a release on (option → first `major.minor`), and
+    /// must be `y` there: `SYSCTL` (4.21) gates every sysctl, `MICROCODE_LOADING` (4.22) late
+    /// microcode loading. Releases before it have no such option, so it decides nothing there.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub kconfig_since: BTreeMap<String, String>,
     /// Xen command-line switches that remove it, `, `-separated; `(no X)` means leaving X off, Xen's default.
     #[serde(default)]
     pub cmdline: String,
     /// Host conditions the evaluator checks.
     #[serde(default)]
     pub needs: Vec<Need>,
-    /// The checked releases (`4.17`, `4.20`) the operation exists in.
+    /// The checked releases (`major.minor`, `4.23` = master) the operation exists in.
     pub versions: Vec<String>,
     /// The Xen community's classification, only where it published one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -89,6 +94,11 @@ impl Operation {
             .iter()
             .map(|k| format!("CONFIG_{k}=n"))
             .collect();
+        v.extend(
+            self.kconfig_since
+                .iter()
+                .map(|(k, since)| format!("CONFIG_{k}=n ({since}+)")),
+        );
         if !self.cmdline.is_empty() {
             v.push(self.cmdline.clone());
         }
@@ -157,8 +167,11 @@ impl SourceRef {
 pub struct Checked {
     /// The release, `major.minor` (e.g. `4.17`), as rows' `versions` name it.
     pub version: String,
-    /// The xen.git tag read for it (e.g. `RELEASE-4.17.7`).
+    /// The xen.git tag (or, for master, the commit) read for it (e.g. `RELEASE-4.17.7`).
     pub tag: String,
+    /// What the version stands for when it is not a release (`master, 4.23-unstable`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The whole table.
@@ -296,6 +309,16 @@ impl Table {
                     ));
                 }
             }
+            for (k, since) in &op.kconfig_since {
+                if op.kconfig.contains(k) {
+                    errs.push(format!("{id}: CONFIG_{k} both always and since {since}"));
+                }
+                if release_key(since).is_none() || self.checked(since).is_none() {
+                    errs.push(format!(
+                        "{id}: CONFIG_{k} since {since}: not a checked release"
+                    ));
+                }
+            }
             if op.sub.is_none() && op.sub_number.is_some() {
                 errs.push(format!("{id}: sub_number without sub"));
             }
@@ -307,4 +330,10 @@ impl Table {
         }
         errs
     }
+}
+
+/// `major.minor` as numbers, so that `4.9` sorts before `4.17`; None when malformed.
+pub fn release_key(v: &str) -> Option<(u32, u32)> {
+    let (a, b) = v.split_once('.')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
 }

@@ -135,12 +135,16 @@ fn render_host(o: &mut String, s: &HypercallSurface<'_>) {
         _ => label.to_owned(),
     };
     line(o, &what, xsm);
-    let checked: Vec<String> = s
+    let tags: Vec<&str> = s
         .checked
         .iter()
-        .map(|c| format!("{} ({})", c.version, c.tag))
+        .filter_map(|c| c.tag.strip_prefix("RELEASE-"))
         .collect();
-    let _ = writeln!(o, "  table checked against Xen {}", checked.join(", "));
+    let _ = writeln!(o, "  table checked against Xen {}", tags.join(", "));
+    for c in s.checked.iter().filter(|c| !c.tag.starts_with("RELEASE-")) {
+        let what = c.note.as_deref().unwrap_or(&c.tag);
+        let _ = writeln!(o, "                     and {} ({what})", c.version);
+    }
 }
 
 fn render_op(o: &mut String, s: &OpSurface<'_>) {
