@@ -18,6 +18,7 @@ use dom0scope_collect::{CollectError, Sources, preflight};
 use dom0scope_enforce::plan::{self, HostView, XenRelease};
 use dom0scope_enforce::{Dom0Rangesets, Outcome, RangesetError, banner_version, live};
 use dom0scope_privcmd::Privcmd;
+use dom0scope_privcmd::abi::{self, XenVersion};
 use dom0scope_privcmd::sim::SimXen;
 use dom0scope_snapshot::MAX_LOG_BYTES;
 
@@ -113,6 +114,31 @@ pub(crate) fn simulated_xen(
     Ok(x)
 }
 
+/// The running Xen's `XEN_DOMCTL_INTERFACE_VERSION`, from the version Xen itself answers
+/// (`XENVER_version` through privcmd), cross-checked with what dom0's kernel shows in
+/// `/sys/hypervisor` (`shown`). The two disagreeing means one of them is not the running Xen
+/// (a stale sysfs view, a nested or shimmed hypervisor): nothing is issued then.
+pub(crate) fn running_domctl_version(
+    pc: &Privcmd,
+    shown: Option<&XenRelease>,
+) -> Result<u32, String> {
+    reconcile(pc.xen_version(), shown)
+}
+
+fn reconcile(asked: &XenVersion, shown: Option<&XenRelease>) -> Result<u32, String> {
+    let v = abi::interfaces(asked)
+        .map_err(|e| format!("the running Xen's domctl interface version is unknown: {e}"))?
+        .domctl;
+    match shown.and_then(|h| Some((h, h.domctl_version()?))) {
+        Some((h, w)) if w != v => Err(format!(
+            "Xen answers XENVER_version {asked} (domctl interface {v:#x}) but dom0 shows Xen {} \
+             (interface {w:#x}): which one runs is unclear",
+            h.text
+        )),
+        _ => Ok(v),
+    }
+}
+
 fn refuse(what: impl std::fmt::Display) -> anyhow::Error {
     anyhow!("refusing to enforce, nothing was changed: {what}")
 }
@@ -188,12 +214,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         dom0scope_enforce::dry_run(&plan, cur.as_ref(), &mut log)?
     } else {
-        let version = host
-            .xen
-            .as_ref()
-            .and_then(XenRelease::domctl_version)
-            .ok_or_else(|| refuse("the running Xen's domctl interface version is unknown"))?;
         if let Some((s, b)) = &current {
+            let version = host
+                .xen
+                .as_ref()
+                .and_then(XenRelease::domctl_version)
+                .ok_or_else(|| refuse("the simulated Xen's domctl interface version is unknown"))?;
             writeln!(log, "enforce: SIMULATED Xen from {s}: no hypercall is made")?;
             let mut x = simulated_xen(s, b, Some(version)).map_err(refuse)?;
             let o = dom0scope_enforce::apply(&plan, &mut x, version, &mut log, args.regrant_test)?;
@@ -204,13 +230,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             )?;
             return finish(&o);
         }
+        let mut pc = Privcmd::open(&src.dev, &src.proc)
+            .map_err(|e| refuse(format!("opening privcmd: {e}")))?;
+        let version = running_domctl_version(&pc, host.xen.as_ref()).map_err(refuse)?;
         writeln!(
             log,
             "enforce: giving up the planned ranges through XEN_DOMCTL_iomem_permission / \
              XEN_DOMCTL_ioport_permission on domain 0 (interface {version:#x}); irreversible until Xen reboots"
         )?;
-        let mut pc = Privcmd::open(&src.dev, &src.proc)
-            .map_err(|e| refuse(format!("opening privcmd: {e}")))?;
         dom0scope_enforce::apply(&plan, &mut pc, version, &mut log, args.regrant_test)?
     };
     finish(&outcome)
@@ -303,5 +330,27 @@ fn print_summary(o: &Outcome) {
             println!("re-grant test: {what}: GRANTED by Xen (revocation is not final)")
         }
         None => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xenver(major: u32, minor: u32, extra: &str) -> XenVersion {
+        XenVersion::from_raw(major << 16 | minor, extra.as_bytes())
+    }
+
+    #[test]
+    fn the_domctl_version_is_what_the_running_xen_answers() {
+        let shown = XenRelease::parse("4.22.0");
+        assert_eq!(reconcile(&xenver(4, 22, ".0"), shown.as_ref()), Ok(0x18));
+        assert_eq!(reconcile(&xenver(4, 17, ".7"), None), Ok(0x15));
+        // sysfs naming another release with another interface: nothing is issued.
+        let e = reconcile(&xenver(4, 17, ".7"), shown.as_ref()).unwrap_err();
+        assert!(e.contains("4.17.7") && e.contains("4.22.0"), "{e}");
+        // A release dom0scope does not know is named, with the known ones.
+        let e = reconcile(&xenver(4, 9, ".0"), None).unwrap_err();
+        assert!(e.contains("4.9"), "{e}");
     }
 }

@@ -213,6 +213,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Method::DomIo
     };
+    // What the running Xen answers to XENVER_version (live only), reconciled with sysfs.
+    let mut asked = None;
     let mut xen: Box<dyn Xen> = if let Some(path) = &args.simulate_xen {
         let snap = dom0scope_snapshot::Snapshot::open(path)?;
         let log = snap
@@ -231,16 +233,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             other => anyhow!(other),
         })?;
-        Box::new(Privcmd::open(&src.dev, &src.proc).context("opening privcmd")?)
+        let pc = Privcmd::open(&src.dev, &src.proc).context("opening privcmd")?;
+        asked = Some(super::enforce::running_domctl_version(
+            &pc,
+            host.xen.as_ref(),
+        ));
+        Box::new(pc)
     };
-    let version = match method {
-        Method::SelfMap { .. } => {
+    let version = match (method, asked) {
+        (Method::DomIo, _) => None,
+        (Method::SelfMap { .. }, Some(asked)) => {
+            Some(asked.map_err(|e| anyhow!("{e}: cannot issue XEN_DOMCTL_memory_mapping"))?)
+        }
+        (Method::SelfMap { .. }, None) => {
             let running = host.xen.clone().or_else(|| banner_version(xen.as_mut()));
             Some(running.as_ref().and_then(XenRelease::domctl_version).ok_or_else(|| {
-                anyhow!("the running Xen's domctl interface version is unknown: cannot issue XEN_DOMCTL_memory_mapping")
+                anyhow!("the simulated Xen's domctl interface version is unknown: cannot issue XEN_DOMCTL_memory_mapping")
             })?)
         }
-        Method::DomIo => None,
     };
     let report = dom0scope_probe::run(xen.as_mut(), version, method, &targets, ports);
     let expect = args.expect.map(|e| match e {
