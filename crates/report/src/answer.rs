@@ -7,7 +7,7 @@ use std::fmt::Write;
 use dom0scope_verdict::Severity;
 
 use crate::style::{BOLD, DIM, GOOD, HEAD, level_style, sev_style, styled};
-use crate::wrap::wrap;
+use crate::wrap::{hang, wrap};
 use crate::{Audit, Outcome};
 
 /// The opening lines of every text view: tool and snapshot, Xen and dom0's mode, the level
@@ -241,3 +241,50 @@ fn incomplete(o: &mut String, a: &Audit, width: usize, more: &str) {
 
 /// Distinct needs listed under an incomplete result before the rest is summarised.
 const MAX_NEEDS: usize = 6;
+
+/// The verdict that opens a view other than `audit` (map, predict, verify, hypercalls,
+/// explain): the same host line, level, counts and answer as the audit's banner, under the
+/// built-in policy, and where the findings are.
+pub fn render_header(a: &Audit, view: &str, width: usize) -> String {
+    let mut o = String::new();
+    let title = hang(
+        &format!("{} — {view} of {}", a.tool, a.snapshot.label),
+        0,
+        2,
+        width,
+    );
+    let _ = writeln!(o, "{}", styled(BOLD, &title));
+    let h = &a.host;
+    let xen = match (&h.xen_version, &h.xen_package) {
+        (Some(v), Some(p)) => format!("Xen {v} ({p})"),
+        (Some(v), None) => format!("Xen {v}"),
+        _ => "Xen version unknown".to_owned(),
+    };
+    let mode = h
+        .dom0_mode
+        .as_deref()
+        .map_or("dom0 mode unknown".to_owned(), |m| format!("{m} dom0"));
+    let _ = writeln!(o, "  {xen}, {mode}");
+    let (l, v) = (&a.verdict.level, &a.verdict);
+    let line = format!(
+        "Level {}: {} failed, {} passed, {} not evaluated, {} waived (built-in policy; the findings: \
+         `dom0scope audit`)",
+        styled(level_style(l.level), &l.label),
+        v.findings.len(),
+        v.passed.len(),
+        v.not_evaluated.len(),
+        v.waived.len(),
+    );
+    let _ = writeln!(o, "{}", wrap(&line, 2, width));
+    let answer = l.answer.replacen(&format!(" (level {})", l.label), "", 1);
+    let _ = writeln!(o, "{}", wrap(&answer, 2, width));
+    if !a.snapshot.problems.is_empty() {
+        let line = format!(
+            "The snapshot is degraded ({} problem(s), `dom0scope audit` lists them).",
+            a.snapshot.problems.len()
+        );
+        let _ = writeln!(o, "{}", wrap(&line, 2, width));
+    }
+    o.push('\n');
+    o
+}

@@ -21,6 +21,7 @@ use dom0scope_surface::Surface;
 use dom0scope_verdict::{Severity, Verdict};
 use serde::Serialize;
 
+pub use answer::render_header;
 pub use escape::for_terminal;
 pub use sarif::{SARIF_SCHEMA_URI, render_sarif};
 pub use summary::render_summary;

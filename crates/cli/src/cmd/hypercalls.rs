@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use dom0scope_hypercalls::{Availability, ConfigSource, Fact, HypercallSurface, OpSurface};
 use serde::Serialize;
 
+use super::header::header;
 use super::input::load;
 use super::output::{Format, Output};
 
@@ -41,7 +42,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             s.push('\n');
             s
         }
-        Format::Text => render(surface, &label),
+        Format::Text => {
+            header(&snapshot, &analysis, "hypercall surface", args.out.width())
+                + &render(surface, &label)
+        }
     };
     args.out.write(&out)?;
     Ok(ExitCode::SUCCESS)

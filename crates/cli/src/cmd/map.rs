@@ -10,6 +10,7 @@ use dom0scope_inventory::{Device, Inventory, Owner, PortOwner, human_size};
 use dom0scope_reach::{Access, Reach};
 use serde::Serialize;
 
+use super::header::header;
 use super::input::load;
 use super::output::{Format, Output};
 
@@ -68,7 +69,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             s
         }
         Format::Text => {
-            let mut t = render(&snapshot.origin.label(), inventory, &rows);
+            let mut t = header(&snapshot, &analysis, "map", args.out.width());
+            t.push_str(&render(&snapshot.origin.label(), inventory, &rows));
             if let Some(u) = unclaimed_reachable(inventory, reach) {
                 t.push_str(&format!(
                     "dom0 can reach {} of address space that no artifact claims (holes between everything named above)\n",

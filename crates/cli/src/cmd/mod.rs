@@ -6,6 +6,7 @@ pub mod diff;
 pub mod enforce;
 pub mod explain;
 pub mod harden;
+pub mod header;
 pub mod hypercalls;
 pub mod input;
 pub mod map;

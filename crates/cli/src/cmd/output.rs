@@ -43,6 +43,11 @@ impl Output {
     }
 
     /// Writes `rendered` (in [`Output::format`]) where `-o` says.
+    /// The width text is fitted to: the terminal's, or 100 columns for a file.
+    pub fn width(&self) -> usize {
+        text_width(self.output.as_deref())
+    }
+
     pub fn write(&self, rendered: &str) -> anyhow::Result<()> {
         let kind = match self.format() {
             Format::Text => Kind::Text,

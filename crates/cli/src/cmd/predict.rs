@@ -10,6 +10,7 @@ use dom0scope_ranges::Radix;
 use dom0scope_reach::model::{self, Op, Prediction, Target, Unmodelled};
 use dom0scope_reach::{ModelInput, Overrides};
 
+use super::header::header;
 use super::input::load;
 use super::output::{Format, Output};
 
@@ -83,7 +84,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             s.push('\n');
             s
         }
-        Format::Text => render(&p, &snapshot.origin.label()),
+        Format::Text => {
+            header(&snapshot, &analysis, "prediction", args.out.width())
+                + &render(&p, &snapshot.origin.label())
+        }
     };
     args.out.write(&out)?;
     Ok(ExitCode::SUCCESS)

@@ -29,6 +29,7 @@ use dom0scope_reach::verify::{self, Comparison, Outcome};
 use dom0scope_reach::{ModelInput, Overrides, Reach, model};
 use dom0scope_snapshot::Snapshot;
 
+use super::header::header;
 use super::input::load;
 use super::output::{Format, Output};
 
@@ -248,7 +249,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             s.push('\n');
             s
         }
-        Format::Text => render(&label, &p, observed, &cmp, applied.as_ref()),
+        Format::Text => {
+            header(&snapshot, &analysis, "verify", args.out.width())
+                + &render(&label, &p, observed, &cmp, applied.as_ref())
+        }
     };
     args.out.write(&out)?;
     Ok(exit_code(cmp.outcome))
