@@ -128,7 +128,7 @@ if ! grep -q 'initiated by the document' "$work/fetch.why"; then
 fi
 
 rm -rf "$work/profile"
-chrome --hide-scrollbars --window-size=1280,1500 --screenshot="$work/shot.png" "file://$work/report.html" >/dev/null
+chrome --hide-scrollbars --window-size=1280,1200 --screenshot="$work/shot.png" "file://$work/report.html" >/dev/null
 if [ "$(head -c 8 "$work/shot.png" | od -An -tx1 | tr -d ' \n')" != 89504e470d0a1a0a ]; then
     echo "html-check: FAIL: no PNG screenshot" >&2
     exit 1
