@@ -1,13 +1,15 @@
 //! The HTML report: one self-contained file (inline CSS and SVG, no script, no fetch; a
 //! Content-Security-Policy that forbids any) from the same models the text and JSON
 //! renderers read: [`render_audit`] for an [`Audit`] (with the inventory, for the pictures of
-//! the whole address space and the 64 Ki ports), [`render_diff`] for a [`Diff`].
+//! the whole address space and the 64 Ki ports), [`render_diff`] for a `Diff`, [`render_plan`]
+//! for `harden`'s plan (before and after).
 //!
 //! Everything from a snapshot is hostile text: every value goes through maud's escaping, and
 //! nothing is emitted unescaped but this crate's own constants.
 
 mod diff;
 mod picture;
+mod plan;
 mod rules;
 
 use dom0scope_inventory::Inventory;
@@ -15,6 +17,7 @@ use dom0scope_report::Audit;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 pub use diff::render_diff;
+pub use plan::render_plan;
 
 /// The page's policy: nothing may be fetched, no script runs; only the inline style applies.
 pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; base-uri 'none'; form-action 'none'";
