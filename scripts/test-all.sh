@@ -3,7 +3,7 @@
 # network), then the real-Xen boots (harness/matrix.sh: Debian's Xen 4.17 and 4.20, and Xen
 # 4.18, 4.19, 4.21, 4.22 and master built from testdata/xen-src, under QEMU; needs root to
 # install QEMU/OVMF and the compiler once and the Debian archive to fetch Xen and the dom0
-# packages). `--fast` stops before the boots.
+# packages). `--fast` stops before the boots (after the HTML report's Chromium check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +15,8 @@ echo "== shellcheck on every shell script (scripts/shellcheck.sh; .ci/run instal
 scripts/shellcheck.sh
 echo "== cargo test (fast tests)"
 cargo test --workspace
+echo "== the HTML report in headless Chromium: scripts/html-check.sh"
+scripts/html-check.sh
 if [ "${1:-}" = --fast ]; then
     exit 0
 fi

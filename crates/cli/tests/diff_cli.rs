@@ -231,3 +231,22 @@ fn text_of_before_and_after_enforce() {
     let (_, out) = diff(BEFORE, AFTER, &[]);
     insta::assert_snapshot!(out);
 }
+
+#[test]
+fn html_of_before_and_after_enforce_names_what_closed_and_what_dom0_gave_up() {
+    let (code, d) = json(BEFORE, AFTER);
+    let (html_code, html) = diff(BEFORE, AFTER, &["--format", "html"]);
+    assert_eq!(code, html_code);
+    assert!(html.starts_with("<!DOCTYPE html>"), "{}", &html[..80]);
+    let closed = ids(&d["findings"]["closed"]);
+    assert!(closed.contains(&"DOM0_LOWMEM_TRAMPOLINE"), "{closed:?}");
+    for id in closed {
+        assert!(html.contains(&format!("id=\"closed-{id}\"")), "{id}");
+    }
+    for id in ids(&d["findings"]["opened"]) {
+        assert!(html.contains(&format!("id=\"opened-{id}\"")), "{id}");
+    }
+    // The trampoline's frames are among what only A's dom0 reached.
+    assert!(html.contains("data-owner=\"xen_trampoline\""));
+    assert!(!html.contains("<script"));
+}

@@ -345,3 +345,34 @@ fn harden_judges_under_the_sites_policy() {
         .code(2)
         .stderr(predicate::str::contains("site.toml"));
 }
+
+#[test]
+fn html_plan_shows_before_and_after_and_the_trampoline_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("plan.json");
+    let html = dir.path().join("plan.html");
+    let snap = testdata("snapshots/h417-pv-q35-vtd-bios");
+    for out in [&json, &html] {
+        dom0scope()
+            .args(["harden", "-o"])
+            .arg(out)
+            .arg(&snap)
+            .assert()
+            .success()
+            .stdout("");
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    let r = &v["residual"];
+    for level in [&r["level_before"], &r["level_after"]] {
+        assert!(page.contains(&format!("<strong>{}</strong>", level.as_str().unwrap())));
+    }
+    for f in r["closed"].as_array().unwrap() {
+        let id = f["id"].as_str().unwrap();
+        assert!(page.contains(&format!("id=\"closed-{id}\"")), "{id}");
+    }
+    assert!(page.contains("frames 0x8f-0x90"));
+    assert!(!page.contains("<script"));
+}

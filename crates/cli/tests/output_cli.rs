@@ -63,6 +63,8 @@ fn format_follows_the_output_files_extension_unless_given() {
         ("r.sarif", "{"),
         ("r.txt", "dom0scope"),
         ("R.JSON", "{"),
+        ("r.html", "<!DOCTYPE html>"),
+        ("r.HTM", "<!DOCTYPE html>"),
     ] {
         let path = dir.path().join(name);
         dom0scope()

@@ -167,8 +167,9 @@ fn sarif_output_and_exit_codes() {
         .code(0)
         .stdout(predicate::str::contains("PASS at --fail-on high"));
     audit_at("medium").code(1);
+    // An unknown format is a usage error (html is a format since dom0scope-html).
     dom0scope()
-        .args(["audit", "--format", "html"])
+        .args(["audit", "--format", "pdf"])
         .assert()
         .code(2);
 }

@@ -16,6 +16,8 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0.
     Sarif,
+    /// One self-contained HTML file: pictures of dom0's I/O memory and ports, every finding.
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -44,7 +46,7 @@ pub struct Args {
     /// Snapshot directory, .tar/.tar.gz, or bare Xen log (`xl dmesg` output or a serial
     /// capture). Without it: on a dom0, collect then audit; elsewhere, the bundled example.
     pub snapshot: Option<PathBuf>,
-    /// Output format [default: text; with -o, from FILE's extension: .json, .sarif].
+    /// Output format [default: text; with -o, from FILE's extension: .json, .sarif, .html].
     #[arg(long, value_enum)]
     pub format: Option<Format>,
     /// Text only: the full evidence (dom0's reach with the owner of every range and port, and
@@ -73,11 +75,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .unwrap_or(match extension(args.output.as_deref()) {
             Some(Ext::Json) => Format::Json,
             Some(Ext::Sarif) => Format::Sarif,
+            Some(Ext::Html) => Format::Html,
             None => Format::Text,
         });
     for (set, flag) in [(args.details, "--details"), (args.summary, "--summary")] {
         if set && format != Format::Text {
-            anyhow::bail!("{flag} is a text view; JSON and SARIF always carry everything");
+            anyhow::bail!("{flag} is a text view; JSON, SARIF and HTML always carry everything");
         }
     }
     let Some((policy, today)) = args.judge.resolve()? else {
@@ -111,10 +114,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Text => render_summary(&audit, text_width(args.output.as_deref())),
         Format::Json => audit.to_json(),
         Format::Sarif => render_sarif(&audit),
+        Format::Html => dom0scope_html::render_audit(&audit, &parts.inventory),
     };
     let kind = match format {
         Format::Text => Kind::Text,
-        Format::Json | Format::Sarif => Kind::Data,
+        Format::Json | Format::Sarif | Format::Html => Kind::Data,
     };
     emit(&rendered, kind, args.output.as_deref())?;
     Ok(ExitCode::from(audit.result.exit_code()))

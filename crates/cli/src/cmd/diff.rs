@@ -1,4 +1,4 @@
-//! `dom0scope diff A B`: two snapshots compared (before and after `enforce`, two hosts, two Xen
+//! `dom0scope diff A B`: two snapshots compared (text, JSON or HTML) (before and after `enforce`, two hosts, two Xen
 //! releases), both judged by the same policy and date. Exit 1 when B is worse than A in a way
 //! CI should stop for (its level is lower, or a finding at or above `--fail-on` opened or rose
 //! to it), 0 otherwise, 2 on a usage or input error.
@@ -11,7 +11,17 @@ use dom0scope_engine::Analysis;
 use dom0scope_snapshot::Snapshot;
 
 use super::audit::FailOn;
-use super::output::{Format, Output};
+use super::output::{Ext, Kind, emit, extension};
+
+/// Output format of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    /// The `dom0scope-diff/1` document.
+    Json,
+    /// One self-contained HTML file.
+    Html,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -19,8 +29,12 @@ pub struct Args {
     pub a: PathBuf,
     /// The snapshot judged against it, e.g. after enforce, or another host.
     pub b: PathBuf,
-    #[command(flatten)]
-    pub out: Output,
+    /// Output format [default: text; with -o, from FILE's extension: .json, .html].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Write to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Exit 1 when a finding at or above this severity opened in B (or rose to it), or B's
     /// level is lower than A's.
     #[arg(long, value_enum, default_value_t = FailOn::High)]
@@ -59,10 +73,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (sa, aa) = super::input::analyse(Some(&args.a), policy.clone(), today)?;
     let (sb, ab) = super::input::analyse(Some(&args.b), policy, today)?;
     let diff = Diff::between(&input(&sa, &aa), &input(&sb, &ab), args.fail_on.into());
-    let rendered = match args.out.format() {
-        Format::Text => render_text(&diff),
-        Format::Json => diff.to_json(),
+    let format = args
+        .format
+        .unwrap_or(match extension(args.output.as_deref()) {
+            Some(Ext::Json) => Format::Json,
+            Some(Ext::Html) => Format::Html,
+            _ => Format::Text,
+        });
+    let (rendered, kind) = match format {
+        Format::Text => (render_text(&diff), Kind::Text),
+        Format::Json => (diff.to_json(), Kind::Data),
+        Format::Html => (dom0scope_html::render_diff(&diff), Kind::Data),
     };
-    args.out.write(&rendered)?;
+    emit(&rendered, kind, args.output.as_deref())?;
     Ok(ExitCode::from(u8::from(diff.outcome.fails)))
 }

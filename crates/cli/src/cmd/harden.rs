@@ -15,6 +15,8 @@ pub enum Format {
     Text,
     /// The plan document (`"schema": "dom0scope-plan/1"`).
     Json,
+    /// One self-contained HTML file: the plan's before and after.
+    Html,
 }
 
 #[derive(Debug, clap::Args)]
@@ -22,7 +24,7 @@ pub struct Args {
     /// Snapshot directory, .tar/.tar.gz, or bare Xen log. Without it, off a dom0:
     /// the bundled example.
     pub snapshot: Option<PathBuf>,
-    /// Output format [default: text; with -o, the plan (JSON) when FILE ends in .json].
+    /// Output format [default: text; with -o, the plan (JSON) when FILE ends in .json, HTML for .html].
     #[arg(long, value_enum)]
     pub format: Option<Format>,
     #[command(flatten)]
@@ -56,11 +58,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .format
         .unwrap_or(match extension(args.output.as_deref()) {
             Some(Ext::Json) => Format::Json,
+            Some(Ext::Html) => Format::Html,
             _ => Format::Text,
         });
     let (rendered, kind) = match format {
         Format::Text => (render_text(&plan), Kind::Text),
         Format::Json => (plan.to_json(), Kind::Data),
+        Format::Html => (dom0scope_html::render_plan(&plan), Kind::Data),
     };
     emit(&rendered, kind, args.output.as_deref())?;
     if let (Some(path), Format::Json) = (&args.output, format) {

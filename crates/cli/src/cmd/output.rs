@@ -1,6 +1,6 @@
 //! Where a subcommand's answer goes, the same for every subcommand: standard output, or
 //! `-o FILE` instead, in the format `--format` names or, when it names none, the one FILE's
-//! extension names (`.json`, `.sarif`; anything else is text). (`collect -o` names the
+//! extension names (`.json`, `.sarif`, `.html`/`.htm`; anything else is text). (`collect -o` names the
 //! snapshot directory it writes: its output is a snapshot.)
 //!
 //! A report that was not written is an error (exit 2), on standard output as in a file: a
@@ -81,6 +81,8 @@ pub fn text_width(output: Option<&Path>) -> usize {
 pub enum Ext {
     Json,
     Sarif,
+    /// `.html` or `.htm`.
+    Html,
 }
 
 /// The format `-o`'s file name implies, if any.
@@ -89,12 +91,13 @@ pub fn extension(output: Option<&Path>) -> Option<Ext> {
     match ext.as_str() {
         "json" => Some(Ext::Json),
         "sarif" => Some(Ext::Sarif),
+        "html" | "htm" => Some(Ext::Html),
         _ => None,
     }
 }
 
 /// What is being written: text for people (escaped, coloured on a terminal) or a
-/// document for programs (JSON, SARIF: written byte for byte; their encoders escape).
+/// document (JSON, SARIF, HTML: written byte for byte; their encoders escape).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Text,
