@@ -13,7 +13,7 @@ use crate::{Fleet, Host, SCHEMA, Skipped};
 const MAX_NAME: usize = 32;
 const MAX_XEN: usize = 16;
 /// The top-finding column never gets narrower than this; past it the table overflows.
-const MIN_TOP: usize = 12;
+const MIN_TOP: usize = 10;
 
 /// Cuts `s` to `max` characters, marking the cut with `…`.
 fn cut(s: &str, max: usize) -> String {
@@ -92,6 +92,12 @@ pub fn render_text<T>(fleet: &Fleet<T>, skipped: &[Skipped], width: usize) -> St
             .max()
             .unwrap_or(0)
             .min(caps[i]);
+    }
+    // On a narrow terminal the host and Xen columns give way before the top finding.
+    for (col, min) in [(0, 12), (1, 6)] {
+        let used: usize = widths[..6].iter().sum::<usize>() + 2 * 6;
+        let over = (used + MIN_TOP).saturating_sub(width);
+        widths[col] -= over.min(widths[col].saturating_sub(min));
     }
     let used: usize = widths[..6].iter().sum::<usize>() + 2 * 6;
     widths[6] = width.saturating_sub(used).max(MIN_TOP);
