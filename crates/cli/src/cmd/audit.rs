@@ -75,7 +75,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         || args
             .snapshot
             .first()
-            .is_some_and(|p| dom0scope_fleet::is_fleet_directory(p))
+            // A directory that is not a snapshot but holds some; one holding none is
+            // audited as today, which says what it lacks.
+            .is_some_and(|p| {
+                dom0scope_fleet::is_fleet_directory(p)
+                    && !dom0scope_fleet::expand(std::slice::from_ref(p))
+                        .0
+                        .is_empty()
+            })
     {
         return super::fleet::run(args);
     }
