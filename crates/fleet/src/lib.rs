@@ -72,7 +72,7 @@ pub struct Failed {
     /// Why: the file and what is wrong with it.
     pub error: String,
     /// Who the host is, when the snapshot opened far enough to say.
-    pub identity: Option<dom0scope_facts::Identity>,
+    pub identity: Option<Box<dom0scope_facts::Identity>>,
 }
 
 /// The fleet table's row for one audited host.
@@ -239,7 +239,7 @@ fn audit_one<T>(path: &Path, settings: &Settings, render: &impl Fn(&Audit) -> T)
                 let analysis = analyse(&snapshot, settings.policy.clone(), settings.today)
                     .map_err(|error| Failed {
                         error,
-                        identity: Some(dom0scope_facts::Identity::of(&snapshot)),
+                        identity: Some(Box::new(dom0scope_facts::Identity::of(&snapshot))),
                     })?;
                 let parts = analysis.into_parts();
                 let audit = Audit::new(
