@@ -102,6 +102,7 @@ fn fake_dom0(s: &Path) -> tempfile::TempDir {
     .unwrap();
     put(r, "sys/devices/virtual/dmi/id/power/control", b"auto\n");
     put(r, "proc/xen/capabilities", b"control_d\n");
+    put(r, "proc/sys/kernel/hostname", b"xen-fixture\n");
     put(r, "boot/xen-4.99-amd64.config", b"CONFIG_X86_64=y\n");
     put(r, "boot/vmlinuz-6.1.0-56-amd64", b"not xen");
     t
@@ -226,10 +227,14 @@ fn reproduces(name: &str) {
     }
     assert_eq!(got["xen/boot/xen-4.99-amd64.config"], b"CONFIG_X86_64=y\n");
     assert_eq!(got["linux/xen-capabilities"], b"control_d\n");
+    assert_eq!(got["linux/hostname"], b"xen-fixture\n");
     let extra: Vec<&String> = got
         .keys()
         .filter(|k| !want.contains_key(*k))
-        .filter(|k| !k.starts_with("xen/boot/") && *k != "linux/xen-capabilities")
+        .filter(|k| {
+            !k.starts_with("xen/boot/")
+                && !["linux/xen-capabilities", "linux/hostname"].contains(&k.as_str())
+        })
         // More boot entries and Secure Boot variables than the sample's script kept.
         .filter(|k| !k.starts_with("efi/efivars/"))
         // The sample predates debug keys `i` and `M`: nothing replayed for them.

@@ -5,6 +5,7 @@
 pub mod acpi;
 pub mod efi;
 pub mod evidence;
+pub mod identity;
 pub mod linux;
 pub mod pci;
 pub mod trampoline;
@@ -15,6 +16,7 @@ use dom0scope_snapshot::Snapshot;
 use serde::Serialize;
 
 pub use evidence::{Evidence, Warning};
+pub use identity::Identity;
 pub use xenlog::XenLog;
 
 /// Artifacts that may hold Xen's console log, best first: `xen/dmesg.txt` was read
@@ -36,6 +38,9 @@ pub struct Facts {
     pub dom0: Option<linux::Dom0View>,
     /// Problems with artifacts: damage, parse failures, fallbacks taken.
     pub warnings: Vec<Warning>,
+    /// Who the host is (DMI, hostname, collection time), so audits of a fleet can be joined.
+    #[serde(skip_serializing_if = "Identity::is_empty")]
+    pub identity: Identity,
 }
 
 /// Why a snapshot has nothing to audit.
@@ -178,6 +183,7 @@ impl Facts {
             pci,
             dom0,
             warnings,
+            identity: Identity::of(snapshot),
         })
     }
 }

@@ -225,6 +225,7 @@ mod tests {
             pci: vec![],
             dom0: None,
             warnings: vec![],
+            identity: Default::default(),
         };
         Inventory::build(&facts)
     }

@@ -28,6 +28,7 @@ fn empty() -> Facts {
         pci: vec![],
         dom0: None,
         warnings: vec![],
+        identity: Default::default(),
     }
 }
 

@@ -26,6 +26,7 @@ fn compare(interrupts: &str, dumps: &str) -> Comparison {
         pci: Vec::new(),
         dom0: None,
         warnings: Vec::new(),
+        identity: Default::default(),
     };
     Reach::derive(&facts).comparison().unwrap().clone()
 }

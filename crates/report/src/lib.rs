@@ -100,6 +100,19 @@ impl HostInfo {
     }
 }
 
+/// Who the host is: the snapshot's DMI identity, hostname and collection time, with the Xen
+/// release. Each field is absent when the snapshot does not state it (a bare log states only
+/// the Xen release).
+#[derive(Debug, Clone, Serialize)]
+pub struct HostIdentity {
+    /// DMI vendor, product and serial, hostname, collection time.
+    #[serde(flatten)]
+    pub host: dom0scope_facts::Identity,
+    /// Xen's version from its log banner (as `host.xen_version`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xen_version: Option<String>,
+}
+
 /// The model checked against Xen's own rangesets.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelCheck {
@@ -122,6 +135,8 @@ pub struct Audit {
     pub snapshot: SnapshotInfo,
     /// The host as the snapshot describes it.
     pub host: HostInfo,
+    /// Who the host is, in one object, so audits of a fleet can be joined on it.
+    pub identity: HostIdentity,
     /// dom0's reach named by owner: what the verdict judged.
     pub surface: Surface,
     /// Bytes of dom0-reachable frames that no artifact claims (whole frames
@@ -234,11 +249,16 @@ impl Audit {
             .reach()
             .observed()
             .map(|o| inventory.unclaimed_bytes_in(&o.iomem));
+        let identity = HostIdentity {
+            host: facts.identity.clone(),
+            xen_version: host.xen_version.clone(),
+        };
         Audit {
             schema: JSON_SCHEMA,
             tool: format!("dom0scope {}", env!("CARGO_PKG_VERSION")),
             snapshot,
             host,
+            identity,
             surface,
             unclaimed_reachable_bytes,
             model,

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use dom0scope_report::{Audit, SnapshotInfo, render_details, render_sarif, render_summary};
+use dom0scope_report::{Audit, render_details, render_sarif, render_summary};
 use dom0scope_verdict::Severity;
 
 use super::output::{Ext, Kind, emit, extension, text_width};
@@ -45,7 +45,10 @@ impl From<FailOn> for Severity {
 pub struct Args {
     /// Snapshot directory, .tar/.tar.gz, or bare Xen log (`xl dmesg` output or a serial
     /// capture). Without it: on a dom0, collect then audit; elsewhere, the bundled example.
-    pub snapshot: Option<PathBuf>,
+    /// Several, or a directory holding snapshots: a fleet, audited in parallel, one row per
+    /// host (exit status: the worst host's).
+    #[arg(value_name = "SNAPSHOT")]
+    pub snapshot: Vec<PathBuf>,
     /// Output format [default: text; with -o, from FILE's extension: .json, .sarif, .html].
     #[arg(long, value_enum)]
     pub format: Option<Format>,
@@ -70,6 +73,21 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.snapshot.len() > 1
+        || args
+            .snapshot
+            .first()
+            // A directory that is not a snapshot but holds some; one holding none is
+            // audited as today, which says what it lacks.
+            .is_some_and(|p| {
+                dom0scope_fleet::is_fleet_directory(p)
+                    && !dom0scope_fleet::expand(std::slice::from_ref(p))
+                        .0
+                        .is_empty()
+            })
+    {
+        return super::fleet::run(args);
+    }
     let format = args
         .format
         .unwrap_or(match extension(args.output.as_deref()) {
@@ -86,21 +104,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Some((policy, today)) = args.judge.resolve()? else {
         return Ok(ExitCode::from(2));
     };
-    let (snapshot, analysis) = super::input::analyse(args.snapshot.as_deref(), policy, today)?;
-    let label = snapshot.origin.label();
+    let (snapshot, analysis) =
+        super::input::analyse(args.snapshot.first().map(PathBuf::as_path), policy, today)?;
+    let info = dom0scope_fleet::snapshot_info(&snapshot);
     let parts = analysis.into_parts();
-    let info = SnapshotInfo {
-        label,
-        bare_log: snapshot.is_bare_log(),
-        problems: snapshot
-            .issues
-            .iter()
-            .map(|i| match &i.artifact {
-                Some(a) => format!("{a}: {}", i.message),
-                None => i.message.clone(),
-            })
-            .collect(),
-    };
     let audit = Audit::new(
         info,
         &parts.facts,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use dom0scope_engine::Analysis;
-use dom0scope_snapshot::{Origin, Snapshot};
+use dom0scope_snapshot::Snapshot;
 use dom0scope_verdict::{Date, Policy};
 
 /// `--policy` and `--today`, as the judging subcommands (audit, harden) take them.
@@ -70,34 +70,10 @@ pub fn analyse(
         Some(path) => Snapshot::open(path)?,
         None => default_snapshot()?,
     };
-    let label = snapshot.origin.label();
-    let analysis = Analysis::of(&snapshot, policy, today).map_err(|e| {
-        // What went wrong reading the snapshot (a truncated archive, damaged files) is
-        // usually why there is no Xen log: say it, not only that the log is missing.
-        let damage: Vec<String> = snapshot
-            .issues
-            .iter()
-            .map(|i| match &i.artifact {
-                Some(a) => format!("{a}: {}", i.message),
-                None => i.message.clone(),
-            })
-            .collect();
-        let damage = if damage.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", damage.join("; "))
-        };
-        match &snapshot.origin {
-            Origin::BareLog { path } if e.errors.len() == 1 => {
-                anyhow::anyhow!("{}: {}{damage}", path.display(), e.errors[0].message)
-            }
-            // Lead with the truncation: it is why the log is missing.
-            _ if snapshot.cut_short => {
-                anyhow::anyhow!("{label}: truncated or damaged archive: {e}{damage}")
-            }
-            _ => anyhow::anyhow!("{label}: {e}{damage}"),
-        }
-    })?;
+    // The same message a fleet's error row gives (dom0scope_fleet::analyse names the file
+    // and leads with the damage found reading it).
+    let analysis =
+        dom0scope_fleet::analyse(&snapshot, policy, today).map_err(|e| anyhow::anyhow!(e))?;
     Ok((snapshot, analysis))
 }
 

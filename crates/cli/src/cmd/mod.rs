@@ -5,6 +5,7 @@ pub mod collect;
 pub mod diff;
 pub mod enforce;
 pub mod explain;
+pub mod fleet;
 pub mod harden;
 pub mod header;
 pub mod hypercalls;

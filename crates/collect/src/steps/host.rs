@@ -174,7 +174,7 @@ pub(crate) fn efi(ctx: &mut Ctx) -> Res {
     Ok(())
 }
 
-/// dom0's own view: /proc files (read as root, so real addresses), lockdown, and the kernel
+/// dom0's own view: /proc files (read as root, so real addresses), the hostname, lockdown, and the kernel
 /// log last so it includes everything the collection caused.
 pub(crate) fn linux(ctx: &mut Ctx) -> Res {
     let proc = ctx.src.proc.clone();
@@ -194,6 +194,8 @@ pub(crate) fn linux(ctx: &mut Ctx) -> Res {
         "linux/xen-capabilities",
         true,
     )?;
+    // Who the host is beside its DMI identity, so audits of a fleet can be joined.
+    ctx.copy(&proc.join("sys/kernel/hostname"), "linux/hostname", true)?;
     let lockdown = ctx.src.sys.join("kernel/security/lockdown");
     if !ctx.copy(&lockdown, "linux/lockdown", true)? {
         ctx.w.note(format!(
