@@ -2,12 +2,14 @@
 
 pub mod audit;
 pub mod collect;
+pub mod completions;
 pub mod diff;
 pub mod enforce;
 pub mod explain;
 pub mod harden;
 pub mod hypercalls;
 pub mod input;
+pub mod manual;
 pub mod map;
 pub mod output;
 pub mod predict;
