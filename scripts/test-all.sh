@@ -35,7 +35,14 @@ enforce_run enforce-x417-pv-q35-bios XEN=4.17 DOM0=pv
 enforce_run enforce-x417-pv-q35-uefi XEN=4.17 DOM0=pv FIRMWARE=ovmf
 enforce_run enforce-x420-pvh-q35-bios XEN=4.20 DOM0=pvh
 enforce_run enforce-x422-pv-q35-bios XEN=4.22 DOM0=pv   # built from source by the matrix's build-xen.sh
+echo "== the Debian package: packaging/build-deb.sh (lintian clean), packaging/test-deb.sh (dpkg -i, audit from PATH, man, completions, dpkg -r/-P)"
+DOM0SCOPE_BIN=target/x86_64-unknown-linux-gnu/release/dom0scope LINTIAN=require packaging/build-deb.sh
+packaging/test-deb.sh
 echo "== the initramfs-tools and dracut hooks: packaging/test-hooks.sh"
 bash packaging/test-hooks.sh
 echo "== the hooks booted for real on Xen 4.17: harness/hooks-boot.sh"
 harness/hooks-boot.sh
+echo "== the .deb installed by dpkg into a dom0 root filesystem, booted on Xen 4.17: harness/deb-boot.sh"
+# Retried once, saying so, only when dom0 never reached the root filesystem's /sbin/init (a
+# dom0 kernel hanging under TCG before any dom0scope code, as with_retries explains).
+(. harness/lib.sh && with_retries 0 deb-boot-x417 harness/deb-boot.sh)

@@ -31,12 +31,6 @@ enum Command {
     /// The Xen model's prediction of dom0's rangesets (what-if: --xen, --dom0, --set).
     Predict(cmd::predict::Args),
     /// Compare the model's prediction with Xen's own rangesets (exit 0 only if they agree).
-    #[command(
-        after_help = "Exit status: 0 the model and Xen agree exactly; 1 they differ where \
-        nothing was assumed (a model bug or a surprise on this host); 3 they differ only where \
-        assumptions decided (the model is not contradicted: collect a snapshot to settle the \
-        assumed facts); 2 usage or input error, or a Xen release the model refuses."
-    )]
     Verify(cmd::verify::Args),
     /// What dom0 may ask of Xen on this host: platform ops, EFI runtime calls, kexec, livepatch …
     Hypercalls(cmd::hypercalls::Args),
@@ -47,15 +41,28 @@ enum Command {
     /// Inside a Xen dom0: can the protected frames (and, on request, ports) still be mapped? Runtime proof.
     Probe(cmd::probe::Args),
     /// Compare two snapshots: findings closed/opened/changed, level, rangesets, hypercalls (exit 1 if B is worse).
-    #[command(
-        after_help = "Exit status: 0 B is not worse than A; 1 B is worse: its level is lower, or \
-        a finding at or above --fail-on opened in B or rose to it; 2 usage or input error."
-    )]
     Diff(cmd::diff::Args),
+    /// Print the shell completion script for bash, zsh or fish (the package installs them).
+    Completions(cmd::completions::Args),
+    /// Write the man pages (dom0scope.1 and one per subcommand) into DIR (packaging).
+    #[command(hide = true)]
+    Manpages {
+        /// The directory to write into (created if missing).
+        dir: std::path::PathBuf,
+    },
+}
+
+/// The command line as parsed and as documented: clap's definition plus the manual's exit
+/// status, files and examples (cmd/manual.rs) as each subcommand's long help.
+fn command() -> clap::Command {
+    cmd::manual::with_extras(<Cli as clap::CommandFactory>::command())
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match command()
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -79,6 +86,8 @@ fn main() -> ExitCode {
         Command::Enforce(args) => cmd::enforce::run(args),
         Command::Probe(args) => cmd::probe::run(args),
         Command::Diff(args) => cmd::diff::run(args),
+        Command::Completions(args) => cmd::completions::run(args, command()),
+        Command::Manpages { dir } => cmd::manual::run(command(), &dir),
     };
     match result {
         Ok(code) => code,

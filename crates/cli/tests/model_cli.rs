@@ -375,6 +375,6 @@ fn verify_help_documents_the_exit_statuses() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains(
-            "3 they differ only where assumptions decided",
+            "3  they differ only where assumptions decided",
         ));
 }

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod collect;
+pub mod completions;
 pub mod diff;
 pub mod enforce;
 pub mod explain;
@@ -10,6 +11,7 @@ pub mod harden;
 pub mod header;
 pub mod hypercalls;
 pub mod input;
+pub mod manual;
 pub mod map;
 pub mod output;
 pub mod predict;
