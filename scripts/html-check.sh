@@ -127,6 +127,25 @@ if ! grep -q 'initiated by the document' "$work/fetch.why"; then
     exit 1
 fi
 
+# The fleet page of the committed snapshots: a row linking to a section for every host that
+# the JSON Lines of the same fleet hold, in Chromium's DOM.
+audit testdata/snapshots/* --format html -o "$work/fleet.html"
+audit testdata/snapshots/* --format json -o "$work/fleet.jsonl"
+hosts=$(grep -c '"schema":"dom0scope-audit/1"' "$work/fleet.jsonl" || true)
+rm -rf "$work/profile"
+chrome --dump-dom "file://$work/fleet.html" >"$work/fleet-dom.html"
+rows=$(grep -o '<a href="#host-[0-9]*">' "$work/fleet-dom.html" | sort -u | wc -l)
+sections=$(grep -o '<section class="host-section" id="host-[0-9]*">' "$work/fleet-dom.html" | wc -l)
+if [ "$hosts" -lt 2 ] || [ "$rows" != "$hosts" ] || [ "$sections" != "$hosts" ]; then
+    echo "html-check: FAIL: fleet page: $hosts hosts audited, $rows rows, $sections sections" >&2
+    exit 1
+fi
+if grep -Eo '(href|src)="[^#"][^"]*"|url\([^#)]' "$work/fleet.html" | head -3 | grep . >&2; then
+    echo "html-check: FAIL: the fleet page refers outside itself (above)" >&2
+    exit 1
+fi
+echo "html-check: the fleet page of testdata/snapshots: $hosts hosts, a row and a section each ($(wc -c <"$work/fleet.html") bytes)"
+
 rm -rf "$work/profile"
 chrome --hide-scrollbars --window-size=1280,1200 --screenshot="$work/shot.png" "file://$work/report.html" >/dev/null
 if [ "$(head -c 8 "$work/shot.png" | od -An -tx1 | tr -d ' \n')" != 89504e470d0a1a0a ]; then

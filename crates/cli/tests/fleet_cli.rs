@@ -295,3 +295,42 @@ fn every_audit_document_carries_what_its_snapshot_says_of_the_host_and_no_more()
         "a bare log states only Xen's release"
     );
 }
+
+#[test]
+fn the_html_fleet_page_has_a_row_and_a_section_per_host() {
+    let snaps = snapshots();
+    let out = dom0scope()
+        .arg("audit")
+        .args(glob())
+        .args(["--format", "html"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains("Content-Security-Policy"));
+    for (i, p) in snaps.iter().enumerate() {
+        let link = format!("<a href=\"#host-{i}\">{}</a>", name(p));
+        assert!(page.contains(&link), "no row for {}", p.display());
+        assert!(page.contains(&format!("id=\"host-{i}\"")), "no section {i}");
+    }
+    assert!(!page.contains(&format!("id=\"host-{}\"", snaps.len())));
+    // The worst finding of each host is in its section, with the rule id.
+    assert!(page.contains("data-finding=\"DOM0_LOWMEM_TRAMPOLINE\""));
+    // A damaged snapshot keeps its row and says why.
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("cut.tar.gz");
+    let whole = std::fs::read(testdata("snapshots/e417-pv-q35-bios-after.tar.gz")).unwrap();
+    std::fs::write(&bad, &whole[..whole.len() / 2]).unwrap();
+    let out = dom0scope()
+        .arg("audit")
+        .arg(&bad)
+        .arg(testdata("snapshots/x417-pv-q35-uefi"))
+        .args(["--format", "html"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(page.contains("not audited: "), "{page}");
+    assert!(page.contains("id=\"host-1\""));
+}

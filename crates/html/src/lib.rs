@@ -2,12 +2,13 @@
 //! Content-Security-Policy that forbids any) from the same models the text and JSON
 //! renderers read: [`render_audit`] for an [`Audit`] (with the inventory, for the pictures of
 //! the whole address space and the 64 Ki ports), [`render_diff`] for a `Diff`, [`render_plan`]
-//! for `harden`'s plan (before and after).
+//! for `harden`'s plan (before and after), [`render_fleet`] for a fleet of audits.
 //!
 //! Everything from a snapshot is hostile text: every value goes through maud's escaping, and
 //! nothing is emitted unescaped but this crate's own constants.
 
 mod diff;
+mod fleet;
 mod picture;
 mod plan;
 mod rules;
@@ -17,6 +18,7 @@ use dom0scope_report::Audit;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 pub use diff::render_diff;
+pub use fleet::{host_section, render_fleet};
 pub use plan::render_plan;
 
 /// The page's policy: nothing may be fetched, no script runs; only the inline style applies.

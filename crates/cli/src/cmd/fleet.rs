@@ -2,8 +2,9 @@
 //! fleet. Every host is judged by the same policy, date and `--fail-on`, in parallel
 //! (crates/fleet); text is one table row per host and a summary line, `--format json` is JSON
 //! Lines (each host's `dom0scope-audit/1` document or a `dom0scope-fleet/1` error line, in
-//! input order, then a `dom0scope-fleet/1` summary). SARIF describes one audit, so a fleet
-//! refuses it. Exit status: the worst host's (2 for a host that could not be audited).
+//! input order, then a `dom0scope-fleet/1` summary), `--format html` one page (the table,
+//! then each host's section). SARIF describes one audit, so a fleet refuses it. Exit status:
+//! the worst host's (2 for a host that could not be audited).
 
 use std::process::ExitCode;
 
@@ -28,10 +29,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     // Exhaustive on purpose: a new output format must decide what a fleet does with it.
     match format {
-        Format::Text | Format::Json => {}
-        Format::Html => anyhow::bail!(
-            "the fleet page is not written yet: with several snapshots use --format json, or audit each snapshot alone with --format html"
-        ),
+        Format::Text | Format::Json | Format::Html => {}
         Format::Sarif => anyhow::bail!(
             "SARIF describes one audit: with several snapshots use --format json (JSON Lines, one audit document per host), or audit each snapshot alone with --format sarif"
         ),
@@ -66,6 +64,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             });
             (
                 dom0scope_fleet::render_jsonl(&fleet, &skipped),
+                fleet.exit_code(),
+            )
+        }
+        Format::Html => {
+            let fleet = dom0scope_fleet::audit(&paths, &settings, dom0scope_html::host_section);
+            (
+                dom0scope_html::render_fleet(&fleet, &skipped),
                 fleet.exit_code(),
             )
         }
