@@ -104,7 +104,7 @@ pub fn render_audit(a: &Audit, inventory: &Inventory) -> String {
                 Some(p) => p { "Xen's " code { "I/O Ports" } " rangeset: " (p.count()) " of 65536 ports." },
                 None => p { strong { "No I/O Ports rangeset in the snapshot: dom0's access is unknown." } },
             }
-            p class="note" { "A finding carries frames, not ports: a port segment links to a finding that quotes the I/O Ports rangeset and names the port in its summary." }
+            p class="note" { "A segment holding ports a finding names (its port ranges) links to it." }
             div class="picture-box" { (picture::svg(picture::Space::Ports, &ports)) }
         }
         (rules::findings(v))

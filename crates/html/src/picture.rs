@@ -151,15 +151,19 @@ pub(crate) fn memory(inv: &Inventory, reach: &Reach, findings: &[Finding]) -> Ve
 
 /// Every port range of the inventory, with dom0's access and the findings on it.
 ///
-/// A finding carries frames but no ports, so a port finding is recognised by what it
-/// rests on and says: it quotes Xen's `I/O Ports` rangeset as evidence and its summary
-/// names the ports (`0xcf9`, `0x604-0x605`). This is a reading of the finding's words, not
-/// of the rule's condition; a finding worded otherwise links no port.
+/// A port finding links the segments its own port ranges (`Finding::ports`, what the
+/// rule's port predicates matched) overlap.
 pub(crate) fn ports(inv: &Inventory, reach: &Reach, findings: &[Finding]) -> Vec<Segment> {
     let named: Vec<(&Finding, Vec<(u64, u64)>)> = findings
         .iter()
-        .filter(|f| f.evidence.iter().any(|e| e.text.contains("I/O Ports")))
-        .map(|f| (f, hex_ranges(&f.summary)))
+        .filter(|f| !f.ports.is_empty())
+        .map(|f| {
+            let r = f.ports.iter();
+            (
+                f,
+                r.map(|p| (u64::from(p.first), u64::from(p.last))).collect(),
+            )
+        })
         .collect();
     inv.ports
         .iter()
@@ -183,40 +187,6 @@ pub(crate) fn ports(inv: &Inventory, reach: &Reach, findings: &[Finding]) -> Vec
             }
         })
         .collect()
-}
-
-/// The port numbers a sentence names: `0xN` or `0xN-0xM`, each at most `0xffff`; not an
-/// offset (`FACS+0xc`) or a number inside a word.
-fn hex_ranges(s: &str) -> Vec<(u64, u64)> {
-    let mut out = Vec::new();
-    let mut rest = s;
-    while let Some(i) = rest.find("0x") {
-        let offset = rest[..i]
-            .chars()
-            .next_back()
-            .is_some_and(|c| c == '+' || c.is_ascii_alphanumeric());
-        rest = &rest[i + 2..];
-        if offset {
-            continue;
-        }
-        let n = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
-        let Ok(a) = u64::from_str_radix(&rest[..n], 16) else {
-            continue;
-        };
-        rest = &rest[n..];
-        let mut b = a;
-        if let Some(r) = rest.strip_prefix("-0x") {
-            let m = r.bytes().take_while(u8::is_ascii_hexdigit).count();
-            if let Ok(v) = u64::from_str_radix(&r[..m], 16) {
-                b = v;
-                rest = &r[m..];
-            }
-        }
-        if b <= 0xffff && a <= b {
-            out.push((a, b));
-        }
-    }
-    out
 }
 
 /// Left column for the row's first address.
@@ -365,24 +335,5 @@ pub(crate) fn legend() -> Markup {
                 span class="key" { svg width="14" height="14" { rect class={"seg a-yes c-hole sev-" (sev)} x="2" y="2" width="10" height="10" {} } " " (sev) " finding" }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_ports_and_ranges_but_not_bigger_numbers() {
-        assert_eq!(
-            hex_ranges("includes 0xcf9 (reset), 0x4d0-0x4d1 (ELCR) and 0x7ffe0000"),
-            vec![(0xcf9, 0xcf9), (0x4d0, 0x4d1)]
-        );
-        assert_eq!(hex_ranges("0x"), vec![]);
-        assert_eq!(
-            hex_ranges("FACS+0xc and +0x18, a0x5, (0x60)"),
-            vec![(0x60, 0x60)]
-        );
-        assert_eq!(hex_ranges("0x10-0x"), vec![(0x10, 0x10)]);
     }
 }

@@ -76,12 +76,30 @@ fn bundled_example_has_both_pictures_the_trampoline_and_every_finding() {
                 .unwrap()..t]
         )
     );
-    // The port picture links the reset-control port to its finding.
+    // The port picture links each port finding's own port ranges (Finding::ports): the
+    // platform-control ports and the PM1 control block (S3) on the bundled example.
+    for f in audit
+        .verdict
+        .findings
+        .iter()
+        .filter(|f| !f.ports.is_empty())
+    {
+        let port = html.find("<svg id=\"ports-picture\"").unwrap();
+        let svg = &html[port..port + html[port..].find("</svg>").unwrap()];
+        assert!(
+            svg.contains(&format!("data-finding=\"{}\"", f.id)),
+            "{} names ports {:?} but no port segment links it",
+            f.id,
+            f.ports
+        );
+    }
     assert!(
-        html.contains("data-start=\"0x0cf9\"")
-            || html.contains("data-finding=\"DOM0_PLATFORM_CONTROL_PORTS\"")
+        audit
+            .verdict
+            .findings
+            .iter()
+            .any(|f| f.id == "DOM0_S3_WAKING_VECTOR" && !f.ports.is_empty())
     );
-    assert!(html.contains("data-finding=\"DOM0_PLATFORM_CONTROL_PORTS\""));
     let v = &audit.verdict;
     assert!(!v.findings.is_empty());
     for f in &v.findings {

@@ -36,6 +36,11 @@ pub fn u64<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format!("{v:#x}"))
 }
 
+/// A `u16` (an I/O port) as a `0x…` hex string, as Xen writes ports.
+pub fn u16<S: Serializer>(v: &u16, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{v:#x}"))
+}
+
 /// [`u64()`] for an optional value (None stays null).
 pub fn opt_u64<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
     match v {

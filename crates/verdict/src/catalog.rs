@@ -275,6 +275,7 @@ impl Rule {
             runtime: self.runtime,
             summary,
             frames: detail.frames,
+            ports: detail.ports,
             evidence: detail.evidence,
             rationale: self.rationale.clone(),
             references: self.references.clone(),

@@ -27,6 +27,17 @@ pub use catalog::Rule;
 pub use date::Date;
 pub use delta::{Delta, RuleState};
 pub use dom0scope_ranges::FrameRange;
+
+/// An inclusive range of I/O ports a finding concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct PortRange {
+    /// First port.
+    #[serde(serialize_with = "dom0scope_ranges::hex::u16")]
+    pub first: u16,
+    /// Last port (inclusive).
+    #[serde(serialize_with = "dom0scope_ranges::hex::u16")]
+    pub last: u16,
+}
 pub use inputs::{HypercallOp, HypercallView, Inputs, OpState, Readings};
 pub use level::Level;
 pub use policy::{Policy, PolicyError};
@@ -138,6 +149,9 @@ pub struct Finding {
     pub summary: String,
     /// The exact frames concerned.
     pub frames: Vec<FrameRange>,
+    /// The I/O ports concerned (a port finding's own ranges; empty for the others).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<PortRange>,
     /// The log lines / table bytes the finding rests on.
     pub evidence: Vec<Evidence>,
     /// Why the rule matters.

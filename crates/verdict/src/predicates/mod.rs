@@ -19,8 +19,8 @@ use dom0scope_ranges::FrameSet;
 
 use dom0scope_facts::xenlog::Dom0Mode;
 
-use crate::FrameRange;
 use crate::inputs::Inputs;
+use crate::{FrameRange, PortRange};
 use dom0::LockdownLevel;
 use firmware::{BitTest, Registers};
 use host::{CpuVendor, DmaMode, PciClass};
@@ -61,6 +61,8 @@ pub struct Detail {
     pub summary: Vec<String>,
     /// The frames concerned, merged by [`Detail::normalize_frames`] before a finding shows them.
     pub frames: Vec<FrameRange>,
+    /// The I/O ports concerned (inclusive ranges), merged by [`Detail::normalize_frames`].
+    pub ports: Vec<PortRange>,
     /// The log lines and dump bytes it rests on, each once.
     pub evidence: Vec<Evidence>,
     /// Values for the rule's `summary` and remedy templates.
@@ -94,6 +96,7 @@ impl Detail {
     pub fn merge(&mut self, other: Detail) {
         self.summary.extend(other.summary);
         self.frames.extend(other.frames);
+        self.ports.extend(other.ports);
         for e in other.evidence {
             push_unique(&mut self.evidence, e);
         }
@@ -105,6 +108,17 @@ impl Detail {
     /// Frames sorted, with touching or overlapping ranges merged; a merged range spans the
     /// bytes of everything merged into it.
     pub fn normalize_frames(&mut self) {
+        self.ports.sort();
+        let mut merged: Vec<PortRange> = Vec::with_capacity(self.ports.len());
+        for p in self.ports.drain(..) {
+            match merged.last_mut() {
+                Some(m) if u32::from(p.first) <= u32::from(m.last) + 1 => {
+                    m.last = m.last.max(p.last)
+                }
+                _ => merged.push(p),
+            }
+        }
+        self.ports = merged;
         let set = FrameSet::from_ranges(self.frames.iter().map(|f| f.first_frame..=f.last_frame));
         let parts = std::mem::take(&mut self.frames);
         self.frames = set

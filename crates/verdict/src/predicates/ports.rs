@@ -4,6 +4,7 @@ use dom0scope_inventory::PortOwner;
 use serde::Deserialize;
 
 use super::{Detail, Truth};
+use crate::PortRange;
 use crate::inputs::Inputs;
 
 /// What the port predicates need when Xen's own I/O Ports rangeset is unknown.
@@ -78,6 +79,13 @@ pub fn ports_reachable(i: &Inputs<'_>, specs: &[PortSpec]) -> Truth {
     let mut d = Detail::summary(format!("dom0's I/O Ports rangeset includes {list}."))
         .var("ports", list)
         .var("ports_disable", disable);
+    d.ports = hit
+        .iter()
+        .map(|p| PortRange {
+            first: p.first,
+            last: p.last,
+        })
+        .collect();
     if let Some(e) = s.reach().observed().and_then(|o| o.ioports_source.clone()) {
         d = d.evidence([e]);
     }
@@ -113,6 +121,13 @@ pub fn ports_reachable_owner(i: &Inputs<'_>, kind: PortOwnerKind) -> Truth {
             disable_syntax(hit.iter().map(|p| (p.start, p.end))),
         )
         .evidence(hit.iter().filter_map(|p| p.owner_source.clone()));
+    d.ports = hit
+        .iter()
+        .map(|p| PortRange {
+            first: p.start,
+            last: p.end,
+        })
+        .collect();
     if let Some(e) = s.reach().observed().and_then(|o| o.ioports_source.clone()) {
         d = d.evidence([e]);
     }
