@@ -76,6 +76,7 @@ got=$(sha256sum "$ARCHIVE" | cut -d' ' -f1)
 PATCHES=() PATCH_SUMS='' NAME=$REL
 if [ -n "${XEN_PATCHES:-}" ]; then
   [ -d "$XEN_PATCHES" ] || die "$WHO: step 'patch': XEN_PATCHES=$XEN_PATCHES is not a directory"
+  XEN_PATCHES=$(cd "$XEN_PATCHES" && pwd)   # patch -d changes directory before reading -i
   for f in "$XEN_PATCHES"/*.patch; do [ -f "$f" ] && PATCHES+=("$f"); done
   [ ${#PATCHES[@]} -gt 0 ] || die "$WHO: step 'patch': no *.patch in $XEN_PATCHES"
   PATCH_SUMS=$(cd "$XEN_PATCHES" && sha256sum -- "${PATCHES[@]##*/}")

@@ -66,7 +66,7 @@ initrd_with_conf "$PLAIN" "$RUN"
 qemu_boot_xen "$FIRMWARE" "$D" "$RUN" "$DEFAULT_XEN_CMDLINE" "$DEFAULT_DOM0_CMDLINE" "$RUN/initrd.cpio.gz"
 {
   echo "# harness patched boot $NAME $(date -u +%FT%TZ)"
-  echo "# xen: $(xen_origin "$XEN-patched") + $(ls "$SERIES"/*.patch | xargs -n1 basename | paste -sd' ')"
+  echo "# xen: $(xen_origin "$XEN"), patched by build-xen.sh XEN_PATCHES= (key $(sed -n "s/^key=//p" "$D/BUILD-INFO")) + $(ls "$SERIES"/*.patch | xargs -n1 basename | paste -sd' ')"
   qemu_comment
 } > "$LOG"
 log "$NAME: patched Xen $XEN, q35, $FIRMWARE, PV dom0: collect, probe, CPU offline/online"
