@@ -35,7 +35,9 @@ check_name "$NAME"
 PLAIN=$(xen_dir "$XEN")
 [ -f "$PLAIN/initrd.cpio.gz" ] || die "no initramfs for Xen $XEN: run harness/run.sh (or build-xen.sh, build-dom0scope.sh, build-initrd.sh $XEN)"
 [ -x "$DOM0SCOPE_BIN" ] || die "no static dom0scope at $DOM0SCOPE_BIN (run build-dom0scope.sh)"
-SNAPSHOT=${SNAPSHOT:-$(ls -d "$REPO_DIR/testdata/snapshots/x${XEN/./}-"*/ 2>/dev/null | head -n 1)}
+if [ -z "${SNAPSHOT:-}" ]; then
+  for SNAPSHOT in "$REPO_DIR/testdata/snapshots/x${XEN/./}-"*/; do break; done
+fi
 [ -d "$SNAPSHOT" ] || die "no committed snapshot of Xen $XEN to write the series from (set SNAPSHOT=)"
 RUN=$HARNESS_WORK/runs/$NAME
 fresh_run_dir "$RUN"
@@ -66,7 +68,7 @@ initrd_with_conf "$PLAIN" "$RUN"
 qemu_boot_xen "$FIRMWARE" "$D" "$RUN" "$DEFAULT_XEN_CMDLINE" "$DEFAULT_DOM0_CMDLINE" "$RUN/initrd.cpio.gz"
 {
   echo "# harness patched boot $NAME $(date -u +%FT%TZ)"
-  echo "# xen: $(xen_origin "$XEN"), patched by build-xen.sh XEN_PATCHES= (key $(sed -n "s/^key=//p" "$D/BUILD-INFO")) + $(ls "$SERIES"/*.patch | xargs -n1 basename | paste -sd' ')"
+  echo "# xen: $(xen_origin "$XEN"), patched by build-xen.sh XEN_PATCHES= (key $(sed -n "s/^key=//p" "$D/BUILD-INFO")) + $(cd "$SERIES" && echo *.patch)"
   qemu_comment
 } > "$LOG"
 log "$NAME: patched Xen $XEN, q35, $FIRMWARE, PV dom0: collect, probe, CPU offline/online"

@@ -207,10 +207,18 @@ fn patched_xen_tag_lines_are_read() {
     // A real boot of Xen 4.22.0 built with `harden --xen-patch`'s series (harness/patched.sh):
     // the trampoline patch's line; no EFI line on SeaBIOS (no runtime services).
     let log = parse("qemu-xen-4.22-patched/pv-q35-bios-ibft-panic.log");
-    let t = log.patches.trampoline_denied.as_ref().expect("tag line read");
+    let t = log
+        .patches
+        .trampoline_denied
+        .as_ref()
+        .expect("tag line read");
     assert_eq!(t.value, (0x8f, 0x90));
     assert!(log.cited[&t.line].ends_with("[dom0-deny-trampoline]"));
     assert!(log.patches.efi_rt.is_none());
     // An unpatched boot has none.
-    assert!(parse("qemu-xen-4.22/x422-pv-pc-uefi.log").patches.is_empty());
+    assert!(
+        parse("qemu-xen-4.22/x422-pv-pc-uefi.log")
+            .patches
+            .is_empty()
+    );
 }
