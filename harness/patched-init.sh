@@ -2,10 +2,11 @@
 # dom0 /init for harness/patched.sh (busybox sh): dom0 on a Xen built with the patch series of
 # `dom0scope harden --xen-patch`. Prepares dom0 like harness/init.sh, then
 #   1. dom0scope collect -> snap/   (Xen's rangesets and console ring, with the patches' tags)
-#   2. dom0scope probe --mfn TRAMPOLINE --expect refused: the frames the patched Xen says it
-#      denied (its "[dom0-deny-trampoline]" line in the ring) no longer map
+#   2. dom0scope probe --mfn TRAMPOLINE --expect granted: the frames the patched Xen says it
+#      made read-only (its "[dom0-ro-trampoline]" line in the ring) still map for reading
+#      (probe maps DOMID_IO read-only: it does not try a write)
 #   3. CPU 1 offline and online again through XENPF_cpu_offline/XENPF_cpu_online (Linux's
-#      xen_cpu sysfs): Xen brings the CPU up through the trampoline it now denies dom0
+#      xen_cpu sysfs): Xen brings the CPU up through the trampoline dom0 can no longer write
 #   4. XEN_INFO (a hypercall naming the running build)
 # and sends everything as base64 of a tar.gz over the data UART, then powers off.
 # Settings come from /etc/harness.conf (appended by patched.sh).
@@ -32,11 +33,11 @@ step() {   # step NAME CMD...: runs CMD with stdout/stderr to files, records rc
 }
 # shellcheck disable=SC2086  # COLLECT_ARGS, PROBE_ARGS and XEN_INFO are lists of words
 step collect dom0scope collect -o "$O/snap" --config "$NAME" $COLLECT_ARGS
-TR=$(sed -n 's/.*d0: AP trampoline \([0-9a-f]*\)-\([0-9a-f]*\) denied \[dom0-deny-trampoline\].*/0x\1-0x\2/p' \
+TR=$(sed -n 's/.*d0: AP trampoline \([0-9a-f]*\)-\([0-9a-f]*\) read-only \[dom0-ro-trampoline\].*/0x\1-0x\2/p' \
   "$O/snap/xen/dmesg.txt" | head -n 1)
 echo "$TR" > "$O/trampoline.txt"
 # shellcheck disable=SC2086
-step probe dom0scope probe --mfn "${TR:-none}" $PROBE_ARGS --expect refused
+step probe dom0scope probe --mfn "${TR:-none}" $PROBE_ARGS --expect granted
 P=/sys/devices/system/xen_cpu/xen_cpu1/online
 step cpu-offline sh -c "echo 0 > $P && cat $P"
 sleep 1

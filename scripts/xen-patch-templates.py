@@ -56,11 +56,13 @@ def trampoline(files, rel):
     /*
      * Xen's AP start-up and S3 resume trampoline lives below 1MiB in frames
      * owned by dom_io, and Xen executes it on every CPU bring-up and resume:
-     * the hardware domain must never map it.
+     * the hardware domain may read it (firmware table scans cover low memory)
+     * but must never write it.
      */
     mfn = PFN_DOWN(trampoline_phys);
-    rc |= iomem_deny_access(d, mfn, PFN_DOWN(bootsym_phys(trampoline_end) - 1));
-    printk(XENLOG_INFO "%pd: AP trampoline %lx-%lx denied [dom0-deny-trampoline]\\n",
+    rc |= rangeset_add_range(mmio_ro_ranges, mfn,
+                             PFN_DOWN(bootsym_phys(trampoline_end) - 1));
+    printk(XENLOG_INFO "%pd: AP trampoline %lx-%lx read-only [dom0-ro-trampoline]\\n",
            d, mfn, PFN_DOWN(bootsym_phys(trampoline_end) - 1));
 
 """)
@@ -142,7 +144,7 @@ int __init efi_hwdom_protect_runtime(struct domain *d)
     return {DOM0: d, EFI_H: h, STUB: st, EFI_BOOT: b}
 
 
-PATCHES = [("0001-dom0-deny-trampoline", trampoline), ("0002-dom0-protect-efi-rt", efi_runtime)]
+PATCHES = [("0001-dom0-ro-trampoline", trampoline), ("0002-dom0-protect-efi-rt", efi_runtime)]
 
 
 def main():

@@ -203,17 +203,12 @@ golden!(
 );
 
 #[test]
-fn patched_xen_tag_lines_are_read() {
-    // A real boot of Xen 4.22.0 built with `harden --xen-patch`'s series (harness/patched.sh):
-    // the trampoline patch's line; no EFI line on SeaBIOS (no runtime services).
+fn the_withdrawn_deny_trampoline_line_is_not_read_as_read_only() {
+    // A real boot of Xen 4.22.0 with the first version of patch 0001, which denied the
+    // trampoline ("denied [dom0-deny-trampoline]"; dom0 died in its iBFT scan): that is not
+    // the read-only patch, and must not be taken for it.
     let log = parse("qemu-xen-4.22-patched/pv-q35-bios-ibft-panic.log");
-    let t = log
-        .patches
-        .trampoline_denied
-        .as_ref()
-        .expect("tag line read");
-    assert_eq!(t.value, (0x8f, 0x90));
-    assert!(log.cited[&t.line].ends_with("[dom0-deny-trampoline]"));
+    assert!(log.patches.trampoline_ro.is_none());
     assert!(log.patches.efi_rt.is_none());
     // An unpatched boot has none.
     assert!(

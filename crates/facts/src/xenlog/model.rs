@@ -402,8 +402,9 @@ pub struct McfgArea {
 /// What the patches of `dom0scope harden --xen-patch` said they did (their tagged lines).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct XenPatches {
-    /// `[dom0-deny-trampoline]`: the frames Xen denied dom0, first and last.
-    pub trampoline_denied: Option<Located<(u64, u64)>>,
+    /// `[dom0-ro-trampoline]`: the frames Xen made read-only to dom0 (`mmio_ro_ranges`),
+    /// first and last.
+    pub trampoline_ro: Option<Located<(u64, u64)>>,
     /// `[dom0-protect-efi-rt]`: what Xen did to the EFI runtime regions.
     pub efi_rt: Option<Located<EfiRtPatch>>,
 }
@@ -411,7 +412,7 @@ pub struct XenPatches {
 impl XenPatches {
     /// No patch line was seen: an unpatched Xen (or a log that lost them).
     pub fn is_empty(&self) -> bool {
-        self.trampoline_denied.is_none() && self.efi_rt.is_none()
+        self.trampoline_ro.is_none() && self.efi_rt.is_none()
     }
 }
 

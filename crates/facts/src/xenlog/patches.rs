@@ -2,7 +2,7 @@
 //! each tagged `[name]` (crates/harden/src/xen_patch): evidence that the patch ran and what
 //! it did, so the model can replay it.
 //!
-//! - `d0: AP trampoline 8f-90 denied [dom0-deny-trampoline]`
+//! - `d0: AP trampoline 8f-90 read-only [dom0-ro-trampoline]`
 //! - `d0: EFI runtime code denied (2 ranges), data read-only (5 ranges) [dom0-protect-efi-rt]`
 //! - `d0: EFI runtime services left mappable [dom0-protect-efi-rt=0]`
 
@@ -20,7 +20,7 @@ pub(crate) fn line(b: &mut Builder, l: &XenLine<'_>) -> bool {
     };
     if let Some(r) = rest
         .strip_prefix("AP trampoline ")
-        .and_then(|r| r.strip_suffix(" denied [dom0-deny-trampoline]"))
+        .and_then(|r| r.strip_suffix(" read-only [dom0-ro-trampoline]"))
     {
         let range = r
             .split_once('-')
@@ -29,9 +29,9 @@ pub(crate) fn line(b: &mut Builder, l: &XenLine<'_>) -> bool {
         match range {
             Some(value) => {
                 let line = b.cite(l);
-                b.log.patches.trampoline_denied = Some(Located { value, line });
+                b.log.patches.trampoline_ro = Some(Located { value, line });
             }
-            None => b.warn(l, "unreadable [dom0-deny-trampoline] line"),
+            None => b.warn(l, "unreadable [dom0-ro-trampoline] line"),
         }
         return true;
     }

@@ -21,7 +21,7 @@ struct Template {
     name: &'static str,
     /// The rule whose finding selects it.
     closes: &'static str,
-    /// The tag the patched Xen prints on its console (`[dom0-deny-trampoline]`).
+    /// The tag the patched Xen prints on its console (`[dom0-ro-trampoline]`).
     tag: &'static str,
     /// Commit message: subject line, blank line, body with `{placeholders}`.
     message: &'static str,
@@ -57,11 +57,11 @@ macro_rules! diffs {
 
 const TEMPLATES: [Template; 2] = [
     Template {
-        name: "0001-dom0-deny-trampoline",
+        name: "0001-dom0-ro-trampoline",
         closes: "DOM0_LOWMEM_TRAMPOLINE",
-        tag: "dom0-deny-trampoline",
-        message: include_str!("messages/0001-dom0-deny-trampoline.txt"),
-        diffs: diffs!("0001-dom0-deny-trampoline"),
+        tag: "dom0-ro-trampoline",
+        message: include_str!("messages/0001-dom0-ro-trampoline.txt"),
+        diffs: diffs!("0001-dom0-ro-trampoline"),
     },
     Template {
         name: "0002-dom0-protect-efi-rt",
@@ -81,7 +81,7 @@ pub fn tags() -> impl Iterator<Item = (&'static str, &'static str)> {
 /// A patch of the series, ready to write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct XenPatch {
-    /// `0001-dom0-deny-trampoline.patch`.
+    /// `0001-dom0-ro-trampoline.patch`.
     pub file_name: String,
     /// The rule it closes.
     pub closes: String,

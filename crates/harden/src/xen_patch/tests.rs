@@ -26,7 +26,7 @@ fn uefi_422_gets_both_patches_for_422() {
     assert_eq!(
         names,
         [
-            "0001-dom0-deny-trampoline.patch",
+            "0001-dom0-ro-trampoline.patch",
             "0002-dom0-protect-efi-rt.patch"
         ]
     );
@@ -57,11 +57,9 @@ fn seabios_417_gets_the_trampoline_patch_only() {
     assert_eq!(s.release, "4.17");
     assert_eq!(s.patches.len(), 1);
     assert_eq!(s.patches[0].closes, "DOM0_LOWMEM_TRAMPOLINE");
-    assert!(
-        s.patches[0].text.contains(
-            "Subject: [PATCH 1/1] x86/dom0: deny the hardware domain Xen's AP trampoline"
-        )
-    );
+    assert!(s.patches[0].text.contains(
+        "Subject: [PATCH 1/1] x86/dom0: make Xen's AP trampoline read-only to the hardware domain"
+    ));
     assert_eq!(s.not_needed, ["DOM0_EFI_RUNTIME_WRITE"]);
     assert!(s.patches[0].text.ends_with(TEMPLATES[0].diffs[0]));
     assert!(
@@ -242,8 +240,7 @@ fn every_patch_applies_alone_and_the_series_in_order_to_the_archived_source() {
         // Applied: the source holds the change, and applying again fails (not a no-op).
         let dom0 = std::fs::read_to_string(dir.path().join("xen/arch/x86/dom0_build.c")).unwrap();
         assert!(
-            dom0.contains("[dom0-deny-trampoline]")
-                && dom0.contains("efi_hwdom_protect_runtime(d)")
+            dom0.contains("[dom0-ro-trampoline]") && dom0.contains("efi_hwdom_protect_runtime(d)")
         );
         assert!(
             git_apply(dir.path(), TEMPLATES[0].diffs[i], true).is_err(),
@@ -262,7 +259,7 @@ fn a_written_series_is_what_git_applies() {
     let list = std::fs::read_to_string(out.path().join("series")).unwrap();
     assert_eq!(
         list,
-        "0001-dom0-deny-trampoline.patch\n0002-dom0-protect-efi-rt.patch\n"
+        "0001-dom0-ro-trampoline.patch\n0002-dom0-protect-efi-rt.patch\n"
     );
     let dir = unpack("xen-4.22.0.tar.xz");
     for name in list.lines() {

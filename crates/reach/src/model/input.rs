@@ -312,7 +312,7 @@ pub struct ModelInput {
 /// build, never inferred from a missing range.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Patched {
-    /// `[dom0-deny-trampoline]`: the frames Xen says it denied.
+    /// `[dom0-ro-trampoline]`: the frames Xen says it made read-only (`mmio_ro_ranges`).
     pub trampoline: Option<(u64, u64)>,
     /// `[dom0-protect-efi-rt]`: EfiRuntimeServicesCode frame ranges of the EFI memory map,
     /// denied.

@@ -194,8 +194,11 @@ pub fn reaches_frames(i: &Inputs<'_>, ranges: &[(u64, u64)]) -> Truth {
 const LOW_1M_LAST_FRAME: u64 = 0xff;
 
 /// `trampoline_reachable = true`: dom0 can map the frames of Xen's AP
-/// trampoline (as the model locates it; the whole first MiB it reaches when
-/// the trampoline is not located). Worded per dom0 mode. Vars: `low_frames`.
+/// trampoline writable (as the model locates it; the whole first MiB it reaches
+/// when the trampoline is not located). Frames Xen keeps read-only to dom0
+/// (`mmio_ro_ranges`, as a patched Xen's `[dom0-ro-trampoline]` line says and the
+/// model replays) do not count: the rule is about dom0 writing Xen's code.
+/// Worded per dom0 mode. Vars: `low_frames`.
 pub fn trampoline_reachable(i: &Inputs<'_>) -> Truth {
     let s = i.surface;
     let Some(obs) = s.reach().observed() else {
@@ -213,6 +216,20 @@ pub fn trampoline_reachable(i: &Inputs<'_>) -> Truth {
                 // The trampoline's own frames were given up; the rest of low
                 // memory is firmware data, judged by other rules.
                 return Truth::Fails("the trampoline's frames are not in dom0's I/O memory".into());
+            }
+            if let Some(p) = s
+                .reach()
+                .predicted()
+                .filter(|p| p.input.patched.trampoline.is_some())
+                && t_set.difference(&p.ro_iomem).is_empty()
+            {
+                // Readable (firmware scans of low memory need that), never writable: Xen
+                // drops _PAGE_RW from a PV mapping of an mmio_ro_ranges frame and maps it
+                // read-only in a PVH dom0's p2m.
+                return Truth::Fails(format!(
+                    "the trampoline's frames {:#x}-{:#x} are read-only to dom0 (mmio_ro_ranges: the patched Xen logs [dom0-ro-trampoline])",
+                    t.first_frame, t.last_frame
+                ));
             }
             let certainty = match t.certainty {
                 Certainty::Derived => "located",

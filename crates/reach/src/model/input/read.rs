@@ -318,7 +318,7 @@ fn patched(log: &XenLog, assume: &mut impl FnMut(&str, String, &str)) -> Patched
     use dom0scope_facts::xenlog::EfiRtPatch;
     let p = &log.patches;
     let mut out = Patched {
-        trampoline: p.trampoline_denied.as_ref().map(|l| l.value),
+        trampoline: p.trampoline_ro.as_ref().map(|l| l.value),
         ..Patched::default()
     };
     let Some(EfiRtPatch::Protected { code, data }) = p.efi_rt.as_ref().map(|l| l.value) else {
