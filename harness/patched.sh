@@ -68,7 +68,8 @@ install -m 0755 "$HARNESS_DIR/patched-init.sh" "$RUN/conf/init"
 install -D -m 0644 "$HARNESS_DIR/dom0-lib.sh" "$RUN/conf/usr/lib/harness/dom0-lib.sh"
 install -m 0755 "$DOM0SCOPE_BIN" "$RUN/conf/usr/bin/dom0scope"
 initrd_with_conf "$PLAIN" "$RUN"
-qemu_boot_xen "$FIRMWARE" "$D" "$RUN" "$DEFAULT_XEN_CMDLINE" "$DEFAULT_DOM0_CMDLINE" "$RUN/initrd.cpio.gz"
+# cpuinfo: Xen logs "Booting processor N/A eip E" for each CPU it starts (do_boot_cpu()).
+qemu_boot_xen "$FIRMWARE" "$D" "$RUN" "$DEFAULT_XEN_CMDLINE cpuinfo" "$DEFAULT_DOM0_CMDLINE" "$RUN/initrd.cpio.gz"
 {
   echo "# harness patched boot $NAME $(date -u +%FT%TZ)"
   echo "# xen: $(xen_origin "$XEN"), patched by build-xen.sh XEN_PATCHES= (key $(sed -n "s/^key=//p" "$D/BUILD-INFO")) + $(cd "$SERIES" && echo *.patch)"
@@ -110,7 +111,7 @@ check "dom0's I/O Memory still holds the trampoline 0x$T1-0x$T2 (read-only, not 
 check "probe: Xen granted a read-only mapping of the trampoline frames 0x$T1-0x$T2" has "$OUT/probe.out" "GRANTED     iomem 0x$T1-0x$T2"
 "$DOM0SCOPE_BIN" explain "$OUT/snap" "mfn:0x$T1" > "$RUN/explain-trampoline.txt" 2>&1
 check "the model locates Xen's trampoline at frame 0x$T1 too" has "$RUN/explain-trampoline.txt" "trampoline"
-check "the model holds frame 0x$T1 read-only (explain: 'reachable read-only')" has "$RUN/explain-trampoline.txt" "reachable read-only"
+check "the model holds frame 0x$T1 read-only (explain: 'dom0 access to frame 0x$T1: ReadOnly')" has "$RUN/explain-trampoline.txt" "dom0 access to frame 0x$T1: ReadOnly"
 check "CPU 1 came back through the trampoline after dom0 started (Xen: 'Booting processor 1/1 eip ${T1}000')" bash -c \
   "sed -n '/STEP cpu-online BEGIN/,\$p' '$LOG' | grep -a -q 'Booting processor 1/1 eip ${T1}000'"
 check "dom0 sees CPU 1 online again" bash -c "grep -q '^1\$' '$OUT/cpu-online.out'"

@@ -203,6 +203,18 @@ golden!(
 );
 
 #[test]
+fn patched_xen_tag_lines_are_read() {
+    // A real boot of Xen 4.22.0 built with `harden --xen-patch`'s series (harness/patched.sh,
+    // q35 SeaBIOS, PV dom0): the trampoline patch's line; no EFI line on SeaBIOS (no runtime
+    // services).
+    let log = parse("qemu-xen-4.22-patched/pv-q35-bios-ro-trampoline.log");
+    let t = log.patches.trampoline_ro.as_ref().expect("tag line read");
+    assert_eq!(t.value, (0x8f, 0x90));
+    assert!(log.cited[&t.line].ends_with("read-only [dom0-ro-trampoline]"));
+    assert!(log.patches.efi_rt.is_none());
+}
+
+#[test]
 fn the_withdrawn_deny_trampoline_line_is_not_read_as_read_only() {
     // A real boot of Xen 4.22.0 with the first version of patch 0001, which denied the
     // trampoline ("denied [dom0-deny-trampoline]"; dom0 died in its iBFT scan): that is not
