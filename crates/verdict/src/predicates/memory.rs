@@ -113,17 +113,40 @@ fn range_of(m: &MemoryEntry) -> FrameRange {
 }
 
 /// `reaches_owner = "<kind>"`: dom0's observed I/O memory includes frames of
-/// that owner. Vars: `frames_count`, `code_frames`, `first_address`, `owners`.
+/// that owner. For the EFI runtime kinds, whose rule is about dom0 *writing* firmware Xen
+/// runs, frames a patched Xen keeps read-only (`mmio_ro_ranges`, as its `[dom0-protect-efi-rt]`
+/// line says and the model replays) are not counted. Vars: `frames_count`, `code_frames`,
+/// `first_address`, `owners`.
 pub fn reaches_owner(i: &Inputs<'_>, kind: OwnerKind) -> Truth {
     let s = i.surface;
     let Some(obs) = s.reach().observed() else {
         return Truth::Unknown(NEEDS_IOMEM.into());
     };
-    let hit: Vec<&MemoryEntry> = s
+    let patched_ro = s
+        .reach()
+        .predicted()
+        .filter(|p| !p.input.patched.efi_rt_data.is_empty())
+        .map(|p| &p.ro_iomem)
+        .filter(|_| matches!(kind, OwnerKind::EfiRuntime | OwnerKind::EfiRuntimeCode));
+    let read_only = |m: &MemoryEntry| {
+        patched_ro.is_some_and(|ro| {
+            ro.intersect_range(m.frames.first_frame..=m.frames.last_frame)
+                .count()
+                == u128::from(m.frames.last_frame - m.frames.first_frame + 1)
+        })
+    };
+    let all: Vec<&MemoryEntry> = s
         .memory()
         .iter()
         .filter(|m| kind.matches(&m.owner))
         .collect();
+    let hit: Vec<&MemoryEntry> = all.iter().copied().filter(|m| !read_only(m)).collect();
+    if hit.is_empty() && !all.is_empty() {
+        return Truth::Fails(format!(
+            "the {} frame range(s) of this owner in dom0's I/O memory are read-only to dom0 (mmio_ro_ranges: the patched Xen logs [dom0-protect-efi-rt])",
+            all.len()
+        ));
+    }
     if hit.is_empty() {
         if let Some(gap) = kind.inventory_gap(s) {
             return Truth::Unknown(gap.into());
