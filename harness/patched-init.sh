@@ -7,7 +7,10 @@
 #      (probe maps DOMID_IO read-only: it does not try a write)
 #   3. CPU 1 offline and online again through XENPF_cpu_offline/XENPF_cpu_online (Linux's
 #      xen_cpu sysfs): Xen brings the CPU up through the trampoline dom0 can no longer write
-#   4. XEN_INFO (a hypercall naming the running build)
+#   4. on UEFI: a new EFI variable written through efivarfs (SetVariable: Xen runs the runtime
+#      code the EFI patch denies dom0) and read back (GetVariable); it stays in the run's
+#      vars.fd copy (busybox has no chattr to lift efivarfs's immutable bit and delete it)
+#   5. XEN_INFO (a hypercall naming the running build)
 # and sends everything as base64 of a tar.gz over the data UART, then powers off.
 # Settings come from /etc/harness.conf (appended by patched.sh).
 # shellcheck source=dom0-lib.sh
@@ -42,6 +45,11 @@ P=/sys/devices/system/xen_cpu/xen_cpu1/online
 step cpu-offline sh -c "echo 0 > $P && cat $P"
 sleep 1
 step cpu-online sh -c "echo 1 > $P && cat $P"
+if [ -d /sys/firmware/efi/efivars ]; then
+  V=/sys/firmware/efi/efivars/Dom0scopePatchedTest-5d0e0b5c-1b7a-4c1e-9a57-d0d05c0e0001
+  # 4 bytes of attributes (NV|BS|RT) then one data byte, 0x5a
+  step efivar-write sh -c "printf '\\007\\000\\000\\000\\132' > $V && od -An -tx1 $V | tr -d ' \\n'"
+fi
 # shellcheck disable=SC2086
 step xen-info $XEN_INFO
 

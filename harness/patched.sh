@@ -21,6 +21,8 @@
 #     DOM0_LOWMEM_TRAMPOLINE, and says why: read-only (and on OVMF
 #     DOM0_EFI_RUNTIME_WRITE); the levels before (the unpatched release's committed snapshot)
 #     and after are written to levels.txt;
+#   - on OVMF, EFI variables are listed, and a new one is written and read back (SetVariable,
+#     GetVariable through Xen's runtime calls);
 #   - dom0 powered off cleanly.
 # Needs the release's initramfs (run.sh / matrix.sh build it) and the static dom0scope
 # (build-dom0scope.sh). Writes harness/work/runs/NAME/ (serial.log, out/, checks.txt).
@@ -119,6 +121,8 @@ if [ "$FIRMWARE" = ovmf ]; then
   check "Xen logged the EFI runtime patch" grep -a -q -E 'd0: EFI runtime code denied \([1-9][0-9]* ranges\), data read-only \([0-9]+ ranges\) \[dom0-protect-efi-rt\]' "$LOG"
   nvars() { grep -c . "$OUT/snap/efi/efivars-list.txt" 2>/dev/null || echo 0; }
   check "EFI variables still read through Xen's runtime calls (efivarfs lists $(nvars))" test "$(nvars)" -gt 0
+  check "an EFI variable written and read back through Xen's runtime calls (step efivar-write: $(cat "$OUT/efivar-write.out" 2>/dev/null))" \
+    test "$(rc_of efivar-write):$(cat "$OUT/efivar-write.out" 2>/dev/null)" = "0:070000005a"
 fi
 
 # The model, with and without the patches' tags.
