@@ -6,7 +6,8 @@
 # XEN from the committed snapshot of that release (SNAPSHOT, default the x<rel>-* snapshot in
 # testdata/snapshots), requires that for 4.22 it is byte for byte the reference series in
 # docs/xen-patches/4.22/, builds Xen with it (build-xen.sh XEN_PATCHES=, cached by content),
-# boots it on q35 with a PV dom0 whose /init is harness/patched-init.sh, and checks on the host:
+# boots it on q35 with a PV (or DOM0=pvh: PVH) dom0 whose /init is harness/patched-init.sh, and
+# checks on the host:
 #   - Xen printed each patch's tag ([dom0-ro-trampoline] with the frames it made read-only,
 #     and on OVMF [dom0-protect-efi-rt] with the counts) and the running Xen is the patched build;
 #   - the read-only frames are the trampoline the model locates, they are still in dom0's I/O
@@ -28,14 +29,23 @@
 # (build-dom0scope.sh). Writes harness/work/runs/NAME/ (serial.log, out/, checks.txt).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-XEN=${XEN:-4.22} FIRMWARE=${FIRMWARE:-seabios} TIMEOUT=${TIMEOUT:-400}
+XEN=${XEN:-4.22} FIRMWARE=${FIRMWARE:-seabios} DOM0=${DOM0:-pv} TIMEOUT=${TIMEOUT:-400}
 built_xen "$XEN" || die "XEN=$XEN: patched.sh builds Xen from testdata/xen-src (4.18, 4.19, 4.21, 4.22, master)"
 case "$FIRMWARE" in
   seabios) FW=bios ;;
   ovmf) FW=uefi ;;
   *) die "FIRMWARE=seabios|ovmf" ;;
 esac
-NAME=${1:-patched-x${XEN/./}-pv-q35-$FW}
+# DOM0=pvh: a PVH dom0 with an emulated VT-d, booted as harness/enforce.sh boots one; probe
+# maps through XEN_DOMCTL_memory_mapping on itself (--pvh-self-map).
+XEN_ARGS="$DEFAULT_XEN_CMDLINE cpuinfo" MACHINE=q35 CPU=qemu64 EXTRA=() PROBE_ARGS=''
+case "$DOM0" in
+  pv) ;;
+  pvh) XEN_ARGS="$XEN_ARGS dom0=pvh" MACHINE=q35,kernel-irqchip=split CPU=qemu64,+svm,+npt
+       EXTRA=(-device "intel-iommu,intremap=on") PROBE_ARGS=--pvh-self-map ;;
+  *) die "DOM0=pv|pvh" ;;
+esac
+NAME=${1:-patched-x${XEN/./}-$DOM0-q35-$FW}
 check_name "$NAME"
 PLAIN=$(xen_dir "$XEN")
 [ -f "$PLAIN/initrd.cpio.gz" ] || die "no initramfs for Xen $XEN: run harness/run.sh (or build-xen.sh, build-dom0scope.sh, build-initrd.sh $XEN)"
@@ -62,22 +72,23 @@ XEN_PATCHES=$SERIES "$HARNESS_DIR/build-xen.sh" "$XEN" || die "build-xen.sh $XEN
 D=$(xen_dir "$XEN-patched")
 cp "$PLAIN/vmlinuz" "$D/vmlinuz"
 
-qemu_cmd q35 qemu64 2 2048 com1 "$RUN"
+qemu_cmd "$MACHINE" "$CPU" 2 2048 com1 "$RUN"
 mkdir -p "$RUN/conf/etc" "$RUN/conf/usr/bin"
-printf 'NAME=%q\nDATA_TTY=%q\nCOLLECT_ARGS=%q\nXEN_INFO=%q\n' "$NAME" "$DATA_TTY" "--xen-access privcmd" \
+printf 'NAME=%q\nDATA_TTY=%q\nPROBE_ARGS=%q\nCOLLECT_ARGS=%q\nXEN_INFO=%q\n' "$NAME" "$DATA_TTY" "$PROBE_ARGS" "--xen-access privcmd" \
   "xenhypfs cat /buildinfo/changeset" > "$RUN/conf/etc/harness.conf"
 install -m 0755 "$HARNESS_DIR/patched-init.sh" "$RUN/conf/init"
 install -D -m 0644 "$HARNESS_DIR/dom0-lib.sh" "$RUN/conf/usr/lib/harness/dom0-lib.sh"
 install -m 0755 "$DOM0SCOPE_BIN" "$RUN/conf/usr/bin/dom0scope"
 initrd_with_conf "$PLAIN" "$RUN"
 # cpuinfo: Xen logs "Booting processor N/A eip E" for each CPU it starts (do_boot_cpu()).
-qemu_boot_xen "$FIRMWARE" "$D" "$RUN" "$DEFAULT_XEN_CMDLINE cpuinfo" "$DEFAULT_DOM0_CMDLINE" "$RUN/initrd.cpio.gz"
+qemu_boot_xen "$FIRMWARE" "$D" "$RUN" "$XEN_ARGS" "$DEFAULT_DOM0_CMDLINE" "$RUN/initrd.cpio.gz"
+QEMU+=("${EXTRA[@]}")
 {
   echo "# harness patched boot $NAME $(date -u +%FT%TZ)"
   echo "# xen: $(xen_origin "$XEN"), patched by build-xen.sh XEN_PATCHES= (key $(sed -n "s/^key=//p" "$D/BUILD-INFO")) + $(cd "$SERIES" && echo *.patch)"
   qemu_comment
 } > "$LOG"
-log "$NAME: patched Xen $XEN, q35, $FIRMWARE, PV dom0: collect, probe, CPU offline/online"
+log "$NAME: patched Xen $XEN, $MACHINE, $FIRMWARE, $DOM0 dom0: collect, probe, CPU offline/online"
 run_qemu_watched "$RUN" "$LOG" "$TIMEOUT"
 
 # shellcheck disable=SC2317  # reached: check runs it as "$@"
