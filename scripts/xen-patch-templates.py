@@ -90,8 +90,11 @@ boolean_param("dom0-protect-efi-rt", opt_dom0_protect_efi_rt);
                "%pd: EFI runtime services left mappable [dom0-protect-efi-rt=0]\\n", d);
 
 """)
-    h = after(files[EFI_H], "bool efi_boot_mem_unused(unsigned long *start, unsigned long *end);\n",
-              "struct domain;\nint efi_hwdom_protect_runtime(struct domain *d);\n")
+    proto = "struct domain;\nint efi_hwdom_protect_runtime(struct domain *d);\n"
+    if rel == "4.17":  # Debian's 4.17.5 still declares efi_rs_using_pgtables() after the usual anchor
+        h = before(files[EFI_H], "#ifndef COMPAT\nint efi_get_info", proto)
+    else:
+        h = after(files[EFI_H], "bool efi_boot_mem_unused(unsigned long *start, unsigned long *end);\n", proto)
     st = after(files[STUB], "void __init efi_init_memory(void) { }\n",
                "\nint __init efi_hwdom_protect_runtime(struct domain *d) { return 0; }\n")
     b = before(files[EFI_BOOT], "#include <xen/vga.h>\n", "#include <xen/iocap.h>\n")
