@@ -15,16 +15,19 @@
 #              the /boot/xen-4.20-amd64.config of xen-hypervisor-4.20-amd64) as xen/.config,
 #              then `make -C xen olddefconfig`: every option the release added gets its default
 #   build      `make -C xen` (xen, xen.gz, and xen.efi when the linker can produce PE)
+#   patch      with XEN_PATCHES=DIR: every DIR/*.patch, in name order (`dom0scope harden
+#              --xen-patch DIR` writes them), applied with `patch -p1 --fuzz=0`; the build
+#              is then named <RELEASE>-patched and installed into harness/work/xen-<RELEASE>-patched/
 #   install    into harness/work/xen-<RELEASE>/
 # Cached by content: key = sha256 of the archive's sha256, the seed configuration, this script
-# and the compiler's and linker's versions. When harness/work/xen-build/<RELEASE>-<key>/out
+# and the compiler's and linker's versions (and each patch's name and sha256). When harness/work/xen-build/<RELEASE>-<key>/out
 # exists, nothing is built again. The object tree is deleted after a build (XEN_BUILD_KEEP=1
 # keeps it). The build is reproducible: build date, user and host come from the commit, the
 # changeset in Xen's banner is the upstream commit id, source paths are mapped to ".".
 # The resulting configuration is compared with the one committed as
 # testdata/xen-src/configs/xen-<RELEASE>-amd64.config (a difference is reported, not fatal).
 # Env: XEN_BUILD_JOBS (default: nproc), XEN_CONFIG_SEED (another seed configuration),
-#      XEN_BUILD_KEEP=1.
+#      XEN_BUILD_KEEP=1, XEN_PATCHES=DIR (a patch series, see 'patch').
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 SRC=$REPO_DIR/testdata/xen-src
@@ -69,15 +72,26 @@ got=$(sha256sum "$ARCHIVE" | cut -d' ' -f1)
 [ "$got" = "$SHA" ] || die "$WHO: step 'archive': ${ARCHIVE#"$REPO_DIR"/} has sha256 $got, PROVENANCE.md says $SHA"
 [ -f "$SEED" ] || die "$WHO: step 'config': no seed configuration $SEED"
 
+# The patch series, if any: its files in name order, each named with its sha256 in the key.
+PATCHES=() PATCH_SUMS='' NAME=$REL
+if [ -n "${XEN_PATCHES:-}" ]; then
+  [ -d "$XEN_PATCHES" ] || die "$WHO: step 'patch': XEN_PATCHES=$XEN_PATCHES is not a directory"
+  XEN_PATCHES=$(cd "$XEN_PATCHES" && pwd)   # patch -d changes directory before reading -i
+  for f in "$XEN_PATCHES"/*.patch; do [ -f "$f" ] && PATCHES+=("$f"); done
+  [ ${#PATCHES[@]} -gt 0 ] || die "$WHO: step 'patch': no *.patch in $XEN_PATCHES"
+  PATCH_SUMS=$(cd "$XEN_PATCHES" && sha256sum -- "${PATCHES[@]##*/}")
+  NAME=$REL-patched WHO="$WHO + ${#PATCHES[@]} patches"
+fi
+
 # The cache key.
 CC_VER=$(gcc --version | head -n 1) LD_VER=$(ld --version | head -n 1)
 SEED_SHA=$(sha256sum < "$SEED" | cut -d' ' -f1)
-KEY=$(printf 'archive %s\nseed %s\nscript %s\ncc %s\nld %s\n' "$SHA" "$SEED_SHA" \
-        "$(sha256sum < "$SELF" | cut -d' ' -f1)" "$CC_VER" "$LD_VER" | sha256sum | cut -c1-16)
+KEY=$(printf 'archive %s\nseed %s\nscript %s\ncc %s\nld %s\npatches %s\n' "$SHA" "$SEED_SHA" \
+        "$(sha256sum < "$SELF" | cut -d' ' -f1)" "$CC_VER" "$LD_VER" "$PATCH_SUMS" | sha256sum | cut -c1-16)
 W=$HARNESS_WORK/xen-build
-B=$W/$REL-$KEY
+B=$W/$NAME-$KEY
 OUT=$B/out
-D=$(xen_dir "$REL")
+D=$(xen_dir "$NAME")
 debian_now=$(xen_dir 4.20)/root/boot/xen-4.20-amd64.config   # fetch.sh 4.20's, when fetched
 if [ -z "${XEN_CONFIG_SEED:-}" ] && [ -f "$debian_now" ] && ! cmp -s "$debian_now" "$SEED"; then
   log "note: Debian's current xen-hypervisor-4.20-amd64 ($(pkg_version "$(xen_dir 4.20)" xen-hypervisor-4.20-amd64)) ships a configuration other than the seed; building from the committed seed"
@@ -87,7 +101,9 @@ if [ -f "$OUT/BUILD-INFO" ]; then
   log "$WHO: cached build ${B#"$REPO_DIR"/} (built in $(awk -F= '$1 == "build_seconds" {print $2}' "$OUT/BUILD-INFO") s)"
 else
   # Only ever deletes our own build directories (marked .build-xen): stale keys of RELEASE.
-  for old in "$W/$REL"-*; do
+  for old in "$W/$NAME"-*; do
+    # (4.22-* must not match 4.22-patched-*: a patched and a plain build are both kept)
+    case "${old#"$W/$NAME"-}" in patched-*) continue ;; esac
     [ -f "$old/.build-xen" ] && { log "removing stale build ${old#"$REPO_DIR"/}"; rm -rf "$old"; }
   done
   [ ! -e "$B" ] || die "$B exists and is not a build-xen.sh directory"
@@ -99,6 +115,10 @@ else
   # git archive gives every file the commit's time: the build's date. scmversion prints
   # .scmversion as Xen's "Latest ChangeSet".
   EPOCH=$(stat -c %Y "$B/src/Config.mk")
+  for f in "${PATCHES[@]}"; do
+    echo "applying ${f##*/}" >> "$LOG"
+    step patch "$LOG" patch -p1 --fuzz=0 --no-backup-if-mismatch -d "$B/src" -i "$f"
+  done
   printf '%s git:%s\n' "$(LC_ALL=C date -u -d "@$EPOCH")" "${COMMIT:0:10}" > "$B/src/.scmversion"
   unset CFLAGS CPPFLAGS LDFLAGS MAKEFLAGS
   export SOURCE_DATE_EPOCH=$EPOCH
@@ -131,6 +151,7 @@ else
     echo "cc=$CC_VER"
     echo "ld=$LD_VER"
     echo "jobs=$JOBS"
+    [ -z "$PATCH_SUMS" ] || awk '{print "patch_" $2 "=" $1}' <<< "$PATCH_SUMS"
     echo "build_seconds=$SECS"
     echo "xen_efi=$EFI"
     echo "built_at=$(date -u +%FT%TZ)"
@@ -156,6 +177,7 @@ else
 fi
 
 # The configuration olddefconfig produced, against the one committed for reviewers.
+[ -z "$PATCH_SUMS" ] || log "$WHO: patched with ${PATCHES[*]##*/}"
 committed=$SRC/configs/xen-$REL-amd64.config
 if [ ! -f "$committed" ]; then
   log "note: no ${committed#"$REPO_DIR"/} yet: copy ${D#"$REPO_DIR"/}/xen-$REL-amd64.config there to record it"

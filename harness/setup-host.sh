@@ -4,13 +4,13 @@
 #   boot (default): QEMU, OVMF (UEFI firmware), busybox-static (host-side xz fallback) and cpio.
 #   xen-build:      what build-xen.sh needs to compile the hypervisor from testdata/xen-src:
 #                   gcc, make, libc6-dev and binutils (ld also links xen.efi), flex and bison
-#                   (Xen's kconfig), python3, xz-utils.
+#                   (Xen's kconfig), python3, xz-utils, patch (build-xen.sh XEN_PATCHES=).
 # Xen, the kernels and the Xen tools are never installed: fetch.sh unpacks them under harness/work.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 case "${1:-boot}" in
   boot) PKGS=(qemu-system-x86 ovmf busybox-static cpio) ;;
-  xen-build) PKGS=(gcc make libc6-dev binutils flex bison python3 xz-utils) ;;
+  xen-build) PKGS=(gcc make libc6-dev binutils flex bison python3 xz-utils patch) ;;
   *) die "usage: setup-host.sh [boot|xen-build]" ;;
 esac
 missing=()

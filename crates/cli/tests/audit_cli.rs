@@ -316,6 +316,76 @@ fn a_revoked_trampoline_no_longer_fires_the_rule() {
         ));
 }
 
+#[test]
+fn a_read_only_trampoline_closes_the_rule_and_a_writable_one_does_not() {
+    // Real boots of Xen 4.22.0 built with `harden --xen-patch`'s series (harness/patched.sh),
+    // PV and PVH dom0: the trampoline stays in dom0's I/O Memory, read-only (its
+    // `[dom0-ro-trampoline]` line).
+    for name in [
+        "pv-q35-bios-ro-trampoline.log",
+        "pvh-q35-bios-ro-trampoline.log",
+    ] {
+        let real = testdata(&format!("logs/qemu-xen-4.22-patched/{name}"));
+        dom0scope()
+            .args(["audit", "--details"])
+            .arg(&real)
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains("CRITICAL DOM0_LOWMEM_TRAMPOLINE").not())
+            .stdout(predicate::str::contains("NOT EVALUATED DOM0_LOWMEM_TRAMPOLINE").not());
+        // The same rangesets without the tag line: nothing says the frames are read-only, so
+        // dom0 can write them and the rule fires.
+        let dir = tempfile::tempdir().unwrap();
+        let text = String::from_utf8_lossy(&std::fs::read(&real).unwrap()).into_owned();
+        let untagged: String = text
+            .lines()
+            .filter(|l| !l.contains("[dom0-ro-trampoline]"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(untagged.len() < text.len(), "{name}");
+        let path = dir.path().join("untagged.log");
+        std::fs::write(&path, untagged).unwrap();
+        dom0scope()
+            .arg("audit")
+            .arg(&path)
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains("CRITICAL DOM0_LOWMEM_TRAMPOLINE"));
+    }
+}
+
+#[test]
+fn read_only_efi_runtime_data_closes_the_write_rule_and_writable_data_does_not() {
+    // A real OVMF boot of Xen 4.22.0 built with `harden --xen-patch`'s series: runtime code
+    // denied (gone from dom0's I/O Memory), runtime data kept but read-only (its
+    // `[dom0-protect-efi-rt]` line), the trampoline read-only too.
+    let real = testdata("logs/qemu-xen-4.22-patched/pv-q35-uefi-ro-trampoline-efi-rt.log");
+    dom0scope()
+        .arg("audit")
+        .arg(&real)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("CRITICAL DOM0_EFI_RUNTIME_WRITE").not())
+        .stdout(predicate::str::contains("CRITICAL DOM0_LOWMEM_TRAMPOLINE").not());
+    // The same rangesets without the EFI patch's line: the data frames are writable.
+    let dir = tempfile::tempdir().unwrap();
+    let text = String::from_utf8_lossy(&std::fs::read(&real).unwrap()).into_owned();
+    let untagged: String = text
+        .lines()
+        .filter(|l| !l.contains("[dom0-protect-efi-rt]"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let path = dir.path().join("untagged.log");
+    std::fs::write(&path, untagged).unwrap();
+    dom0scope()
+        .arg("audit")
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("CRITICAL DOM0_EFI_RUNTIME_WRITE"))
+        .stdout(predicate::str::contains("CRITICAL DOM0_LOWMEM_TRAMPOLINE").not());
+}
+
 /// A real Fedora host's serial log (Xen 4.21.1, PVH dom0, no 'q' dump): nothing at or above
 /// high fires, but nothing there could be judged either. That is never a PASS.
 #[test]

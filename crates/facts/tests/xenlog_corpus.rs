@@ -201,3 +201,31 @@ golden!(
     golden_arm64_q_dump,
     "xen-debugkey-q/arm64-rpi4b-dom0-and-2-domUs_xen-4.19-unstable_debugkey-q.txt"
 );
+
+#[test]
+fn patched_xen_tag_lines_are_read() {
+    // A real boot of Xen 4.22.0 built with `harden --xen-patch`'s series (harness/patched.sh,
+    // q35 SeaBIOS, PV dom0): the trampoline patch's line; no EFI line on SeaBIOS (no runtime
+    // services).
+    let log = parse("qemu-xen-4.22-patched/pv-q35-bios-ro-trampoline.log");
+    let t = log.patches.trampoline_ro.as_ref().expect("tag line read");
+    assert_eq!(t.value, (0x8f, 0x90));
+    assert!(log.cited[&t.line].ends_with("read-only [dom0-ro-trampoline]"));
+    assert!(log.patches.efi_rt.is_none());
+}
+
+#[test]
+fn the_withdrawn_deny_trampoline_line_is_not_read_as_read_only() {
+    // A real boot of Xen 4.22.0 with the first version of patch 0001, which denied the
+    // trampoline ("denied [dom0-deny-trampoline]"; dom0 died in its iBFT scan): that is not
+    // the read-only patch, and must not be taken for it.
+    let log = parse("qemu-xen-4.22-patched/pv-q35-bios-ibft-panic.log");
+    assert!(log.patches.trampoline_ro.is_none());
+    assert!(log.patches.efi_rt.is_none());
+    // An unpatched boot has none.
+    assert!(
+        parse("qemu-xen-4.22/x422-pv-pc-uefi.log")
+            .patches
+            .is_empty()
+    );
+}

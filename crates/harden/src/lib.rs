@@ -25,6 +25,7 @@ mod check;
 pub mod plan;
 mod render;
 mod residual;
+pub mod xen_patch;
 
 use std::collections::BTreeMap;
 

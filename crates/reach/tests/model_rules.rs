@@ -5,6 +5,7 @@ mod common;
 
 use common::{denied_frames, denied_ports, vector_platform, xen};
 use dom0scope_facts::xenlog::Dom0Mode;
+use dom0scope_ranges::Radix;
 use dom0scope_reach::model::{self, Cmdline, Release, SerialPort, Vendor};
 
 #[test]
@@ -256,6 +257,29 @@ fn release_420_0_predates_the_stable_backports() {
 }
 
 #[test]
+fn patched_xen_denies_what_its_tagged_lines_say() {
+    // The patches of `harden --xen-patch`: runtime code leaves dom0's I/O Memory, the
+    // trampoline and runtime data stay in it but read-only; nothing else moves.
+    let mut i = vector_platform("4.20.1", Dom0Mode::Pv);
+    i.vtd_drhd.clear();
+    i.e820_unusable.clear();
+    let plain = model::predict(&i);
+    i.patched = model::Patched {
+        trampoline: Some((0x8f, 0x90)),
+        efi_rt_code: vec![(0x7f5ec, 0x7f6eb)],
+        efi_rt_data: vec![(0x7f6ec, 0x7f7eb)],
+    };
+    let p = model::predict(&i);
+    let gone = plain.iomem.difference(&p.iomem);
+    assert_eq!(gone.to_xen(Radix::Hex), "{ 7f5ec-7f6eb }");
+    assert!(p.iomem.contains(0x8f) && p.ro_iomem.contains(0x8f) && p.ro_iomem.contains(0x90));
+    assert!(!plain.ro_iomem.contains(0x8f));
+    assert!(p.ro_iomem.contains(0x7f6ec) && p.ro_iomem.contains(0x7f7eb));
+    assert!(!plain.ro_iomem.contains(0x7f6ec));
+    assert_eq!(plain.ioports, p.ioports);
+}
+
+#[test]
 fn rule_amd_iommu_window_is_16k() {
     let mut i = vector_platform("4.20.1", Dom0Mode::Pv);
     i.vtd_drhd.clear();
@@ -280,6 +304,11 @@ fn every_rule_is_exercised() {
                     i.hpet = Some((0xfed0_0000, 1));
                     // cfd-d0f starts inside the hole at 0xcfc: 4.17's rangeset re-grants 0xcfc.
                     i.cmdline = Cmdline::parse("dom0_ioports_disable=2f8-2ff,cfd-d0f");
+                    i.patched = model::Patched {
+                        trampoline: Some((0x8f, 0x90)),
+                        efi_rt_code: vec![(0x7f5ec, 0x7f6eb)],
+                        efi_rt_data: vec![(0x7f6ec, 0x7f7eb)],
+                    };
                 }
                 for s in model::predict(&i).steps {
                     seen.insert(s.rule);

@@ -33,6 +33,10 @@ pub struct Args {
     /// `enforce` and `verify --plan` read.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the Xen patch series that closes what only Xen can close, for the
+    /// snapshot's Xen release, into DIR (one patch per finding, and a quilt `series` file).
+    #[arg(long, value_name = "DIR")]
+    pub xen_patch: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -66,6 +70,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Json => (plan.to_json(), Kind::Data),
         Format::Html => (dom0scope_html::render_plan(&plan), Kind::Data),
     };
+    if let Some(dir) = &args.xen_patch {
+        super::xen_patch::write(&analysis, &plan.snapshot, dir)?;
+    }
     emit(&rendered, kind, args.output.as_deref())?;
     if let (Some(path), Format::Json) = (&args.output, format) {
         anstream::eprintln!(

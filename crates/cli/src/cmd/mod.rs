@@ -17,3 +17,4 @@ pub mod output;
 pub mod predict;
 pub mod probe;
 pub mod verify;
+pub mod xen_patch;

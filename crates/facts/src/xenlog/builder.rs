@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::lines::XenLine;
 use super::model::XenLog;
-use super::{dom0, header, iommu, irqdump, memmap, pcidump, platform, rangesets};
+use super::{dom0, header, iommu, irqdump, memmap, patches, pcidump, platform, rangesets};
 use crate::evidence::Warning;
 
 /// A multi-line block being read.
@@ -75,6 +75,7 @@ impl Builder {
             || platform::line(self, l)
             || iommu::line(self, l)
             || dom0::line(self, l)
+            || patches::line(self, l)
             || rangesets::header(self, l)
             || pcidump::line(self, l)
             || irqdump::line(self, l);

@@ -14,6 +14,7 @@ pub mod irqdump;
 pub mod lines;
 mod memmap;
 pub mod model;
+mod patches;
 mod pcidump;
 mod platform;
 mod rangesets;

@@ -58,6 +58,10 @@ pub struct XenLog {
     /// Debug keys `'i'` and `'M'`: IRQ bindings and MSI entries (skipped in JSON when empty).
     #[serde(skip_serializing_if = "super::irqdump::IrqDumps::is_empty")]
     pub irq_dumps: super::irqdump::IrqDumps,
+    /// Lines printed by the patches of `dom0scope harden --xen-patch`, if Xen carries them
+    /// (skipped in JSON when there are none).
+    #[serde(skip_serializing_if = "XenPatches::is_empty")]
+    pub patches: XenPatches,
     /// How many copies of the boot log the capture holds (console, then `xl dmesg`).
     pub boot_copies: u32,
     /// How much of the capture was Xen's.
@@ -393,6 +397,38 @@ pub struct McfgArea {
     pub used: Option<bool>,
     /// Line of the `MCFG configuration` line.
     pub line: u32,
+}
+
+/// What the patches of `dom0scope harden --xen-patch` said they did (their tagged lines).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct XenPatches {
+    /// `[dom0-ro-trampoline]`: the frames Xen made read-only to dom0 (`mmio_ro_ranges`),
+    /// first and last.
+    pub trampoline_ro: Option<Located<(u64, u64)>>,
+    /// `[dom0-protect-efi-rt]`: what Xen did to the EFI runtime regions.
+    pub efi_rt: Option<Located<EfiRtPatch>>,
+}
+
+impl XenPatches {
+    /// No patch line was seen: an unpatched Xen (or a log that lost them).
+    pub fn is_empty(&self) -> bool {
+        self.trampoline_ro.is_none() && self.efi_rt.is_none()
+    }
+}
+
+/// The EFI runtime patch's report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EfiRtPatch {
+    /// Runtime code denied, data read-only: how many memory-map ranges of each.
+    Protected {
+        /// EfiRuntimeServicesCode ranges denied.
+        code: u32,
+        /// EfiRuntimeServicesData ranges made read-only.
+        data: u32,
+    },
+    /// Built in but turned off (`dom0-protect-efi-rt=0`).
+    Off,
 }
 
 /// IOMMU state as Xen reported it.

@@ -299,8 +299,33 @@ pub struct ModelInput {
     pub efi_boot: bool,
     /// The log holds Xen's EFI memory map.
     pub efi_map_known: bool,
+    /// What the patches of `dom0scope harden --xen-patch` did, as their tagged lines say
+    /// (empty for an unpatched Xen, and then left out of JSON): the model replays them where
+    /// Xen runs them.
+    #[serde(skip_serializing_if = "Patched::is_empty")]
+    pub patched: Patched,
     /// Every fact that was missing, and what was assumed instead.
     pub assumptions: Vec<Assumption>,
+}
+
+/// The patched steps, from the patches' own lines in Xen's log: real evidence of a patched
+/// build, never inferred from a missing range.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Patched {
+    /// `[dom0-ro-trampoline]`: the frames Xen says it made read-only (`mmio_ro_ranges`).
+    pub trampoline: Option<(u64, u64)>,
+    /// `[dom0-protect-efi-rt]`: EfiRuntimeServicesCode frame ranges of the EFI memory map,
+    /// denied.
+    pub efi_rt_code: Vec<(u64, u64)>,
+    /// `[dom0-protect-efi-rt]`: EfiRuntimeServicesData frame ranges, read-only.
+    pub efi_rt_data: Vec<(u64, u64)>,
+}
+
+impl Patched {
+    /// No patch line in the log.
+    pub fn is_empty(&self) -> bool {
+        self.trampoline.is_none() && self.efi_rt_code.is_empty() && self.efi_rt_data.is_empty()
+    }
 }
 
 /// What the user asked to change (`predict --xen --dom0 --set`), or told the model

@@ -22,8 +22,8 @@ use serde::Serialize;
 
 pub use cmdline::{BadOption, Cmdline, OPTIONS, Opt, Syntax, check_set};
 pub use input::{
-    Assumption, Fit, MODELLED, Mcfg, ModelInput, NoModel, Overrides, Release, SerialPort, Series,
-    Unmodelled, Vendor, fact,
+    Assumption, Fit, MODELLED, Mcfg, ModelInput, NoModel, Overrides, Patched, Release, SerialPort,
+    Series, Unmodelled, Vendor, fact,
 };
 pub use rules::{RULES, RuleDoc, rule_source};
 

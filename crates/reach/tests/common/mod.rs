@@ -54,6 +54,7 @@ pub fn vector_platform(version: &str, mode: Dom0Mode) -> ModelInput {
         pci_config: vec![],
         efi_boot: false,
         efi_map_known: false,
+        patched: Default::default(),
         assumptions: vec![],
     }
 }

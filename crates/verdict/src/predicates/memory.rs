@@ -113,17 +113,40 @@ fn range_of(m: &MemoryEntry) -> FrameRange {
 }
 
 /// `reaches_owner = "<kind>"`: dom0's observed I/O memory includes frames of
-/// that owner. Vars: `frames_count`, `code_frames`, `first_address`, `owners`.
+/// that owner. For the EFI runtime kinds, whose rule is about dom0 *writing* firmware Xen
+/// runs, frames a patched Xen keeps read-only (`mmio_ro_ranges`, as its `[dom0-protect-efi-rt]`
+/// line says and the model replays) are not counted. Vars: `frames_count`, `code_frames`,
+/// `first_address`, `owners`.
 pub fn reaches_owner(i: &Inputs<'_>, kind: OwnerKind) -> Truth {
     let s = i.surface;
     let Some(obs) = s.reach().observed() else {
         return Truth::Unknown(NEEDS_IOMEM.into());
     };
-    let hit: Vec<&MemoryEntry> = s
+    let patched_ro = s
+        .reach()
+        .predicted()
+        .filter(|p| !p.input.patched.efi_rt_data.is_empty())
+        .map(|p| &p.ro_iomem)
+        .filter(|_| matches!(kind, OwnerKind::EfiRuntime | OwnerKind::EfiRuntimeCode));
+    let read_only = |m: &MemoryEntry| {
+        patched_ro.is_some_and(|ro| {
+            ro.intersect_range(m.frames.first_frame..=m.frames.last_frame)
+                .count()
+                == u128::from(m.frames.last_frame - m.frames.first_frame + 1)
+        })
+    };
+    let all: Vec<&MemoryEntry> = s
         .memory()
         .iter()
         .filter(|m| kind.matches(&m.owner))
         .collect();
+    let hit: Vec<&MemoryEntry> = all.iter().copied().filter(|m| !read_only(m)).collect();
+    if hit.is_empty() && !all.is_empty() {
+        return Truth::Fails(format!(
+            "the {} frame range(s) of this owner in dom0's I/O memory are read-only to dom0 (mmio_ro_ranges: the patched Xen logs [dom0-protect-efi-rt])",
+            all.len()
+        ));
+    }
     if hit.is_empty() {
         if let Some(gap) = kind.inventory_gap(s) {
             return Truth::Unknown(gap.into());
@@ -194,8 +217,11 @@ pub fn reaches_frames(i: &Inputs<'_>, ranges: &[(u64, u64)]) -> Truth {
 const LOW_1M_LAST_FRAME: u64 = 0xff;
 
 /// `trampoline_reachable = true`: dom0 can map the frames of Xen's AP
-/// trampoline (as the model locates it; the whole first MiB it reaches when
-/// the trampoline is not located). Worded per dom0 mode. Vars: `low_frames`.
+/// trampoline writable (as the model locates it; the whole first MiB it reaches
+/// when the trampoline is not located). Frames Xen keeps read-only to dom0
+/// (`mmio_ro_ranges`, as a patched Xen's `[dom0-ro-trampoline]` line says and the
+/// model replays) do not count: the rule is about dom0 writing Xen's code.
+/// Worded per dom0 mode. Vars: `low_frames`.
 pub fn trampoline_reachable(i: &Inputs<'_>) -> Truth {
     let s = i.surface;
     let Some(obs) = s.reach().observed() else {
@@ -213,6 +239,20 @@ pub fn trampoline_reachable(i: &Inputs<'_>) -> Truth {
                 // The trampoline's own frames were given up; the rest of low
                 // memory is firmware data, judged by other rules.
                 return Truth::Fails("the trampoline's frames are not in dom0's I/O memory".into());
+            }
+            if let Some(p) = s
+                .reach()
+                .predicted()
+                .filter(|p| p.input.patched.trampoline.is_some())
+                && t_set.difference(&p.ro_iomem).is_empty()
+            {
+                // Readable (firmware scans of low memory need that), never writable: Xen
+                // drops _PAGE_RW from a PV mapping of an mmio_ro_ranges frame and maps it
+                // read-only in a PVH dom0's p2m.
+                return Truth::Fails(format!(
+                    "the trampoline's frames {:#x}-{:#x} are read-only to dom0 (mmio_ro_ranges: the patched Xen logs [dom0-ro-trampoline])",
+                    t.first_frame, t.last_frame
+                ));
             }
             let certainty = match t.certainty {
                 Certainty::Derived => "located",

@@ -2,10 +2,12 @@
 //! with a stated [`Assumption`] wherever they are silent.
 
 use dom0scope_facts::Facts;
+use dom0scope_facts::XenLog;
 use dom0scope_facts::xenlog::{Dom0Mode, E820Kind};
+use dom0scope_ranges::frame_of;
 
 use super::{
-    Assumption, Fit, MODELLED, Mcfg, ModelInput, NoModel, Overrides, Release, SerialPort,
+    Assumption, Fit, MODELLED, Mcfg, ModelInput, NoModel, Overrides, Patched, Release, SerialPort,
     Unmodelled, Vendor, fact, patch_of,
 };
 use crate::model::Cmdline;
@@ -273,6 +275,7 @@ impl ModelInput {
             );
         }
 
+        let patched = patched(log, &mut assume);
         Ok(ModelInput {
             xen,
             requested,
@@ -303,9 +306,46 @@ impl ModelInput {
             efi_boot: log.bootloader.as_ref().is_some_and(|b| b.value == "EFI")
                 || log.e820.as_ref().is_some_and(|m| m.label == "EFI"),
             efi_map_known: log.efi_memory_map.is_some(),
+            patched,
             assumptions,
         })
     }
+}
+
+/// The patched steps the log's tagged lines show. The EFI patch's ranges come from the EFI
+/// memory map Xen logged, checked against the counts Xen printed; a mismatch is an assumption.
+fn patched(log: &XenLog, assume: &mut impl FnMut(&str, String, &str)) -> Patched {
+    use dom0scope_facts::xenlog::EfiRtPatch;
+    let p = &log.patches;
+    let mut out = Patched {
+        trampoline: p.trampoline_ro.as_ref().map(|l| l.value),
+        ..Patched::default()
+    };
+    let Some(EfiRtPatch::Protected { code, data }) = p.efi_rt.as_ref().map(|l| l.value) else {
+        return out;
+    };
+    let frames = |kind: u32| -> Vec<(u64, u64)> {
+        log.efi_memory_map
+            .iter()
+            .flat_map(|m| &m.entries)
+            .filter(|d| d.kind == kind && d.end >= d.start)
+            .map(|d| (frame_of(d.start), frame_of(d.end)))
+            .collect()
+    };
+    out.efi_rt_code = frames(5);
+    out.efi_rt_data = frames(6);
+    let seen = (out.efi_rt_code.len(), out.efi_rt_data.len());
+    if seen != (code as usize, data as usize) {
+        assume(
+            "EFI runtime regions the patched Xen protected",
+            format!(
+                "the {} code and {} data ranges of the logged EFI memory map, although Xen says it protected {code} and {data}",
+                seen.0, seen.1
+            ),
+            "Xen's EFI memory map in the log (efi=attr=uc or a debug build prints it)",
+        );
+    }
+    out
 }
 
 /// A release the model reproduces stays (a bare series, `4.19`, becomes the release the series

@@ -1,0 +1,66 @@
+//! The lines a Xen built with `dom0scope harden --xen-patch`'s series prints, one per patch,
+//! each tagged `[name]` (crates/harden/src/xen_patch): evidence that the patch ran and what
+//! it did, so the model can replay it.
+//!
+//! - `d0: AP trampoline 8f-90 read-only [dom0-ro-trampoline]`
+//! - `d0: EFI runtime code denied (2 ranges), data read-only (5 ranges) [dom0-protect-efi-rt]`
+//! - `d0: EFI runtime services left mappable [dom0-protect-efi-rt=0]`
+
+use super::builder::{Builder, hex};
+use super::lines::XenLine;
+use super::model::{EfiRtPatch, Located};
+
+pub(crate) fn line(b: &mut Builder, l: &XenLine<'_>) -> bool {
+    let body = l.body.trim();
+    if !body.ends_with(']') || !body.contains(" [dom0-") {
+        return false;
+    }
+    let Some(rest) = body.strip_prefix("d0: ") else {
+        return false;
+    };
+    if let Some(r) = rest
+        .strip_prefix("AP trampoline ")
+        .and_then(|r| r.strip_suffix(" read-only [dom0-ro-trampoline]"))
+    {
+        let range = r
+            .split_once('-')
+            .and_then(|(a, z)| Some((hex(a)?, hex(z)?)))
+            .filter(|(a, z)| a <= z);
+        match range {
+            Some(value) => {
+                let line = b.cite(l);
+                b.log.patches.trampoline_ro = Some(Located { value, line });
+            }
+            None => b.warn(l, "unreadable [dom0-ro-trampoline] line"),
+        }
+        return true;
+    }
+    if rest == "EFI runtime services left mappable [dom0-protect-efi-rt=0]" {
+        let line = b.cite(l);
+        b.log.patches.efi_rt = Some(Located {
+            value: EfiRtPatch::Off,
+            line,
+        });
+        return true;
+    }
+    if let Some(r) = rest
+        .strip_prefix("EFI runtime code denied (")
+        .and_then(|r| r.strip_suffix(" ranges) [dom0-protect-efi-rt]"))
+    {
+        let counts = r
+            .split_once(" ranges), data read-only (")
+            .and_then(|(c, d)| Some((c.parse().ok()?, d.parse().ok()?)));
+        match counts {
+            Some((code, data)) => {
+                let line = b.cite(l);
+                b.log.patches.efi_rt = Some(Located {
+                    value: EfiRtPatch::Protected { code, data },
+                    line,
+                });
+            }
+            None => b.warn(l, "unreadable [dom0-protect-efi-rt] line"),
+        }
+        return true;
+    }
+    false
+}

@@ -1,0 +1,57 @@
+#!/bin/sh
+# dom0 /init for harness/patched.sh (busybox sh): dom0 on a Xen built with the patch series of
+# `dom0scope harden --xen-patch`. Prepares dom0 like harness/init.sh, then
+#   1. dom0scope collect -> snap/   (Xen's rangesets and console ring, with the patches' tags)
+#   2. dom0scope probe --mfn TRAMPOLINE --expect granted: the frames the patched Xen says it
+#      made read-only (its "[dom0-ro-trampoline]" line in the ring) still map for reading
+#      (probe maps DOMID_IO read-only: it does not try a write)
+#   3. CPU 1 offline and online again through XENPF_cpu_offline/XENPF_cpu_online (Linux's
+#      xen_cpu sysfs): Xen brings the CPU up through the trampoline dom0 can no longer write
+#   4. on UEFI: a new EFI variable written through efivarfs (SetVariable: Xen runs the runtime
+#      code the EFI patch denies dom0) and read back (GetVariable); it stays in the run's
+#      vars.fd copy (busybox has no chattr to lift efivarfs's immutable bit and delete it)
+#   5. XEN_INFO (a hypercall naming the running build)
+# and sends everything as base64 of a tar.gz over the data UART, then powers off.
+# Settings come from /etc/harness.conf (appended by patched.sh).
+# shellcheck source=dom0-lib.sh
+. /usr/lib/harness/dom0-lib.sh
+dom0_early no-securityfs
+
+NAME=patched DATA_TTY=/dev/ttyS1 PROBE_ARGS='' COLLECT_ARGS='' XEN_INFO='xl info'
+dom0_settings
+
+say "dom0 /init started: $NAME (patched Xen), Xen $XEN, kernel $(uname -r), uptime=$(uptime_s)"
+dom0_prepare
+
+O=/tmp/out/$NAME
+mkdir -p "$O"
+step() {   # step NAME CMD...: runs CMD with stdout/stderr to files, records rc
+  n=$1; shift
+  say "STEP $n BEGIN uptime=$(uptime_s)"
+  "$@" > "$O/$n.out" 2> "$O/$n.err"
+  rc=$?
+  echo "$n rc=$rc" >> "$O/steps.txt"
+  cat "$O/$n.err"
+  say "STEP $n END rc=$rc uptime=$(uptime_s)"
+}
+# shellcheck disable=SC2086  # COLLECT_ARGS, PROBE_ARGS and XEN_INFO are lists of words
+step collect dom0scope collect -o "$O/snap" --config "$NAME" $COLLECT_ARGS
+TR=$(sed -n 's/.*d0: AP trampoline \([0-9a-f]*\)-\([0-9a-f]*\) read-only \[dom0-ro-trampoline\].*/0x\1-0x\2/p' \
+  "$O/snap/xen/dmesg.txt" | head -n 1)
+echo "$TR" > "$O/trampoline.txt"
+# shellcheck disable=SC2086
+step probe dom0scope probe --mfn "${TR:-none}" $PROBE_ARGS --expect granted
+P=/sys/devices/system/xen_cpu/xen_cpu1/online
+step cpu-offline sh -c "echo 0 > $P && cat $P"
+sleep 1
+step cpu-online sh -c "echo 1 > $P && cat $P"
+if [ -d /sys/firmware/efi/efivars ]; then
+  V=/sys/firmware/efi/efivars/Dom0scopePatchedTest-5d0e0b5c-1b7a-4c1e-9a57-d0d05c0e0001
+  # 4 bytes of attributes (NV|BS|RT) then one data byte, 0x5a
+  step efivar-write sh -c "printf '\\007\\000\\000\\000\\132' > $V && od -An -tx1 $V | tr -d ' \\n'"
+fi
+# shellcheck disable=SC2086
+step xen-info $XEN_INFO
+
+dom0_send OUTPUT /tmp/out "$NAME"
+dom0_power_off

@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Regenerates the per-release diff templates of `dom0scope harden --xen-patch`
+(crates/harden/src/xen_patch/templates/<release>/<patch>.diff) from Xen's source.
+
+    scripts/xen-patch-templates.py XEN_GIT_DIR
+
+XEN_GIT_DIR is a clone of xen.git holding the tags below. Each change is made by
+anchors (a line the change goes before or after), so a release whose anchors moved
+fails loudly instead of producing a diff that does not apply. The diffs are
+generated against pristine upstream files, one patch at a time, so every patch
+applies alone and the series applies in order (crates/harden/tests/xen_patch.rs
+checks both against testdata/xen-src; harness/build-xen.sh applies them to Debian's
+source packages for 4.17 and 4.20).
+"""
+import difflib
+import os
+import subprocess
+import sys
+
+RELEASES = {
+    "4.17": "RELEASE-4.17.7",
+    "4.18": "RELEASE-4.18.6",
+    "4.19": "RELEASE-4.19.6",
+    "4.20": "RELEASE-4.20.4",
+    "4.21": "RELEASE-4.21.2",
+    "4.22": "RELEASE-4.22.0",
+    "master": "c447b7308b1330ec6dcfef37220736c28f41daa0",
+}
+OUT = os.path.join(os.path.dirname(__file__), "..", "crates", "harden", "src", "xen_patch", "templates")
+
+DOM0 = "xen/arch/x86/dom0_build.c"
+EFI_H = "xen/include/xen/efi.h"
+STUB = "xen/arch/x86/efi/stub.c"
+EFI_BOOT = "xen/arch/x86/efi/efi-boot.h"
+
+
+def before(s, anchor, text, last=False):
+    i = s.rfind(anchor) if last else s.find(anchor)
+    if i < 0:
+        raise SystemExit(f"anchor not found: {anchor!r}")
+    return s[:i] + text + s[i:]
+
+
+def after(s, anchor, text):
+    i = s.find(anchor)
+    if i < 0:
+        raise SystemExit(f"anchor not found: {anchor!r}")
+    return s[: i + len(anchor)] + text + s[i + len(anchor):]
+
+
+def trampoline(files, rel):
+    s = files[DOM0]
+    if rel != "4.17":  # 4.17 declares trampoline_phys and bootsym_phys() in asm/config.h
+        s = after(s, "#include <asm/spec_ctrl.h>\n", "#include <asm/trampoline.h>\n")
+    s = before(s, "    /* Remove access to E820_UNUSABLE I/O regions above 1MB. */", """\
+    /*
+     * Xen's AP start-up and S3 resume trampoline lives below 1MiB in frames
+     * owned by dom_io, and Xen executes it on every CPU bring-up and resume:
+     * the hardware domain may read it (firmware table scans cover low memory)
+     * but must never write it.
+     */
+    mfn = PFN_DOWN(trampoline_phys);
+    rc |= rangeset_add_range(mmio_ro_ranges, mfn,
+                             PFN_DOWN(bootsym_phys(trampoline_end) - 1));
+    printk(XENLOG_INFO "%pd: AP trampoline %lx-%lx read-only [dom0-ro-trampoline]\\n",
+           d, mfn, PFN_DOWN(bootsym_phys(trampoline_end) - 1));
+
+""")
+    return {DOM0: s}
+
+
+def efi_runtime(files, rel):
+    d = files[DOM0]
+    d = before(d, "#include <xen/init.h>\n", "#include <xen/efi.h>\n")
+    d = before(d, "int __init dom0_setup_permissions(struct domain *d)\n", """\
+/*
+ * Deny the hardware domain EFI runtime services code and keep their data
+ * read-only (its kernel parses the EFI configuration tables there).
+ * "dom0-protect-efi-rt=0" leaves both mappable, as before.
+ */
+static bool __initdata opt_dom0_protect_efi_rt = true;
+boolean_param("dom0-protect-efi-rt", opt_dom0_protect_efi_rt);
+
+""")
+    d = before(d, "    /* Prevent access to HPET */", """\
+    if ( opt_dom0_protect_efi_rt )
+        rc |= efi_hwdom_protect_runtime(d);
+    else
+        printk(XENLOG_WARNING
+               "%pd: EFI runtime services left mappable [dom0-protect-efi-rt=0]\\n", d);
+
+""")
+    proto = "struct domain;\nint efi_hwdom_protect_runtime(struct domain *d);\n"
+    if rel == "4.17":  # Debian's 4.17.5 still declares efi_rs_using_pgtables() after the usual anchor
+        h = before(files[EFI_H], "#ifndef COMPAT\nint efi_get_info", proto)
+    else:
+        h = after(files[EFI_H], "bool efi_boot_mem_unused(unsigned long *start, unsigned long *end);\n", proto)
+    st = after(files[STUB], "void __init efi_init_memory(void) { }\n",
+               "\nint __init efi_hwdom_protect_runtime(struct domain *d) { return 0; }\n")
+    b = before(files[EFI_BOOT], "#include <xen/vga.h>\n", "#include <xen/iocap.h>\n")
+    fn = """\
+/*
+ * EFI runtime services regions are E820_RESERVED, hence owned by dom_io and
+ * mappable by the hardware domain, yet Xen runs their code in ring 0 on every
+ * XENPF_efi_runtime_call.  Deny the code; make the data read-only, since the
+ * hardware domain's kernel reads the configuration tables (SMBIOS, ...) there.
+ */
+int __init efi_hwdom_protect_runtime(struct domain *d)
+{
+    unsigned int i, code = 0, data = 0;
+    int rc = 0;
+
+    if ( !efi_enabled(EFI_RS) )
+        return 0;
+
+    for ( i = 0; i < efi_memmap_size; i += efi_mdesc_size )
+    {
+        const EFI_MEMORY_DESCRIPTOR *desc = efi_memmap + i;
+        unsigned long smfn = PFN_DOWN(desc->PhysicalStart);
+        unsigned long emfn = smfn + desc->NumberOfPages - 1;
+
+        if ( !desc->NumberOfPages )
+            continue;
+        if ( desc->Type == EfiRuntimeServicesCode )
+        {
+            rc |= iomem_deny_access(d, smfn, emfn);
+            code++;
+        }
+        else if ( desc->Type == EfiRuntimeServicesData )
+        {
+            rc |= rangeset_add_range(mmio_ro_ranges, smfn, emfn);
+            data++;
+        }
+    }
+
+    printk(XENLOG_INFO "%pd: EFI runtime code denied (%u ranges), data read-only (%u ranges) [dom0-protect-efi-rt]\\n",
+           d, code, data);
+
+    return rc;
+}
+
+"""
+    if "#endif /* X86_EFI_EFI_BOOT_H */" in b:
+        b = before(b, "#endif /* X86_EFI_EFI_BOOT_H */", fn)
+    else:
+        b = before(b, "/*\n * Local variables:", fn, last=True)
+    return {DOM0: d, EFI_H: h, STUB: st, EFI_BOOT: b}
+
+
+PATCHES = [("0001-dom0-ro-trampoline", trampoline), ("0002-dom0-protect-efi-rt", efi_runtime)]
+
+
+def main():
+    git = sys.argv[1]
+    for rel, rev in RELEASES.items():
+        files = {
+            p: subprocess.run(["git", "-C", git, "show", f"{rev}:{p}"], check=True, capture_output=True,
+                              text=True).stdout
+            for p in (DOM0, EFI_H, STUB, EFI_BOOT)
+        }
+        os.makedirs(os.path.join(OUT, rel), exist_ok=True)
+        for name, change in PATCHES:
+            new = change(files, rel)
+            out = []
+            for p in (DOM0, EFI_H, STUB, EFI_BOOT):
+                if p not in new:
+                    continue
+                out.append(f"diff --git a/{p} b/{p}\n")
+                out.extend(difflib.unified_diff(files[p].splitlines(True), new[p].splitlines(True),
+                                                f"a/{p}", f"b/{p}", n=3))
+            with open(os.path.join(OUT, rel, name + ".diff"), "w") as f:
+                f.write("".join(out))
+        print(rel, rev)
+
+
+main()
