@@ -19,6 +19,46 @@ pub(crate) fn banner(o: &mut String, a: &Audit, width: usize) {
         styled(BOLD, &a.tool),
         a.snapshot.label
     );
+    let _ = writeln!(o, "  {}", xen_and_mode(a));
+    let line = format!("Level {}, {}: {}", level(a), outcome(a), counts(a));
+    let _ = writeln!(o, "{}", wrap(&line, 2, width));
+    let _ = writeln!(o, "{}", wrap(&answer(a), 2, width));
+    if !a.snapshot.problems.is_empty() {
+        let line = format!(
+            "The snapshot is degraded ({} problem(s), listed below): the answer rests on less \
+             than it should.",
+            a.snapshot.problems.len()
+        );
+        let _ = writeln!(o, "{}", wrap(&line, 2, width));
+    }
+}
+
+/// The level, styled.
+fn level(a: &Audit) -> String {
+    let l = &a.verdict.level;
+    styled(level_style(l.level), &l.label)
+}
+
+/// `22 failed, 12 passed, 7 not evaluated, 0 waived`.
+fn counts(a: &Audit) -> String {
+    let v = &a.verdict;
+    format!(
+        "{} failed, {} passed, {} not evaluated, {} waived",
+        v.findings.len(),
+        v.passed.len(),
+        v.not_evaluated.len(),
+        v.waived.len()
+    )
+}
+
+/// The one-sentence answer without its "(level …)": the level line has just said it.
+fn answer(a: &Audit) -> String {
+    let l = &a.verdict.level;
+    l.answer.replacen(&format!(" (level {})", l.label), "", 1)
+}
+
+/// `Xen 4.17.7 (Debian …), PV dom0`: the host line under every view's title.
+fn xen_and_mode(a: &Audit) -> String {
     let h = &a.host;
     let xen = match (&h.xen_version, &h.xen_package) {
         (Some(v), Some(p)) => format!("Xen {v} ({p})"),
@@ -29,29 +69,7 @@ pub(crate) fn banner(o: &mut String, a: &Audit, width: usize) {
         .dom0_mode
         .as_deref()
         .map_or("dom0 mode unknown".to_owned(), |m| format!("{m} dom0"));
-    let _ = writeln!(o, "  {xen}, {mode}");
-    let (l, v) = (&a.verdict.level, &a.verdict);
-    let line = format!(
-        "Level {}, {}: {} failed, {} passed, {} not evaluated, {} waived",
-        styled(level_style(l.level), &l.label),
-        outcome(a),
-        v.findings.len(),
-        v.passed.len(),
-        v.not_evaluated.len(),
-        v.waived.len(),
-    );
-    let _ = writeln!(o, "{}", wrap(&line, 2, width));
-    // The answer names the level in parentheses; the line above has just said it.
-    let answer = l.answer.replacen(&format!(" (level {})", l.label), "", 1);
-    let _ = writeln!(o, "{}", wrap(&answer, 2, width));
-    if !a.snapshot.problems.is_empty() {
-        let line = format!(
-            "The snapshot is degraded ({} problem(s), listed below): the answer rests on less \
-             than it should.",
-            a.snapshot.problems.len()
-        );
-        let _ = writeln!(o, "{}", wrap(&line, 2, width));
-    }
+    format!("{xen}, {mode}")
 }
 
 /// What the banner says of the host beyond Xen and dom0's mode (the full view only).
@@ -254,30 +272,14 @@ pub fn render_header(a: &Audit, view: &str, width: usize) -> String {
         width,
     );
     let _ = writeln!(o, "{}", styled(BOLD, &title));
-    let h = &a.host;
-    let xen = match (&h.xen_version, &h.xen_package) {
-        (Some(v), Some(p)) => format!("Xen {v} ({p})"),
-        (Some(v), None) => format!("Xen {v}"),
-        _ => "Xen version unknown".to_owned(),
-    };
-    let mode = h
-        .dom0_mode
-        .as_deref()
-        .map_or("dom0 mode unknown".to_owned(), |m| format!("{m} dom0"));
-    let _ = writeln!(o, "  {xen}, {mode}");
-    let (l, v) = (&a.verdict.level, &a.verdict);
+    let _ = writeln!(o, "  {}", xen_and_mode(a));
     let line = format!(
-        "Level {}: {} failed, {} passed, {} not evaluated, {} waived (built-in policy; the findings: \
-         `dom0scope audit`)",
-        styled(level_style(l.level), &l.label),
-        v.findings.len(),
-        v.passed.len(),
-        v.not_evaluated.len(),
-        v.waived.len(),
+        "Level {}: {} (built-in policy; the findings: `dom0scope audit`)",
+        level(a),
+        counts(a)
     );
     let _ = writeln!(o, "{}", wrap(&line, 2, width));
-    let answer = l.answer.replacen(&format!(" (level {})", l.label), "", 1);
-    let _ = writeln!(o, "{}", wrap(&answer, 2, width));
+    let _ = writeln!(o, "{}", wrap(&answer(a), 2, width));
     if !a.snapshot.problems.is_empty() {
         let line = format!(
             "The snapshot is degraded ({} problem(s), `dom0scope audit` lists them).",

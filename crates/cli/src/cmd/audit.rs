@@ -72,6 +72,19 @@ pub struct Args {
     pub judge: super::input::PolicyArgs,
 }
 
+impl Args {
+    /// `--format`, else what `-o FILE`'s extension says, else text.
+    pub fn format(&self) -> Format {
+        self.format
+            .unwrap_or(match extension(self.output.as_deref()) {
+                Some(Ext::Json) => Format::Json,
+                Some(Ext::Sarif) => Format::Sarif,
+                Some(Ext::Html) => Format::Html,
+                None => Format::Text,
+            })
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.snapshot.len() > 1
         || args
@@ -88,14 +101,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     {
         return super::fleet::run(args);
     }
-    let format = args
-        .format
-        .unwrap_or(match extension(args.output.as_deref()) {
-            Some(Ext::Json) => Format::Json,
-            Some(Ext::Sarif) => Format::Sarif,
-            Some(Ext::Html) => Format::Html,
-            None => Format::Text,
-        });
+    let format = args.format();
     for (set, flag) in [(args.details, "--details"), (args.summary, "--summary")] {
         if set && format != Format::Text {
             anyhow::bail!("{flag} is a text view; JSON, SARIF and HTML always carry everything");

@@ -11,17 +11,10 @@ use std::process::ExitCode;
 use dom0scope_fleet::Settings;
 
 use super::audit::{Args, Format};
-use super::output::{Ext, Kind, emit, extension, text_width};
+use super::output::{Kind, emit, text_width};
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let format = args
-        .format
-        .unwrap_or(match extension(args.output.as_deref()) {
-            Some(Ext::Json) => Format::Json,
-            Some(Ext::Sarif) => Format::Sarif,
-            Some(Ext::Html) => Format::Html,
-            None => Format::Text,
-        });
+    let format = args.format();
     if args.details {
         anyhow::bail!(
             "--details is one host's evidence: audit that snapshot alone, or use --format json for every host's whole audit"
