@@ -70,8 +70,8 @@ rules! {
     DENY_AMD_IOMMU = "deny-amd-iommu-mmio", "drivers/passthrough/amd/pci_amd_iommu.c amd_iommu_hwdom_init()", "all, IOMMU on", "the 16 KiB register window of each AMD IOMMU";
     DENY_SERIAL = "deny-serial-console", "drivers/char/ns16550.c ns16550_endboot()", "all", "the I/O ports of a UART Xen uses as its console";
     PATCH_TRAMPOLINE = "xen-patch-ro-trampoline", "dom0scope harden --xen-patch 0001-dom0-ro-trampoline: arch/x86/dom0_build.c dom0_setup_permissions()", "a Xen that logs [dom0-ro-trampoline]", "the AP trampoline frames PFN_DOWN(trampoline_phys)..PFN_DOWN(bootsym_phys(trampoline_end) - 1), read-only (mmio_ro_ranges)";
-    PATCH_EFI_RT_CODE = "xen-patch-deny-efi-rt-code", "dom0scope harden --xen-patch 0002-dom0-protect-efi-rt: arch/x86/efi/efi-boot.h efi_hwdom_protect_runtime()", "a Xen that logs [dom0-protect-efi-rt]", "every EfiRuntimeServicesCode range of the EFI memory map";
-    PATCH_EFI_RT_DATA = "xen-patch-ro-efi-rt-data", "dom0scope harden --xen-patch 0002-dom0-protect-efi-rt: arch/x86/efi/efi-boot.h efi_hwdom_protect_runtime()", "a Xen that logs [dom0-protect-efi-rt]", "every EfiRuntimeServicesData range, read-only (mmio_ro_ranges)";
+    PATCH_EFI_RT_CODE = "xen-patch-deny-efi-rt-code", "dom0scope harden --xen-patch 0002-dom0-protect-efi-rt: arch/x86/dom0_build.c dom0_setup_permissions() (calls the helper the patch adds to arch/x86/efi/efi-boot.h)", "a Xen that logs [dom0-protect-efi-rt]", "every EfiRuntimeServicesCode range of the EFI memory map";
+    PATCH_EFI_RT_DATA = "xen-patch-ro-efi-rt-data", "dom0scope harden --xen-patch 0002-dom0-protect-efi-rt: arch/x86/dom0_build.c dom0_setup_permissions() (calls the helper the patch adds to arch/x86/efi/efi-boot.h)", "a Xen that logs [dom0-protect-efi-rt]", "every EfiRuntimeServicesData range, read-only (mmio_ro_ranges)";
     REMOVE_REGRANT = "rangeset-remove-regrant", "common/rangeset.c rangeset_remove_range()", "4.17; 4.18; 4.19.0-4.19.2; 4.20.0 (fixed by e118fc98e7)", "a denial starting inside an earlier hole and reaching a later range first stretches the range before the hole over it";
 }
 
