@@ -53,12 +53,6 @@ RUN=$HARNESS_WORK/runs/$NAME
 fresh_run_dir "$RUN" checks.txt
 CHECKS=$RUN/checks.txt; : > "$CHECKS"
 FAILS=0
-finish() {
-  sed 's/^/    /' "$CHECKS" >&2
-  if [ "$FAILS" = 0 ]; then log "$NAME: OK ($(grep -c '^PASS' "$CHECKS") checks)$1"; exit 0; fi
-  log "$NAME: FAILED ($FAILS checks)$1; logs in ${RUN#"$REPO_DIR"/}"
-  exit 1
-}
 qemu_cmd q35 qemu64 2 2048 com1 "$RUN"   # sets DATA_TTY for harness.conf
 
 # --- 1. the root filesystem, with the package installed by dpkg ------------------------------

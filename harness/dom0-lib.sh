@@ -34,6 +34,19 @@ dom0_settings() {
 say() { echo "===== HARNESS: $* ====="; }
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
+# step NAME CMD...: runs CMD with stdout and stderr to $O/NAME.out and .err (the caller sets O),
+# records "NAME rc=N" in $O/steps.txt, echoes the stderr and marks the step's start and end on
+# the console, so the host can time and check each step.
+step() {
+  n=$1; shift
+  say "STEP $n BEGIN uptime=$(uptime_s)"
+  "$@" > "$O/$n.out" 2> "$O/$n.err"
+  rc=$?
+  echo "$n rc=$rc" >> "$O/steps.txt"
+  cat "$O/$n.err"
+  say "STEP $n END rc=$rc uptime=$(uptime_s)"
+}
+
 # dom0_prepare: dom0 as a distribution prepares it for the toolstack: the Xen modules (plain
 # .ko: busybox insmod cannot read .ko.xz), xenfs, efivarfs on UEFI boots (variables go through
 # Xen's runtime calls), and unless XENSTORED=0, xenstored and xen-init-dom0. A failure is said,

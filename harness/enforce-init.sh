@@ -28,15 +28,6 @@ dom0_prepare
 
 O=/tmp/out/$NAME
 mkdir -p "$O"
-step() {   # step NAME CMD...: runs CMD with stdout/stderr to files, records rc
-  n=$1; shift
-  say "STEP $n BEGIN uptime=$(uptime_s)"
-  "$@" > "$O/$n.out" 2> "$O/$n.err"
-  rc=$?
-  echo "$n rc=$rc" >> "$O/steps.txt"
-  cat "$O/$n.err"
-  say "STEP $n END rc=$rc uptime=$(uptime_s)"
-}
 # shellcheck disable=SC2086  # COLLECT_ARGS and XEN_INFO are lists of words: split on purpose
 step collect-before dom0scope collect -o "$O/before" --config "$NAME-before" $COLLECT_ARGS
 step harden dom0scope harden "$O/before" -o "$O/plan.json"

@@ -48,12 +48,6 @@ fresh_run_dir "$RUN" checks.txt test-hooks.out
 mkdir -p "$RUN/images"
 CHECKS=$RUN/checks.txt; : > "$CHECKS"
 FAILS=0
-finish() {
-  sed 's/^/    /' "$CHECKS" >&2
-  if [ "$FAILS" = 0 ]; then log "$NAME: OK ($(grep -c '^PASS' "$CHECKS") checks)$1"; exit 0; fi
-  log "$NAME: FAILED ($FAILS checks)$1; logs in ${RUN#"$REPO_DIR"/}"
-  exit 1
-}
 
 # --- The images, exactly as packaging/test-hooks.sh builds (and checks) them. ---------------
 cp "$PLAN" "$RUN/plan.json"

@@ -264,6 +264,16 @@ check() {
   if "$@"; then echo "PASS $what" >> "$CHECKS"; else echo "FAIL $what" >> "$CHECKS"; FAILS=$((FAILS + 1)); fi
 }
 
+# finish SUFFIX: prints the checks of run $NAME ($CHECKS, $FAILS, $RUN) and exits 0 when none
+# failed, else 1; SUFFIX ends the summary line (e.g. "; wall 12.3 s").
+# shellcheck disable=SC2153  # NAME, RUN, CHECKS and FAILS are the caller's, by contract
+finish() {
+  sed 's/^/    /' "$CHECKS" >&2
+  if [ "$FAILS" = 0 ]; then log "$NAME: OK ($(grep -c '^PASS' "$CHECKS") checks)$1"; exit 0; fi
+  log "$NAME: FAILED ($FAILS checks)$1; logs in ${RUN#"$REPO_DIR"/}"
+  exit 1
+}
+
 # reached_init NAME: did dom0's /init start in the run's serial log? A boot that failed before
 # it (the dom0 kernel hanging under TCG, seen once in ~50 boots) says nothing about dom0scope.
 reached_init() { grep -a -q '===== HARNESS: dom0 /init started' "$HARNESS_WORK/runs/$1/serial.log" 2>/dev/null; }

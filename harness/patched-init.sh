@@ -25,15 +25,6 @@ dom0_prepare
 
 O=/tmp/out/$NAME
 mkdir -p "$O"
-step() {   # step NAME CMD...: runs CMD with stdout/stderr to files, records rc
-  n=$1; shift
-  say "STEP $n BEGIN uptime=$(uptime_s)"
-  "$@" > "$O/$n.out" 2> "$O/$n.err"
-  rc=$?
-  echo "$n rc=$rc" >> "$O/steps.txt"
-  cat "$O/$n.err"
-  say "STEP $n END rc=$rc uptime=$(uptime_s)"
-}
 # shellcheck disable=SC2086  # COLLECT_ARGS, PROBE_ARGS and XEN_INFO are lists of words
 step collect dom0scope collect -o "$O/snap" --config "$NAME" $COLLECT_ARGS
 TR=$(sed -n 's/.*d0: AP trampoline \([0-9a-f]*\)-\([0-9a-f]*\) read-only \[dom0-ro-trampoline\].*/0x\1-0x\2/p' \

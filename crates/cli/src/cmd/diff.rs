@@ -11,7 +11,7 @@ use dom0scope_engine::Analysis;
 use dom0scope_snapshot::Snapshot;
 
 use super::audit::FailOn;
-use super::output::{Ext, Kind, emit, extension};
+use super::output::{Kind, emit, text_json_html};
 
 /// Output format of `diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -73,13 +73,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (sa, aa) = super::input::analyse(Some(&args.a), policy.clone(), today)?;
     let (sb, ab) = super::input::analyse(Some(&args.b), policy, today)?;
     let diff = Diff::between(&input(&sa, &aa), &input(&sb, &ab), args.fail_on.into());
-    let format = args
-        .format
-        .unwrap_or(match extension(args.output.as_deref()) {
-            Some(Ext::Json) => Format::Json,
-            Some(Ext::Html) => Format::Html,
-            _ => Format::Text,
-        });
+    let format = text_json_html(
+        args.format,
+        args.output.as_deref(),
+        [Format::Text, Format::Json, Format::Html],
+    );
     let (rendered, kind) = match format {
         Format::Text => (render_text(&diff), Kind::Text),
         Format::Json => (diff.to_json(), Kind::Data),

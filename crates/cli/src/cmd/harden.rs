@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use dom0scope_harden::{Context, Plan, render_text};
 
-use super::output::{Ext, Kind, emit, extension};
+use super::output::{Kind, emit, text_json_html};
 
 /// Output format of `harden`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -58,13 +58,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .get("linux/dmesg")
             .map(|a| a.bytes.as_slice()),
     });
-    let format = args
-        .format
-        .unwrap_or(match extension(args.output.as_deref()) {
-            Some(Ext::Json) => Format::Json,
-            Some(Ext::Html) => Format::Html,
-            _ => Format::Text,
-        });
+    let format = text_json_html(
+        args.format,
+        args.output.as_deref(),
+        [Format::Text, Format::Json, Format::Html],
+    );
     let (rendered, kind) = match format {
         Format::Text => (render_text(&plan), Kind::Text),
         Format::Json => (plan.to_json(), Kind::Data),

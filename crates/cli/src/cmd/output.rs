@@ -96,6 +96,21 @@ pub fn extension(output: Option<&Path>) -> Option<Ext> {
     }
 }
 
+/// `--format` when given, else the JSON or HTML format `-o FILE`'s extension names, else text:
+/// the one rule of the subcommands that write text, JSON or HTML (`diff`, `harden`), each
+/// passing its own `[text, json, html]` values.
+pub fn text_json_html<F: Copy>(
+    given: Option<F>,
+    output: Option<&Path>,
+    [text, json, html]: [F; 3],
+) -> F {
+    given.unwrap_or(match extension(output) {
+        Some(Ext::Json) => json,
+        Some(Ext::Html) => html,
+        Some(Ext::Sarif) | None => text,
+    })
+}
+
 /// What is being written: text for people (escaped, coloured on a terminal) or a
 /// document (JSON, SARIF, HTML: written byte for byte; their encoders escape).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
