@@ -5,8 +5,12 @@
 #   2. dom0scope probe --mfn TRAMPOLINE --expect granted: the frames the patched Xen says it
 #      made read-only (its "[dom0-ro-trampoline]" line in the ring) still map for reading
 #      (probe maps DOMID_IO read-only: it does not try a write)
+#   2b. dom0scope probe --port PM1A_CNT --expect refused: the PM1a control ports the patched
+#      Xen says it denied ("[dom0-protect-s3]") read as Xen answers a denied port (0xff);
+#      the control: the PM1a event block next to them (status, no read side effect) still reads
 #   3. CPU 1 offline and online again through XENPF_cpu_offline/XENPF_cpu_online (Linux's
 #      xen_cpu sysfs): Xen brings the CPU up through the trampoline dom0 can no longer write
+#   3b. with S3=1: suspend to RAM and resume (the host wakes QEMU)
 #   4. on UEFI: a new EFI variable written through efivarfs (SetVariable: Xen runs the runtime
 #      code the EFI patch denies dom0) and read back (GetVariable); it stays in the run's
 #      vars.fd copy (busybox has no chattr to lift efivarfs's immutable bit and delete it)
@@ -17,7 +21,7 @@
 . /usr/lib/harness/dom0-lib.sh
 dom0_early no-securityfs
 
-NAME=patched DATA_TTY=/dev/ttyS1 PROBE_ARGS='' COLLECT_ARGS='' XEN_INFO='xl info'
+NAME=patched DATA_TTY=/dev/ttyS1 PROBE_ARGS='' COLLECT_ARGS='' XEN_INFO='xl info' S3=0
 dom0_settings
 
 say "dom0 /init started: $NAME (patched Xen), Xen $XEN, kernel $(uname -r), uptime=$(uptime_s)"
@@ -32,10 +36,28 @@ TR=$(sed -n 's/.*d0: AP trampoline \([0-9a-f]*\)-\([0-9a-f]*\) read-only \[dom0-
 echo "$TR" > "$O/trampoline.txt"
 # shellcheck disable=SC2086
 step probe dom0scope probe --mfn "${TR:-none}" $PROBE_ARGS --expect granted
+PM1=$(sed -n 's/.*d0: PM1a control ports \([0-9a-f]*\)-\([0-9a-f]*\) denied \[dom0-protect-s3\].*/0x\1-0x\2/p' \
+  "$O/snap/xen/dmesg.txt" | head -n 1)
+echo "$PM1" > "$O/pm1.txt"
+if [ -n "$PM1" ]; then   # a PVH dom0 keeps the ports ("[dom0-protect-s3=pvh]")
+  EVT=$(sed -n 's/.*ACPI: SLEEP INFO: .*pm1x_evt\[1:\([0-9a-f]*\),.*/0x\1/p' "$O/snap/xen/dmesg.txt" | head -n 1)
+  # shellcheck disable=SC2086
+  step probe-s3 dom0scope probe --port "$PM1" $PROBE_ARGS --expect refused
+  # shellcheck disable=SC2086
+  step probe-s3-control dom0scope probe --port "${EVT:-none}" $PROBE_ARGS --expect granted
+fi
 P=/sys/devices/system/xen_cpu/xen_cpu1/online
 step cpu-offline sh -c "echo 0 > $P && cat $P"
 sleep 1
 step cpu-online sh -c "echo 1 > $P && cat $P"
+if [ "$S3" = 1 ]; then
+  # Suspend to RAM: Linux hands S3 to Xen (XENPF_enter_acpi_sleep); the host wakes QEMU
+  # (system_wakeup) once Xen says it entered S3; the firmware resumes at the FACS vector.
+  step s3 sh -c 'cat /sys/power/state && echo mem > /sys/power/state && echo resumed'
+  # The ACPI PM I/O block after resume (the firmware must restore the chipset's PMBASE).
+  # shellcheck disable=SC2086
+  [ -n "${EVT:-}" ] && step s3-pm-io dom0scope probe --port "$EVT" $PROBE_ARGS --expect granted
+fi
 if [ -d /sys/firmware/efi/efivars ]; then
   V=/sys/firmware/efi/efivars/Dom0scopePatchedTest-5d0e0b5c-1b7a-4c1e-9a57-d0d05c0e0001
   # 4 bytes of attributes (NV|BS|RT) then one data byte, 0x5a

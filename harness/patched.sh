@@ -1,6 +1,7 @@
 #!/bin/bash
 # patched.sh [NAME]   (XEN=4.22 (default) | 4.18 | 4.19 | 4.21 | master: a release build-xen.sh
-#                      builds from testdata/xen-src; FIRMWARE=seabios (default) | ovmf)
+#                      builds from testdata/xen-src; FIRMWARE=seabios (default) | ovmf;
+#                      XEN_OPTS=more Xen options, e.g. dom0-protect-s3=0)
 #
 # The Xen patches of `dom0scope harden --xen-patch`, built and booted. Writes the series for
 # XEN from the committed snapshot of that release (SNAPSHOT, default the x<rel>-* snapshot in
@@ -20,16 +21,20 @@
 #     processor 1/1 eip <trampoline>" after dom0 was running, i.e. the trampoline still works;
 #   - `verify` agrees exactly (the model reads the tags); `audit` no longer reports
 #     DOM0_LOWMEM_TRAMPOLINE, and says why: read-only (and on OVMF
-#     DOM0_EFI_RUNTIME_WRITE); the levels before (the unpatched release's committed snapshot)
+#     DOM0_EFI_RUNTIME_WRITE), nor DOM0_S3_WAKING_VECTOR; the levels before (the unpatched release's committed snapshot)
 #     and after are written to levels.txt;
 #   - on OVMF, EFI variables are listed, and a new one is written and read back (SetVariable,
 #     GetVariable through Xen's runtime calls);
-#   - dom0 powered off cleanly.
+#   - the S3 patch, PV dom0: Xen logged the PM1a control ports it denied ([dom0-protect-s3]), they are
+#     gone from dom0's I/O Ports in the 'q' dump, `probe --port` reads them as a denied port
+#     (0xff) while the PM1 event block beside them still reads (the control); a PVH dom0
+#     keeps them ([dom0-protect-s3=pvh]) and the audit says the finding is still open;
+#   - dom0 powered off cleanly (through XENPF_enter_acpi_sleep: dom0 has no PM1 ports left).
 # Needs the release's initramfs (run.sh / matrix.sh build it) and the static dom0scope
 # (build-dom0scope.sh). Writes harness/work/runs/NAME/ (serial.log, out/, checks.txt).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-XEN=${XEN:-4.22} FIRMWARE=${FIRMWARE:-seabios} DOM0=${DOM0:-pv} TIMEOUT=${TIMEOUT:-400}
+XEN=${XEN:-4.22} FIRMWARE=${FIRMWARE:-seabios} DOM0=${DOM0:-pv} TIMEOUT=${TIMEOUT:-400} S3=${S3:-0}
 built_xen "$XEN" || die "XEN=$XEN: patched.sh builds Xen from testdata/xen-src (4.18, 4.19, 4.21, 4.22, master)"
 case "$FIRMWARE" in
   seabios) FW=bios ;;
@@ -38,7 +43,8 @@ case "$FIRMWARE" in
 esac
 # DOM0=pvh: a PVH dom0 with an emulated VT-d, booted as harness/enforce.sh boots one; probe
 # maps through XEN_DOMCTL_memory_mapping on itself (--pvh-self-map).
-XEN_ARGS="$DEFAULT_XEN_CMDLINE cpuinfo" MACHINE=q35 CPU=qemu64 EXTRA=() PROBE_ARGS=''
+# XEN_OPTS: more Xen options (e.g. the patches' own dom0-protect-s3=0).
+XEN_ARGS="$DEFAULT_XEN_CMDLINE cpuinfo${XEN_OPTS:+ $XEN_OPTS}" MACHINE=q35 CPU=qemu64 EXTRA=() PROBE_ARGS=''
 case "$DOM0" in
   pv) ;;
   pvh) XEN_ARGS="$XEN_ARGS dom0=pvh" MACHINE=q35,kernel-irqchip=split CPU=qemu64,+svm,+npt
@@ -74,8 +80,8 @@ cp "$PLAIN/vmlinuz" "$D/vmlinuz"
 
 qemu_cmd "$MACHINE" "$CPU" 2 2048 com1 "$RUN"
 mkdir -p "$RUN/conf/etc" "$RUN/conf/usr/bin"
-printf 'NAME=%q\nDATA_TTY=%q\nPROBE_ARGS=%q\nCOLLECT_ARGS=%q\nXEN_INFO=%q\n' "$NAME" "$DATA_TTY" "$PROBE_ARGS" "--xen-access privcmd" \
-  "xenhypfs cat /buildinfo/changeset" > "$RUN/conf/etc/harness.conf"
+printf 'NAME=%q\nDATA_TTY=%q\nPROBE_ARGS=%q\nCOLLECT_ARGS=%q\nXEN_INFO=%q\nS3=%q\n' "$NAME" "$DATA_TTY" "$PROBE_ARGS" "--xen-access privcmd" \
+  "xenhypfs cat /buildinfo/changeset" "$S3" > "$RUN/conf/etc/harness.conf"
 install -m 0755 "$HARNESS_DIR/patched-init.sh" "$RUN/conf/init"
 install -D -m 0644 "$HARNESS_DIR/dom0-lib.sh" "$RUN/conf/usr/lib/harness/dom0-lib.sh"
 install -m 0755 "$DOM0SCOPE_BIN" "$RUN/conf/usr/bin/dom0scope"
@@ -83,6 +89,23 @@ initrd_with_conf "$PLAIN" "$RUN"
 # cpuinfo: Xen logs "Booting processor N/A eip E" for each CPU it starts (do_boot_cpu()).
 qemu_boot_xen "$FIRMWARE" "$D" "$RUN" "$XEN_ARGS" "$DEFAULT_DOM0_CMDLINE" "$RUN/initrd.cpio.gz"
 QEMU+=("${EXTRA[@]}")
+if [ "$S3" = 1 ]; then
+  # S3: a QEMU monitor socket, and a waker that sends system_wakeup once Xen says it entered
+  # S3 (QEMU then resumes through the firmware, which jumps to the FACS waking vector).
+  QEMU+=(-monitor "unix:$RUN/monitor.sock,server=on,wait=off")
+  (
+    for _ in $(seq 1 $((TIMEOUT * 2))); do
+      if grep -a -q 'Entering ACPI S3 state' "$LOG" 2>/dev/null; then
+        sleep 3
+        python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); time.sleep(0.5)
+s.sendall(b"system_wakeup\n"); time.sleep(1); s.close()' "$RUN/monitor.sock" && echo sent > "$RUN/wakeup.txt"
+        break
+      fi
+      sleep 0.5
+    done
+  ) &
+fi
 {
   echo "# harness patched boot $NAME $(date -u +%FT%TZ)"
   echo "# xen: $(xen_origin "$XEN"), patched by build-xen.sh XEN_PATCHES= (key $(sed -n "s/^key=//p" "$D/BUILD-INFO")) + $(cd "$SERIES" && echo *.patch)"
@@ -97,7 +120,10 @@ OUT=$RUN/out
 receive_tarball "$RUN" "$NAME" "$RUN/out.tgz" "$OUT"
 check "output came back intact over the data UART" test -d "$OUT"
 rc_of() { sed -n "s/^$1 rc=//p" "$OUT/steps.txt" 2>/dev/null; }
-for s in collect probe cpu-offline cpu-online xen-info; do
+STEPS="collect probe cpu-offline cpu-online xen-info"
+[ "$DOM0" = pv ] && STEPS="$STEPS probe-s3 probe-s3-control"
+[ "$S3" = 1 ] && STEPS="$STEPS s3"
+for s in $STEPS; do
   check "step $s exited 0 (got $(rc_of "$s"))" test "$(rc_of "$s")" = 0
 done
 BUILT=$(sed -n 's/^commit=//p' "$D/BUILD-INFO")
@@ -128,6 +154,28 @@ check "the model holds frame 0x$T1 read-only (explain: 'dom0 access to frame 0x$
 check "CPU 1 came back through the trampoline after dom0 started (Xen: 'Booting processor 1/1 eip ${T1}000')" bash -c \
   "sed -n '/STEP cpu-online BEGIN/,\$p' '$LOG' | grep -a -q 'Booting processor 1/1 eip ${T1}000'"
 check "dom0 sees CPU 1 online again" bash -c "grep -q '^1\$' '$OUT/cpu-online.out'"
+# S3, PV dom0: the PM1 control ports Xen says it denied are gone from dom0's I/O Ports and read as a
+# denied port does, while the PM1 event block beside them still reads.
+if [ "$DOM0" = pv ]; then
+  S3TAG=$(grep -a -o 'd0: PM1a control ports [0-9a-f]*-[0-9a-f]* denied \[dom0-protect-s3\]' "$LOG" | head -n 1)
+  check "Xen logged the S3 patch: '$S3TAG'" test -n "$S3TAG"
+  P1=$(awk '{print $5}' <<< "$S3TAG" | cut -d- -f1) P2=$(awk '{print $5}' <<< "$S3TAG" | cut -d- -f2)
+  P1=${P1:-0} P2=${P2:-0}
+  PORTS=$(grep -a 'I/O Ports  *{' "$OUT/snap/xen/dmesg.txt" 2>/dev/null | tail -n 1 | sed 's/.*I\/O Ports *//')
+  echo "I/O Ports $PORTS" >> "$RUN/rangesets.txt"
+  check "dom0's I/O Ports no longer hold PM1a control 0x$P1-0x$P2" bash -c "test -n '$PORTS' && ! { $(declare -f holds); holds '$PORTS' '$P1' '$P1' || holds '$PORTS' '$P2' '$P2'; }"
+  check "probe: PM1a control 0x$P1-0x$P2 reads as a denied port (0xff)" has "$OUT/probe-s3.out" "READS 0xff  ioport 0x$P1-0x$P2"
+  check "probe, the control: the PM1a event block next to them still reads ($(grep -a -o 'GRANTED *ioport [^ ]*' "$OUT/probe-s3-control.out" 2>/dev/null))" \
+    has "$OUT/probe-s3-control.out" "GRANTED     ioport"
+else
+  check "Xen logged that the PVH dom0 keeps its sleep ports ([dom0-protect-s3=pvh])" \
+    has "$LOG" 'd0: ACPI sleep control left to the PVH hardware domain \[dom0-protect-s3=pvh\]'
+fi
+if [ "$S3" = 1 ]; then
+  check "S3: Xen entered S3 for dom0 and the harness woke QEMU" bash -c "grep -a -q 'Entering ACPI S3 state' '$LOG' && test -s '$RUN/wakeup.txt'"
+  check "S3: Xen resumed ('Finishing wakeup from ACPI S3 state')" has "$LOG" 'Finishing wakeup from ACPI S3 state'
+  check "S3: dom0 resumed (step s3 printed 'resumed')" has "$OUT/s3.out" resumed
+fi
 if [ "$FIRMWARE" = ovmf ]; then
   check "Xen logged the EFI runtime patch" grep -a -q -E 'd0: EFI runtime code denied \([1-9][0-9]* ranges\), data read-only \([0-9]+ ranges\) \[dom0-protect-efi-rt\]' "$LOG"
   nvars() { grep -c . "$OUT/snap/efi/efivars-list.txt" 2>/dev/null || echo 0; }
@@ -143,6 +191,12 @@ check "verify: the model (reading the patches' tags) agrees exactly (exit 0, got
 "$DOM0SCOPE_BIN" audit "$SNAPSHOT" > "$RUN/audit-unpatched.txt" 2>&1
 check "audit: DOM0_LOWMEM_TRAMPOLINE closed" bash -c "test -s '$RUN/audit.txt' && ! grep -a -q -E '^ *CRITICAL +DOM0_LOWMEM_TRAMPOLINE\\b' '$RUN/audit.txt'"
 check "audit: DOM0_LOWMEM_TRAMPOLINE open on the unpatched snapshot" grep -a -q -E '^ *CRITICAL +DOM0_LOWMEM_TRAMPOLINE\b' "$RUN/audit-unpatched.txt"
+if [ "$DOM0" = pv ]; then
+  check "audit: DOM0_S3_WAKING_VECTOR closed" bash -c "test -s '$RUN/audit.txt' && ! grep -a -q -E '^ *HIGH +DOM0_S3_WAKING_VECTOR\\b' '$RUN/audit.txt'"
+else
+  check "audit: DOM0_S3_WAKING_VECTOR still open for the PVH dom0 (it keeps the ports)" grep -a -q -E '^ *HIGH +DOM0_S3_WAKING_VECTOR\b' "$RUN/audit.txt"
+fi
+check "audit: DOM0_S3_WAKING_VECTOR open on the unpatched snapshot" grep -a -q -E '^ *HIGH +DOM0_S3_WAKING_VECTOR\b' "$RUN/audit-unpatched.txt"
 if [ "$FIRMWARE" = ovmf ]; then
   check "audit: DOM0_EFI_RUNTIME_WRITE closed" bash -c "! grep -a -q -E '^ *CRITICAL +DOM0_EFI_RUNTIME_WRITE\\b' '$RUN/audit.txt'"
 fi

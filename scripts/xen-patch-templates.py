@@ -32,6 +32,8 @@ DOM0 = "xen/arch/x86/dom0_build.c"
 EFI_H = "xen/include/xen/efi.h"
 STUB = "xen/arch/x86/efi/stub.c"
 EFI_BOOT = "xen/arch/x86/efi/efi-boot.h"
+POWER = "xen/arch/x86/acpi/power.c"
+FILES = (DOM0, EFI_H, STUB, EFI_BOOT, POWER)
 
 
 def before(s, anchor, text, last=False):
@@ -147,7 +149,92 @@ int __init efi_hwdom_protect_runtime(struct domain *d)
     return {DOM0: d, EFI_H: h, STUB: st, EFI_BOOT: b}
 
 
-PATCHES = [("0001-dom0-ro-trampoline", trampoline), ("0002-dom0-protect-efi-rt", efi_runtime)]
+def protect_s3(files, rel):
+    d = files[DOM0]
+    d = before(d, "static void __init process_dom0_ioports_disable(struct domain *dom0)\n", """\
+/*
+ * The ACPI sleep control registers in I/O space (PM1a/PM1b control, the
+ * hardware-reduced sleep control register) let the hardware domain enter S3
+ * itself, and the firmware then resumes at whatever waking vector it wrote
+ * into the FACS, before Xen runs.  Deny them: sleep then goes only through
+ * XENPF_enter_acpi_sleep, where Xen writes the vector itself.
+ * A PVH hardware domain keeps them: its kernel powers off by writing them.
+ * "dom0-protect-s3=0" leaves them to the hardware domain, as before.
+ * The FACS itself stays writable: the ACPI global lock lives there.
+ */
+static bool __initdata opt_dom0_protect_s3 = true;
+boolean_param("dom0-protect-s3", opt_dom0_protect_s3);
+
+static int __init hwdom_deny_sleep_reg(struct domain *d, const char *name,
+                                       const struct acpi_generic_address *reg)
+{
+    unsigned long first = reg->address;
+    unsigned long last = first + (reg->bit_width > 8 ? reg->bit_width / 8 : 1) - 1;
+
+    if ( reg->space_id != ACPI_ADR_SPACE_SYSTEM_IO || !first )
+        return 0;
+
+    printk(XENLOG_INFO "%pd: %s ports %lx-%lx denied [dom0-protect-s3]\\n",
+           d, name, first, last);
+
+    return ioports_deny_access(d, first, last);
+}
+
+static int __init hwdom_protect_s3(struct domain *d)
+{
+    int rc = 0;
+
+    if ( !opt_dom0_protect_s3 )
+    {
+        printk(XENLOG_WARNING
+               "%pd: ACPI sleep control left to the hardware domain [dom0-protect-s3=0]\\n",
+               d);
+        return 0;
+    }
+
+    if ( !is_pv_domain(d) )
+    {
+        printk(XENLOG_WARNING
+               "%pd: ACPI sleep control left to the PVH hardware domain [dom0-protect-s3=pvh]\\n",
+               d);
+        return 0;
+    }
+
+    rc |= hwdom_deny_sleep_reg(d, "PM1a control", &acpi_sinfo.pm1a_cnt_blk);
+    rc |= hwdom_deny_sleep_reg(d, "PM1b control", &acpi_sinfo.pm1b_cnt_blk);
+    rc |= hwdom_deny_sleep_reg(d, "sleep control", &acpi_sinfo.sleep_control);
+
+    return rc;
+}
+
+""")
+    d = before(d, "    /* Command-line I/O ranges. */\n", """\
+    /* ACPI sleep control: S3 only through XENPF_enter_acpi_sleep. */
+    rc |= hwdom_protect_s3(d);
+
+""")
+    p = before(files[POWER], "    clear_fixmap(FIX_ACPI_END);\n", """\
+    /*
+     * Firmware resumes at a non-zero X_Firmware_Waking_Vector (ACPI 2.0+
+     * FACS) in preference to the 32-bit vector written above, and Xen never
+     * sets it: clear it, so that resume starts in Xen whatever the hardware
+     * domain left there.
+     */
+    if ( acpi_sinfo.vector_width == 32 )
+    {
+        struct acpi_table_facs *facs = wakeup_vector_va -
+            offsetof(struct acpi_table_facs, firmware_waking_vector);
+
+        if ( facs->length >= offsetof(struct acpi_table_facs, version) )
+            facs->xfirmware_waking_vector = 0;
+    }
+
+""")
+    return {DOM0: d, POWER: p}
+
+
+PATCHES = [("0001-dom0-ro-trampoline", trampoline), ("0002-dom0-protect-efi-rt", efi_runtime),
+           ("0003-dom0-protect-s3", protect_s3)]
 
 
 def main():
@@ -156,13 +243,13 @@ def main():
         files = {
             p: subprocess.run(["git", "-C", git, "show", f"{rev}:{p}"], check=True, capture_output=True,
                               text=True).stdout
-            for p in (DOM0, EFI_H, STUB, EFI_BOOT)
+            for p in FILES
         }
         os.makedirs(os.path.join(OUT, rel), exist_ok=True)
         for name, change in PATCHES:
             new = change(files, rel)
             out = []
-            for p in (DOM0, EFI_H, STUB, EFI_BOOT):
+            for p in FILES:
                 if p not in new:
                     continue
                 out.append(f"diff --git a/{p} b/{p}\n")

@@ -386,6 +386,29 @@ fn read_only_efi_runtime_data_closes_the_write_rule_and_writable_data_does_not()
         .stdout(predicate::str::contains("CRITICAL DOM0_LOWMEM_TRAMPOLINE").not());
 }
 
+#[test]
+fn the_s3_patch_closes_the_waking_vector_rule_for_a_pv_dom0_only() {
+    // Real q35 boots of Xen 4.22.0 with the three-patch series: the PV dom0's I/O Ports lose
+    // PM1a control (Xen's 'q' dump shows it), so DOM0_S3_WAKING_VECTOR no longer fires; the
+    // PVH dom0 keeps the ports and the rule still fires. The same q35 PV boot with the
+    // two-patch series (no 0003) is the like-for-like "before". verify is exact on all three.
+    let log = |n: &str| testdata(&format!("logs/qemu-xen-4.22-patched/{n}"));
+    let s3 = predicate::str::is_match(r"(?m)^ *HIGH +DOM0_S3_WAKING_VECTOR\b").unwrap();
+    for (name, open) in [
+        ("pv-q35-uefi-s3-ports.log", false),
+        ("pvh-q35-bios-s3-pvh.log", true),
+        ("pv-q35-bios-ro-trampoline.log", true),
+    ] {
+        let out = dom0scope().arg("audit").arg(log(name)).assert().code(1);
+        if open {
+            out.stdout(s3.clone());
+        } else {
+            out.stdout(s3.clone().not());
+        }
+        dom0scope().arg("verify").arg(log(name)).assert().code(0);
+    }
+}
+
 /// A real Fedora host's serial log (Xen 4.21.1, PVH dom0, no 'q' dump): nothing at or above
 /// high fires, but nothing there could be judged either. That is never a PASS.
 #[test]

@@ -215,6 +215,29 @@ fn patched_xen_tag_lines_are_read() {
 }
 
 #[test]
+fn s3_patch_lines_are_read() {
+    // Real boots of Xen 4.22.0 with the three-patch series (harness/patched.sh): a PV dom0
+    // loses PM1a control, a PVH dom0 keeps it and Xen says so.
+    let pv = parse("qemu-xen-4.22-patched/pv-q35-uefi-s3-ports.log");
+    let ports: Vec<_> = pv
+        .patches
+        .s3_ports
+        .iter()
+        .map(|l| (l.value.name.as_str(), l.value.first, l.value.last))
+        .collect();
+    assert_eq!(ports, [("PM1a control", 0x604, 0x605)]);
+    assert!(pv.cited[&pv.patches.s3_ports[0].line].ends_with("denied [dom0-protect-s3]"));
+    assert!(pv.patches.s3_off.is_none());
+    let pvh = parse("qemu-xen-4.22-patched/pvh-q35-bios-s3-pvh.log");
+    assert!(pvh.patches.s3_ports.is_empty());
+    let line = pvh.patches.s3_off.expect("the PVH line is read");
+    assert!(pvh.cited[&line].ends_with("[dom0-protect-s3=pvh]"));
+    // The two-patch series before 0003 has none of it.
+    let older = parse("qemu-xen-4.22-patched/pv-q35-bios-ro-trampoline.log");
+    assert!(older.patches.s3_ports.is_empty() && older.patches.s3_off.is_none());
+}
+
+#[test]
 fn the_withdrawn_deny_trampoline_line_is_not_read_as_read_only() {
     // A real boot of Xen 4.22.0 with the first version of patch 0001, which denied the
     // trampoline ("denied [dom0-deny-trampoline]"; dom0 died in its iBFT scan): that is not

@@ -268,6 +268,7 @@ fn patched_xen_denies_what_its_tagged_lines_say() {
         trampoline: Some((0x8f, 0x90)),
         efi_rt_code: vec![(0x7f5ec, 0x7f6eb)],
         efi_rt_data: vec![(0x7f6ec, 0x7f7eb)],
+        ..model::Patched::default()
     };
     let p = model::predict(&i);
     let gone = plain.iomem.difference(&p.iomem);
@@ -277,6 +278,16 @@ fn patched_xen_denies_what_its_tagged_lines_say() {
     assert!(p.ro_iomem.contains(0x7f6ec) && p.ro_iomem.contains(0x7f7eb));
     assert!(!plain.ro_iomem.contains(0x7f6ec));
     assert_eq!(plain.ioports, p.ioports);
+
+    // The S3 patch: the PM1 control ports leave dom0's I/O Ports; memory does not move.
+    i.patched.s3_ports = vec![(0x604, 0x605, "PM1a control".into())];
+    let s3 = model::predict(&i);
+    assert_eq!(
+        p.ioports.difference(&s3.ioports).to_xen(Radix::Hex),
+        "{ 604-605 }"
+    );
+    assert_eq!(p.iomem, s3.iomem);
+    assert_eq!(p.ro_iomem, s3.ro_iomem);
 }
 
 #[test]
@@ -308,6 +319,7 @@ fn every_rule_is_exercised() {
                         trampoline: Some((0x8f, 0x90)),
                         efi_rt_code: vec![(0x7f5ec, 0x7f6eb)],
                         efi_rt_data: vec![(0x7f6ec, 0x7f7eb)],
+                        s3_ports: vec![(0x604, 0x605, "PM1a control".into())],
                     };
                 }
                 for s in model::predict(&i).steps {

@@ -407,12 +407,32 @@ pub struct XenPatches {
     pub trampoline_ro: Option<Located<(u64, u64)>>,
     /// `[dom0-protect-efi-rt]`: what Xen did to the EFI runtime regions.
     pub efi_rt: Option<Located<EfiRtPatch>>,
+    /// `[dom0-protect-s3]`: the ACPI sleep control port blocks Xen denied to dom0 (PM1a/PM1b
+    /// control, sleep control), each with its name, first and last port.
+    pub s3_ports: Vec<Located<SleepPorts>>,
+    /// `[dom0-protect-s3=0]` (turned off) or `[dom0-protect-s3=pvh]` (a PVH dom0 keeps the
+    /// ports): the patch is built in, no port was denied. The line number.
+    pub s3_off: Option<u32>,
+}
+
+/// One ACPI sleep control register block the S3 patch denied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SleepPorts {
+    /// `PM1a control`, `PM1b control` or `sleep control`.
+    pub name: String,
+    /// First port.
+    pub first: u64,
+    /// Last port.
+    pub last: u64,
 }
 
 impl XenPatches {
     /// No patch line was seen: an unpatched Xen (or a log that lost them).
     pub fn is_empty(&self) -> bool {
-        self.trampoline_ro.is_none() && self.efi_rt.is_none()
+        self.trampoline_ro.is_none()
+            && self.efi_rt.is_none()
+            && self.s3_ports.is_empty()
+            && self.s3_off.is_none()
     }
 }
 

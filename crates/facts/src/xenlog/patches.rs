@@ -5,10 +5,13 @@
 //! - `d0: AP trampoline 8f-90 read-only [dom0-ro-trampoline]`
 //! - `d0: EFI runtime code denied (2 ranges), data read-only (5 ranges) [dom0-protect-efi-rt]`
 //! - `d0: EFI runtime services left mappable [dom0-protect-efi-rt=0]`
+//! - `d0: PM1a control ports 604-605 denied [dom0-protect-s3]` (one line per block)
+//! - `d0: ACPI sleep control left to the hardware domain [dom0-protect-s3=0]`, or
+//!   `… left to the PVH hardware domain [dom0-protect-s3=pvh]` (a PVH dom0 keeps the ports)
 
 use super::builder::{Builder, hex};
 use super::lines::XenLine;
-use super::model::{EfiRtPatch, Located};
+use super::model::{EfiRtPatch, Located, SleepPorts};
 
 pub(crate) fn line(b: &mut Builder, l: &XenLine<'_>) -> bool {
     let body = l.body.trim();
@@ -33,6 +36,31 @@ pub(crate) fn line(b: &mut Builder, l: &XenLine<'_>) -> bool {
             }
             None => b.warn(l, "unreadable [dom0-ro-trampoline] line"),
         }
+        return true;
+    }
+    if let Some(r) = rest.strip_suffix(" denied [dom0-protect-s3]") {
+        let block = r.split_once(" ports ").and_then(|(name, r)| {
+            let (a, z) = r.split_once('-')?;
+            let (first, last) = (hex(a)?, hex(z)?);
+            (first <= last && last <= 0xffff).then(|| SleepPorts {
+                name: name.to_owned(),
+                first,
+                last,
+            })
+        });
+        match block {
+            Some(value) => {
+                let line = b.cite(l);
+                b.log.patches.s3_ports.push(Located { value, line });
+            }
+            None => b.warn(l, "unreadable [dom0-protect-s3] line"),
+        }
+        return true;
+    }
+    if rest == "ACPI sleep control left to the hardware domain [dom0-protect-s3=0]"
+        || rest == "ACPI sleep control left to the PVH hardware domain [dom0-protect-s3=pvh]"
+    {
+        b.log.patches.s3_off = Some(b.cite(l));
         return true;
     }
     if rest == "EFI runtime services left mappable [dom0-protect-efi-rt=0]" {

@@ -3,7 +3,8 @@
 //!
 //! A patch is chosen by the finding that fired and the release the snapshot names, never by
 //! the host's addresses: the patched Xen computes the ranges itself at boot (the trampoline
-//! from `trampoline_phys`, EFI runtime regions from the EFI memory map), so one build serves
+//! from `trampoline_phys`, EFI runtime regions from the EFI memory map, the sleep ports and
+//! the FACS from the parsed FADT), so one build serves
 //! every host. The diffs are data (`templates/<release>/*.diff`, regenerated from Xen's source
 //! by `scripts/xen-patch-templates.py`); each applies alone and the series applies in order
 //! (`tests/xen_patch.rs` proves it against `testdata/xen-src`). Each patched range is logged by
@@ -55,7 +56,7 @@ macro_rules! diffs {
     };
 }
 
-const TEMPLATES: [Template; 2] = [
+const TEMPLATES: [Template; 3] = [
     Template {
         name: "0001-dom0-ro-trampoline",
         closes: "DOM0_LOWMEM_TRAMPOLINE",
@@ -69,6 +70,13 @@ const TEMPLATES: [Template; 2] = [
         tag: "dom0-protect-efi-rt",
         message: include_str!("messages/0002-dom0-protect-efi-rt.txt"),
         diffs: diffs!("0002-dom0-protect-efi-rt"),
+    },
+    Template {
+        name: "0003-dom0-protect-s3",
+        closes: "DOM0_S3_WAKING_VECTOR",
+        tag: "dom0-protect-s3",
+        message: include_str!("messages/0003-dom0-protect-s3.txt"),
+        diffs: diffs!("0003-dom0-protect-s3"),
     },
 ];
 
@@ -192,6 +200,18 @@ pub fn series(analysis: &Analysis, snapshot: &str) -> Result<Series, XenPatchErr
         .filter(|t| !chosen.iter().any(|(c, _)| c.name == t.name))
         .map(|t| t.closes.to_owned())
         .collect();
+    if mode == "PVH"
+        && chosen
+            .iter()
+            .any(|(t, _)| t.closes == "DOM0_S3_WAKING_VECTOR")
+    {
+        notes.push(
+            "this dom0 is PVH: 0003 leaves it the PM1 control ports (a Linux PVH dom0 powers off \
+             through them; measured), so only its clearing of the 64-bit waking vector applies \
+             and DOM0_S3_WAKING_VECTOR stays open"
+                .into(),
+        );
+    }
     let total = chosen.len();
     let patches = chosen
         .into_iter()

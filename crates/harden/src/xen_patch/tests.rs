@@ -19,7 +19,7 @@ fn analysis(name: &str) -> Analysis {
 }
 
 #[test]
-fn uefi_422_gets_both_patches_for_422() {
+fn uefi_422_gets_all_three_patches_for_422() {
     let s = series(&analysis("x422-pv-pc-uefi"), "x422-pv-pc-uefi").unwrap();
     assert_eq!(s.release, "4.22");
     let names: Vec<_> = s.patches.iter().map(|p| p.file_name.as_str()).collect();
@@ -27,12 +27,17 @@ fn uefi_422_gets_both_patches_for_422() {
         names,
         [
             "0001-dom0-ro-trampoline.patch",
-            "0002-dom0-protect-efi-rt.patch"
+            "0002-dom0-protect-efi-rt.patch",
+            "0003-dom0-protect-s3.patch"
         ]
     );
     assert!(s.not_needed.is_empty());
+    let s3 = &s.patches[2].text;
+    assert!(s3.contains("Subject: [PATCH 3/3] x86/dom0: keep S3 entry and the waking vector"));
+    assert!(s3.contains("Closes dom0scope finding DOM0_S3_WAKING_VECTOR (high):\n"));
+    assert!(s3.ends_with(TEMPLATES[2].diffs[5]));
     let p = &s.patches[1].text;
-    assert!(p.contains("Subject: [PATCH 2/2] x86/dom0: deny EFI runtime code"));
+    assert!(p.contains("Subject: [PATCH 2/3] x86/dom0: deny EFI runtime code"));
     assert!(p.contains("Closes dom0scope finding DOM0_EFI_RUNTIME_WRITE (critical):\n"));
     assert!(p.contains("seen on x422-pv-pc-uefi (Xen 4.22.0, PV dom0).\n---\n"));
     assert!(
@@ -52,14 +57,17 @@ fn uefi_422_gets_both_patches_for_422() {
 }
 
 #[test]
-fn seabios_417_gets_the_trampoline_patch_only() {
+fn seabios_417_gets_no_efi_patch() {
     let s = series(&analysis("x417-pv-q35-vtd-bios"), "x417").unwrap();
     assert_eq!(s.release, "4.17");
-    assert_eq!(s.patches.len(), 1);
-    assert_eq!(s.patches[0].closes, "DOM0_LOWMEM_TRAMPOLINE");
+    let closes: Vec<_> = s.patches.iter().map(|p| p.closes.as_str()).collect();
+    assert_eq!(closes, ["DOM0_LOWMEM_TRAMPOLINE", "DOM0_S3_WAKING_VECTOR"]);
     assert!(s.patches[0].text.contains(
-        "Subject: [PATCH 1/1] x86/dom0: make Xen's AP trampoline read-only to the hardware domain"
+        "Subject: [PATCH 1/2] x86/dom0: make Xen's AP trampoline read-only to the hardware domain"
     ));
+    // Numbered in the series, named by the patch: 0003 is the second of two here.
+    assert_eq!(s.patches[1].file_name, "0003-dom0-protect-s3.patch");
+    assert!(s.patches[1].text.contains("Subject: [PATCH 2/2] "));
     assert_eq!(s.not_needed, ["DOM0_EFI_RUNTIME_WRITE"]);
     assert!(s.patches[0].text.ends_with(TEMPLATES[0].diffs[0]));
     assert!(
@@ -67,6 +75,26 @@ fn seabios_417_gets_the_trampoline_patch_only() {
         "{:?}",
         s.notes
     );
+}
+
+#[test]
+fn a_pvh_dom0_is_told_the_s3_patch_leaves_it_the_ports() {
+    let s = series(&analysis("x421-pvh-q35-vtd-bios"), "x421-pvh").unwrap();
+    assert!(
+        s.patches
+            .iter()
+            .any(|p| p.closes == "DOM0_S3_WAKING_VECTOR")
+    );
+    assert!(
+        s.notes
+            .iter()
+            .any(|n| n.contains("PVH") && n.contains("stays open")),
+        "{:?}",
+        s.notes
+    );
+    // A PV dom0 is not told so.
+    let pv = series(&analysis("x422-pv-pc-uefi"), "x422").unwrap();
+    assert!(!pv.notes.iter().any(|n| n.contains("stays open")));
 }
 
 #[test]
@@ -175,6 +203,7 @@ fn unpack(archive: &str) -> tempfile::TempDir {
         "xen/include/xen/efi.h",
         "xen/arch/x86/efi/stub.c",
         "xen/arch/x86/efi/efi-boot.h",
+        "xen/arch/x86/acpi/power.c",
     ];
     let out = std::process::Command::new("tar")
         .arg("-xJf")
@@ -240,8 +269,12 @@ fn every_patch_applies_alone_and_the_series_in_order_to_the_archived_source() {
         // Applied: the source holds the change, and applying again fails (not a no-op).
         let dom0 = std::fs::read_to_string(dir.path().join("xen/arch/x86/dom0_build.c")).unwrap();
         assert!(
-            dom0.contains("[dom0-ro-trampoline]") && dom0.contains("efi_hwdom_protect_runtime(d)")
+            dom0.contains("[dom0-ro-trampoline]")
+                && dom0.contains("efi_hwdom_protect_runtime(d)")
+                && dom0.contains("rc |= hwdom_protect_s3(d);")
         );
+        let power = std::fs::read_to_string(dir.path().join("xen/arch/x86/acpi/power.c")).unwrap();
+        assert!(power.contains("facs->xfirmware_waking_vector = 0;"));
         assert!(
             git_apply(dir.path(), TEMPLATES[0].diffs[i], true).is_err(),
             "{rel}: applies twice"
@@ -255,11 +288,11 @@ fn a_written_series_is_what_git_applies() {
     let s = series(&analysis("x422-pv-pc-uefi"), "x422-pv-pc-uefi").unwrap();
     let out = tempfile::tempdir().unwrap();
     let written = super::write(&s, out.path()).unwrap();
-    assert_eq!(written.len(), 3);
+    assert_eq!(written.len(), 4);
     let list = std::fs::read_to_string(out.path().join("series")).unwrap();
     assert_eq!(
         list,
-        "0001-dom0-ro-trampoline.patch\n0002-dom0-protect-efi-rt.patch\n"
+        "0001-dom0-ro-trampoline.patch\n0002-dom0-protect-efi-rt.patch\n0003-dom0-protect-s3.patch\n"
     );
     let dir = unpack("xen-4.22.0.tar.xz");
     for name in list.lines() {

@@ -319,12 +319,17 @@ pub struct Patched {
     pub efi_rt_code: Vec<(u64, u64)>,
     /// `[dom0-protect-efi-rt]`: EfiRuntimeServicesData frame ranges, read-only.
     pub efi_rt_data: Vec<(u64, u64)>,
+    /// `[dom0-protect-s3]`: the ACPI sleep control port blocks denied (first, last, name).
+    pub s3_ports: Vec<(u16, u16, String)>,
 }
 
 impl Patched {
     /// No patch line in the log.
     pub fn is_empty(&self) -> bool {
-        self.trampoline.is_none() && self.efi_rt_code.is_empty() && self.efi_rt_data.is_empty()
+        self.trampoline.is_none()
+            && self.efi_rt_code.is_empty()
+            && self.efi_rt_data.is_empty()
+            && self.s3_ports.is_empty()
     }
 }
 

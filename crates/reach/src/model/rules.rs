@@ -72,6 +72,7 @@ rules! {
     PATCH_TRAMPOLINE = "xen-patch-ro-trampoline", "dom0scope harden --xen-patch 0001-dom0-ro-trampoline: arch/x86/dom0_build.c dom0_setup_permissions()", "a Xen that logs [dom0-ro-trampoline]", "the AP trampoline frames PFN_DOWN(trampoline_phys)..PFN_DOWN(bootsym_phys(trampoline_end) - 1), read-only (mmio_ro_ranges)";
     PATCH_EFI_RT_CODE = "xen-patch-deny-efi-rt-code", "dom0scope harden --xen-patch 0002-dom0-protect-efi-rt: arch/x86/dom0_build.c dom0_setup_permissions() (calls the helper the patch adds to arch/x86/efi/efi-boot.h)", "a Xen that logs [dom0-protect-efi-rt]", "every EfiRuntimeServicesCode range of the EFI memory map";
     PATCH_EFI_RT_DATA = "xen-patch-ro-efi-rt-data", "dom0scope harden --xen-patch 0002-dom0-protect-efi-rt: arch/x86/dom0_build.c dom0_setup_permissions() (calls the helper the patch adds to arch/x86/efi/efi-boot.h)", "a Xen that logs [dom0-protect-efi-rt]", "every EfiRuntimeServicesData range, read-only (mmio_ro_ranges)";
+    PATCH_S3_PORTS = "xen-patch-deny-sleep-ports", "dom0scope harden --xen-patch 0003-dom0-protect-s3: arch/x86/dom0_build.c dom0_setup_permissions() (calls the helper the patch adds there)", "a Xen that logs [dom0-protect-s3]", "the FADT's PM1a/PM1b control and sleep control blocks in I/O space (acpi_sinfo)";
     REMOVE_REGRANT = "rangeset-remove-regrant", "common/rangeset.c rangeset_remove_range()", "4.17; 4.18; 4.19.0-4.19.2; 4.20.0 (fixed by e118fc98e7)", "a denial starting inside an earlier hole and reaching a later range first stretches the range before the hole over it";
 }
 
@@ -229,6 +230,16 @@ fn setup_permissions(o: &mut Out<'_>) {
                 ),
             }
         }
+    }
+    // The S3 patch of `harden --xen-patch`, just before the command-line ports.
+    for &(from, to, ref name) in &i.patched.s3_ports {
+        o.ports(
+            PATCH_S3_PORTS,
+            Op::Deny,
+            from,
+            to,
+            format!("patched: {name}"),
+        );
     }
     for (from, to) in ioports_disable(i) {
         o.ports(

@@ -319,6 +319,19 @@ fn patched(log: &XenLog, assume: &mut impl FnMut(&str, String, &str)) -> Patched
     let p = &log.patches;
     let mut out = Patched {
         trampoline: p.trampoline_ro.as_ref().map(|l| l.value),
+        // The parser keeps only blocks within the 16-bit port space.
+        s3_ports: p
+            .s3_ports
+            .iter()
+            .filter_map(|l| {
+                let v = &l.value;
+                Some((
+                    u16::try_from(v.first).ok()?,
+                    u16::try_from(v.last).ok()?,
+                    v.name.clone(),
+                ))
+            })
+            .collect(),
         ..Patched::default()
     };
     let Some(EfiRtPatch::Protected { code, data }) = p.efi_rt.as_ref().map(|l| l.value) else {
