@@ -396,6 +396,8 @@ fn the_s3_patch_closes_the_waking_vector_rule_for_a_pv_dom0_only() {
     let s3 = predicate::str::is_match(r"(?m)^ *HIGH +DOM0_S3_WAKING_VECTOR\b").unwrap();
     for (name, open) in [
         ("pv-q35-uefi-s3-ports.log", false),
+        ("pv-q35-bios-s3-ports.log", false),
+        ("pv-q35-uefi-s3-suspend-resume.log", false),
         ("pvh-q35-bios-s3-pvh.log", true),
         ("pv-q35-bios-ro-trampoline.log", true),
     ] {
