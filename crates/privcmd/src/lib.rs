@@ -31,8 +31,8 @@ pub mod sim;
 mod write;
 
 pub use device::Privcmd;
-pub use write::WRITE_TIMEOUT;
 pub use rustix::io::Errno;
+pub use write::WRITE_TIMEOUT;
 
 /// Why a foreign mapping did not happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

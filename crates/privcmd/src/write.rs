@@ -321,10 +321,22 @@ mod tests {
     fn a_store_that_lands_is_read_back_and_restored() {
         let p = page(0x5a, ProtFlags::READ | ProtFlags::WRITE);
         let end = write_in_child(|| Ok(p), 0xfff, 0xa5, true, T).unwrap();
-        assert_eq!(end, WriteEnd::Done { before: 0x5a, readback: 0xa5 });
+        assert_eq!(
+            end,
+            WriteEnd::Done {
+                before: 0x5a,
+                readback: 0xa5
+            }
+        );
         assert_eq!(at(p, 0xfff), 0x5a, "restored by the child");
         let end = write_in_child(|| Ok(p), 0x10, 0x77, false, T).unwrap();
-        assert_eq!(end, WriteEnd::Done { before: 0x5a, readback: 0x77 });
+        assert_eq!(
+            end,
+            WriteEnd::Done {
+                before: 0x5a,
+                readback: 0x77
+            }
+        );
         assert_eq!(at(p, 0x10), 0x77, "left as written without restore");
         assert_eq!(at(p, 0x11), 0x5a);
     }
@@ -335,7 +347,10 @@ mod tests {
         let end = write_in_child(|| Ok(p), 7, 0xbd, true, T).unwrap();
         assert_eq!(
             end,
-            WriteEnd::Signalled { signal: libc::SIGSEGV, before: Some(0x42) }
+            WriteEnd::Signalled {
+                signal: libc::SIGSEGV,
+                before: Some(0x42)
+            }
         );
         assert_eq!(at(p, 7), 0x42);
     }

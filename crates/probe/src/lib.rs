@@ -266,19 +266,16 @@ pub fn run(
                 for mfn in sample_points(t.first, t.last) {
                     let s = match method {
                         Method::DomIo => domio(xen, t, mfn, write_test),
-                        Method::SelfMap { scratch_gfn } => match self_map(
-                            xen,
-                            scratch_gfn,
-                            mfn,
-                            write_test,
-                        ) {
-                            Ok(s) => s,
-                            Err(stop) => {
-                                r.samples.push(stop.0);
-                                report.stopped = Some(stop.1);
-                                break;
+                        Method::SelfMap { scratch_gfn } => {
+                            match self_map(xen, scratch_gfn, mfn, write_test) {
+                                Ok(s) => s,
+                                Err(stop) => {
+                                    r.samples.push(stop.0);
+                                    report.stopped = Some(stop.1);
+                                    break;
+                                }
                             }
-                        },
+                        }
                     };
                     let unsupported = s.outcome == Outcome::Unsupported;
                     r.samples.push(s);
@@ -535,3 +532,6 @@ pub fn contradictions(report: &Report, expect: Expect) -> Vec<&RangeResult> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod tests_write;

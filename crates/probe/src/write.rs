@@ -135,7 +135,10 @@ pub fn check(xen: &mut dyn Xen, at: Window, offset: u16) -> WriteCheck {
                 WriteOutcome::Dropped,
                 format!("{ended}: the store was dropped; {before:#04x} before and after"),
             ),
-            WriteEnd::TimedOut { before: Some(_) } | WriteEnd::Signalled { before: Some(_), .. } => (
+            WriteEnd::TimedOut { before: Some(_) }
+            | WriteEnd::Signalled {
+                before: Some(_), ..
+            } => (
                 WriteOutcome::Dropped,
                 format!("{ended}; {before:#04x} before and after"),
             ),
