@@ -21,8 +21,8 @@
 //! - `mmio_ro_ranges` ([`SimXen::read_only`]): a writable mapping of such a frame is granted
 //!   but read-only, so the write test's store never lands: through `DOMID_IO` (PV) the writer
 //!   faults until killed (measured by hand on a patched 4.17, §6); through a PVH self-mapping
-//!   the store is dropped without a fault (assumed from `hvm_hap_nested_page_fault()`, which
-//!   hands it to the MMIO emulator, at 4.22.0; not measured).
+//!   the store is dropped without a fault (`hvm_hap_nested_page_fault()` hands it to the MMIO
+//!   emulator; both measured on a patched 4.22 by `harness/patched.sh`, docs/xen-patches.md).
 //! - a port outside dom0's I/O port rangeset reads 0xff (measured, §2); one inside reads 0.
 //! - debug key `q` appends dom0's rangesets to the console ring in Xen's format
 //!   (`dump_domains()`, `xen/common/keyhandler.c` line 265; `rangeset_domain_printk()` and

@@ -187,8 +187,9 @@ fn how_it_ended(end: WriteEnd, value: u8) -> String {
             format!("stored {value:#04x} without a fault and read back {readback:#04x}")
         }
         WriteEnd::TimedOut { before: Some(_) } => format!(
-            "the store of {value:#04x} did not complete in {t} s (it faults again and again on \
-             a page Xen keeps read-only) and the writer was killed"
+            "the store of {value:#04x} did not complete in {t} s and the writer was killed \
+             (what a store to a page Xen keeps read-only does: it faults and is retried \
+             without end)"
         ),
         WriteEnd::TimedOut { before: None } => {
             format!("the writer did not reach the store within {t} s and was killed")
