@@ -1,5 +1,6 @@
 //! The real Xen, through Linux's privcmd driver (`IOCTL_PRIVCMD_HYPERCALL`), and the only
-//! `unsafe` code in dom0scope besides [`crate::foreign`]: the hypercall buffer and the ioctl.
+//! `unsafe` code in dom0scope besides [`crate::foreign`] and `write` (the write test's forked
+//! writer): the hypercall buffer and the ioctl.
 //!
 //! Hypercall arguments live in memory from `/dev/xen/hypercall` (privcmd's buffer device, as
 //! libxencall uses), which stays mapped and resident while Xen reads and writes it; without

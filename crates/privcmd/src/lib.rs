@@ -11,7 +11,7 @@
 //!   layouts, hypfs entries, `DOMID_IO`, interface versions per release). Pure.
 //! - [`Xen`]: the seam, every operation dom0scope issues to Xen, with a domctl passed as the
 //!   bytes of its struct. [`Privcmd`] is the real Xen behind it (the only `unsafe` code, in
-//!   this crate's `device` and `foreign` modules).
+//!   this crate's `device`, `foreign` and `write` modules).
 //! - `sim` (feature `sim`): one simulator of Xen's rules behind the same seam, so enforce,
 //!   probe and the CLI's `--simulate-xen` run their real encoding path without a hypervisor.
 //!

@@ -84,7 +84,9 @@ impl Privcmd {
     /// Copies `buf.len()` bytes (at most a page) from the start of the frame `at` names,
     /// through a fresh read-only mapping.
     pub fn read_window(&self, at: Window, buf: &mut [u8]) -> Result<(), MapError> {
-        assert!(buf.len() <= PAGE);
+        if buf.len() > PAGE {
+            return Err(MapError::Call(Errno::INVAL));
+        }
         match at {
             Window::Foreign { dom, gfn } => self.map_foreign_ro(dom, gfn, buf),
             Window::Phys { gfn } => {
