@@ -15,6 +15,13 @@
 #      code the EFI patch denies dom0) and read back (GetVariable); it stays in the run's
 #      vars.fd copy (busybox has no chattr to lift efivarfs's immutable bit and delete it)
 #   5. XEN_INFO (a hypercall naming the running build)
+#   6. probe --write-test: a write by dom0 to the trampoline frames (and on UEFI to the frame
+#      of the EFI configuration table, runtime services data) must not reach memory
+#      (--expect read-only), and in the same boot the positive control: a write to a frame
+#      dom0 writes anyway, its console's (the VGA text buffer 0xb8 under "Console: colour
+#      VGA+", else the efifb framebuffer's first frame), must reach memory
+#      (--expect writable). Each byte is put back at once. control.txt names the control
+#      frame or says why there is none.
 # and sends everything as base64 of a tar.gz over the data UART, then powers off.
 # Settings come from /etc/harness.conf (appended by patched.sh).
 # shellcheck source=dom0-lib.sh
@@ -65,6 +72,32 @@ if [ -d /sys/firmware/efi/efivars ]; then
 fi
 # shellcheck disable=SC2086
 step xen-info $XEN_INFO
+
+# 6. The write test: read-only frames, then the positive control.
+# shellcheck disable=SC2086
+step write-ro dom0scope probe --mfn "${TR:-none}" $PROBE_ARGS --write-test --expect read-only
+if [ -r /sys/firmware/efi/config_table ]; then
+  # Linux's copy of the system table's ConfigurationTable pointer: an array the firmware
+  # allocates in EfiRuntimeServicesData (what patch 0002 makes read-only).
+  CT=$(head -n 1 /sys/firmware/efi/config_table)
+  RT=$(printf '0x%x' $((CT >> 12)))
+  echo "$RT $CT" > "$O/efi-rt-frame.txt"
+  # shellcheck disable=SC2086
+  step write-efi-rt dom0scope probe --mfn "$RT" $PROBE_ARGS --write-test --expect read-only
+fi
+FB=$(dmesg | sed -n 's/.*efifb: framebuffer at \(0x[0-9a-f]*\),.*/\1/p' | head -n 1)
+if dmesg | grep -q 'Console: colour VGA+'; then
+  CTL=0xb8 WHY='VGA text buffer (dom0 Linux: "Console: colour VGA+")'
+elif [ -n "$FB" ]; then
+  CTL=$(printf '0x%x' $((FB >> 12))) WHY="efifb framebuffer at $FB (dom0 Linux's console)"
+else
+  CTL='' WHY='none: dom0 has neither a VGA text console nor an efifb framebuffer'
+fi
+echo "$CTL $WHY" > "$O/control.txt"
+if [ -n "$CTL" ]; then
+  # shellcheck disable=SC2086
+  step write-control dom0scope probe --mfn "$CTL" $PROBE_ARGS --write-test --expect writable
+fi
 
 dom0_send OUTPUT /tmp/out "$NAME"
 dom0_power_off

@@ -15,9 +15,8 @@
 #     and on OVMF [dom0-protect-efi-rt] with the counts) and the running Xen is the patched build;
 #   - the read-only frames are the trampoline the model locates, they are still in dom0's I/O
 #     Memory rangeset in Xen's 'q' dump (readable), and the model, replaying the tag, holds
-#     them read-only (`explain`). Xen prints no per-domain dump of mmio_ro_ranges, and probe
-#     maps read-only, so a refused *write* is not observed: it rests on the tag and Xen's
-#     code (docs/xen-patches.md);
+#     them read-only (`explain`). Xen prints no per-domain dump of mmio_ro_ranges: that they
+#     are read-only is observed by the write test below;
 #   - `probe --mfn TRAMPOLINE --expect granted` in dom0 exited 0 (dom0 can still read them);
 #   - CPU 1 went offline and came back through XENPF_cpu_online: Xen logged "Booting
 #     processor 1/1 eip <trampoline>" after dom0 was running, i.e. the trampoline still works;
@@ -34,7 +33,12 @@
 #   - with S3=1: dom0 suspends to RAM through Xen, the host wakes QEMU (system_wakeup on a
 #     monitor socket) once Xen logs "Entering ACPI S3 state", Xen logs "Finishing wakeup",
 #     dom0 resumes and the ACPI PM I/O block still reads afterwards;
-#   - dom0 powered off cleanly (through XENPF_enter_acpi_sleep: dom0 has no PM1 ports left).
+#   - dom0 powered off cleanly (through XENPF_enter_acpi_sleep: dom0 has no PM1 ports left);
+#   - the write test (`probe --write-test`): dom0's write to the trampoline frames (and on
+#     OVMF to the EFI configuration table's frame, which the model must call EFI runtime
+#     data held read-only) did not reach memory, while in the same boot a write to the
+#     positive control (VGA text buffer 0xb8, or the efifb framebuffer on OVMF) did: the
+#     test can see a write that lands. No control available fails the run, saying so.
 # Needs the release's initramfs (run.sh / matrix.sh build it) and the static dom0scope
 # (build-dom0scope.sh). Writes harness/work/runs/NAME/ (serial.log, out/, checks.txt).
 set -uo pipefail
@@ -208,6 +212,31 @@ fi
 LEVELS=$(for f in audit-unpatched audit; do grep -a -m1 -o 'DOM0:[0-3]!*' "$RUN/$f.txt" 2>/dev/null || echo '?'; done | xargs)
 echo "levels: unpatched (${SNAPSHOT#"$REPO_DIR"/}) / patched: $LEVELS" >> "$RUN/rangesets.txt"
 check "dom0 powered off cleanly after DONE (qemu exited by itself: $END)" test "$END" = "qemu exited (rc=0)"
+
+# The write test: a write by dom0 to the read-only frames does not reach memory; the positive
+# control, in the same boot, shows that a write that lands is seen.
+check "step write-ro exited 0 (got $(rc_of write-ro))" test "$(rc_of write-ro)" = 0
+check "write test: dom0's write to the trampoline 0x$T1-0x$T2 did not reach memory (read-only)" \
+  grep -a -q -F "write test: write did not reach memory (read-only)" "$OUT/write-ro.out"
+if [ "$FIRMWARE" = ovmf ]; then
+  RT=$(cut -d' ' -f1 "$OUT/efi-rt-frame.txt" 2>/dev/null)
+  "$DOM0SCOPE_BIN" explain "$OUT/snap" "mfn:${RT:-none}" > "$RUN/explain-efi-rt.txt" 2>&1
+  check "the EFI configuration table's frame ${RT:-?} is EFI runtime data held read-only (explain)" bash -c \
+    "grep -a -q 'EFI runtime data' '$RUN/explain-efi-rt.txt' && grep -a -q 'dom0 access to frame ${RT:-none}: ReadOnly' '$RUN/explain-efi-rt.txt'"
+  check "step write-efi-rt exited 0 (got $(rc_of write-efi-rt))" test "$(rc_of write-efi-rt)" = 0
+  check "write test: dom0's write to EFI runtime data frame ${RT:-?} did not reach memory (read-only)" \
+    grep -a -q -F "write test: write did not reach memory (read-only)" "$OUT/write-efi-rt.out"
+fi
+CONTROL=$(cat "$OUT/control.txt" 2>/dev/null)
+case "$CONTROL" in
+  0x*)
+    check "positive control: step write-control exited 0 (got $(rc_of write-control)); frame $CONTROL" \
+      test "$(rc_of write-control)" = 0
+    check "positive control: dom0's write to ${CONTROL%% *} reached memory (and was put back)" \
+      grep -a -q -F "write test: write reached memory" "$OUT/write-control.out" ;;
+  *)
+    check "positive control IMPOSSIBLE in this configuration (${CONTROL:-no control.txt}): a read-only result is not backed by a write seen to land" false ;;
+esac
 
 cat "$RUN/rangesets.txt" >&2
 sed 's/^/    /' "$CHECKS" >&2

@@ -1,5 +1,6 @@
 //! The real Xen, through Linux's privcmd driver (`IOCTL_PRIVCMD_HYPERCALL`), and the only
-//! `unsafe` code in dom0scope besides [`crate::foreign`]: the hypercall buffer and the ioctl.
+//! `unsafe` code in dom0scope besides [`crate::foreign`] and `write` (the write test's forked
+//! writer): the hypercall buffer and the ioctl.
 //!
 //! Hypercall arguments live in memory from `/dev/xen/hypercall` (privcmd's buffer device, as
 //! libxencall uses), which stays mapped and resident while Xen reads and writes it; without
@@ -188,8 +189,8 @@ pub struct Privcmd {
     xen: XenVersion,
     /// The sysctl interface version Xen accepted, once a sysctl was issued.
     sysctl: Option<u32>,
-    /// `/dev`, for `/dev/port`.
-    dev: PathBuf,
+    /// `/dev`, for `/dev/port` and `/dev/mem`.
+    pub(crate) dev: PathBuf,
     /// `/dev/port`, opened at the first port read.
     port: Option<File>,
 }
@@ -492,6 +493,20 @@ impl Xen for Privcmd {
 
     fn read_port(&mut self, port: u16) -> io::Result<u8> {
         Privcmd::read_port(self, port)
+    }
+
+    fn read_window(&mut self, at: crate::Window, buf: &mut [u8]) -> Result<(), MapError> {
+        Privcmd::read_window(self, at, buf)
+    }
+
+    fn write_byte(
+        &mut self,
+        at: crate::Window,
+        offset: u16,
+        value: u8,
+        restore: bool,
+    ) -> Result<crate::WriteEnd, MapError> {
+        Privcmd::write_byte(self, at, offset, value, restore)
     }
 
     fn hypfs_version(&mut self) -> io::Result<u32> {

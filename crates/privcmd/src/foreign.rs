@@ -5,9 +5,10 @@
 //! them only where the *calling* domain's I/O memory rangeset allows (measured on real Xen
 //! 4.17, `shared/reference/measured-on-real-xen.md` §1–2): exactly what `probe` wants to know.
 //!
-//! The mapping is `PROT_READ`, so Xen is asked for a read-only page-table entry; nothing here
-//! ever writes through it. Reading from it is the caller's choice ([`Privcmd::map_foreign_ro`]
-//! copies bytes only when asked): a frame of device registers may have read side effects.
+//! [`Privcmd::map_foreign_ro`] maps `PROT_READ`, so Xen is asked for a read-only page-table
+//! entry, and copies bytes only when asked (a frame of device registers may have read side
+//! effects). The only writable mapping is made by `probe --write-test`, in a forked child
+//! ([`crate::write`]).
 #![allow(unsafe_code)]
 
 use std::ffi::c_void;
@@ -38,11 +39,11 @@ const IOCTL_PRIVCMD_MMAPBATCH_V2: Opcode =
     opcode::from_components(Direction::None, b'P', 4, std::mem::size_of::<MmapBatchV2>());
 
 /// A one-page privcmd VMA, unmapped on drop.
-struct Vma(*mut c_void);
+pub(crate) struct Vma(pub(crate) *mut c_void);
 
 impl Drop for Vma {
     fn drop(&mut self) {
-        // SAFETY: unmaps exactly the one page `map_foreign_ro` mapped; no reference into it
+        // SAFETY: unmaps exactly the one page `map_foreign` mapped; no reference into it
         // outlives this guard.
         let _ = unsafe { rustix::mm::munmap(self.0, PAGE) };
     }
@@ -54,13 +55,30 @@ impl Privcmd {
     /// the mapping. Pass an empty `peek` to map without reading.
     pub fn map_foreign_ro(&self, dom: u16, gfn: u64, peek: &mut [u8]) -> Result<(), MapError> {
         assert!(peek.len() <= PAGE);
-        // SAFETY: a fresh shared read-only mapping of the privcmd device, which only reserves
-        // a VMA for the ioctl below; no Rust object aliases it.
+        let vma = self.map_foreign(dom, gfn, ProtFlags::READ)?;
+        if !peek.is_empty() {
+            // SAFETY: the page at `vma.0` is mapped readable (Xen granted it: `map_foreign`
+            // checked the per-frame error and the ioctl) and stays mapped until `vma` drops
+            // after this copy; the caller chose to read it (RAM, not registers with read side
+            // effects).
+            unsafe {
+                std::ptr::copy_nonoverlapping(vma.0.cast::<u8>(), peek.as_mut_ptr(), peek.len())
+            };
+        }
+        Ok(())
+    }
+
+    /// One page of domain `dom`'s frame `gfn`, mapped with `prot` (`READ`, or `READ | WRITE`
+    /// only in the write test's child process, [`crate::write`]). Allocates nothing, so the
+    /// forked child may call it.
+    pub(crate) fn map_foreign(&self, dom: u16, gfn: u64, prot: ProtFlags) -> Result<Vma, MapError> {
+        // SAFETY: a fresh shared mapping of the privcmd device, which only reserves a VMA for
+        // the ioctl below; no Rust object aliases it.
         let addr = unsafe {
             rustix::mm::mmap(
                 std::ptr::null_mut(),
                 PAGE,
-                ProtFlags::READ,
+                prot,
                 MapFlags::SHARED,
                 self.fd.as_fd(),
                 0,
@@ -90,15 +108,7 @@ impl Privcmd {
             return Err(MapError::Frame(Errno::from_raw_os_error(-err)));
         }
         rc.map_err(MapError::Call)?;
-        if !peek.is_empty() {
-            // SAFETY: the page at `vma.0` is mapped readable (Xen granted it: `err == 0` and
-            // the ioctl succeeded) and stays mapped until `vma` drops after this copy; the
-            // caller chose to read it (RAM, not registers with read side effects).
-            unsafe {
-                std::ptr::copy_nonoverlapping(vma.0.cast::<u8>(), peek.as_mut_ptr(), peek.len())
-            };
-        }
-        Ok(())
+        Ok(vma)
     }
 }
 

@@ -3,14 +3,15 @@
 //! and reads hypfs with it (`XEN_SYSCTL_readconsole`, `XEN_SYSCTL_debug_keys`,
 //! `XEN_HYPFS_OP_read`), needing none of Xen's version-locked tools;
 //! `enforce` issues its permission domctls and re-reads the rangesets through it; `probe`
-//! asks for read-only foreign mappings of machine frames ([`Privcmd::map_foreign_ro`]).
+//! asks for read-only foreign mappings of machine frames ([`Privcmd::map_foreign_ro`]) and,
+//! with `--write-test`, tries one-byte writes in a forked child ([`Privcmd::write_byte`]).
 //!
 //! Three parts:
 //! - [`abi`]: Xen's ABI as bytes (hypercall numbers, `struct xen_domctl` / `xen_sysctl`
 //!   layouts, hypfs entries, `DOMID_IO`, interface versions per release). Pure.
 //! - [`Xen`]: the seam, every operation dom0scope issues to Xen, with a domctl passed as the
 //!   bytes of its struct. [`Privcmd`] is the real Xen behind it (the only `unsafe` code, in
-//!   this crate's `device` and `foreign` modules).
+//!   this crate's `device`, `foreign` and `write` modules).
 //! - `sim` (feature `sim`): one simulator of Xen's rules behind the same seam, so enforce,
 //!   probe and the CLI's `--simulate-xen` run their real encoding path without a hypervisor.
 //!
@@ -27,9 +28,11 @@ mod device;
 mod foreign;
 #[cfg(any(test, feature = "sim"))]
 pub mod sim;
+mod write;
 
 pub use device::Privcmd;
 pub use rustix::io::Errno;
+pub use write::WRITE_TIMEOUT;
 
 /// Why a foreign mapping did not happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -41,6 +44,58 @@ pub enum MapError {
     /// The kernel refused the request itself (mmap or ioctl).
     #[error("privcmd refused the request: {0}")]
     Call(Errno),
+}
+
+/// Where a byte of a machine frame is read or written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// Frame `gfn` of domain `dom` through a privcmd foreign mapping (`DOMID_IO`: a machine
+    /// frame, as a PV dom0 reaches it).
+    Foreign {
+        /// The foreign domain.
+        dom: u16,
+        /// The frame.
+        gfn: u64,
+    },
+    /// dom0's own guest-physical frame `gfn` through `/dev/mem`: where a PVH dom0 sees a
+    /// machine frame after `XEN_DOMCTL_memory_mapping` put it there.
+    Phys {
+        /// The guest frame.
+        gfn: u64,
+    },
+}
+
+/// How the write test's writer ended ([`Xen::write_byte`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteEnd {
+    /// It read `before`, stored, read back `readback` (and restored `before` if asked and the
+    /// byte had changed), and exited.
+    Done {
+        /// The byte before the store.
+        before: u8,
+        /// The byte read back through the writable mapping right after the store.
+        readback: u8,
+    },
+    /// It did not finish within [`WRITE_TIMEOUT`] and was killed: a store to a page Xen keeps
+    /// read-only can fault without end. `before` if it got as far as reading.
+    TimedOut {
+        /// The byte before the store, if read.
+        before: Option<u8>,
+    },
+    /// It died on a signal (SIGSEGV, SIGBUS: the store faulted).
+    Signalled {
+        /// The signal.
+        signal: i32,
+        /// The byte before the store, if read.
+        before: Option<u8>,
+    },
+    /// It exited without reporting every step (should not happen).
+    Exited {
+        /// Its exit status.
+        code: i32,
+        /// The byte before the store, if read.
+        before: Option<u8>,
+    },
 }
 
 /// Everything dom0scope asks of Xen, at the level privcmd offers it: a domctl is the bytes of
@@ -66,6 +121,22 @@ pub trait Xen {
     /// One byte from an I/O port, read as dom0 reads it; Xen decides what dom0 sees (all ones
     /// for a port outside dom0's I/O port rangeset).
     fn read_port(&mut self, port: u16) -> io::Result<u8>;
+
+    /// Copies `buf.len()` bytes (at most a page) from the start of the frame `at` names,
+    /// through a fresh read-only mapping.
+    fn read_window(&mut self, at: Window, buf: &mut [u8]) -> Result<(), MapError>;
+
+    /// The write test's one store: maps the frame `at` names *writable*, writes `value` at
+    /// `offset`, reads it back and, with `restore`, writes the old byte back if it changed —
+    /// in a child process killed after [`WRITE_TIMEOUT`], since the store may fault without
+    /// end. `Err` when the writable mapping was refused. This changes machine memory.
+    fn write_byte(
+        &mut self,
+        at: Window,
+        offset: u16,
+        value: u8,
+        restore: bool,
+    ) -> Result<WriteEnd, MapError>;
 
     /// `XEN_HYPFS_OP_get_version`: the highest hypfs interface version Xen offers (`ENOSYS`
     /// from a Xen built without hypfs).
@@ -97,6 +168,20 @@ impl<T: Xen + ?Sized> Xen for &mut T {
 
     fn read_port(&mut self, port: u16) -> io::Result<u8> {
         (**self).read_port(port)
+    }
+
+    fn read_window(&mut self, at: Window, buf: &mut [u8]) -> Result<(), MapError> {
+        (**self).read_window(at, buf)
+    }
+
+    fn write_byte(
+        &mut self,
+        at: Window,
+        offset: u16,
+        value: u8,
+        restore: bool,
+    ) -> Result<WriteEnd, MapError> {
+        (**self).write_byte(at, offset, value, restore)
     }
 
     fn hypfs_version(&mut self) -> io::Result<u32> {

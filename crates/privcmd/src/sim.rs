@@ -18,6 +18,11 @@
 //!   simulation applies the rangeset check in either mode.
 //! - foreign mapping of `DOMID_IO`: `EPERM` for a frame outside dom0's I/O memory rangeset;
 //!   `ESRCH` in a PVH dom0 (measured, §5).
+//! - `mmio_ro_ranges` ([`SimXen::read_only`]): a writable mapping of such a frame is granted
+//!   but read-only, so the write test's store never lands: through `DOMID_IO` (PV) the writer
+//!   faults until killed (measured by hand on a patched 4.17, §6); through a PVH self-mapping
+//!   the store is dropped without a fault (`hvm_hap_nested_page_fault()` hands it to the MMIO
+//!   emulator; both measured on a patched 4.22 by `harness/patched.sh`, docs/xen-patches.md).
 //! - a port outside dom0's I/O port rangeset reads 0xff (measured, §2); one inside reads 0.
 //! - debug key `q` appends dom0's rangesets to the console ring in Xen's format
 //!   (`dump_domains()`, `xen/common/keyhandler.c` line 265; `rangeset_domain_printk()` and
@@ -37,7 +42,7 @@ use dom0scope_ranges::{FrameSet, PortSet, Radix};
 
 use crate::abi::hypfs::{self, Direntry, Entry};
 use crate::abi::{DOMCTL_SIZE, DOMID_IO, Domctl, DomctlOp};
-use crate::{Errno, MapError, Xen};
+use crate::{Errno, MapError, Window, WriteEnd, Xen};
 
 /// One call the simulator received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +62,17 @@ pub enum Call {
     },
     /// A port read.
     ReadPort(u16),
+    /// A read through a fresh read-only mapping.
+    ReadWindow(Window),
+    /// The write test's store.
+    WriteByte {
+        /// Where.
+        at: Window,
+        /// The byte's offset in the frame.
+        offset: u16,
+        /// The value stored.
+        value: u8,
+    },
     /// `XEN_HYPFS_OP_get_version`.
     HypfsVersion,
     /// `XEN_HYPFS_OP_read` of a path.
@@ -74,6 +90,10 @@ impl std::fmt::Display for Call {
             Call::DebugKeys(k) => write!(f, "debug_keys({:?})", String::from_utf8_lossy(k)),
             Call::MapForeign { dom, gfn } => write!(f, "map_foreign_ro({dom:#x}, {gfn:#x})"),
             Call::ReadPort(p) => write!(f, "read_port({p:#x})"),
+            Call::ReadWindow(w) => write!(f, "read_window({w:?})"),
+            Call::WriteByte { at, offset, value } => {
+                write!(f, "write_byte({at:?}, +{offset:#x}, {value:#04x})")
+            }
             Call::HypfsVersion => f.write_str("hypfs_version()"),
             Call::HypfsRead(p) => write!(f, "hypfs_read({p:?})"),
         }
@@ -94,6 +114,8 @@ pub struct SimXen {
     pub pvh: bool,
     /// Bytes of machine frames, read through a granted foreign mapping; others read as zeros.
     pub frames: BTreeMap<u64, Vec<u8>>,
+    /// Xen's `mmio_ro_ranges`: frames dom0 may map, but only read-only.
+    pub read_only: FrameSet,
     /// Guest frame to machine frame, for what `XEN_DOMCTL_memory_mapping` mapped into dom0.
     pub mapped: BTreeMap<u64, u64>,
     /// A broken Xen that accepts denies without acting on them (to test a proof step).
@@ -221,6 +243,37 @@ impl SimXen {
     }
 }
 
+impl SimXen {
+    /// The machine frame behind `at`, as Xen checks it.
+    fn frame_of(&self, at: Window) -> Result<u64, MapError> {
+        match at {
+            Window::Foreign { dom, gfn } => {
+                if dom != DOMID_IO || self.pvh {
+                    Err(MapError::Frame(Errno::SRCH))
+                } else if !self.iomem.contains(gfn) {
+                    Err(MapError::Frame(Errno::PERM))
+                } else {
+                    Ok(gfn)
+                }
+            }
+            // Nothing mapped at that guest frame: /dev/mem would show no frame of interest.
+            Window::Phys { gfn } => self
+                .mapped
+                .get(&gfn)
+                .copied()
+                .ok_or(MapError::Call(Errno::INVAL)),
+        }
+    }
+
+    fn byte(&self, mfn: u64, offset: usize) -> u8 {
+        self.frames
+            .get(&mfn)
+            .and_then(|b| b.get(offset))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
 impl Xen for SimXen {
     fn domctl(&mut self, bytes: &[u8; DOMCTL_SIZE]) -> Result<(), Errno> {
         let d = Domctl::decode(bytes);
@@ -289,6 +342,48 @@ impl Xen for SimXen {
             peek[..n].copy_from_slice(&bytes[..n]);
         }
         Ok(())
+    }
+
+    fn read_window(&mut self, at: Window, buf: &mut [u8]) -> Result<(), MapError> {
+        self.calls.push(Call::ReadWindow(at));
+        let mfn = self.frame_of(at)?;
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = self.byte(mfn, i);
+        }
+        Ok(())
+    }
+
+    fn write_byte(
+        &mut self,
+        at: Window,
+        offset: u16,
+        value: u8,
+        restore: bool,
+    ) -> Result<WriteEnd, MapError> {
+        self.calls.push(Call::WriteByte { at, offset, value });
+        let mfn = self.frame_of(at)?;
+        let off = usize::from(offset);
+        let before = self.byte(mfn, off);
+        if self.read_only.contains(mfn) {
+            return Ok(match at {
+                Window::Foreign { .. } => WriteEnd::TimedOut {
+                    before: Some(before),
+                },
+                Window::Phys { .. } => WriteEnd::Done {
+                    before,
+                    readback: before,
+                },
+            });
+        }
+        let page = self.frames.entry(mfn).or_default();
+        if page.len() <= off {
+            page.resize(off + 1, 0);
+        }
+        page[off] = if restore { before } else { value };
+        Ok(WriteEnd::Done {
+            before,
+            readback: value,
+        })
     }
 
     fn read_port(&mut self, port: u16) -> io::Result<u8> {

@@ -12,6 +12,11 @@
 //!   read per port through `/dev/port`. Xen answers a denied port with 0xff and no fault
 //!   (§2), so an all-0xff read is consistent with "refused" but not proof of it.
 //!
+//! - Writes, only on request ([`WriteTest`], `--write-test`): per probed frame, one byte
+//!   written through a writable mapping (`DOMID_IO`, or the PVH self-mapping through
+//!   `/dev/mem`) and put back at once ([`write`]). The only thing probe ever changes in
+//!   machine memory, for a moment: it shows whether Xen keeps a frame read-only.
+//!
 //! Large ranges are sampled (first, last and evenly spaced frames in between, [`MAX_SAMPLES`]);
 //! bytes are only ever read from frames the caller marks as RAM ([`Peek`]).
 //!
@@ -21,14 +26,16 @@
 
 mod peek;
 mod scratch;
+pub mod write;
 
 use dom0scope_privcmd::abi::{DOMID_IO, domctl};
 use dom0scope_ranges::hex;
 use serde::Serialize;
 
-pub use dom0scope_privcmd::{Errno, MapError, Xen};
+pub use dom0scope_privcmd::{Errno, MapError, Window, Xen};
 pub use peek::Peek;
 pub use scratch::scratch_gfn;
+pub use write::{WriteCheck, WriteOutcome};
 
 /// Frames probed per range at most.
 pub const MAX_SAMPLES: u64 = 16;
@@ -97,6 +104,14 @@ pub enum Method {
     },
 }
 
+/// The write test's settings (`--write-test`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct WriteTest {
+    /// The byte written in each frame (below 4096).
+    #[serde(serialize_with = "hex::u16")]
+    pub offset: u16,
+}
+
 /// The answer for one frame or port, or for a whole range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -143,6 +158,9 @@ pub struct Sample {
     /// The error Xen or the kernel gave, or what the bytes showed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The write test of this frame (`--write-test`; frames only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write: Option<WriteCheck>,
 }
 
 /// One range's result.
@@ -156,6 +174,9 @@ pub struct RangeResult {
     pub size: u64,
     /// Each frame or port probed.
     pub samples: Vec<Sample>,
+    /// The write test's answer for the range (`--write-test`; frames only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write: Option<WriteOutcome>,
     /// Why it was not probed, or how it was sampled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -170,6 +191,9 @@ pub struct Report {
     pub method: Method,
     /// Whether ports were read (`--ports`, `--port`).
     pub ports_read: bool,
+    /// The write test, if asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_test: Option<WriteTest>,
     /// One per target, in order, up to where probing stopped.
     pub ranges: Vec<RangeResult>,
     /// Why probing stopped early, if it did.
@@ -192,16 +216,18 @@ pub fn sample_points(first: u64, last: u64) -> Vec<u64> {
     v
 }
 
-/// Probes every target through `xen`. `domctl_version` is the running Xen's
-/// `XEN_DOMCTL_INTERFACE_VERSION`, needed only for [`Method::SelfMap`] (without it each frame
-/// fails with `ENOSYS`). Stops early (and says why) when the method turns out not to work
-/// here, or when a self-mapping could not be removed again.
+/// Probes every target through `xen`, and with `write_test` tries a write to each probed
+/// frame Xen maps. `domctl_version` is the running Xen's `XEN_DOMCTL_INTERFACE_VERSION`,
+/// needed only for [`Method::SelfMap`] (without it each frame fails with `ENOSYS`). Stops
+/// early (and says why) when the method turns out not to work here, or when a self-mapping
+/// could not be removed again.
 pub fn run(
     xen: &mut dyn Xen,
     domctl_version: Option<u32>,
     method: Method,
     targets: &[Target],
     ports: bool,
+    write_test: Option<WriteTest>,
 ) -> Report {
     let xen = &mut Dom0 {
         xen,
@@ -211,6 +237,7 @@ pub fn run(
         schema: "dom0scope-probe/1",
         method,
         ports_read: ports,
+        write_test,
         ranges: Vec::new(),
         stopped: None,
     };
@@ -224,6 +251,7 @@ pub fn run(
             outcome: Outcome::Skipped,
             size,
             samples: Vec::new(),
+            write: None,
             note: None,
         };
         if t.first > t.last {
@@ -237,15 +265,17 @@ pub fn run(
             Resource::Iomem => {
                 for mfn in sample_points(t.first, t.last) {
                     let s = match method {
-                        Method::DomIo => domio(xen, t, mfn),
-                        Method::SelfMap { scratch_gfn } => match self_map(xen, scratch_gfn, mfn) {
-                            Ok(s) => s,
-                            Err(stop) => {
-                                r.samples.push(stop.0);
-                                report.stopped = Some(stop.1);
-                                break;
+                        Method::DomIo => domio(xen, t, mfn, write_test),
+                        Method::SelfMap { scratch_gfn } => {
+                            match self_map(xen, scratch_gfn, mfn, write_test) {
+                                Ok(s) => s,
+                                Err(stop) => {
+                                    r.samples.push(stop.0);
+                                    report.stopped = Some(stop.1);
+                                    break;
+                                }
                             }
-                        },
+                        }
                     };
                     let unsupported = s.outcome == Outcome::Unsupported;
                     r.samples.push(s);
@@ -260,6 +290,7 @@ pub fn run(
                     }
                 }
                 r.outcome = summarise(&r.samples);
+                r.write = write::summarise(r.samples.iter().filter_map(|s| s.write.as_ref()));
                 if r.samples.len() as u64 != size && !r.samples.is_empty() {
                     r.note = Some(format!("{} of {size} frames sampled", r.samples.len()));
                 }
@@ -270,15 +301,42 @@ pub fn run(
     report
 }
 
-fn domio(xen: &mut Dom0<'_>, t: &Target, mfn: u64) -> Sample {
+fn domio(xen: &mut Dom0<'_>, t: &Target, mfn: u64, write_test: Option<WriteTest>) -> Sample {
     let mut buf = vec![0u8; if mfn == t.first { t.peek.len() } else { 0 }];
     match xen.map_domio_ro(mfn, &mut buf) {
         Ok(()) => Sample {
             at: mfn,
             outcome: Outcome::Granted,
             detail: (!buf.is_empty()).then(|| t.peek.describe(&buf)),
+            write: write_test.map(|w| {
+                let at = Window::Foreign {
+                    dom: DOMID_IO,
+                    gfn: mfn,
+                };
+                write::check(xen.xen, at, w.offset)
+            }),
         },
-        Err(e) => from_error(mfn, e),
+        Err(e) => {
+            let mut s = from_error(mfn, e);
+            s.write = write_test.map(|w| not_mapped(&s, w));
+            s
+        }
+    }
+}
+
+/// The write test of a frame Xen would not map even read-only: not tried.
+fn not_mapped(s: &Sample, w: WriteTest) -> WriteCheck {
+    let outcome = if s.outcome == Outcome::Refused {
+        WriteOutcome::MapRefused
+    } else {
+        WriteOutcome::Failed
+    };
+    WriteCheck {
+        outcome,
+        offset: w.offset,
+        before: None,
+        after: None,
+        detail: "not tried: the frame was not mapped for reading".into(),
     }
 }
 
@@ -292,43 +350,70 @@ fn from_error(at: u64, e: MapError) -> Sample {
         at,
         outcome,
         detail: Some(e.to_string()),
+        write: None,
     }
 }
 
-/// Maps `mfn` at `gfn` and removes it again. `Err` carries the sample and the reason to stop:
-/// the removal failed, so the frame is still mapped there.
-fn self_map(xen: &mut Dom0<'_>, gfn: u64, mfn: u64) -> Result<Sample, (Sample, String)> {
+/// Maps `mfn` at `gfn` (with `write_test`, tries the write through `/dev/mem` there) and
+/// removes it again. `Err` carries the sample and the reason to stop: the removal failed, so
+/// the frame is still mapped there.
+fn self_map(
+    xen: &mut Dom0<'_>,
+    gfn: u64,
+    mfn: u64,
+    write_test: Option<WriteTest>,
+) -> Result<Sample, (Sample, String)> {
     match xen.memory_mapping(gfn, mfn, true) {
-        Ok(()) => match xen.memory_mapping(gfn, mfn, false) {
-            Ok(()) => Ok(Sample {
-                at: mfn,
-                outcome: Outcome::Granted,
-                detail: Some(format!("mapped at gfn {gfn:#x} and removed")),
-            }),
-            Err(e) => {
-                let msg = format!(
-                    "frame {mfn:#x} was mapped at gfn {gfn:#x} but removing it failed ({e}): it is \
-                     STILL MAPPED in dom0's physical address space"
-                );
-                Err((
-                    Sample {
-                        at: mfn,
-                        outcome: Outcome::Granted,
-                        detail: Some(msg.clone()),
-                    },
-                    msg,
-                ))
-            }
-        },
-        Err(e) => Ok(Sample {
-            at: mfn,
-            outcome: if e == Errno::PERM {
+        Ok(()) => {
+            let write = write_test.map(|w| write::check(xen.xen, Window::Phys { gfn }, w.offset));
+            self_unmap(xen, gfn, mfn, write)
+        }
+        Err(e) => {
+            let outcome = if e == Errno::PERM {
                 Outcome::Refused
             } else {
                 Outcome::Failed
-            },
-            detail: Some(format!("XEN_DOMCTL_memory_mapping: {e}")),
+            };
+            let mut s = Sample {
+                at: mfn,
+                outcome,
+                detail: Some(format!("XEN_DOMCTL_memory_mapping: {e}")),
+                write: None,
+            };
+            s.write = write_test.map(|w| not_mapped(&s, w));
+            Ok(s)
+        }
+    }
+}
+
+fn self_unmap(
+    xen: &mut Dom0<'_>,
+    gfn: u64,
+    mfn: u64,
+    write: Option<WriteCheck>,
+) -> Result<Sample, (Sample, String)> {
+    match xen.memory_mapping(gfn, mfn, false) {
+        Ok(()) => Ok(Sample {
+            at: mfn,
+            outcome: Outcome::Granted,
+            detail: Some(format!("mapped at gfn {gfn:#x} and removed")),
+            write,
         }),
+        Err(e) => {
+            let msg = format!(
+                "frame {mfn:#x} was mapped at gfn {gfn:#x} but removing it failed ({e}): it is \
+                 STILL MAPPED in dom0's physical address space"
+            );
+            Err((
+                Sample {
+                    at: mfn,
+                    outcome: Outcome::Granted,
+                    detail: Some(msg.clone()),
+                    write,
+                },
+                msg,
+            ))
+        }
     }
 }
 
@@ -357,11 +442,13 @@ fn probe_ports(xen: &mut Dom0<'_>, t: &Target, ports: bool, r: &mut RangeResult)
                 } else {
                     format!("read {v:#04x}")
                 }),
+                write: None,
             },
             Err(e) => Sample {
                 at: port,
                 outcome: Outcome::Failed,
                 detail: Some(e.to_string()),
+                write: None,
             },
         });
     }
@@ -396,26 +483,48 @@ pub enum Expect {
     Granted,
     /// After enforce: every range refused (kept ranges still granted).
     Refused,
+    /// With the write test: every frame range readable (granted) and no write reached
+    /// memory — what Xen's `mmio_ro_ranges` give.
+    ReadOnly,
+    /// With the write test: every frame range readable and the write reached memory (the
+    /// positive control: the test can see a write that lands).
+    Writable,
 }
 
 /// Ranges whose outcome contradicts `expect` (skipped ranges never do; kept ranges are
 /// expected granted). An all-0xff port read is taken as consistent with "refused", never with
-/// "granted".
+/// "granted". [`Expect::ReadOnly`] and [`Expect::Writable`] judge frame ranges by the write
+/// test (a range without one contradicts them: not judged is not passed); port ranges under
+/// them must read (granted).
 pub fn contradictions(report: &Report, expect: Expect) -> Vec<&RangeResult> {
     report
         .ranges
         .iter()
         .filter(|r| {
-            let expect = if r.target.kept {
-                Expect::Granted
-            } else {
-                expect
+            if r.outcome == Outcome::Skipped {
+                return false;
+            }
+            let expect = match expect {
+                Expect::Refused if r.target.kept => Expect::Granted,
+                Expect::ReadOnly | Expect::Writable if r.target.resource == Resource::Ioport => {
+                    Expect::Granted
+                }
+                e => e,
             };
             !matches!(
-                (expect, r.outcome),
-                (_, Outcome::Skipped)
-                    | (Expect::Granted, Outcome::Granted)
-                    | (Expect::Refused, Outcome::Refused | Outcome::ReadsAllOnes)
+                (expect, r.outcome, r.write),
+                (Expect::Granted, Outcome::Granted, _)
+                    | (Expect::Refused, Outcome::Refused | Outcome::ReadsAllOnes, _)
+                    | (
+                        Expect::ReadOnly,
+                        Outcome::Granted,
+                        Some(WriteOutcome::Dropped)
+                    )
+                    | (
+                        Expect::Writable,
+                        Outcome::Granted,
+                        Some(WriteOutcome::Landed)
+                    )
             )
         })
         .collect()
@@ -423,3 +532,6 @@ pub fn contradictions(report: &Report, expect: Expect) -> Vec<&RangeResult> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod tests_write;

@@ -28,7 +28,7 @@ fn sim(iomem: &[(u64, u64)], ports: &[(u16, u16)]) -> SimXen {
 
 /// Probes through `x` at Xen 4.17's domctl interface.
 fn probe(x: &mut SimXen, method: Method, targets: &[Target], ports: bool) -> Report {
-    run(x, Some(V), method, targets, ports)
+    run(x, Some(V), method, targets, ports, None)
 }
 
 /// The calls `x` received, as text.
@@ -179,7 +179,7 @@ fn self_map_without_a_domctl_version_issues_nothing() {
     let m = Method::SelfMap {
         scratch_gfn: 0x4242,
     };
-    let r = run(&mut x, None, m, &plan()[..1], false);
+    let r = run(&mut x, None, m, &plan()[..1], false, None);
     assert_eq!(r.ranges[0].outcome, Outcome::Failed);
     let d = r.ranges[0].samples[0].detail.as_deref().unwrap();
     assert!(d.starts_with("XEN_DOMCTL_memory_mapping: "), "{d}");

@@ -3,11 +3,14 @@
 //!
 //! Read-only in a PV dom0. In a PVH dom0 the only real path is a memory-mapping domctl on
 //! dom0 itself, a reversible change made only with `--pvh-self-map`. Ports are read only with
-//! `--ports` (the plan's registers whose reads have no side effects) or `--port`.
+//! `--ports` (the plan's registers whose reads have no side effects) or `--port`. Only
+//! `--write-test` writes: one byte per probed frame, put back at once, to show whether Xen
+//! keeps the frame read-only (`--expect read-only`) or lets the write land
+//! (`--expect writable`, a positive control).
 //!
 //! Exit codes: 0 = probed (and, with `--expect`, every probed range as expected); 1 = a range
-//! contradicts `--expect`, or probing stopped early; 2 = refused before probing (not root, not
-//! dom0, bad plan or arguments).
+//! contradicts `--expect`, or probing stopped early, or a write test left a byte changed; 2 =
+//! refused before probing (not root, not dom0, bad plan or arguments).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -20,7 +23,9 @@ use dom0scope_enforce::banner_version;
 use dom0scope_enforce::live::MAX_PROC_BYTES;
 use dom0scope_enforce::plan::{self, HostView, Status, XenRelease};
 use dom0scope_privcmd::{Privcmd, Xen};
-use dom0scope_probe::{Expect, Method, Outcome, Peek, Report, Resource, Target};
+use dom0scope_probe::{
+    Expect, Method, Outcome, Peek, Report, Resource, Target, WriteOutcome, WriteTest,
+};
 
 use super::output::{Format, Output};
 
@@ -49,8 +54,26 @@ pub struct Args {
     /// that no /proc/iomem entry covers).
     #[arg(long, value_name = "GFN", requires = "pvh_self_map")]
     pub scratch_gfn: Option<String>,
+    /// WRITES TO MACHINE MEMORY for a moment: for each probed frame Xen maps, map it
+    /// writable (PV: DOMID_IO through privcmd; PVH: the --pvh-self-map frame through
+    /// /dev/mem), store the byte at --write-offset XOR 0xff, read it again through a fresh
+    /// read-only mapping, and put the old byte back if it changed. Reports per range "write
+    /// reached memory", "write did not reach memory (read-only)" or "map refused". The store
+    /// runs in a child process that is killed after 2 s (a store to a page Xen keeps
+    /// read-only can fault without end). Risk: until it is put back (microseconds), the byte
+    /// is wrong for whatever else reads it (firmware, Xen, a device); on a frame Xen does not
+    /// protect, that includes Xen's AP trampoline or EFI runtime data. Test hosts only.
+    #[arg(long)]
+    pub write_test: bool,
+    /// The byte --write-test writes within each frame, 0 to 0xfff (default: the last one,
+    /// 0xfff, beyond the 4000 bytes of an 80x25 VGA text screen).
+    #[arg(long, value_name = "OFFSET", requires = "write_test")]
+    pub write_offset: Option<String>,
     /// Exit 1 unless every probed range is granted (before enforce) or refused (after);
-    /// ranges the plan keeps for dom0 (with --all) must be granted either way.
+    /// ranges the plan keeps for dom0 (with --all) must be granted either way. With
+    /// --write-test: read-only = every frame range readable and no write reached memory;
+    /// writable = every frame range readable and the write reached memory (a positive
+    /// control).
     #[arg(long, value_enum)]
     pub expect: Option<ExpectArg>,
     #[command(flatten)]
@@ -68,6 +91,19 @@ pub struct Args {
 pub enum ExpectArg {
     Granted,
     Refused,
+    ReadOnly,
+    Writable,
+}
+
+impl ExpectArg {
+    fn word(self) -> &'static str {
+        match self {
+            ExpectArg::Granted => "granted",
+            ExpectArg::Refused => "refused",
+            ExpectArg::ReadOnly => "readable, write did not reach memory",
+            ExpectArg::Writable => "readable, write reached memory",
+        }
+    }
 }
 
 /// Plan ranges whose registers can be read without side effects: status/control/timer
@@ -174,8 +210,36 @@ fn targets(args: &Args) -> anyhow::Result<Vec<Target>> {
     Ok(out)
 }
 
+/// The write test asked for, its offset checked.
+fn write_test(args: &Args) -> anyhow::Result<Option<WriteTest>> {
+    if !args.write_test {
+        if let Some(e @ (ExpectArg::ReadOnly | ExpectArg::Writable)) = args.expect {
+            bail!(
+                "--expect {} judges the write test: add --write-test",
+                match e {
+                    ExpectArg::ReadOnly => "read-only",
+                    _ => "writable",
+                }
+            );
+        }
+        return Ok(None);
+    }
+    let offset = match &args.write_offset {
+        Some(o) => parse_num(o).context("--write-offset")?,
+        None => 0xfff,
+    };
+    let offset = u16::try_from(offset)
+        .ok()
+        .filter(|&o| o < 0x1000)
+        .ok_or_else(|| {
+            anyhow!("--write-offset {offset:#x}: a byte within the frame, 0 to 0xfff")
+        })?;
+    Ok(Some(WriteTest { offset }))
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let targets = targets(&args)?;
+    let write_test = write_test(&args)?;
     let ports = args.ports || !args.port.is_empty();
     let euid = Sources::live().euid;
     let src = match &args.root {
@@ -224,6 +288,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let shown = format!("{}: {}", path.display(), log.path);
         let mut x = super::enforce::simulated_xen(&shown, &log.bytes, None)?;
         x.pvh = pvh;
+        // A patched Xen's tagged line names the frames it keeps read-only (only the
+        // trampoline's: the EFI line gives counts, not ranges).
+        if let Some(t) = dom0scope_facts::xenlog::parse(&shown, &log.bytes)
+            .ok()
+            .and_then(|l| l.patches.trampoline_ro)
+        {
+            let (a, b) = t.value;
+            x.read_only = dom0scope_ranges::FrameSet::from_ranges([a..=b]);
+        }
         eprintln!("probe: SIMULATED Xen from {shown}: no hypercall is made");
         Box::new(x)
     } else {
@@ -252,10 +325,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             })?)
         }
     };
-    let report = dom0scope_probe::run(xen.as_mut(), version, method, &targets, ports);
+    let report = dom0scope_probe::run(xen.as_mut(), version, method, &targets, ports, write_test);
     let expect = args.expect.map(|e| match e {
         ExpectArg::Granted => Expect::Granted,
         ExpectArg::Refused => Expect::Refused,
+        ExpectArg::ReadOnly => Expect::ReadOnly,
+        ExpectArg::Writable => Expect::Writable,
     });
     let bad: Vec<String> = expect
         .map(|e| {
@@ -274,11 +349,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Text => render(&report, args.expect, &bad),
     };
     args.out.write(&out)?;
-    Ok(if bad.is_empty() && report.stopped.is_none() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    let left_changed = report
+        .ranges
+        .iter()
+        .any(|r| r.write == Some(WriteOutcome::LeftChanged));
+    Ok(
+        if bad.is_empty() && report.stopped.is_none() && !left_changed {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        },
+    )
 }
 
 fn default_scratch(src: &Sources) -> anyhow::Result<u64> {
@@ -328,6 +409,14 @@ fn render(r: &Report, expect: Option<ExpectArg>, bad: &[String]) -> String {
         ),
     };
     let _ = writeln!(o, "probe: {how}");
+    if let Some(w) = r.write_test {
+        let _ = writeln!(
+            o,
+            "write test: one byte at +{:#x} of each frame Xen maps, stored XOR 0xff through a \
+             writable mapping, read again through a fresh read-only one, put back",
+            w.offset
+        );
+    }
     for x in &r.ranges {
         let _ = writeln!(
             o,
@@ -346,6 +435,21 @@ fn render(r: &Report, expect: Option<ExpectArg>, bad: &[String]) -> String {
                 let _ = writeln!(o, "      {:#x}: {} — {d}", smp.at, smp.outcome.label());
             }
         }
+        if let Some(w) = x.write {
+            let _ = writeln!(o, "      write test: {}", w.label());
+            for smp in &x.samples {
+                if let Some(c) = &smp.write {
+                    let _ = writeln!(
+                        o,
+                        "      {:#x} +{:#x}: {} — {}",
+                        smp.at,
+                        c.offset,
+                        c.outcome.label(),
+                        c.detail
+                    );
+                }
+            }
+        }
         if let Some(n) = &x.note {
             let _ = writeln!(o, "      {n}");
         }
@@ -362,14 +466,24 @@ fn render(r: &Report, expect: Option<ExpectArg>, bad: &[String]) -> String {
         count(Outcome::Skipped),
         count(Outcome::Failed) + count(Outcome::Unsupported),
     );
+    if r.write_test.is_some() {
+        let wcount = |w: WriteOutcome| r.ranges.iter().filter(|x| x.write == Some(w)).count();
+        let _ = writeln!(
+            o,
+            "write test: {} reached memory, {} did not (read-only), {} map refused, {} mixed, {} failed, {} LEFT CHANGED",
+            wcount(WriteOutcome::Landed),
+            wcount(WriteOutcome::Dropped),
+            wcount(WriteOutcome::MapRefused),
+            wcount(WriteOutcome::Mixed),
+            wcount(WriteOutcome::Failed),
+            wcount(WriteOutcome::LeftChanged),
+        );
+    }
     if let Some(s) = &r.stopped {
         let _ = writeln!(o, "STOPPED: {s}");
     }
     if let Some(e) = expect {
-        let want = match e {
-            ExpectArg::Granted => "granted",
-            ExpectArg::Refused => "refused",
-        };
+        let want = e.word();
         if bad.is_empty() {
             let kept = if r.ranges.iter().any(|x| x.target.kept) {
                 ", every range kept for dom0 granted"
