@@ -42,15 +42,15 @@ esac
 # DOM0=pvh: a PVH dom0 with an emulated VT-d, booted as harness/enforce.sh boots one; probe
 # maps through XEN_DOMCTL_memory_mapping on itself (--pvh-self-map). On 4.17 with an emulated
 # AMD-Vi instead, as the matrix's x417-pvh-q35-amdvi-bios boots it.
-XEN_ARGS="$DEFAULT_XEN_CMDLINE cpuinfo" MACHINE=q35 CPU=qemu64 EXTRA=() PROBE_ARGS=''
+XEN_ARGS="$DEFAULT_XEN_CMDLINE cpuinfo" MACHINE=q35 CPU=qemu64 EXTRA=() PROBE_ARGS='' IOMMU=''
 case "$DOM0" in
   pv) ;;
   pvh) XEN_ARGS="$XEN_ARGS dom0=pvh" MACHINE=q35,kernel-irqchip=split CPU=qemu64,+svm,+npt
        EXTRA=(-device "intel-iommu,intremap=on") PROBE_ARGS=--pvh-self-map
-       [ "$XEN" != 4.17 ] || MACHINE=q35 EXTRA=(-device "amd-iommu,intremap=on") ;;
+       [ "$XEN" != 4.17 ] || MACHINE=q35 EXTRA=(-device "amd-iommu,intremap=on") IOMMU=-amdvi ;;
   *) die "DOM0=pv|pvh" ;;
 esac
-NAME=${1:-patched-x${XEN/./}-$DOM0-q35-$FW}
+NAME=${1:-patched-x${XEN/./}-$DOM0-q35$IOMMU-$FW}
 check_name "$NAME"
 PLAIN=$(xen_dir "$XEN")
 [ -f "$PLAIN/initrd.cpio.gz" ] || die "no initramfs for Xen $XEN: run harness/run.sh (or build-xen.sh, build-dom0scope.sh, build-initrd.sh $XEN)"
