@@ -22,6 +22,7 @@ fn every_corpus_log_parses_with_facts() {
     let mut n = 0;
     for dir in [
         "qemu-xen-4.17",
+        "qemu-xen-4.17-debian-patched",
         "qemu-xen-4.20",
         "xen-dmesg",
         "xen-debugkey-q",
@@ -45,7 +46,7 @@ fn every_corpus_log_parses_with_facts() {
             assert!(log.warnings.is_empty(), "{rel}: {:?}", log.warnings);
         }
     }
-    assert_eq!(n, 17);
+    assert_eq!(n, 20);
 }
 
 /// dom0's rangesets, verbatim from `shared/reference/qemu-xen-harness.md` (as Xen printed them).
@@ -212,6 +213,24 @@ fn patched_xen_tag_lines_are_read() {
     assert_eq!(t.value, (0x8f, 0x90));
     assert!(log.cited[&t.line].ends_with("read-only [dom0-ro-trampoline]"));
     assert!(log.patches.efi_rt.is_none());
+}
+
+#[test]
+fn debian_417_patched_tag_lines_are_read() {
+    // Real boots of Xen 4.17.5 built from Debian 12's source package with the 4.17 series
+    // (harness/build-xen-debian.sh): Debian's banner, the same tag lines; OVMF has both.
+    let bios = parse("qemu-xen-4.17-debian-patched/pv-q35-bios-ro-trampoline.log");
+    assert_eq!(
+        bios.patches.trampoline_ro.as_ref().map(|t| t.value),
+        Some((0x8f, 0x90))
+    );
+    assert!(bios.patches.efi_rt.is_none());
+    let uefi = parse("qemu-xen-4.17-debian-patched/pv-q35-uefi-ro-trampoline-efi-rt.log");
+    assert_eq!(
+        uefi.patches.trampoline_ro.as_ref().map(|t| t.value),
+        Some((0x9e, 0x9f))
+    );
+    assert!(uefi.patches.efi_rt.is_some());
 }
 
 #[test]
