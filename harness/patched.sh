@@ -23,7 +23,7 @@
 #   - `verify` agrees exactly (the model reads the tags); `audit` no longer reports
 #     DOM0_LOWMEM_TRAMPOLINE, and says why: read-only (and on OVMF
 #     DOM0_EFI_RUNTIME_WRITE); the levels before (the unpatched release's committed snapshot)
-#     and after are written to levels.txt;
+#     and after are written to rangesets.txt (its "levels:" line);
 #   - on OVMF, EFI variables are listed, and a new one is written and read back (SetVariable,
 #     GetVariable through Xen's runtime calls);
 #   - dom0 powered off cleanly.
