@@ -1,5 +1,7 @@
 #!/bin/bash
 # build-xen.sh RELEASE   (4.18 | 4.19 | 4.21 | 4.22 | master; master is experimental)
+#                        (4.17 with XEN_PATCHES=DIR: Debian 12's source package + the series,
+#                        built by build-xen-debian.sh into harness/work/xen-4.17-patched/)
 #
 # Builds the Xen hypervisor of RELEASE from the upstream source archive committed in
 # testdata/xen-src/ (see its PROVENANCE.md), with a distribution's configuration, and installs
@@ -37,6 +39,8 @@ SELF=$HARNESS_DIR/build-xen.sh
 JOBS=${XEN_BUILD_JOBS:-$(nproc)}
 case "$JOBS" in ''|0|*[!0-9]*) die "XEN_BUILD_JOBS must be a positive number, not '$JOBS'" ;; esac
 REL=${1:-}
+# Patched 4.17 comes from Debian's source package, not from an upstream archive.
+[ "$REL" != 4.17 ] || exec "$HARNESS_DIR/build-xen-debian.sh"
 
 # PROVENANCE.md's archive table: | release | tag | commit | archive | bytes | sha256 |
 rows() { awk -F' *[|] *' 'NF == 8 && length($7) == 64 && $7 ~ /^[0-9a-f]+$/' "$PROV"; }   # mawk: no {64}

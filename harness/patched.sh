@@ -1,16 +1,18 @@
 #!/bin/bash
 # patched.sh [NAME]   (XEN=4.22 (default) | 4.18 | 4.19 | 4.21 | master: a release build-xen.sh
-#                      builds from testdata/xen-src; FIRMWARE=seabios (default) | ovmf;
+#                      builds from testdata/xen-src; 4.17: Debian 12's source package, built
+#                      by build-xen-debian.sh; FIRMWARE=seabios (default) | ovmf;
 #                      XEN_OPTS=more Xen options, e.g. dom0-protect-s3=0; S3=1: suspend to
 #                      RAM and resume, on OVMF: SeaBIOS does not restore the ACPI PM I/O
 #                      block on resume, docs/known-issues/README.md)
 #
 # The Xen patches of `dom0scope harden --xen-patch`, built and booted. Writes the series for
-# XEN from the committed snapshot of that release (SNAPSHOT, default the x<rel>-* snapshot in
-# testdata/snapshots), requires that for 4.22 it is byte for byte the reference series in
-# docs/xen-patches/4.22/, builds Xen with it (build-xen.sh XEN_PATCHES=, cached by content),
-# boots it on q35 with a PV (or DOM0=pvh: PVH) dom0 whose /init is harness/patched-init.sh, and
-# checks on the host:
+# XEN from the committed snapshot of that release (SNAPSHOT, default the x<rel>-*uefi snapshot
+# in testdata/snapshots, else the first x<rel>-*: a UEFI one fires every rule a patch closes),
+# requires that for 4.22 it is byte for byte the reference series in docs/xen-patches/4.22/,
+# builds Xen with it (build-xen.sh XEN_PATCHES=, cached by content; for 4.17 each patch must
+# apply to Debian's tree at fuzz 0, else the build fails naming it), boots it on q35 with a PV
+# (or DOM0=pvh: PVH) dom0 whose /init is harness/patched-init.sh, and checks on the host:
 #   - Xen printed each patch's tag ([dom0-ro-trampoline] with the frames it made read-only,
 #     and on OVMF [dom0-protect-efi-rt] with the counts) and the running Xen is the patched build;
 #   - the read-only frames are the trampoline the model locates, they are still in dom0's I/O
@@ -22,8 +24,8 @@
 #     processor 1/1 eip <trampoline>" after dom0 was running, i.e. the trampoline still works;
 #   - `verify` agrees exactly (the model reads the tags); `audit` no longer reports
 #     DOM0_LOWMEM_TRAMPOLINE, and says why: read-only (and on OVMF
-#     DOM0_EFI_RUNTIME_WRITE), nor DOM0_S3_WAKING_VECTOR; the levels before (the unpatched release's committed snapshot)
-#     and after are written to levels.txt;
+#     DOM0_EFI_RUNTIME_WRITE), nor DOM0_S3_WAKING_VECTOR; the levels before (the unpatched
+#     release's committed snapshot) and after are written to rangesets.txt (its "levels:" line);
 #   - on OVMF, EFI variables are listed, and a new one is written and read back (SetVariable,
 #     GetVariable through Xen's runtime calls);
 #   - the S3 patch, PV dom0: Xen logged the PM1a control ports it denied ([dom0-protect-s3]), they are
@@ -44,29 +46,34 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 XEN=${XEN:-4.22} FIRMWARE=${FIRMWARE:-seabios} DOM0=${DOM0:-pv} TIMEOUT=${TIMEOUT:-400} S3=${S3:-0}
-built_xen "$XEN" || die "XEN=$XEN: patched.sh builds Xen from testdata/xen-src (4.18, 4.19, 4.21, 4.22, master)"
+built_xen "$XEN" || [ "$XEN" = 4.17 ] \
+  || die "XEN=$XEN: patched.sh builds Xen from testdata/xen-src (4.18, 4.19, 4.21, 4.22, master) or Debian 12's source (4.17)"
 case "$FIRMWARE" in
   seabios) FW=bios ;;
   ovmf) FW=uefi ;;
   *) die "FIRMWARE=seabios|ovmf" ;;
 esac
 # DOM0=pvh: a PVH dom0 with an emulated VT-d, booted as harness/enforce.sh boots one; probe
-# maps through XEN_DOMCTL_memory_mapping on itself (--pvh-self-map).
+# maps through XEN_DOMCTL_memory_mapping on itself (--pvh-self-map). On 4.17 with an emulated
+# AMD-Vi instead, as the matrix's x417-pvh-q35-amdvi-bios boots it.
 # XEN_OPTS: more Xen options (e.g. the patches' own dom0-protect-s3=0).
-XEN_ARGS="$DEFAULT_XEN_CMDLINE cpuinfo${XEN_OPTS:+ $XEN_OPTS}" MACHINE=q35 CPU=qemu64 EXTRA=() PROBE_ARGS=''
+XEN_ARGS="$DEFAULT_XEN_CMDLINE cpuinfo${XEN_OPTS:+ $XEN_OPTS}" MACHINE=q35 CPU=qemu64 EXTRA=() PROBE_ARGS='' IOMMU=''
 case "$DOM0" in
   pv) ;;
   pvh) XEN_ARGS="$XEN_ARGS dom0=pvh" MACHINE=q35,kernel-irqchip=split CPU=qemu64,+svm,+npt
-       EXTRA=(-device "intel-iommu,intremap=on") PROBE_ARGS=--pvh-self-map ;;
+       EXTRA=(-device "intel-iommu,intremap=on") PROBE_ARGS=--pvh-self-map
+       [ "$XEN" != 4.17 ] || MACHINE=q35 EXTRA=(-device "amd-iommu,intremap=on") IOMMU=-amdvi ;;
   *) die "DOM0=pv|pvh" ;;
 esac
-NAME=${1:-patched-x${XEN/./}-$DOM0-q35-$FW}
+NAME=${1:-patched-x${XEN/./}-$DOM0-q35$IOMMU-$FW}
 check_name "$NAME"
 PLAIN=$(xen_dir "$XEN")
 [ -f "$PLAIN/initrd.cpio.gz" ] || die "no initramfs for Xen $XEN: run harness/run.sh (or build-xen.sh, build-dom0scope.sh, build-initrd.sh $XEN)"
 [ -x "$DOM0SCOPE_BIN" ] || die "no static dom0scope at $DOM0SCOPE_BIN (run build-dom0scope.sh)"
 if [ -z "${SNAPSHOT:-}" ]; then
-  for SNAPSHOT in "$REPO_DIR/testdata/snapshots/x${XEN/./}-"*/; do break; done
+  for SNAPSHOT in "$REPO_DIR/testdata/snapshots/x${XEN/./}-"*uefi/ "$REPO_DIR/testdata/snapshots/x${XEN/./}-"*/; do
+    [ -d "$SNAPSHOT" ] && break
+  done
 fi
 [ -d "$SNAPSHOT" ] || die "no committed snapshot of Xen $XEN to write the series from (set SNAPSHOT=)"
 RUN=$HARNESS_WORK/runs/$NAME
@@ -86,6 +93,8 @@ fi
 XEN_PATCHES=$SERIES "$HARNESS_DIR/build-xen.sh" "$XEN" || die "build-xen.sh $XEN with the series failed"
 D=$(xen_dir "$XEN-patched")
 cp "$PLAIN/vmlinuz" "$D/vmlinuz"
+ORIGIN="$(xen_origin "$XEN"), patched by build-xen.sh XEN_PATCHES="
+[ "$XEN" != 4.17 ] || ORIGIN="$(sed -n 's/^provenance=//p' "$D/BUILD-INFO") (build-xen-debian.sh)"
 
 qemu_cmd "$MACHINE" "$CPU" 2 2048 com1 "$RUN"
 mkdir -p "$RUN/conf/etc" "$RUN/conf/usr/bin"
@@ -94,6 +103,9 @@ printf 'NAME=%q\nDATA_TTY=%q\nPROBE_ARGS=%q\nCOLLECT_ARGS=%q\nXEN_INFO=%q\nS3=%q
 install -m 0755 "$HARNESS_DIR/patched-init.sh" "$RUN/conf/init"
 install -D -m 0644 "$HARNESS_DIR/dom0-lib.sh" "$RUN/conf/usr/lib/harness/dom0-lib.sh"
 install -m 0755 "$DOM0SCOPE_BIN" "$RUN/conf/usr/bin/dom0scope"
+# The configuration this Xen was built with, where collect reads it (the initramfs holds the
+# unpatched release's: for 4.17 Debian's binary package, a later version).
+install -D -m 0644 "$D/xen-$XEN-amd64.config" "$RUN/conf/boot/xen-$XEN-amd64.config"
 initrd_with_conf "$PLAIN" "$RUN"
 # cpuinfo: Xen logs "Booting processor N/A eip E" for each CPU it starts (do_boot_cpu()).
 qemu_boot_xen "$FIRMWARE" "$D" "$RUN" "$XEN_ARGS" "$DEFAULT_DOM0_CMDLINE" "$RUN/initrd.cpio.gz"
@@ -117,7 +129,7 @@ s.sendall(b"system_wakeup\n"); time.sleep(1); s.close()' "$RUN/monitor.sock" && 
 fi
 {
   echo "# harness patched boot $NAME $(date -u +%FT%TZ)"
-  echo "# xen: $(xen_origin "$XEN"), patched by build-xen.sh XEN_PATCHES= (key $(sed -n "s/^key=//p" "$D/BUILD-INFO")) + $(cd "$SERIES" && echo *.patch)"
+  echo "# xen: $ORIGIN (key $(sed -n "s/^key=//p" "$D/BUILD-INFO")) + $(cd "$SERIES" && echo *.patch)"
   qemu_comment
 } > "$LOG"
 log "$NAME: patched Xen $XEN, $MACHINE, $FIRMWARE, $DOM0 dom0: collect, probe, CPU offline/online"
@@ -136,6 +148,16 @@ for s in $STEPS; do
   check "step $s exited 0 (got $(rc_of "$s"))" test "$(rc_of "$s")" = 0
 done
 BUILT=$(sed -n 's/^commit=//p' "$D/BUILD-INFO")
+if [ "$XEN" = 4.17 ]; then
+  # shellcheck disable=SC2317  # reached: check runs it as "$@"
+  applied() {   # every patch of the series is in the build's BUILD-INFO with its sha256
+    local f
+    for f in "$SERIES"/*.patch; do
+      grep -q -x "patch_${f##*/}=$(sha256sum < "$f" | cut -d' ' -f1)" "$D/BUILD-INFO" || return 1
+    done
+  }
+  check "every patch of the series ($(cd "$SERIES" && echo *.patch)) applied at fuzz 0 to $(sed -n 's/^source=//p' "$D/BUILD-INFO")" applied
+fi
 check "the running Xen is the build (hypfs changeset names ${BUILT:0:10})" has "$OUT/xen-info.out" "git:${BUILT:0:10}"
 
 # The trampoline: as the patched Xen says it made it read-only, as the model locates it, as

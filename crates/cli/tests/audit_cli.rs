@@ -318,14 +318,17 @@ fn a_revoked_trampoline_no_longer_fires_the_rule() {
 
 #[test]
 fn a_read_only_trampoline_closes_the_rule_and_a_writable_one_does_not() {
-    // Real boots of Xen 4.22.0 built with `harden --xen-patch`'s series (harness/patched.sh),
-    // PV and PVH dom0: the trampoline stays in dom0's I/O Memory, read-only (its
-    // `[dom0-ro-trampoline]` line).
+    // Real boots of Xen built with `harden --xen-patch`'s series (harness/patched.sh): 4.22.0
+    // from upstream source, and 4.17.5 from Debian 12's source package (Debian's banner and
+    // patch queue, Debian 12's 6.1 dom0), PV and PVH dom0: the trampoline stays in dom0's I/O
+    // Memory, read-only (its `[dom0-ro-trampoline]` line).
     for name in [
-        "pv-q35-bios-ro-trampoline.log",
-        "pvh-q35-bios-ro-trampoline.log",
+        "qemu-xen-4.22-patched/pv-q35-bios-ro-trampoline.log",
+        "qemu-xen-4.22-patched/pvh-q35-bios-ro-trampoline.log",
+        "qemu-xen-4.17-debian-patched/pv-q35-bios-ro-trampoline.log",
+        "qemu-xen-4.17-debian-patched/pvh-q35-amdvi-bios-ro-trampoline.log",
     ] {
-        let real = testdata(&format!("logs/qemu-xen-4.22-patched/{name}"));
+        let real = testdata(&format!("logs/{name}"));
         dom0scope()
             .args(["audit", "--details"])
             .arg(&real)
@@ -356,20 +359,29 @@ fn a_read_only_trampoline_closes_the_rule_and_a_writable_one_does_not() {
 
 #[test]
 fn read_only_efi_runtime_data_closes_the_write_rule_and_writable_data_does_not() {
-    // A real OVMF boot of Xen 4.22.0 built with `harden --xen-patch`'s series: runtime code
-    // denied (gone from dom0's I/O Memory), runtime data kept but read-only (its
-    // `[dom0-protect-efi-rt]` line), the trampoline read-only too.
-    let real = testdata("logs/qemu-xen-4.22-patched/pv-q35-uefi-ro-trampoline-efi-rt.log");
+    // Real OVMF boots of Xen 4.22.0 and of Debian 12's 4.17.5 built with `harden
+    // --xen-patch`'s series: runtime code denied (gone from dom0's I/O Memory), runtime data
+    // kept but read-only (its `[dom0-protect-efi-rt]` line), the trampoline read-only too.
+    for name in [
+        "qemu-xen-4.22-patched/pv-q35-uefi-ro-trampoline-efi-rt.log",
+        "qemu-xen-4.17-debian-patched/pv-q35-uefi-ro-trampoline-efi-rt.log",
+    ] {
+        efi_runtime_data_read_only(&testdata(&format!("logs/{name}")));
+    }
+}
+
+/// `audit` of a real patched OVMF boot's log, with and without the EFI patch's line.
+fn efi_runtime_data_read_only(real: &std::path::Path) {
     dom0scope()
         .arg("audit")
-        .arg(&real)
+        .arg(real)
         .assert()
         .code(1)
         .stdout(predicate::str::contains("CRITICAL DOM0_EFI_RUNTIME_WRITE").not())
         .stdout(predicate::str::contains("CRITICAL DOM0_LOWMEM_TRAMPOLINE").not());
     // The same rangesets without the EFI patch's line: the data frames are writable.
     let dir = tempfile::tempdir().unwrap();
-    let text = String::from_utf8_lossy(&std::fs::read(&real).unwrap()).into_owned();
+    let text = String::from_utf8_lossy(&std::fs::read(real).unwrap()).into_owned();
     let untagged: String = text
         .lines()
         .filter(|l| !l.contains("[dom0-protect-efi-rt]"))

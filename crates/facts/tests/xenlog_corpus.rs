@@ -22,6 +22,7 @@ fn every_corpus_log_parses_with_facts() {
     let mut n = 0;
     for dir in [
         "qemu-xen-4.17",
+        "qemu-xen-4.17-debian-patched",
         "qemu-xen-4.20",
         "xen-dmesg",
         "xen-debugkey-q",
@@ -45,7 +46,7 @@ fn every_corpus_log_parses_with_facts() {
             assert!(log.warnings.is_empty(), "{rel}: {:?}", log.warnings);
         }
     }
-    assert_eq!(n, 17);
+    assert_eq!(n, 20);
 }
 
 /// dom0's rangesets, verbatim from `shared/reference/qemu-xen-harness.md` (as Xen printed them).
@@ -235,6 +236,24 @@ fn s3_patch_lines_are_read() {
     // The two-patch series before 0003 has none of it.
     let older = parse("qemu-xen-4.22-patched/pv-q35-bios-ro-trampoline.log");
     assert!(older.patches.s3_ports.is_empty() && older.patches.s3_off.is_none());
+}
+
+#[test]
+fn debian_417_patched_tag_lines_are_read() {
+    // Real boots of Xen 4.17.5 built from Debian 12's source package with the 4.17 series
+    // (harness/build-xen-debian.sh): Debian's banner, the same tag lines; OVMF has both.
+    let bios = parse("qemu-xen-4.17-debian-patched/pv-q35-bios-ro-trampoline.log");
+    assert_eq!(
+        bios.patches.trampoline_ro.as_ref().map(|t| t.value),
+        Some((0x8f, 0x90))
+    );
+    assert!(bios.patches.efi_rt.is_none());
+    let uefi = parse("qemu-xen-4.17-debian-patched/pv-q35-uefi-ro-trampoline-efi-rt.log");
+    assert_eq!(
+        uefi.patches.trampoline_ro.as_ref().map(|t| t.value),
+        Some((0x9e, 0x9f))
+    );
+    assert!(uefi.patches.efi_rt.is_some());
 }
 
 #[test]
