@@ -5,11 +5,14 @@
 #   2. dom0scope probe --mfn TRAMPOLINE --expect granted: the frames the patched Xen says it
 #      made read-only (its "[dom0-ro-trampoline]" line in the ring) still map for reading
 #      (probe maps DOMID_IO read-only: it does not try a write)
-#   2b. dom0scope probe --port PM1A_CNT --expect refused: the PM1a control ports the patched
-#      Xen says it denied ("[dom0-protect-s3]") read as Xen answers a denied port (0xff);
+#   2b. dom0scope probe --port PM1A_CNT: the PM1a control ports the patched Xen says it denied
+#      to a PV dom0 ("[dom0-protect-s3]") read as Xen answers a denied port (0xff, --expect
+#      refused); a PVH dom0's, trapped, still read (--expect granted);
 #      the control: the PM1a event block next to them (status, no read side effect) still reads
 #   3. CPU 1 offline and online again through XENPF_cpu_offline/XENPF_cpu_online (Linux's
 #      xen_cpu sysfs): Xen brings the CPU up through the trampoline dom0 can no longer write
+#   3a. on UEFI: probe --mfn EFI-RUNTIME-CODE --expect refused (the ranges of Xen's EFI
+#      memory map that patch 0002 denied)
 #   3b. with S3=1: suspend to RAM and resume (the host wakes QEMU)
 #   4. on UEFI: a new EFI variable written through efivarfs (SetVariable: Xen runs the runtime
 #      code the EFI patch denies dom0) and read back (GetVariable); it stays in the run's
@@ -28,7 +31,7 @@
 . /usr/lib/harness/dom0-lib.sh
 dom0_early no-securityfs
 
-NAME=patched DATA_TTY=/dev/ttyS1 PROBE_ARGS='' COLLECT_ARGS='' XEN_INFO='xl info' S3=0
+NAME=patched DATA_TTY=/dev/ttyS1 PROBE_ARGS='' COLLECT_ARGS='' XEN_INFO='xl info' S3=0 WRITE_TEST=1
 dom0_settings
 
 say "dom0 /init started: $NAME (patched Xen), Xen $XEN, kernel $(uname -r), uptime=$(uptime_s)"
@@ -43,16 +46,18 @@ TR=$(sed -n 's/.*d0: AP trampoline \([0-9a-f]*\)-\([0-9a-f]*\) read-only \[dom0-
 echo "$TR" > "$O/trampoline.txt"
 # shellcheck disable=SC2086
 step probe dom0scope probe --mfn "${TR:-none}" $PROBE_ARGS --expect granted
-PM1=$(sed -n 's/.*d0: PM1a control ports \([0-9a-f]*\)-\([0-9a-f]*\) denied \[dom0-protect-s3\].*/0x\1-0x\2/p' \
+# PM1a control: "denied" to a PV dom0 (reads give 0xff), "trapped" for a PVH dom0 (reads pass).
+PM1=$(sed -n 's/.*d0: PM1a control ports \([0-9a-f]*\)-\([0-9a-f]*\) \(denied\|trapped\) \[dom0-protect-s3\].*/0x\1-0x\2 \3/p' \
   "$O/snap/xen/dmesg.txt" | head -n 1)
 echo "$PM1" > "$O/pm1.txt"
-if [ -n "$PM1" ]; then   # a PVH dom0 keeps the ports ("[dom0-protect-s3=pvh]")
-  EVT=$(sed -n 's/.*ACPI: SLEEP INFO: .*pm1x_evt\[1:\([0-9a-f]*\),.*/0x\1/p' "$O/snap/xen/dmesg.txt" | head -n 1)
-  # shellcheck disable=SC2086
-  step probe-s3 dom0scope probe --port "$PM1" $PROBE_ARGS --expect refused
-  # shellcheck disable=SC2086
-  step probe-s3-control dom0scope probe --port "${EVT:-none}" $PROBE_ARGS --expect granted
-fi
+EXPECT=refused
+case "$PM1" in *trapped) EXPECT=granted ;; esac
+PM1=${PM1%% *}
+EVT=$(sed -n 's/.*ACPI: SLEEP INFO: .*pm1x_evt\[1:\([0-9a-f]*\),.*/0x\1/p' "$O/snap/xen/dmesg.txt" | head -n 1)
+# shellcheck disable=SC2086
+step probe-s3 dom0scope probe --port "${PM1:-none}" $PROBE_ARGS --expect "$EXPECT"
+# shellcheck disable=SC2086
+step probe-s3-control dom0scope probe --port "${EVT:-none}" $PROBE_ARGS --expect granted
 P=/sys/devices/system/xen_cpu/xen_cpu1/online
 step cpu-offline sh -c "echo 0 > $P && cat $P"
 sleep 1
@@ -65,6 +70,15 @@ if [ "$S3" = 1 ]; then
   # shellcheck disable=SC2086
   [ -n "${EVT:-}" ] && step s3-pm-io dom0scope probe --port "$EVT" $PROBE_ARGS --expect granted
 fi
+if grep -q 'EFI runtime code denied' "$O/snap/xen/dmesg.txt"; then
+  # The EFI runtime code ranges of Xen's EFI memory map (type=5), as machine frames: patch
+  # 0002 denied them, so even a read-only mapping must be refused.
+  RTC=$(sed -n 's/.* \([0-9a-f]*\)-\([0-9a-f]*\) type=5 .*/\1 \2/p' "$O/snap/xen/dmesg.txt" \
+    | while read -r a z; do printf -- '--mfn 0x%x-0x%x ' $((0x$a >> 12)) $((0x$z >> 12)); done)
+  echo "$RTC" > "$O/efi-rt-code.txt"
+  # shellcheck disable=SC2086
+  step probe-efi-rt-code dom0scope probe ${RTC:---mfn none} $PROBE_ARGS --expect refused
+fi
 if [ -d /sys/firmware/efi/efivars ]; then
   V=/sys/firmware/efi/efivars/Dom0scopePatchedTest-5d0e0b5c-1b7a-4c1e-9a57-d0d05c0e0001
   # 4 bytes of attributes (NV|BS|RT) then one data byte, 0x5a
@@ -73,7 +87,9 @@ fi
 # shellcheck disable=SC2086
 step xen-info $XEN_INFO
 
-# 6. The write test: read-only frames, then the positive control.
+# 6. The write test: read-only frames, then the positive control (WRITE_TEST=0: not run;
+#    patched.sh says why).
+[ "$WRITE_TEST" = 1 ] || { dom0_send OUTPUT /tmp/out "$NAME"; dom0_power_off; }
 # shellcheck disable=SC2086
 step write-ro dom0scope probe --mfn "${TR:-none}" $PROBE_ARGS --write-test --expect read-only
 if [ -r /sys/firmware/efi/config_table ]; then

@@ -98,8 +98,12 @@ ORIGIN="$(xen_origin "$XEN"), patched by build-xen.sh XEN_PATCHES="
 
 qemu_cmd "$MACHINE" "$CPU" 2 2048 com1 "$RUN"
 mkdir -p "$RUN/conf/etc" "$RUN/conf/usr/bin"
-printf 'NAME=%q\nDATA_TTY=%q\nPROBE_ARGS=%q\nCOLLECT_ARGS=%q\nXEN_INFO=%q\nS3=%q\n' "$NAME" "$DATA_TTY" "$PROBE_ARGS" "--xen-access privcmd" \
-  "xenhypfs cat /buildinfo/changeset" "$S3" > "$RUN/conf/etc/harness.conf"
+# Xen 4.17 crashes a PVH hardware domain whose store hits an mmio_ro_ranges frame (measured:
+# docs/known-issues/README.md), so the write test, which makes one on purpose, is not run there.
+WRITE_TEST=1
+[ "$XEN:$DOM0" != 4.17:pvh ] || WRITE_TEST=0
+printf 'NAME=%q\nDATA_TTY=%q\nPROBE_ARGS=%q\nCOLLECT_ARGS=%q\nXEN_INFO=%q\nS3=%q\nWRITE_TEST=%q\n' "$NAME" "$DATA_TTY" "$PROBE_ARGS" "--xen-access privcmd" \
+  "xenhypfs cat /buildinfo/changeset" "$S3" "$WRITE_TEST" > "$RUN/conf/etc/harness.conf"
 install -m 0755 "$HARNESS_DIR/patched-init.sh" "$RUN/conf/init"
 install -D -m 0644 "$HARNESS_DIR/dom0-lib.sh" "$RUN/conf/usr/lib/harness/dom0-lib.sh"
 install -m 0755 "$DOM0SCOPE_BIN" "$RUN/conf/usr/bin/dom0scope"
@@ -142,7 +146,7 @@ receive_tarball "$RUN" "$NAME" "$RUN/out.tgz" "$OUT"
 check "output came back intact over the data UART" test -d "$OUT"
 rc_of() { sed -n "s/^$1 rc=//p" "$OUT/steps.txt" 2>/dev/null; }
 STEPS="collect probe cpu-offline cpu-online xen-info"
-[ "$DOM0" = pv ] && STEPS="$STEPS probe-s3 probe-s3-control"
+STEPS="$STEPS probe-s3 probe-s3-control"
 [ "$S3" = 1 ] && STEPS="$STEPS s3 s3-pm-io"
 for s in $STEPS; do
   check "step $s exited 0 (got $(rc_of "$s"))" test "$(rc_of "$s")" = 0
@@ -187,27 +191,33 @@ check "CPU 1 came back through the trampoline after dom0 started (Xen: 'Booting 
 check "dom0 sees CPU 1 online again" bash -c "grep -q '^1\$' '$OUT/cpu-online.out'"
 # S3, PV dom0: the PM1 control ports Xen says it denied are gone from dom0's I/O Ports and read as a
 # denied port does, while the PM1 event block beside them still reads.
+# A PV dom0 loses them ("denied"); a PVH dom0's trap to Xen ("trapped"), which passes reads
+# and writes on but zeroes the FACS waking vectors before a write that sets SLP_EN.
+HOW=denied; [ "$DOM0" = pv ] || HOW=trapped
+S3TAG=$(grep -a -o "d0: PM1a control ports [0-9a-f]*-[0-9a-f]* $HOW \\[dom0-protect-s3\\]" "$LOG" | head -n 1)
+check "Xen logged the S3 patch: '$S3TAG'" test -n "$S3TAG"
+P1=$(awk '{print $5}' <<< "$S3TAG" | cut -d- -f1) P2=$(awk '{print $5}' <<< "$S3TAG" | cut -d- -f2)
+P1=${P1:-0} P2=${P2:-0}
+PORTS=$(grep -a 'I/O Ports  *{' "$OUT/snap/xen/dmesg.txt" 2>/dev/null | tail -n 1 | sed 's/.*I\/O Ports *//')
+echo "I/O Ports $PORTS" >> "$RUN/rangesets.txt"
+check "dom0's I/O Ports no longer hold PM1a control 0x$P1-0x$P2" bash -c "test -n '$PORTS' && ! { $(declare -f holds); holds '$PORTS' '$P1' '$P1' || holds '$PORTS' '$P2' '$P2'; }"
 if [ "$DOM0" = pv ]; then
-  S3TAG=$(grep -a -o 'd0: PM1a control ports [0-9a-f]*-[0-9a-f]* denied \[dom0-protect-s3\]' "$LOG" | head -n 1)
-  check "Xen logged the S3 patch: '$S3TAG'" test -n "$S3TAG"
-  P1=$(awk '{print $5}' <<< "$S3TAG" | cut -d- -f1) P2=$(awk '{print $5}' <<< "$S3TAG" | cut -d- -f2)
-  P1=${P1:-0} P2=${P2:-0}
-  PORTS=$(grep -a 'I/O Ports  *{' "$OUT/snap/xen/dmesg.txt" 2>/dev/null | tail -n 1 | sed 's/.*I\/O Ports *//')
-  echo "I/O Ports $PORTS" >> "$RUN/rangesets.txt"
-  check "dom0's I/O Ports no longer hold PM1a control 0x$P1-0x$P2" bash -c "test -n '$PORTS' && ! { $(declare -f holds); holds '$PORTS' '$P1' '$P1' || holds '$PORTS' '$P2' '$P2'; }"
   check "probe: PM1a control 0x$P1-0x$P2 reads as a denied port (0xff)" has "$OUT/probe-s3.out" "READS 0xff  ioport 0x$P1-0x$P2"
-  check "probe, the control: the PM1a event block next to them still reads ($(grep -a -o 'GRANTED *ioport [^ ]*' "$OUT/probe-s3-control.out" 2>/dev/null))" \
-    has "$OUT/probe-s3-control.out" "GRANTED     ioport"
 else
-  check "Xen logged that the PVH dom0 keeps its sleep ports ([dom0-protect-s3=pvh])" \
-    has "$LOG" 'd0: ACPI sleep control left to the PVH hardware domain \[dom0-protect-s3=pvh\]'
+  check "probe: PM1a control 0x$P1-0x$P2 still reads through Xen's trap (not 0xff)" has "$OUT/probe-s3.out" "GRANTED     ioport 0x$P1-0x$P2"
+  check "power-off went through the trap: Xen zeroed the FACS waking vectors before SLP_EN" \
+    grep -a -q -E "d0: SLP_EN written to port ($P1|$P2): FACS waking vectors zeroed \\[dom0-protect-s3\\]" "$LOG"
 fi
+check "probe, the control: the PM1a event block next to them still reads ($(grep -a -o 'GRANTED *ioport [^ ]*' "$OUT/probe-s3-control.out" 2>/dev/null))" \
+  has "$OUT/probe-s3-control.out" "GRANTED     ioport"
 if [ "$S3" = 1 ]; then
   check "S3: Xen entered S3 for dom0 and the harness woke QEMU" bash -c "grep -a -q 'Entering ACPI S3 state' '$LOG' && test -s '$RUN/wakeup.txt'"
   check "S3: Xen resumed ('Finishing wakeup from ACPI S3 state')" has "$LOG" 'Finishing wakeup from ACPI S3 state'
   check "S3: dom0 resumed (step s3 printed 'resumed')" has "$OUT/s3.out" resumed
 fi
 if [ "$FIRMWARE" = ovmf ]; then
+  check "probe: every EFI runtime code range is refused to dom0 ($(cat "$OUT/efi-rt-code.txt" 2>/dev/null))" bash -c \
+    "test '$(rc_of probe-efi-rt-code)' = 0 && grep -a -q '^ *REFUSED' '$OUT/probe-efi-rt-code.out' && ! grep -a -q '^ *GRANTED' '$OUT/probe-efi-rt-code.out'"
   check "Xen logged the EFI runtime patch" grep -a -q -E 'd0: EFI runtime code denied \([1-9][0-9]* ranges\), data read-only \([0-9]+ ranges\) \[dom0-protect-efi-rt\]' "$LOG"
   nvars() { grep -c . "$OUT/snap/efi/efivars-list.txt" 2>/dev/null || echo 0; }
   check "EFI variables still read through Xen's runtime calls (efivarfs lists $(nvars))" test "$(nvars)" -gt 0
@@ -222,11 +232,7 @@ check "verify: the model (reading the patches' tags) agrees exactly (exit 0, got
 "$DOM0SCOPE_BIN" audit "$SNAPSHOT" > "$RUN/audit-unpatched.txt" 2>&1
 check "audit: DOM0_LOWMEM_TRAMPOLINE closed" bash -c "test -s '$RUN/audit.txt' && ! grep -a -q -E '^ *CRITICAL +DOM0_LOWMEM_TRAMPOLINE\\b' '$RUN/audit.txt'"
 check "audit: DOM0_LOWMEM_TRAMPOLINE open on the unpatched snapshot" grep -a -q -E '^ *CRITICAL +DOM0_LOWMEM_TRAMPOLINE\b' "$RUN/audit-unpatched.txt"
-if [ "$DOM0" = pv ]; then
-  check "audit: DOM0_S3_WAKING_VECTOR closed" bash -c "test -s '$RUN/audit.txt' && ! grep -a -q -E '^ *HIGH +DOM0_S3_WAKING_VECTOR\\b' '$RUN/audit.txt'"
-else
-  check "audit: DOM0_S3_WAKING_VECTOR still open for the PVH dom0 (it keeps the ports)" grep -a -q -E '^ *HIGH +DOM0_S3_WAKING_VECTOR\b' "$RUN/audit.txt"
-fi
+check "audit: DOM0_S3_WAKING_VECTOR closed" bash -c "test -s '$RUN/audit.txt' && ! grep -a -q -E '^ *HIGH +DOM0_S3_WAKING_VECTOR\\b' '$RUN/audit.txt'"
 check "audit: DOM0_S3_WAKING_VECTOR open on the unpatched snapshot" grep -a -q -E '^ *HIGH +DOM0_S3_WAKING_VECTOR\b' "$RUN/audit-unpatched.txt"
 if [ "$FIRMWARE" = ovmf ]; then
   check "audit: DOM0_EFI_RUNTIME_WRITE closed" bash -c "! grep -a -q -E '^ *CRITICAL +DOM0_EFI_RUNTIME_WRITE\\b' '$RUN/audit.txt'"
@@ -237,6 +243,9 @@ check "dom0 powered off cleanly after DONE (qemu exited by itself: $END)" test "
 
 # The write test: a write by dom0 to the read-only frames does not reach memory; the positive
 # control, in the same boot, shows that a write that lands is seen.
+if [ "$WRITE_TEST" = 0 ]; then
+  echo "NOT RUN the write test: Xen $XEN crashes a $DOM0 hardware domain whose store hits a read-only frame (docs/known-issues/README.md); nothing here says a write is refused" >> "$CHECKS"
+else
 check "step write-ro exited 0 (got $(rc_of write-ro))" test "$(rc_of write-ro)" = 0
 check "write test: dom0's write to the trampoline 0x$T1-0x$T2 did not reach memory (read-only)" \
   grep -a -q -F "write test: write did not reach memory (read-only)" "$OUT/write-ro.out"
@@ -259,6 +268,7 @@ case "$CONTROL" in
   *)
     check "positive control IMPOSSIBLE in this configuration (${CONTROL:-no control.txt}): a read-only result is not backed by a write seen to land" false ;;
 esac
+fi
 
 cat "$RUN/rangesets.txt" >&2
 sed 's/^/    /' "$CHECKS" >&2

@@ -33,7 +33,8 @@ EFI_H = "xen/include/xen/efi.h"
 STUB = "xen/arch/x86/efi/stub.c"
 EFI_BOOT = "xen/arch/x86/efi/efi-boot.h"
 POWER = "xen/arch/x86/acpi/power.c"
-FILES = (DOM0, EFI_H, STUB, EFI_BOOT, POWER)
+ACPI_H = "xen/arch/x86/include/asm/acpi.h"
+FILES = (DOM0, EFI_H, STUB, EFI_BOOT, POWER, ACPI_H)
 
 
 def before(s, anchor, text, last=False):
@@ -158,7 +159,8 @@ def protect_s3(files, rel):
  * itself, and the firmware then resumes at whatever waking vector it wrote
  * into the FACS, before Xen runs.  Deny them: sleep then goes only through
  * XENPF_enter_acpi_sleep, where Xen writes the vector itself.
- * A PVH hardware domain keeps them: its kernel powers off by writing them.
+ * A PVH hardware domain powers off by writing them itself, so for it they
+ * trap instead (hwdom_trap_sleep_reg()).
  * "dom0-protect-s3=0" leaves them to the hardware domain, as before.
  * The FACS itself stays writable: the ACPI global lock lives there.
  */
@@ -166,6 +168,7 @@ static bool __initdata opt_dom0_protect_s3 = true;
 boolean_param("dom0-protect-s3", opt_dom0_protect_s3);
 
 static int __init hwdom_deny_sleep_reg(struct domain *d, const char *name,
+                                       unsigned int slp_en,
                                        const struct acpi_generic_address *reg)
 {
     unsigned long first = reg->address;
@@ -173,6 +176,17 @@ static int __init hwdom_deny_sleep_reg(struct domain *d, const char *name,
 
     if ( reg->space_id != ACPI_ADR_SPACE_SYSTEM_IO || !first )
         return 0;
+
+#ifdef CONFIG_HVM
+    if ( is_hvm_domain(d) )
+    {
+        hwdom_trap_sleep_reg(d, first, last - first + 1, slp_en);
+        printk(XENLOG_INFO "%pd: %s ports %lx-%lx trapped [dom0-protect-s3]\\n",
+               d, name, first, last);
+
+        return ioports_deny_access(d, first, last);
+    }
+#endif
 
     printk(XENLOG_INFO "%pd: %s ports %lx-%lx denied [dom0-protect-s3]\\n",
            d, name, first, last);
@@ -192,17 +206,10 @@ static int __init hwdom_protect_s3(struct domain *d)
         return 0;
     }
 
-    if ( !is_pv_domain(d) )
-    {
-        printk(XENLOG_WARNING
-               "%pd: ACPI sleep control left to the PVH hardware domain [dom0-protect-s3=pvh]\\n",
-               d);
-        return 0;
-    }
-
-    rc |= hwdom_deny_sleep_reg(d, "PM1a control", &acpi_sinfo.pm1a_cnt_blk);
-    rc |= hwdom_deny_sleep_reg(d, "PM1b control", &acpi_sinfo.pm1b_cnt_blk);
-    rc |= hwdom_deny_sleep_reg(d, "sleep control", &acpi_sinfo.sleep_control);
+    /* SLP_EN: bit 13 of PM1 control, bit 5 of the sleep control register. */
+    rc |= hwdom_deny_sleep_reg(d, "PM1a control", 13, &acpi_sinfo.pm1a_cnt_blk);
+    rc |= hwdom_deny_sleep_reg(d, "PM1b control", 13, &acpi_sinfo.pm1b_cnt_blk);
+    rc |= hwdom_deny_sleep_reg(d, "sleep control", 5, &acpi_sinfo.sleep_control);
 
     return rc;
 }
@@ -213,6 +220,9 @@ static int __init hwdom_protect_s3(struct domain *d)
     rc |= hwdom_protect_s3(d);
 
 """)
+    h = after(files[ACPI_H], "extern int acpi_enter_state(u32 state);\n",
+              "void hwdom_trap_sleep_reg(struct domain *d, unsigned int port,\n"
+              "                          unsigned int size, unsigned int slp_en);\n")
     p = before(files[POWER], "    clear_fixmap(FIX_ACPI_END);\n", """\
     /*
      * Firmware resumes at a non-zero X_Firmware_Waking_Vector (ACPI 2.0+
@@ -230,7 +240,99 @@ static int __init hwdom_protect_s3(struct domain *d)
     }
 
 """)
-    return {DOM0: d, POWER: p}
+    p = before(p, "static void acpi_sleep_post(u32 state) {}\n", """\
+#ifdef CONFIG_HVM
+/*
+ * The ACPI sleep control registers of a PVH hardware domain trap here
+ * (dom0_setup_permissions() denies them): reads and writes go through to the
+ * chipset, but a write that sets SLP_EN first zeroes both FACS waking
+ * vectors, so that firmware cannot resume into code the hardware domain
+ * planted there.
+ */
+static struct {
+    unsigned int port, size, slp_en;
+} hwdom_sleep_regs[3];
+
+static void hwdom_zero_waking_vectors(void)
+{
+    struct acpi_table_facs *facs;
+
+    if ( !acpi_sinfo.wakeup_vector )
+        return;
+
+    facs = acpi_os_map_memory(acpi_sinfo.wakeup_vector -
+                              offsetof(struct acpi_table_facs,
+                                       firmware_waking_vector),
+                              sizeof(*facs));
+    if ( !facs )
+        return;
+
+    facs->firmware_waking_vector = 0;
+    if ( facs->length >= offsetof(struct acpi_table_facs, version) )
+        facs->xfirmware_waking_vector = 0;
+
+    acpi_os_unmap_memory(facs, sizeof(*facs));
+}
+
+static int cf_check hwdom_sleep_reg_io(
+    int dir, unsigned int port, unsigned int bytes, uint32_t *val)
+{
+    unsigned int i;
+
+    if ( dir == IOREQ_READ )
+    {
+        *val = bytes == 1 ? inb(port) : bytes == 2 ? inw(port) : inl(port);
+        return X86EMUL_OKAY;
+    }
+
+    for ( i = 0; i < ARRAY_SIZE(hwdom_sleep_regs); i++ )
+    {
+        unsigned int base = hwdom_sleep_regs[i].port;
+        unsigned int bit = hwdom_sleep_regs[i].slp_en;
+
+        if ( !base || port < base ||
+             port >= base + hwdom_sleep_regs[i].size ||
+             bit < (port - base) * 8 || bit >= (port - base + bytes) * 8 ||
+             !(*val & (1U << (bit - (port - base) * 8))) )
+            continue;
+
+        printk(XENLOG_WARNING
+               "%pd: SLP_EN written to port %x: FACS waking vectors zeroed [dom0-protect-s3]\\n",
+               current->domain, port);
+        hwdom_zero_waking_vectors();
+    }
+
+    if ( bytes == 1 )
+        outb(*val, port);
+    else if ( bytes == 2 )
+        outw(*val, port);
+    else
+        outl(*val, port);
+
+    return X86EMUL_OKAY;
+}
+
+void __init hwdom_trap_sleep_reg(struct domain *d, unsigned int port,
+                                 unsigned int size, unsigned int slp_en)
+{
+    unsigned int i;
+
+    for ( i = 0; i < ARRAY_SIZE(hwdom_sleep_regs); i++ )
+        if ( !hwdom_sleep_regs[i].port )
+            break;
+    if ( i == ARRAY_SIZE(hwdom_sleep_regs) )
+        return;
+
+    hwdom_sleep_regs[i].port = port;
+    hwdom_sleep_regs[i].size = size;
+    hwdom_sleep_regs[i].slp_en = slp_en;
+    register_portio_handler(d, port, size, hwdom_sleep_reg_io);
+}
+#endif /* CONFIG_HVM */
+
+""")
+    p = after(p, "#include <asm/acpi.h>\n", "#include <asm/hvm/emulate.h>\n#include <asm/hvm/io.h>\n")
+    return {DOM0: d, POWER: p, ACPI_H: h}
 
 
 PATCHES = [("0001-dom0-ro-trampoline", trampoline), ("0002-dom0-protect-efi-rt", efi_runtime),

@@ -410,6 +410,9 @@ pub struct XenPatches {
     /// `[dom0-protect-s3]`: the ACPI sleep control port blocks Xen denied to dom0 (PM1a/PM1b
     /// control, sleep control), each with its name, first and last port.
     pub s3_ports: Vec<Located<SleepPorts>>,
+    /// `[dom0-protect-s3]` at run time: the lines saying Xen's filter zeroed the FACS waking
+    /// vectors before a PVH dom0's SLP_EN write.
+    pub s3_vectors_zeroed: Vec<u32>,
     /// `[dom0-protect-s3=0]` (turned off) or `[dom0-protect-s3=pvh]` (a PVH dom0 keeps the
     /// ports): the patch is built in, no port was denied. The line number.
     pub s3_off: Option<u32>,
@@ -424,6 +427,9 @@ pub struct SleepPorts {
     pub first: u64,
     /// Last port.
     pub last: u64,
+    /// `trapped` (a PVH dom0: denied in the rangeset, its accesses go through Xen, which zeroes
+    /// the FACS waking vectors before passing on SLP_EN) rather than `denied` (a PV dom0).
+    pub trapped: bool,
 }
 
 impl XenPatches {
@@ -433,6 +439,7 @@ impl XenPatches {
             && self.efi_rt.is_none()
             && self.s3_ports.is_empty()
             && self.s3_off.is_none()
+            && self.s3_vectors_zeroed.is_empty()
     }
 }
 

@@ -5,7 +5,10 @@
 //! - `d0: AP trampoline 8f-90 read-only [dom0-ro-trampoline]`
 //! - `d0: EFI runtime code denied (2 ranges), data read-only (5 ranges) [dom0-protect-efi-rt]`
 //! - `d0: EFI runtime services left mappable [dom0-protect-efi-rt=0]`
-//! - `d0: PM1a control ports 604-605 denied [dom0-protect-s3]` (one line per block)
+//! - `d0: PM1a control ports 604-605 denied [dom0-protect-s3]` (one line per block; a PVH
+//!   dom0's are `trapped`: denied, with Xen's filter in front of them)
+//! - `d0: SLP_EN written to port 605: FACS waking vectors zeroed [dom0-protect-s3]` (at run
+//!   time, when that filter saw a PVH dom0 put the host to sleep or power it off)
 //! - `d0: ACPI sleep control left to the hardware domain [dom0-protect-s3=0]`, or
 //!   `… left to the PVH hardware domain [dom0-protect-s3=pvh]` (a PVH dom0 keeps the ports)
 
@@ -38,7 +41,21 @@ pub(crate) fn line(b: &mut Builder, l: &XenLine<'_>) -> bool {
         }
         return true;
     }
-    if let Some(r) = rest.strip_suffix(" denied [dom0-protect-s3]") {
+    if rest.starts_with("SLP_EN written to port ")
+        && rest.ends_with(": FACS waking vectors zeroed [dom0-protect-s3]")
+    {
+        let line = b.cite(l);
+        b.log.patches.s3_vectors_zeroed.push(line);
+        return true;
+    }
+    let s3 = rest
+        .strip_suffix(" denied [dom0-protect-s3]")
+        .map(|r| (r, false))
+        .or_else(|| {
+            rest.strip_suffix(" trapped [dom0-protect-s3]")
+                .map(|r| (r, true))
+        });
+    if let Some((r, trapped)) = s3 {
         let block = r.split_once(" ports ").and_then(|(name, r)| {
             let (a, z) = r.split_once('-')?;
             let (first, last) = (hex(a)?, hex(z)?);
@@ -46,6 +63,7 @@ pub(crate) fn line(b: &mut Builder, l: &XenLine<'_>) -> bool {
                 name: name.to_owned(),
                 first,
                 last,
+                trapped,
             })
         });
         match block {

@@ -207,18 +207,6 @@ pub fn series(analysis: &Analysis, snapshot: &str) -> Result<Series, XenPatchErr
         .filter(|t| !chosen.iter().any(|(c, _)| c.name == t.name))
         .map(|t| t.closes.to_owned())
         .collect();
-    if mode == "PVH"
-        && chosen
-            .iter()
-            .any(|(t, _)| t.closes == "DOM0_S3_WAKING_VECTOR")
-    {
-        notes.push(
-            "this dom0 is PVH: 0003 leaves it the PM1 control ports (a Linux PVH dom0 powers off \
-             through them; measured), so only its clearing of the 64-bit waking vector applies \
-             and DOM0_S3_WAKING_VECTOR stays open"
-                .into(),
-        );
-    }
     let total = chosen.len();
     let patches = chosen
         .into_iter()
