@@ -229,6 +229,17 @@ fn s3_patch_lines_are_read() {
     assert_eq!(ports, [("PM1a control", 0x604, 0x605)]);
     assert!(pv.cited[&pv.patches.s3_ports[0].line].ends_with("denied [dom0-protect-s3]"));
     assert!(pv.patches.s3_off.is_none());
+    assert!(!pv.patches.s3_ports[0].value.trapped);
+    // A PVH dom0's ports trap; at power-off Xen's filter zeroed the vectors before SLP_EN.
+    let trap = parse("qemu-xen-4.22-patched/pvh-q35-bios-s3-trap.log");
+    assert_eq!(trap.patches.s3_ports.len(), 1);
+    assert!(trap.patches.s3_ports[0].value.trapped);
+    assert_eq!(trap.patches.s3_vectors_zeroed.len(), 1);
+    assert!(
+        trap.cited[&trap.patches.s3_vectors_zeroed[0]]
+            .contains("SLP_EN written to port 604: FACS waking vectors zeroed")
+    );
+    // The first version left a PVH dom0 its ports, and said so.
     let pvh = parse("qemu-xen-4.22-patched/pvh-q35-bios-s3-pvh.log");
     assert!(pvh.patches.s3_ports.is_empty());
     let line = pvh.patches.s3_off.expect("the PVH line is read");
