@@ -160,18 +160,7 @@ else
   log "$WHO: built in $SECS s (wall, $JOBS jobs); xen.efi: $([ $EFI = yes ] && echo built || echo 'not built (the linker cannot produce PE)')"
 fi
 
-# install
-if [ -f "$D/BUILD-INFO" ] && cmp -s "$D/BUILD-INFO" "$OUT/BUILD-INFO"; then
-  log "$WHO: ${D#"$REPO_DIR"/} is up to date"
-else
-  mkdir -p "$D"
-  rm -f "$D/BUILD-INFO" "$D/xen.efi"
-  for f in xen xen.gz xen.efi "xen-$REL-amd64.config" VERSIONS build.log; do
-    if [ -f "$OUT/$f" ]; then cp "$OUT/$f" "$D/$f.tmp"; mv "$D/$f.tmp" "$D/$f"; fi
-  done
-  cp "$OUT/BUILD-INFO" "$D/BUILD-INFO"
-  log "$WHO: installed in ${D#"$REPO_DIR"/}"
-fi
+install_xen_build "$OUT" "$D" "$WHO" "$REL"
 log "$WHO: patched with ${PATCHES[*]##*/}"
 # The configuration olddefconfig produced, against the one Debian's binary package ships
 # (fetch.sh 4.17's, a later version): a difference is reported, not fatal.
@@ -180,4 +169,4 @@ if [ -f "$bin_cfg" ] && ! cmp -s "$bin_cfg" "$OUT/xen-$REL-amd64.config"; then
   log "note: the configuration differs from Debian's binary package's /boot/xen-4.17-amd64.config ($(pkg_version "$(xen_dir 4.17)" xen-hypervisor-4.17-amd64)):"
   diff "$bin_cfg" "$OUT/xen-$REL-amd64.config" | grep '^[<>]' | sed 's/^/    /' >&2 || true
 fi
-log "$WHO ($PROVENANCE): xen $(awk -F= '$1 == "sha256_xen" {print substr($2, 1, 16)}' "$D/BUILD-INFO")…, xen.efi: $(awk -F= '$1 == "xen_efi" {print $2}' "$D/BUILD-INFO"), build $(awk -F= '$1 == "build_seconds" {print $2}' "$D/BUILD-INFO") s"
+xen_build_summary "$WHO ($PROVENANCE)" "$D"

@@ -132,6 +132,30 @@ initrd_with_conf() {
   cat "$1/initrd.cpio.gz" "$2/conf.cpio.gz" > "$2/initrd.cpio.gz"
 }
 
+# install_xen_build OUT D WHO REL: installs the finished build in the cache directory OUT into
+# the release's directory D (xen, xen.gz, xen.efi, its config, VERSIONS and build.log when
+# present, BUILD-INFO last), unless D already holds that build (same BUILD-INFO).
+install_xen_build() {
+  local out=$1 d=$2 who=$3 rel=$4 f
+  if [ -f "$d/BUILD-INFO" ] && cmp -s "$d/BUILD-INFO" "$out/BUILD-INFO"; then
+    log "$who: ${d#"$REPO_DIR"/} is up to date"
+    return 0
+  fi
+  mkdir -p "$d"
+  rm -f "$d/BUILD-INFO" "$d/xen.efi"
+  for f in xen xen.gz xen.efi "xen-$rel-amd64.config" VERSIONS build.log; do
+    if [ -f "$out/$f" ]; then cp "$out/$f" "$d/$f.tmp"; mv "$d/$f.tmp" "$d/$f"; fi
+  done
+  cp "$out/BUILD-INFO" "$d/BUILD-INFO"
+  log "$who: installed in ${d#"$REPO_DIR"/}"
+}
+
+# xen_build_summary WHO D: one line on the build installed in D (from its BUILD-INFO).
+xen_build_summary() {
+  local info=$2/BUILD-INFO
+  log "$1: xen $(awk -F= '$1 == "sha256_xen" {print substr($2, 1, 16)}' "$info")…, xen.efi: $(awk -F= '$1 == "xen_efi" {print $2}' "$info"), build $(awk -F= '$1 == "build_seconds" {print $2}' "$info") s"
+}
+
 # qemu_cmd MACHINE CPU SMP MEM CONSOLE RUN: sets QEMU to what every boot runs: TCG (QEMU_ACCEL
 # overrides it), no display, -no-reboot (dom0's power-off or a reboot ends the run), the
 # console UART (com1|com2) on stdout, and the data UART in the next ISA slot writing
