@@ -50,6 +50,33 @@ fn oversized_numbers_and_ranges_warn_with_line_numbers() {
 }
 
 #[test]
+fn damaged_s3_patch_lines_warn_and_are_not_taken_for_the_patch() {
+    // A port block past 0xffff, reversed, or unreadable is no evidence of the patch: each is a
+    // located warning, and no port is taken as denied.
+    let text = "(XEN) Xen version 4.22.0 (a@b) (gcc) debug=n\n\
+                (XEN) d0: PM1a control ports 604-1ffff denied [dom0-protect-s3]\n\
+                (XEN) d0: PM1b control ports 605-604 trapped [dom0-protect-s3]\n\
+                (XEN) d0: sleep control ports zz-1 denied [dom0-protect-s3]\n\
+                (XEN) d0: SLP_EN written to port 604: FACS waking vectors zeroed [dom0-protect-s3]\n";
+    let log = xenlog::parse("s3.log", text.as_bytes()).unwrap();
+    assert!(log.patches.s3_ports.is_empty());
+    let warned: Vec<_> = log
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("[dom0-protect-s3]"))
+        .map(|w| (w.artifact.as_str(), w.line))
+        .collect();
+    assert_eq!(
+        warned,
+        [("s3.log", 2), ("s3.log", 3), ("s3.log", 4)],
+        "{:?}",
+        log.warnings
+    );
+    // The run-time line is read for what it is.
+    assert_eq!(log.patches.s3_vectors_zeroed.len(), 1);
+}
+
+#[test]
 fn a_huge_rangeset_line_is_read_within_bounds() {
     let mut line = String::from("(XEN) Rangesets belonging to domain 0:\n(XEN)     I/O Memory {");
     for i in 0..50_000u64 {
