@@ -322,12 +322,14 @@ with_retries() {
   while :; do
     "$@" && return 0
     fails=$((fails + 1))
-    if ! reached_init "$n"; then
-      [ "$fails" -le 1 ] || return 1
-      why=no-init msg="dom0 never reached /init (before any dom0scope code)"
-    elif tcg_svm_fault "$n"; then
+    # The TCG signature first: it also strikes before /init (a triple fault in Xen's
+    # svm_asm_do_resume during dom0's own boot), and then it is that fault, not a hang.
+    if tcg_svm_fault "$n"; then
       [ "$fails" -le "$tcg" ] || return 1
       why=tcg-fault msg="the PVH dom0 died in exception entry (the TCG SVM fault in docs/known-issues)"
+    elif ! reached_init "$n"; then
+      [ "$fails" -le 1 ] || return 1
+      why=no-init msg="dom0 never reached /init (before any dom0scope code)"
     else
       return 1
     fi
