@@ -338,16 +338,7 @@ fn a_read_only_trampoline_closes_the_rule_and_a_writable_one_does_not() {
             .stdout(predicate::str::contains("NOT EVALUATED DOM0_LOWMEM_TRAMPOLINE").not());
         // The same rangesets without the tag line: nothing says the frames are read-only, so
         // dom0 can write them and the rule fires.
-        let dir = tempfile::tempdir().unwrap();
-        let text = String::from_utf8_lossy(&std::fs::read(&real).unwrap()).into_owned();
-        let untagged: String = text
-            .lines()
-            .filter(|l| !l.contains("[dom0-ro-trampoline]"))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        assert!(untagged.len() < text.len(), "{name}");
-        let path = dir.path().join("untagged.log");
-        std::fs::write(&path, untagged).unwrap();
+        let (_dir, path) = without_tag(&real, "[dom0-ro-trampoline]");
         dom0scope()
             .arg("audit")
             .arg(&path)
@@ -355,6 +346,26 @@ fn a_read_only_trampoline_closes_the_rule_and_a_writable_one_does_not() {
             .code(1)
             .stdout(predicate::str::contains("CRITICAL DOM0_LOWMEM_TRAMPOLINE"));
     }
+}
+
+/// A copy of the real log `real` without its lines carrying a patch's `tag` (at least one must
+/// go): the same rangesets, without the evidence that the patch ran. The directory holds it.
+fn without_tag(real: &Path, tag: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let text = String::from_utf8_lossy(&std::fs::read(real).unwrap()).into_owned();
+    let untagged: String = text
+        .lines()
+        .filter(|l| !l.contains(tag))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(
+        untagged.len() < text.len(),
+        "{}: no {tag} line",
+        real.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("untagged.log");
+    std::fs::write(&path, untagged).unwrap();
+    (dir, path)
 }
 
 #[test]
@@ -371,7 +382,7 @@ fn read_only_efi_runtime_data_closes_the_write_rule_and_writable_data_does_not()
 }
 
 /// `audit` of a real patched OVMF boot's log, with and without the EFI patch's line.
-fn efi_runtime_data_read_only(real: &std::path::Path) {
+fn efi_runtime_data_read_only(real: &Path) {
     dom0scope()
         .arg("audit")
         .arg(real)
@@ -380,15 +391,7 @@ fn efi_runtime_data_read_only(real: &std::path::Path) {
         .stdout(predicate::str::contains("CRITICAL DOM0_EFI_RUNTIME_WRITE").not())
         .stdout(predicate::str::contains("CRITICAL DOM0_LOWMEM_TRAMPOLINE").not());
     // The same rangesets without the EFI patch's line: the data frames are writable.
-    let dir = tempfile::tempdir().unwrap();
-    let text = String::from_utf8_lossy(&std::fs::read(real).unwrap()).into_owned();
-    let untagged: String = text
-        .lines()
-        .filter(|l| !l.contains("[dom0-protect-efi-rt]"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let path = dir.path().join("untagged.log");
-    std::fs::write(&path, untagged).unwrap();
+    let (_dir, path) = without_tag(real, "[dom0-protect-efi-rt]");
     dom0scope()
         .arg("audit")
         .arg(&path)
