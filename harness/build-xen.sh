@@ -135,13 +135,7 @@ else
   step config "$LOG" make -C "$B/src/xen" "${MV[@]}" olddefconfig
   step build "$LOG" make -C "$B/src/xen" -j"$JOBS" "${MV[@]}"
   SECS=$(elapsed "$T0")
-  [ -f "$B/src/xen/xen" ] || { log "$WHO: step 'build': make succeeded but xen/xen is missing"; tail -n 30 "$LOG" >&2; exit 1; }
-  EFI=no; [ -f "$B/src/xen/xen.efi" ] && EFI=yes
-  FILES=(xen xen.gz); [ $EFI = no ] || FILES+=(xen.efi)
-  mkdir -p "$OUT.tmp"
-  for f in "${FILES[@]}"; do cp "$B/src/xen/$f" "$OUT.tmp/"; done
-  cp "$B/src/xen/.config" "$OUT.tmp/xen-$REL-amd64.config"
-  cp "$LOG" "$OUT.tmp/build.log"
+  collect_xen_build "$WHO" "$B/src" "$LOG" "$OUT" "$REL"
   {
     echo "release=$REL"
     echo "tag=$TAG"
@@ -159,7 +153,7 @@ else
     echo "build_seconds=$SECS"
     echo "xen_efi=$EFI"
     echo "built_at=$(date -u +%FT%TZ)"
-    (cd "$OUT.tmp" && sha256sum "${FILES[@]}" "xen-$REL-amd64.config") \
+    (cd "$OUT.tmp" && sha256sum "${XEN_FILES[@]}" "xen-$REL-amd64.config") \
       | awk '{print "sha256_" $2 "=" $1}'
   } > "$OUT.tmp/BUILD-INFO"
   mv "$OUT.tmp" "$OUT"

@@ -132,6 +132,21 @@ initrd_with_conf() {
   cat "$1/initrd.cpio.gz" "$2/conf.cpio.gz" > "$2/initrd.cpio.gz"
 }
 
+# collect_xen_build WHO SRC LOG OUT REL: after `make` in the Xen tree SRC, copies xen, xen.gz
+# and, when the linker made one, xen.efi, the resulting config (as xen-REL-amd64.config) and
+# the build LOG into OUT.tmp. Sets EFI (yes|no) and XEN_FILES (the images copied); exits naming
+# the step when xen/xen is missing.
+collect_xen_build() {
+  local who=$1 src=$2 log=$3 out=$4 rel=$5 f
+  [ -f "$src/xen/xen" ] || { log "$who: step 'build': make succeeded but xen/xen is missing"; tail -n 30 "$log" >&2; exit 1; }
+  EFI=no; [ -f "$src/xen/xen.efi" ] && EFI=yes
+  XEN_FILES=(xen xen.gz); [ $EFI = no ] || XEN_FILES+=(xen.efi)
+  mkdir -p "$out.tmp"
+  for f in "${XEN_FILES[@]}"; do cp "$src/xen/$f" "$out.tmp/"; done
+  cp "$src/xen/.config" "$out.tmp/xen-$rel-amd64.config"
+  cp "$log" "$out.tmp/build.log"
+}
+
 # install_xen_build OUT D WHO REL: installs the finished build in the cache directory OUT into
 # the release's directory D (xen, xen.gz, xen.efi, its config, VERSIONS and build.log when
 # present, BUILD-INFO last), unless D already holds that build (same BUILD-INFO).
