@@ -4,11 +4,11 @@
 //! A patch is chosen by the finding that fired and the release the snapshot names, never by
 //! the host's addresses: the patched Xen computes the ranges itself at boot (the trampoline
 //! from `trampoline_phys`, EFI runtime regions from the EFI memory map, the sleep ports and
-//! the FACS from the parsed FADT), so one build serves
-//! every host. The diffs are data (`templates/<release>/*.diff`, regenerated from Xen's source
-//! by `scripts/xen-patch-templates.py`); each applies alone and the series applies in order
-//! (`tests/xen_patch.rs` proves it against `testdata/xen-src`). Each patched range is logged by
-//! Xen with a `[tag]`, which `verify` reads as evidence that the patch ran.
+//! the FACS waking vectors from the parsed FADT), so one build serves every host. The diffs
+//! are data (`templates/<release>/*.diff`, regenerated from Xen's source by
+//! `scripts/xen-patch-templates.py`); each applies alone and the series applies in order
+//! (`tests.rs` proves it against `testdata/xen-src`). Each patched range is logged by Xen with
+//! a `[tag]`, which `verify` reads as evidence that the patch ran.
 
 use std::fmt::Write as _;
 use std::path::Path;
