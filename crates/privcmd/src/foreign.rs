@@ -12,7 +12,7 @@
 #![allow(unsafe_code)]
 
 use std::ffi::c_void;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 
 use rustix::io::Errno;
 use rustix::ioctl::{Direction, Opcode, opcode};
@@ -38,12 +38,46 @@ struct MmapBatchV2 {
 const IOCTL_PRIVCMD_MMAPBATCH_V2: Opcode =
     opcode::from_components(Direction::None, b'P', 4, std::mem::size_of::<MmapBatchV2>());
 
-/// A one-page privcmd VMA, unmapped on drop.
-pub(crate) struct Vma(pub(crate) *mut c_void);
+/// One shared page mapped from a file (the privcmd device or `/dev/mem`), unmapped on drop.
+pub(crate) struct Page(pub(crate) *mut c_void);
 
-impl Drop for Vma {
+impl Page {
+    /// Maps one page of `fd` at byte `offset` with `prot`, shared. Allocates nothing, so the
+    /// write test's forked child may call it.
+    pub(crate) fn map_shared(
+        fd: BorrowedFd<'_>,
+        prot: ProtFlags,
+        offset: u64,
+    ) -> Result<Page, MapError> {
+        // SAFETY: a fresh shared one-page mapping that no Rust object aliases. What it shows is
+        // the caller's choice: a privcmd VMA that only the MMAPBATCH ioctl fills, or the
+        // `/dev/mem` frame a memory-mapping domctl just filled.
+        let addr = unsafe {
+            rustix::mm::mmap(
+                std::ptr::null_mut(),
+                PAGE,
+                prot,
+                MapFlags::SHARED,
+                fd,
+                offset,
+            )
+        }
+        .map_err(MapError::Call)?;
+        Ok(Page(addr))
+    }
+
+    /// Leaves the page mapped and gives its address: the write test's child exits with the
+    /// mapping in place.
+    pub(crate) fn leak(self) -> *mut u8 {
+        let addr = self.0;
+        std::mem::forget(self);
+        addr.cast()
+    }
+}
+
+impl Drop for Page {
     fn drop(&mut self) {
-        // SAFETY: unmaps exactly the one page `map_foreign` mapped; no reference into it
+        // SAFETY: unmaps exactly the one page `map_shared` mapped; no reference into it
         // outlives this guard.
         let _ = unsafe { rustix::mm::munmap(self.0, PAGE) };
     }
@@ -71,21 +105,14 @@ impl Privcmd {
     /// One page of domain `dom`'s frame `gfn`, mapped with `prot` (`READ`, or `READ | WRITE`
     /// only in the write test's child process, [`crate::write`]). Allocates nothing, so the
     /// forked child may call it.
-    pub(crate) fn map_foreign(&self, dom: u16, gfn: u64, prot: ProtFlags) -> Result<Vma, MapError> {
-        // SAFETY: a fresh shared mapping of the privcmd device, which only reserves a VMA for
-        // the ioctl below; no Rust object aliases it.
-        let addr = unsafe {
-            rustix::mm::mmap(
-                std::ptr::null_mut(),
-                PAGE,
-                prot,
-                MapFlags::SHARED,
-                self.fd.as_fd(),
-                0,
-            )
-        }
-        .map_err(MapError::Call)?;
-        let vma = Vma(addr);
+    pub(crate) fn map_foreign(
+        &self,
+        dom: u16,
+        gfn: u64,
+        prot: ProtFlags,
+    ) -> Result<Page, MapError> {
+        // The VMA privcmd reserves for the ioctl below to fill.
+        let vma = Page::map_shared(self.fd.as_fd(), prot, 0)?;
         let arr = gfn;
         let mut err: i32 = 0;
         let mut batch = MmapBatchV2 {

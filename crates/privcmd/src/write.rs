@@ -14,16 +14,16 @@
 //! decides.
 #![allow(unsafe_code)]
 
-use std::ffi::c_void;
 use std::fs::File;
 use std::io::{self, Read as _};
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use rustix::io::Errno;
-use rustix::mm::{MapFlags, ProtFlags};
+use rustix::mm::ProtFlags;
 
 use crate::device::{PAGE, Privcmd};
+use crate::foreign::Page;
 use crate::{MapError, Window, WriteEnd};
 
 /// How long the writer may take from fork to exit before it is killed: a store that lands
@@ -35,37 +35,13 @@ const TAG_BEFORE: u8 = b'B';
 const TAG_READBACK: u8 = b'R';
 const TAG_ERROR: u8 = b'E';
 
-/// A page of `/dev/mem`, unmapped on drop.
-struct MemPage(*mut c_void);
-
-impl Drop for MemPage {
-    fn drop(&mut self) {
-        // SAFETY: unmaps exactly the one page `map_mem` mapped; no reference into it outlives
-        // this guard.
-        let _ = unsafe { rustix::mm::munmap(self.0, PAGE) };
-    }
-}
-
 /// Maps guest-physical frame `gfn` of `/dev/mem` (open as `mem`) with `prot`. Allocates
 /// nothing, so the forked child may call it.
-fn map_mem(mem: &OwnedFd, gfn: u64, prot: ProtFlags) -> Result<MemPage, MapError> {
+fn map_mem(mem: &OwnedFd, gfn: u64, prot: ProtFlags) -> Result<Page, MapError> {
     let off = gfn
         .checked_mul(PAGE as u64)
         .ok_or(MapError::Call(Errno::INVAL))?;
-    // SAFETY: a fresh shared one-page mapping of /dev/mem at a frame the caller chose (the
-    // scratch frame a memory-mapping domctl just filled); no Rust object aliases it.
-    let addr = unsafe {
-        rustix::mm::mmap(
-            std::ptr::null_mut(),
-            PAGE,
-            prot,
-            MapFlags::SHARED,
-            mem.as_fd(),
-            off,
-        )
-    }
-    .map_err(MapError::Call)?;
-    Ok(MemPage(addr))
+    Page::map_shared(mem.as_fd(), prot, off)
 }
 
 fn open_mem(p: &Privcmd, write: bool) -> Result<OwnedFd, MapError> {
@@ -124,16 +100,10 @@ impl Privcmd {
         let prot = ProtFlags::READ | ProtFlags::WRITE;
         let map = || -> Result<*mut u8, MapError> {
             match (at, mem.as_ref()) {
-                (Window::Foreign { dom, gfn }, _) => self.map_foreign(dom, gfn, prot).map(|v| {
-                    let a = v.0;
-                    std::mem::forget(v); // the child exits with the mapping in place
-                    a.cast()
-                }),
-                (Window::Phys { gfn }, Some(mem)) => map_mem(mem, gfn, prot).map(|m| {
-                    let a = m.0;
-                    std::mem::forget(m);
-                    a.cast()
-                }),
+                (Window::Foreign { dom, gfn }, _) => {
+                    self.map_foreign(dom, gfn, prot).map(Page::leak)
+                }
+                (Window::Phys { gfn }, Some(mem)) => map_mem(mem, gfn, prot).map(Page::leak),
                 (Window::Phys { .. }, None) => Err(MapError::Call(Errno::BADF)),
             }
         };
@@ -306,10 +276,7 @@ mod tests {
         let fd = rustix::fs::memfd_create("write-test", rustix::fs::MemfdFlags::CLOEXEC).unwrap();
         rustix::fs::ftruncate(&fd, PAGE as u64).unwrap();
         rustix::io::write(&fd, &[fill; PAGE]).unwrap();
-        // SAFETY: a fresh shared mapping of our own memfd; the test leaks it.
-        unsafe { rustix::mm::mmap(std::ptr::null_mut(), PAGE, prot, MapFlags::SHARED, &fd, 0) }
-            .unwrap()
-            .cast()
+        Page::map_shared(fd.as_fd(), prot, 0).unwrap().leak()
     }
 
     fn at(p: *mut u8, off: usize) -> u8 {
