@@ -44,23 +44,8 @@ case "$JOBS" in ''|0|*[!0-9]*) die "XEN_BUILD_JOBS must be a positive number, no
 case "${1:-}" in -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2 ;; esac
 WHO="build-xen.sh 4.17 (Debian source xen $DEB_SRC_VERSION)"
 
-step() {   # step NAME LOG CMD...: as build-xen.sh's: names the failed step, shows LOG's tail
-  local name=$1 logf=$2 rc=0
-  shift 2
-  "$@" >> "$logf" 2>&1 || rc=$?
-  [ $rc = 0 ] && return 0
-  log "$WHO: step '$name' failed (exit $rc); last 30 lines of ${logf#"$REPO_DIR"/}:"
-  tail -n 30 "$logf" | sed 's/^/    /' >&2
-  exit 1
-}
-
 [ -n "${XEN_PATCHES:-}" ] || die "$WHO: needs XEN_PATCHES=DIR (unpatched 4.17 is Debian's binary package: fetch.sh 4.17)"
-[ -d "$XEN_PATCHES" ] || die "$WHO: step 'patch': XEN_PATCHES=$XEN_PATCHES is not a directory"
-XEN_PATCHES=$(cd "$XEN_PATCHES" && pwd)
-PATCHES=()
-for f in "$XEN_PATCHES"/*.patch; do [ -f "$f" ] && PATCHES+=("$f"); done
-[ ${#PATCHES[@]} -gt 0 ] || die "$WHO: step 'patch': no *.patch in $XEN_PATCHES"
-PATCH_SUMS=$(cd "$XEN_PATCHES" && sha256sum -- "${PATCHES[@]##*/}")
+patch_series "$XEN_PATCHES"
 WHO="$WHO + ${#PATCHES[@]} patches"
 PROVENANCE="Debian source xen $DEB_SRC_VERSION + ${#PATCHES[@]} patches"
 
@@ -79,9 +64,9 @@ if ! dsc_ok; then
   printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s bookworm main\n' "$MIRROR" > "$A/sources.list"
   apt_private_opts bookworm-src
   log "$WHO: downloading the source package (apt-get source, private state in ${A#"$REPO_DIR"/})"
-  step source "$S/apt.log" apt-get "${APT_OPTS[@]}" -q update
+  build_step source "$S/apt.log" apt-get "${APT_OPTS[@]}" -q update
   rm -f "$S/$DSC"
-  (cd "$S" && step source "$S/apt.log" apt-get "${APT_OPTS[@]}" -q --download-only source "xen=$DEB_SRC_VERSION")
+  (cd "$S" && build_step source "$S/apt.log" apt-get "${APT_OPTS[@]}" -q --download-only source "xen=$DEB_SRC_VERSION")
   dsc_ok || die "$WHO: step 'source': $DSC has sha256 $(sha256sum < "$S/$DSC" | cut -d' ' -f1), pinned $DSC_SHA256"
 fi
 
@@ -106,11 +91,8 @@ else
   T0=$(now)
   log "$WHO: building with $JOBS jobs in ${B#"$REPO_DIR"/} ($CC_VER)"
   # dpkg-source checks the tarballs against the .dsc's Checksums-Sha256 and applies the queue.
-  step extract "$LOG" dpkg-source --no-copy -x "$S/$DSC" "$B/src"
-  for f in "${PATCHES[@]}"; do
-    echo "applying ${f##*/}" >> "$LOG"
-    step patch "$LOG" patch -p1 --fuzz=0 --no-backup-if-mismatch -d "$B/src" -i "$f"
-  done
+  build_step extract "$LOG" dpkg-source --no-copy -x "$S/$DSC" "$B/src"
+  apply_patch_series "$LOG" "$B/src"
   EPOCH=$(dpkg-parsechangelog -l "$B/src/debian/changelog" -STimestamp)
   DATE=$(LC_ALL=C date -u -d "@$EPOCH")
   printf '%s git:%s Debian %s + %s patches\n' "$DATE" "$UPSTREAM" "$DEB_SRC_VERSION" "${#PATCHES[@]}" > "$B/src/.scmversion"
@@ -124,8 +106,8 @@ else
       PYTHON="$PY" XEN_WHOAMI=dom0scope XEN_DOMAIN=harness XEN_BUILD_HOST=harness
       EXTRA_CFLAGS_XEN_CORE="-ffile-prefix-map=$B/src=. -fdebug-prefix-map=$B/src=.")
   cp "$B/src/debian/xen-kconfig" "$B/src/xen/.config"
-  step config "$LOG" make -C "$B/src/xen" "${MV[@]}" olddefconfig
-  step build "$LOG" make -C "$B/src/xen" -j"$JOBS" "${MV[@]}" build
+  build_step config "$LOG" make -C "$B/src/xen" "${MV[@]}" olddefconfig
+  build_step build "$LOG" make -C "$B/src/xen" -j"$JOBS" "${MV[@]}" build
   SECS=$(elapsed "$T0")
   collect_xen_build "$WHO" "$B/src" "$LOG" "$OUT" "$REL"
   echo "xen $DEB_SRC_VERSION" > "$OUT.tmp/VERSIONS"

@@ -54,18 +54,6 @@ WHO="build-xen.sh $REL ($TAG)"
 [ "$REL" != master ] || WHO="build-xen.sh master (${COMMIT:0:10}, experimental)"
 ARCHIVE=$SRC/$FILE
 
-# step NAME LOG CMD...: runs CMD with its output appended to LOG; on failure says which
-# release and step failed, and shows LOG's last lines.
-step() {
-  local name=$1 logf=$2 rc=0
-  shift 2
-  "$@" >> "$logf" 2>&1 || rc=$?
-  [ $rc = 0 ] && return 0
-  log "$WHO: step '$name' failed (exit $rc); last 30 lines of ${logf#"$REPO_DIR"/}:"
-  tail -n 30 "$logf" | sed 's/^/    /' >&2
-  exit 1
-}
-
 "$HARNESS_DIR/setup-host.sh" xen-build || die "$WHO: step 'deps' failed (setup-host.sh xen-build)"
 
 # archive
@@ -79,11 +67,7 @@ got=$(sha256sum "$ARCHIVE" | cut -d' ' -f1)
 # The patch series, if any: its files in name order, each named with its sha256 in the key.
 PATCHES=() PATCH_SUMS='' NAME=$REL
 if [ -n "${XEN_PATCHES:-}" ]; then
-  [ -d "$XEN_PATCHES" ] || die "$WHO: step 'patch': XEN_PATCHES=$XEN_PATCHES is not a directory"
-  XEN_PATCHES=$(cd "$XEN_PATCHES" && pwd)   # patch -d changes directory before reading -i
-  for f in "$XEN_PATCHES"/*.patch; do [ -f "$f" ] && PATCHES+=("$f"); done
-  [ ${#PATCHES[@]} -gt 0 ] || die "$WHO: step 'patch': no *.patch in $XEN_PATCHES"
-  PATCH_SUMS=$(cd "$XEN_PATCHES" && sha256sum -- "${PATCHES[@]##*/}")
+  patch_series "$XEN_PATCHES"
   NAME=$REL-patched WHO="$WHO + ${#PATCHES[@]} patches"
 fi
 
@@ -115,14 +99,11 @@ else
   LOG=$B/build.log; : > "$LOG"
   T0=$(now)
   log "$WHO: building $COMMIT from ${ARCHIVE#"$REPO_DIR"/} with $JOBS jobs in ${B#"$REPO_DIR"/} ($CC_VER)"
-  step extract "$LOG" tar -xJf "$ARCHIVE" -C "$B/src" --strip-components=1 --no-same-owner
+  build_step extract "$LOG" tar -xJf "$ARCHIVE" -C "$B/src" --strip-components=1 --no-same-owner
   # git archive gives every file the commit's time: the build's date. scmversion prints
   # .scmversion as Xen's "Latest ChangeSet".
   EPOCH=$(stat -c %Y "$B/src/Config.mk")
-  for f in "${PATCHES[@]}"; do
-    echo "applying ${f##*/}" >> "$LOG"
-    step patch "$LOG" patch -p1 --fuzz=0 --no-backup-if-mismatch -d "$B/src" -i "$f"
-  done
+  apply_patch_series "$LOG" "$B/src"
   printf '%s git:%s\n' "$(LC_ALL=C date -u -d "@$EPOCH")" "${COMMIT:0:10}" > "$B/src/.scmversion"
   unset CFLAGS CPPFLAGS LDFLAGS MAKEFLAGS
   export SOURCE_DATE_EPOCH=$EPOCH
@@ -132,8 +113,8 @@ else
       XEN_BUILD_DATE="$(LC_ALL=C date -u -d "@$EPOCH")" XEN_BUILD_TIME="$(LC_ALL=C date -u -d "@$EPOCH" +%T)"
       EXTRA_CFLAGS_XEN_CORE="-ffile-prefix-map=$B/src/=")
   cp "$SEED" "$B/src/xen/.config"
-  step config "$LOG" make -C "$B/src/xen" "${MV[@]}" olddefconfig
-  step build "$LOG" make -C "$B/src/xen" -j"$JOBS" "${MV[@]}"
+  build_step config "$LOG" make -C "$B/src/xen" "${MV[@]}" olddefconfig
+  build_step build "$LOG" make -C "$B/src/xen" -j"$JOBS" "${MV[@]}"
   SECS=$(elapsed "$T0")
   collect_xen_build "$WHO" "$B/src" "$LOG" "$OUT" "$REL"
   {

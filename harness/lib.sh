@@ -132,6 +132,42 @@ initrd_with_conf() {
   cat "$1/initrd.cpio.gz" "$2/conf.cpio.gz" > "$2/initrd.cpio.gz"
 }
 
+# For build-xen.sh and build-xen-debian.sh, which set WHO (the build, as the user asked for it).
+# build_step NAME LOG CMD...: runs CMD with its output appended to LOG; on failure says which
+# build and step failed, shows LOG's last 30 lines and exits.
+build_step() {
+  local name=$1 logf=$2 rc=0
+  shift 2
+  "$@" >> "$logf" 2>&1 || rc=$?
+  [ $rc = 0 ] && return 0
+  log "$WHO: step '$name' failed (exit $rc); last 30 lines of ${logf#"$REPO_DIR"/}:"
+  tail -n 30 "$logf" | sed 's/^/    /' >&2
+  exit 1
+}
+
+# patch_series DIR: the series' *.patch files, in name order, into PATCHES (absolute: patch
+# -d changes directory before reading -i) and their sha256 lines (the cache key's) into
+# PATCH_SUMS; exits naming step 'patch' when DIR is not a directory or holds none.
+patch_series() {
+  local dir f
+  [ -d "$1" ] || die "$WHO: step 'patch': XEN_PATCHES=$1 is not a directory"
+  dir=$(cd "$1" && pwd)
+  PATCHES=()
+  for f in "$dir"/*.patch; do [ -f "$f" ] && PATCHES+=("$f"); done
+  [ ${#PATCHES[@]} -gt 0 ] || die "$WHO: step 'patch': no *.patch in $1"
+  # shellcheck disable=SC2034  # for the cache key of the caller
+  PATCH_SUMS=$(cd "$dir" && sha256sum -- "${PATCHES[@]##*/}")
+}
+
+# apply_patch_series LOG SRC: applies PATCHES to the tree SRC in order, each exactly (fuzz 0).
+apply_patch_series() {
+  local f
+  for f in "${PATCHES[@]}"; do
+    echo "applying ${f##*/}" >> "$1"
+    build_step patch "$1" patch -p1 --fuzz=0 --no-backup-if-mismatch -d "$2" -i "$f"
+  done
+}
+
 # collect_xen_build WHO SRC LOG OUT REL: after `make` in the Xen tree SRC, copies xen, xen.gz
 # and, when the linker made one, xen.efi, the resulting config (as xen-REL-amd64.config) and
 # the build LOG into OUT.tmp. Sets EFI (yes|no) and XEN_FILES (the images copied); exits naming

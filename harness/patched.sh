@@ -28,14 +28,15 @@
 #     release's committed snapshot) and after are written to rangesets.txt (its "levels:" line);
 #   - on OVMF, EFI variables are listed, and a new one is written and read back (SetVariable,
 #     GetVariable through Xen's runtime calls);
-#   - the S3 patch, PV dom0: Xen logged the PM1a control ports it denied ([dom0-protect-s3]), they are
-#     gone from dom0's I/O Ports in the 'q' dump, `probe --port` reads them as a denied port
-#     (0xff) while the PM1 event block beside them still reads (the control); a PVH dom0
-#     keeps them ([dom0-protect-s3=pvh]) and the audit says the finding is still open;
+#   - the S3 patch: Xen logged the PM1a control ports it denied ([dom0-protect-s3]) and they
+#     are gone from dom0's I/O Ports in the 'q' dump; a PV dom0's `probe --port` reads them as
+#     a denied port (0xff), a PVH dom0's reads them through Xen's trap (the line says
+#     "trapped"), while the PM1 event block beside them still reads (the control);
 #   - with S3=1: dom0 suspends to RAM through Xen, the host wakes QEMU (system_wakeup on a
 #     monitor socket) once Xen logs "Entering ACPI S3 state", Xen logs "Finishing wakeup",
 #     dom0 resumes and the ACPI PM I/O block still reads afterwards;
-#   - dom0 powered off cleanly (through XENPF_enter_acpi_sleep: dom0 has no PM1 ports left);
+#   - dom0 powered off cleanly (PV: through XENPF_enter_acpi_sleep, dom0 has no PM1 ports
+#     left; PVH: through the trap, which logs that it zeroed the FACS waking vectors);
 #   - the write test (`probe --write-test`): dom0's write to the trampoline frames (and on
 #     OVMF to the EFI configuration table's frame, which the model must call EFI runtime
 #     data held read-only) did not reach memory, while in the same boot a write to the
