@@ -241,6 +241,7 @@ check "audit: DOM0_S3_WAKING_VECTOR open on the unpatched snapshot" grep -a -q -
 if [ "$FIRMWARE" = ovmf ]; then
   check "audit: DOM0_EFI_RUNTIME_WRITE closed" bash -c "! grep -a -q -E '^ *CRITICAL +DOM0_EFI_RUNTIME_WRITE\\b' '$RUN/audit.txt'"
 fi
+check "dom0's lockdown mode was collected (securityfs): the audit judges lockdown as on the unpatched boots" test -s "$OUT/snap/linux/lockdown"
 LEVELS=$(for f in audit-unpatched audit; do grep -a -m1 -o 'DOM0:[0-3]!*' "$RUN/$f.txt" 2>/dev/null || echo '?'; done | xargs)
 echo "levels: unpatched (${SNAPSHOT#"$REPO_DIR"/}) / patched: $LEVELS" >> "$RUN/rangesets.txt"
 check "dom0 powered off cleanly after DONE (qemu exited by itself: $END)" test "$END" = "qemu exited (rc=0)"
