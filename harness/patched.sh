@@ -4,7 +4,8 @@
 #                      by build-xen-debian.sh; FIRMWARE=seabios (default) | ovmf;
 #                      XEN_OPTS=more Xen options, e.g. dom0-protect-s3=0; S3=1: suspend to
 #                      RAM and resume, on OVMF: SeaBIOS does not restore the ACPI PM I/O
-#                      block on resume, docs/known-issues/README.md)
+#                      block on resume, docs/known-issues/README.md; CPU_HOTPLUG=0|1:
+#                      CPU offline/online, default 1 except on 4.17 PVH OVMF)
 #
 # The Xen patches of `dom0scope harden --xen-patch`, built and booted. Writes the series for
 # XEN from the committed snapshot of that release (SNAPSHOT, default the x<rel>-*uefi snapshot
@@ -106,8 +107,17 @@ if [ -z "${WRITE_TEST:-}" ]; then
   WRITE_TEST=1
   [ "$XEN:$DOM0" != 4.17:pvh ] || WRITE_TEST=0
 fi
-printf 'NAME=%q\nDATA_TTY=%q\nPROBE_ARGS=%q\nCOLLECT_ARGS=%q\nXEN_INFO=%q\nS3=%q\nWRITE_TEST=%q\n' "$NAME" "$DATA_TTY" "$PROBE_ARGS" "--xen-access privcmd" \
-  "xenhypfs cat /buildinfo/changeset" "$S3" "$WRITE_TEST" > "$RUN/conf/etc/harness.conf"
+# Xen 4.17 with a PVH dom0 on OVMF slows dom0's timers to a crawl once a CPU goes offline, built
+# with or without the series (measured: docs/known-issues/README.md): the offline alone took
+# 38-182 s. So there CPU offline/online is not run; CPU_HOTPLUG=1 runs it anyway (give it
+# TIMEOUT=900). The trampoline it would exercise is the same frames in the same build as on
+# 4.17 PV OVMF, where it is run.
+if [ -z "${CPU_HOTPLUG:-}" ]; then
+  CPU_HOTPLUG=1
+  [ "$XEN:$DOM0:$FIRMWARE" != 4.17:pvh:ovmf ] || CPU_HOTPLUG=0
+fi
+printf 'NAME=%q\nDATA_TTY=%q\nPROBE_ARGS=%q\nCOLLECT_ARGS=%q\nXEN_INFO=%q\nS3=%q\nWRITE_TEST=%q\nCPU_HOTPLUG=%q\n' "$NAME" "$DATA_TTY" "$PROBE_ARGS" "--xen-access privcmd" \
+  "xenhypfs cat /buildinfo/changeset" "$S3" "$WRITE_TEST" "$CPU_HOTPLUG" > "$RUN/conf/etc/harness.conf"
 install -m 0755 "$HARNESS_DIR/patched-init.sh" "$RUN/conf/init"
 install -D -m 0644 "$HARNESS_DIR/dom0-lib.sh" "$RUN/conf/usr/lib/harness/dom0-lib.sh"
 install -m 0755 "$DOM0SCOPE_BIN" "$RUN/conf/usr/bin/dom0scope"
@@ -149,7 +159,8 @@ OUT=$RUN/out
 receive_tarball "$RUN" "$NAME" "$RUN/out.tgz" "$OUT"
 check "output came back intact over the data UART" test -d "$OUT"
 rc_of() { sed -n "s/^$1 rc=//p" "$OUT/steps.txt" 2>/dev/null; }
-STEPS="collect probe cpu-offline cpu-online xen-info"
+STEPS="collect probe xen-info"
+[ "$CPU_HOTPLUG" = 0 ] || STEPS="$STEPS cpu-offline cpu-online"
 STEPS="$STEPS probe-s3 probe-s3-control"
 [ "$S3" = 1 ] && STEPS="$STEPS s3 s3-pm-io"
 for s in $STEPS; do
@@ -190,9 +201,13 @@ check "probe: Xen granted a read-only mapping of the trampoline frames 0x$T1-0x$
 "$DOM0SCOPE_BIN" explain "$OUT/snap" "mfn:0x$T1" > "$RUN/explain-trampoline.txt" 2>&1
 check "the model locates Xen's trampoline at frame 0x$T1 too" has "$RUN/explain-trampoline.txt" "trampoline"
 check "the model holds frame 0x$T1 read-only (explain: 'dom0 access to frame 0x$T1: ReadOnly')" has "$RUN/explain-trampoline.txt" "dom0 access to frame 0x$T1: ReadOnly"
-check "CPU 1 came back through the trampoline after dom0 started (Xen: 'Booting processor 1/1 eip ${T1}000')" bash -c \
-  "sed -n '/STEP cpu-online BEGIN/,\$p' '$LOG' | grep -a -q 'Booting processor 1/1 eip ${T1}000'"
-check "dom0 sees CPU 1 online again" bash -c "grep -q '^1\$' '$OUT/cpu-online.out'"
+if [ "$CPU_HOTPLUG" = 0 ]; then
+  echo "NOT RUN CPU offline/online through the trampoline: Xen $XEN with a $DOM0 dom0 on $FIRMWARE slows dom0's timers to a crawl after a CPU offline, with or without the series (docs/known-issues/README.md); nothing here says CPU bring-up works" >> "$CHECKS"
+else
+  check "CPU 1 came back through the trampoline after dom0 started (Xen: 'Booting processor 1/1 eip ${T1}000')" bash -c \
+    "sed -n '/STEP cpu-online BEGIN/,\$p' '$LOG' | grep -a -q 'Booting processor 1/1 eip ${T1}000'"
+  check "dom0 sees CPU 1 online again" bash -c "grep -q '^1\$' '$OUT/cpu-online.out'"
+fi
 # S3, PV dom0: the PM1 control ports Xen says it denied are gone from dom0's I/O Ports and read as a
 # denied port does, while the PM1 event block beside them still reads.
 # A PV dom0 loses them ("denied"); a PVH dom0's trap to Xen ("trapped"), which passes reads
