@@ -46,7 +46,7 @@ fn every_corpus_log_parses_with_facts() {
             assert!(log.warnings.is_empty(), "{rel}: {:?}", log.warnings);
         }
     }
-    assert_eq!(n, 20);
+    assert_eq!(n, 21);
 }
 
 /// dom0's rangesets, verbatim from `shared/reference/qemu-xen-harness.md` (as Xen printed them).
@@ -265,6 +265,17 @@ fn debian_417_patched_tag_lines_are_read() {
         Some((0x9e, 0x9f))
     );
     assert!(uefi.patches.efi_rt.is_some());
+    // The three-patch series on a PVH dom0 on OVMF, the one run with CPU offline/online: the
+    // sleep ports trapped, not denied, and the trap's run-time line at power-off.
+    let pvh = parse("qemu-xen-4.17-debian-patched/pvh-q35-amdvi-uefi-cpu-hotplug.log");
+    assert_eq!(
+        pvh.patches.trampoline_ro.as_ref().map(|t| t.value),
+        Some((0x9e, 0x9f))
+    );
+    assert!(pvh.patches.efi_rt.is_some());
+    assert_eq!(pvh.patches.s3_ports.len(), 1);
+    assert!(pvh.patches.s3_ports[0].value.trapped);
+    assert_eq!(pvh.patches.s3_vectors_zeroed.len(), 1);
 }
 
 #[test]
