@@ -150,7 +150,8 @@ fi
   echo "# xen: $ORIGIN (key $(sed -n "s/^key=//p" "$D/BUILD-INFO")) + $(cd "$SERIES" && echo *.patch)"
   qemu_comment
 } > "$LOG"
-log "$NAME: patched Xen $XEN, $MACHINE, $FIRMWARE, $DOM0 dom0: collect, probe, CPU offline/online"
+WHAT="collect, probe, CPU offline/online"; [ "$CPU_HOTPLUG" = 1 ] || WHAT="collect, probe (no CPU offline/online)"
+log "$NAME: patched Xen $XEN, $MACHINE, $FIRMWARE, $DOM0 dom0: $WHAT"
 run_qemu_watched "$RUN" "$LOG" "$TIMEOUT"
 
 # shellcheck disable=SC2317  # reached: check runs it as "$@"

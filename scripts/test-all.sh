@@ -54,7 +54,8 @@ echo "== the same series on Xen 4.17 from Debian 12's source package (xen 4.17.5
 # the whole block 226 s from a cold cache. Retries as for 4.22. PVH on OVMF without CPU
 # offline/online: Xen 4.17 slows a PVH dom0's timers to a crawl after a CPU offline, with or
 # without the series (docs/known-issues/README.md); its one full run is in
-# testdata/logs/qemu-xen-4.17-debian-patched/.
+# testdata/logs/qemu-xen-4.17-debian-patched/. That boot is the slow one: 119-134 s (dom0 reaches
+# /init only after ~65 s on this configuration).
 XEN=4.17 harness/patched.sh
 XEN=4.17 FIRMWARE=ovmf harness/patched.sh
 (. harness/lib.sh && with_retries 2 patched-x417-pvh-q35-amdvi-bios env XEN=4.17 DOM0=pvh harness/patched.sh patched-x417-pvh-q35-amdvi-bios)
