@@ -27,6 +27,9 @@
 #     DOM0_LOWMEM_TRAMPOLINE, and says why: read-only (and on OVMF
 #     DOM0_EFI_RUNTIME_WRITE), nor DOM0_S3_WAKING_VECTOR; the levels before (the unpatched
 #     release's committed snapshot) and after are written to rangesets.txt (its "levels:" line);
+#     against the matrix's unpatched boot of the same configuration, when the work directory
+#     has it, the audit loses exactly the findings the patches close and gains none (its
+#     "like for like:" line);
 #   - on OVMF, EFI variables are listed, and a new one is written and read back (SetVariable,
 #     GetVariable through Xen's runtime calls);
 #   - the S3 patch: Xen logged the PM1a control ports it denied ([dom0-protect-s3]) and they
@@ -260,6 +263,30 @@ fi
 check "dom0's lockdown mode was collected (securityfs): the audit judges lockdown as on the unpatched boots" test -s "$OUT/snap/linux/lockdown"
 LEVELS=$(for f in audit-unpatched audit; do grep -a -m1 -o 'DOM0:[0-3]!*' "$RUN/$f.txt" 2>/dev/null || echo '?'; done | xargs)
 echo "levels: unpatched (${SNAPSHOT#"$REPO_DIR"/}) / patched: $LEVELS" >> "$RUN/rangesets.txt"
+# Like for like: the matrix's unpatched boot of this configuration (when this harness work
+# directory holds it, as in the suite, which boots the matrix first) must lose exactly the
+# findings the patches close, and gain none.
+case "$XEN:$DOM0:$FIRMWARE" in
+  4.17:pv:seabios) REF=x417-pv-q35-bios ;;
+  4.17:pv:ovmf) REF=x417-pv-q35-uefi ;;
+  4.17:pvh:seabios) REF=x417-pvh-q35-amdvi-bios ;;
+  4.22:pvh:seabios) REF=x422-pvh-q35-vtd-bios ;;
+  *) REF='' ;;
+esac
+rules() { grep -a -o -E '^ +(CRITICAL|HIGH|MEDIUM|LOW|INFO) +[A-Z0-9_]+' "$1" | awk '{print $2}' | LC_ALL=C sort; }
+if [ -n "$REF" ] && [ -d "$HARNESS_WORK/runs/$REF/snapshot" ]; then
+  "$DOM0SCOPE_BIN" audit "$HARNESS_WORK/runs/$REF/snapshot" > "$RUN/audit-like-for-like.txt" 2>&1
+  CLOSED=$(LC_ALL=C comm -23 <(rules "$RUN/audit-like-for-like.txt") <(rules "$RUN/audit.txt") | xargs)
+  NEW=$(LC_ALL=C comm -13 <(rules "$RUN/audit-like-for-like.txt") <(rules "$RUN/audit.txt") | xargs)
+  WANT="DOM0_LOWMEM_TRAMPOLINE DOM0_S3_WAKING_VECTOR"
+  [ "$FIRMWARE" = seabios ] || WANT="DOM0_EFI_RUNTIME_WRITE $WANT"
+  FAILED=$(for f in audit-like-for-like audit; do grep -a -m1 -o -E '[0-9]+ failed' "$RUN/$f.txt" || echo '?'; done | xargs | sed 's/ failed / → /')
+  echo "like for like: unpatched $REF / patched: $FAILED; closed: ${CLOSED:-none}; new: ${NEW:-none}" >> "$RUN/rangesets.txt"
+  check "like for like against the unpatched matrix boot $REF ($FAILED): closed exactly '$WANT' (closed: '${CLOSED:-none}')" test "$CLOSED" = "$WANT"
+  check "like for like against $REF: no finding the unpatched boot lacks (new: '${NEW:-none}')" test -z "$NEW"
+else
+  echo "NOT RUN like for like: no unpatched matrix boot of $XEN $DOM0 $FIRMWARE${REF:+ in runs/$REF (run harness/matrix.sh first)}" >> "$CHECKS"
+fi
 check "dom0 powered off cleanly after DONE (qemu exited by itself: $END)" test "$END" = "qemu exited (rc=0)"
 
 # The write test: a write by dom0 to the read-only frames does not reach memory; the positive
