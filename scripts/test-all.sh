@@ -54,7 +54,7 @@ echo "== the same series on Xen 4.17 from Debian 12's source package (xen 4.17.5
 # the whole block 226 s from a cold cache. Retries as for 4.22. PVH on OVMF without CPU
 # offline/online: Xen 4.17 slows a PVH dom0's timers to a crawl after a CPU offline, with or
 # without the series (docs/known-issues/README.md); its one full run is in
-# testdata/logs/qemu-xen-4.17-debian-patched/. That boot is the slow one: 119-134 s (dom0 reaches
+# testdata/logs/qemu-xen-4.17-debian-patched/. That boot is the slow one: 119-141 s (dom0 reaches
 # /init only after ~65 s on this configuration).
 XEN=4.17 harness/patched.sh
 XEN=4.17 FIRMWARE=ovmf harness/patched.sh
