@@ -338,6 +338,9 @@ check() {
   shift
   if "$@"; then echo "PASS $what" >> "$CHECKS"; else echo "FAIL $what" >> "$CHECKS"; FAILS=$((FAILS + 1)); fi
 }
+# not_run WHAT: records a check this run does not make, and why (WHAT says both); it is no
+# pass: finish counts only PASS lines.
+not_run() { echo "NOT RUN $*" >> "$CHECKS"; }
 
 # finish SUFFIX: prints the checks of run $NAME ($CHECKS, $FAILS, $RUN) and exits 0 when none
 # failed, else 1; SUFFIX ends the summary line (e.g. "; wall 12.3 s").

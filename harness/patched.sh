@@ -66,11 +66,14 @@ XEN_ARGS="$DEFAULT_XEN_CMDLINE cpuinfo${XEN_OPTS:+ $XEN_OPTS}" MACHINE=q35 CPU=q
 case "$DOM0" in
   pv) ;;
   pvh) XEN_ARGS="$XEN_ARGS dom0=pvh" MACHINE=q35,kernel-irqchip=split CPU=qemu64,+svm,+npt
-       EXTRA=(-device "intel-iommu,intremap=on") PROBE_ARGS=--pvh-self-map
+       EXTRA=(-device "intel-iommu,intremap=on") PROBE_ARGS=--pvh-self-map IOMMU=-vtd
        [ "$XEN" != 4.17 ] || MACHINE=q35 EXTRA=(-device "amd-iommu,intremap=on") IOMMU=-amdvi ;;
   *) die "DOM0=pv|pvh" ;;
 esac
-NAME=${1:-patched-x${XEN/./}-$DOM0-q35$IOMMU-$FW}
+# The configuration, named as the matrix names its boots (harness/matrix.sh): the default run
+# name, and the unpatched boot to compare with like for like.
+CONFIG=x${XEN/./}-$DOM0-q35$IOMMU-$FW
+NAME=${1:-patched-$CONFIG}
 check_name "$NAME"
 PLAIN=$(xen_dir "$XEN")
 [ -f "$PLAIN/initrd.cpio.gz" ] || die "no initramfs for Xen $XEN: run harness/run.sh (or build-xen.sh, build-dom0scope.sh, build-initrd.sh $XEN)"
@@ -206,7 +209,7 @@ check "probe: Xen granted a read-only mapping of the trampoline frames 0x$T1-0x$
 check "the model locates Xen's trampoline at frame 0x$T1 too" has "$RUN/explain-trampoline.txt" "trampoline"
 check "the model holds frame 0x$T1 read-only (explain: 'dom0 access to frame 0x$T1: ReadOnly')" has "$RUN/explain-trampoline.txt" "dom0 access to frame 0x$T1: ReadOnly"
 if [ "$CPU_HOTPLUG" = 0 ]; then
-  echo "NOT RUN CPU offline/online through the trampoline: Xen $XEN with a $DOM0 dom0 on $FIRMWARE slows dom0's timers to a crawl after a CPU offline, with or without the series (docs/known-issues/README.md); nothing here says CPU bring-up works" >> "$CHECKS"
+  not_run "CPU offline/online through the trampoline: Xen $XEN with a $DOM0 dom0 on $FIRMWARE slows dom0's timers to a crawl after a CPU offline, with or without the series (docs/known-issues/README.md); nothing here says CPU bring-up works"
 else
   check "CPU 1 came back through the trampoline after dom0 started (Xen: 'Booting processor 1/1 eip ${T1}000')" bash -c \
     "sed -n '/STEP cpu-online BEGIN/,\$p' '$LOG' | grep -a -q 'Booting processor 1/1 eip ${T1}000'"
@@ -266,33 +269,29 @@ echo "levels: unpatched (${SNAPSHOT#"$REPO_DIR"/}) / patched: $LEVELS" >> "$RUN/
 # Like for like: the matrix's unpatched boot of this configuration (when this harness work
 # directory holds it, as in the suite, which boots the matrix first) must lose exactly the
 # findings the patches close, and gain none.
-case "$XEN:$DOM0:$FIRMWARE" in
-  4.17:pv:seabios) REF=x417-pv-q35-bios ;;
-  4.17:pv:ovmf) REF=x417-pv-q35-uefi ;;
-  4.17:pvh:seabios) REF=x417-pvh-q35-amdvi-bios ;;
-  4.22:pvh:seabios) REF=x422-pvh-q35-vtd-bios ;;
-  *) REF='' ;;
-esac
-rules() { grep -a -o -E '^ +(CRITICAL|HIGH|MEDIUM|LOW|INFO) +[A-Z0-9_]+' "$1" | awk '{print $2}' | LC_ALL=C sort; }
-if [ -n "$REF" ] && [ -d "$HARNESS_WORK/runs/$REF/snapshot" ]; then
-  "$DOM0SCOPE_BIN" audit "$HARNESS_WORK/runs/$REF/snapshot" > "$RUN/audit-like-for-like.txt" 2>&1
-  CLOSED=$(LC_ALL=C comm -23 <(rules "$RUN/audit-like-for-like.txt") <(rules "$RUN/audit.txt") | xargs)
-  NEW=$(LC_ALL=C comm -13 <(rules "$RUN/audit-like-for-like.txt") <(rules "$RUN/audit.txt") | xargs)
+REF=$HARNESS_WORK/runs/$CONFIG/snapshot
+if [ -d "$REF" ]; then
+  "$DOM0SCOPE_BIN" audit "$REF" > "$RUN/audit-like-for-like.txt" 2>&1
+  for f in audit-like-for-like audit; do   # the rules with a finding, one per line, sorted
+    grep -a -o -E '^ +(CRITICAL|HIGH|MEDIUM|LOW|INFO) +[A-Z0-9_]+' "$RUN/$f.txt" | awk '{print $2}' | LC_ALL=C sort > "$RUN/$f.rules"
+  done
+  CLOSED=$(LC_ALL=C comm -23 "$RUN/audit-like-for-like.rules" "$RUN/audit.rules" | xargs)
+  NEW=$(LC_ALL=C comm -13 "$RUN/audit-like-for-like.rules" "$RUN/audit.rules" | xargs)
   WANT="DOM0_LOWMEM_TRAMPOLINE DOM0_S3_WAKING_VECTOR"
   [ "$FIRMWARE" = seabios ] || WANT="DOM0_EFI_RUNTIME_WRITE $WANT"
   FAILED=$(for f in audit-like-for-like audit; do grep -a -m1 -o -E '[0-9]+ failed' "$RUN/$f.txt" || echo '?'; done | xargs | sed 's/ failed / → /')
-  echo "like for like: unpatched $REF / patched: $FAILED; closed: ${CLOSED:-none}; new: ${NEW:-none}" >> "$RUN/rangesets.txt"
-  check "like for like against the unpatched matrix boot $REF ($FAILED): closed exactly '$WANT' (closed: '${CLOSED:-none}')" test "$CLOSED" = "$WANT"
-  check "like for like against $REF: no finding the unpatched boot lacks (new: '${NEW:-none}')" test -z "$NEW"
+  echo "like for like: unpatched $CONFIG / patched: $FAILED; closed: ${CLOSED:-none}; new: ${NEW:-none}" >> "$RUN/rangesets.txt"
+  check "like for like against the unpatched matrix boot $CONFIG ($FAILED): closed exactly '$WANT' (closed: '${CLOSED:-none}')" test "$CLOSED" = "$WANT"
+  check "like for like against $CONFIG: no finding the unpatched boot lacks (new: '${NEW:-none}')" test -z "$NEW"
 else
-  echo "NOT RUN like for like: no unpatched matrix boot of $XEN $DOM0 $FIRMWARE${REF:+ in runs/$REF (run harness/matrix.sh first)}" >> "$CHECKS"
+  not_run "like for like: no unpatched boot $CONFIG in ${HARNESS_WORK#"$REPO_DIR"/}/runs (the matrix has one for 4.17 PV SeaBIOS and OVMF, 4.17 PVH SeaBIOS and 4.22 PVH SeaBIOS: run harness/matrix.sh first)"
 fi
 check "dom0 powered off cleanly after DONE (qemu exited by itself: $END)" test "$END" = "qemu exited (rc=0)"
 
 # The write test: a write by dom0 to the read-only frames does not reach memory; the positive
 # control, in the same boot, shows that a write that lands is seen.
 if [ "$WRITE_TEST" = 0 ]; then
-  echo "NOT RUN the write test: Xen $XEN crashes a $DOM0 hardware domain whose store hits a read-only frame (docs/known-issues/README.md); nothing here says a write is refused" >> "$CHECKS"
+  not_run "the write test: Xen $XEN crashes a $DOM0 hardware domain whose store hits a read-only frame (docs/known-issues/README.md); nothing here says a write is refused"
 else
 check "step write-ro exited 0 (got $(rc_of write-ro))" test "$(rc_of write-ro)" = 0
 check "write test: dom0's write to the trampoline 0x$T1-0x$T2 did not reach memory (read-only)" \

@@ -43,10 +43,10 @@ echo "== the Xen patches of harden --xen-patch, built and booted: harness/patche
 # runs are.
 harness/patched.sh
 FIRMWARE=ovmf S3=1 harness/patched.sh
-(. harness/lib.sh && with_retries 2 patched-x422-pvh-q35-bios env DOM0=pvh harness/patched.sh patched-x422-pvh-q35-bios)
+(. harness/lib.sh && with_retries 2 patched-x422-pvh-q35-vtd-bios env DOM0=pvh harness/patched.sh patched-x422-pvh-q35-vtd-bios)
 # PVH on OVMF (issue 18): 27-52 s per boot; 5 of 7 boots passed, the other 2 died of the TCG
 # SVM fault (a triple fault in Xen's svm_asm_do_resume, once before /init): up to 3 retries.
-(. harness/lib.sh && with_retries 3 patched-x422-pvh-q35-uefi env DOM0=pvh FIRMWARE=ovmf harness/patched.sh patched-x422-pvh-q35-uefi)
+(. harness/lib.sh && with_retries 3 patched-x422-pvh-q35-vtd-uefi env DOM0=pvh FIRMWARE=ovmf harness/patched.sh patched-x422-pvh-q35-vtd-uefi)
 echo "== the same series on Xen 4.17 from Debian 12's source package (xen 4.17.5+72-g01140da4e8-1): harness/patched.sh XEN=4.17 (q35: PV SeaBIOS, PV OVMF, PVH + AMD-Vi on SeaBIOS and OVMF)"
 # build-xen-debian.sh: apt-get source (4.7 MB, cached), dpkg-source, Debian's kconfig, the series
 # at fuzz 0 (100-163 s wall on 2 shared cores, measured; cached by content). Boots 19-83 s, OVMF
